@@ -1,0 +1,88 @@
+"""Load one portfolio's data for a report: the as_of snapshot and the one before it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pmo_lib import store
+from pmo_lib.errors import PMOError
+from pmo_lib.params import PROJECT_ROOT
+
+SOURCE_ENV = "PMO_SOURCE"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The canonical tables of one portfolio (or all) as of one date: snapshot['projects']."""
+
+    as_of: pd.Timestamp
+    tables: dict[str, pd.DataFrame]
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.tables[table]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.tables["projects"].empty and self.tables["demand"].empty
+
+
+@dataclass(frozen=True)
+class PortfolioData:
+    portfolio: str | None  # None = the whole function
+    current: Snapshot
+    previous: Snapshot | None
+    ingested_at: pd.Timestamp  # data freshness: when the as_of snapshot was loaded
+    source: str  # where the snapshot came from (redacted for display)
+
+
+def resolve_source(source: str | Path | None = None) -> Path:
+    """The store to read: the argument, else $PMO_SOURCE, else data/pmo.duckdb in the project."""
+    chosen = str(source or os.environ.get(SOURCE_ENV) or "")
+    if not chosen:
+        return PROJECT_ROOT / store.DEFAULT_STORE
+    if "://" in chosen and not chosen.startswith("duckdb://"):
+        raise PMOError(
+            f"source {store.redact(chosen)}: only DuckDB stores are supported as a report source;"
+            " ingest the database's exports with `run_reports.py ingest`"
+        )
+    path = Path(chosen.removeprefix("duckdb://"))
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def resolve_as_of(snapshots: pd.DataFrame, as_of: str | None, source: Path) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+    """The snapshot to report on (default: the latest) and the one before it, if any."""
+    dates = list(pd.to_datetime(snapshots["as_of"]))
+    if not dates:
+        raise PMOError(f"{source}: the store holds no snapshot yet")
+    if as_of:
+        try:
+            wanted = pd.Timestamp(as_of)
+        except ValueError as exc:
+            raise PMOError(f"as_of '{as_of}': expected a date YYYY-MM-DD") from exc
+        if wanted not in dates:
+            shown = ", ".join(d.date().isoformat() for d in dates)
+            raise PMOError(f"as_of {wanted.date()}: no snapshot with that date in {source}; it has {shown}")
+    else:
+        wanted = dates[-1]
+    earlier = [d for d in dates if d < wanted]
+    return wanted, (earlier[-1] if earlier else None)
+
+
+def load_portfolio(portfolio: str | None, as_of: str | None = None, source: str | Path | None = None) -> PortfolioData:
+    """One portfolio's (None = all) tables at as_of (default latest) plus the previous snapshot."""
+    path = resolve_source(source)
+    snapshots = store.list_snapshots(path)
+    current, previous = resolve_as_of(snapshots, as_of, path)
+    row = snapshots[pd.to_datetime(snapshots["as_of"]) == current].iloc[0]
+    load = lambda day: Snapshot(day, store.load_tables(path, day.date(), portfolio))  # noqa: E731
+    return PortfolioData(
+        portfolio=portfolio,
+        current=load(current),
+        previous=load(previous) if previous is not None else None,
+        ingested_at=pd.Timestamp(row["ingested_at"]),
+        source=store.redact(str(row["source"])),
+    )

@@ -1,0 +1,45 @@
+"""The one exception type for errors a user can cause (bad file, column, parameter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PMOError(Exception):
+    """A problem the user can fix: the message names the file, row or key, and what was expected."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding, located as precisely as the input allows."""
+
+    file: str
+    row: int | None  # row number as the user sees it in the file (header = row 1), None = whole file
+    column: str | None
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        shown = "" if self.value is None else f": got {self.value!r}"
+        return f"{where}{shown}; expected {self.expected}"
+
+
+class DataValidationError(PMOError):
+    """Input files break the data model; carries every problem found, not only the first."""
+
+    max_listed = 50
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = [str(p) for p in self.problems[: self.max_listed]]
+        more = len(self.problems) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more problems")
+        files = sorted({p.file for p in self.problems})
+        head = f"{len(self.problems)} problem(s) in {', '.join(files)}; nothing was loaded:"
+        super().__init__("\n".join([head, *("  - " + line for line in lines)]))

@@ -1,0 +1,178 @@
+"""Report parameters: params/defaults.yaml merged with one file per portfolio (or the function).
+
+The pydantic models are the one place that says which keys exist; defaults.yaml is the one place
+for their default values (the models have none, so a key missing from both is an error too).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pmo_lib.errors import PMOError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PARAMS_DIR = PROJECT_ROOT / "params"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+DEFAULTS_FILE = "defaults.yaml"
+FUNCTION_SLUG = "function"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(_Strict):
+    stale_status_days: int = Field(gt=0, description="a status update older than this is stale")
+
+
+class Settings(_Strict):
+    """What defaults.yaml holds; a portfolio's file may override any of it."""
+
+    currency: str = Field(min_length=3, max_length=3, description="ISO code, e.g. USD")
+    fiscal_year_start_month: int = Field(ge=1, le=12)
+    reports: list[str] = Field(min_length=1, description="report notebooks to render")
+    thresholds: Thresholds
+
+
+class ReportConfig(Settings):
+    """The validated configuration of one report scope: a portfolio, or the whole function."""
+
+    portfolio: str | None = Field(description="portfolio name as in the data; null = whole function")
+    title: str = Field(min_length=1)
+    slug: str
+    file: str
+
+    @property
+    def is_function(self) -> bool:
+        return self.portfolio is None
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unnamed"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PMOError(f"{path}: no such parameters file") from exc
+    except yaml.YAMLError as exc:
+        raise PMOError(f"{path}: not valid YAML: {exc}") from exc
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise PMOError(f"{path}: expected a mapping of keys to values, got {type(content).__name__}")
+    return content
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _has_path(data: Any, path: tuple) -> bool:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return False
+    return True
+
+
+def _explain(exc: ValidationError, files: list[tuple[Path, dict]]) -> PMOError:
+    """Turn pydantic's errors into one message naming the file and key of each."""
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = ".".join(str(p) for p in loc)
+        # Blame the last file that sets the key (or its section); else defaults.yaml.
+        owner = next((p for p, data in reversed(files) if _has_path(data, loc)), None)
+        owner = owner or next((p for p, d in reversed(files) if _has_path(d, loc[:1])), files[0][0])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{owner}: unknown key '{key}'")
+        elif error["type"] == "missing":
+            lines.append(f"{owner}: key '{key}' is missing")
+        else:
+            lines.append(f"{owner}: key '{key}': {error['msg']} (got {error.get('input')!r})")
+    return PMOError("invalid parameters:\n  " + "\n  ".join(lines))
+
+
+def scope_files(params_dir: Path = PARAMS_DIR) -> list[Path]:
+    """Every report scope's file: the function's first, then portfolios by name."""
+    files = sorted(p for p in Path(params_dir).glob("*.yaml") if p.name != DEFAULTS_FILE)
+    return sorted(files, key=lambda p: (p.stem != FUNCTION_SLUG, p.stem))
+
+
+def load_config(
+    path: Path | str, params_dir: Path | None = None, notebooks_dir: Path = NOTEBOOKS_DIR
+) -> ReportConfig:
+    """Validate one scope file merged over defaults.yaml; errors name the file and the key."""
+    path = Path(path)
+    params_dir = Path(params_dir) if params_dir else path.parent
+    defaults_path = params_dir / DEFAULTS_FILE
+    defaults = _read_yaml(defaults_path)
+    scope = _read_yaml(path)
+    merged = _merge(defaults, scope)
+    merged.setdefault("title", scope.get("portfolio") or "IT Function")
+    merged["slug"] = path.stem
+    merged["file"] = str(path)
+    try:
+        config = ReportConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise _explain(exc, [(defaults_path, defaults), (path, scope)]) from None
+    owner = path if "reports" in scope else defaults_path
+    for report in config.reports:
+        if not (notebooks_dir / f"{report}.ipynb").exists():
+            known = ", ".join(sorted(p.stem for p in notebooks_dir.glob("*.ipynb")))
+            raise PMOError(f"{owner}: key 'reports': no notebook for report '{report}'; known: {known}")
+    return config
+
+
+def load_all(params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[ReportConfig]:
+    """Every scope's configuration, all validated before any report runs."""
+    configs = [load_config(p, params_dir, notebooks_dir) for p in scope_files(params_dir)]
+    seen: dict[str | None, str] = {}
+    for config in configs:
+        if config.portfolio in seen:
+            raise PMOError(
+                f"{config.file}: key 'portfolio': '{config.portfolio}' is already declared in"
+                f" {seen[config.portfolio]}"
+            )
+        seen[config.portfolio] = config.file
+    return configs
+
+
+def config_for(
+    portfolio: str | None, params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR
+) -> ReportConfig:
+    """The configuration of a portfolio (by name or slug; empty/None = the whole function)."""
+    configs = load_all(params_dir, notebooks_dir)
+    wanted = (portfolio or "").strip()
+    for config in configs:
+        if (not wanted and config.is_function) or wanted in (config.portfolio, config.slug):
+            return config
+    known = ", ".join(c.portfolio or f"{c.slug} (whole function)" for c in configs)
+    raise PMOError(
+        f"unknown portfolio '{portfolio}': no file in {params_dir} has portfolio: {portfolio};"
+        f" known: {known}"
+    )
+
+
+def check_portfolios_known(configs: list[ReportConfig], known: set[str]) -> None:
+    """A portfolio named in a params file must exist in the data (in some snapshot)."""
+    for config in configs:
+        if config.portfolio is not None and config.portfolio not in known:
+            raise PMOError(
+                f"{config.file}: key 'portfolio': unknown portfolio '{config.portfolio}'; the data"
+                f" has: {', '.join(sorted(known)) or 'no portfolios'}"
+            )

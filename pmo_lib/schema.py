@@ -1,0 +1,267 @@
+"""The canonical data model: one declaration per table, read by validation, the store and the demo.
+
+A column's type, whether it is required, its allowed values and bounds stand on its own line,
+so adding a column is one line here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["str", "int", "float", "date", "bool"]
+
+DUCKDB_TYPES: dict[str, str] = {
+    "str": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "date": "DATE",
+    "bool": "BOOLEAN",
+}
+PANDAS_DTYPES: dict[str, str] = {
+    "str": "str",
+    "int": "Int64",
+    "float": "Float64",
+    "date": "datetime64[us]",
+    "bool": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType = "str"
+    required: bool = False  # the column must be present in the file
+    blank_ok: bool = False  # a required column whose cells may still be blank (checked by data quality)
+    allowed: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    month_start: bool = False  # a date that must be the first day of a month
+
+    def describe(self) -> str:
+        """What a valid value looks like, for error messages."""
+        parts = {
+            "str": "text",
+            "int": "a whole number",
+            "float": "a number",
+            "date": "a date (YYYY-MM-DD)",
+            "bool": "true/false",
+        }[self.type]
+        if self.allowed:
+            parts = "one of " + ", ".join(self.allowed)
+        if self.min is not None and self.max is not None:
+            parts += f" from {self.min:g} to {self.max:g}"
+        elif self.min is not None:
+            parts += f" >= {self.min:g}"
+        if self.month_start:
+            parts += " on the first day of a month"
+        return parts
+
+
+@dataclass(frozen=True)
+class Reference:
+    """columns[i] of this table must exist in target.target_columns[i] (blank is allowed)."""
+
+    column: str
+    target: str
+    target_column: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
+    date_order: tuple[tuple[str, str], ...] = ()  # (earlier, later): earlier <= later when both set
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def dtypes(self) -> dict[str, str]:
+        """pandas dtypes of the columns (nullable, so a blank stays blank)."""
+        return {c.name: PANDAS_DTYPES[c.type] for c in self.columns}
+
+
+PROJECT_STATUSES = ("Proposed", "Active", "On Hold", "Closed", "Cancelled")
+LIFECYCLE_STAGES = ("Initiate", "Plan", "Execute", "Close")
+RAG = ("Green", "Amber", "Red")
+DEMAND_STAGES = ("Submitted", "Triage", "Assessment", "Approved", "In Delivery", "Delivered")
+DEMAND_TERMINAL = ("Rejected", "Withdrawn")
+MEASURES = ("plan", "forecast", "actual")
+COST_CATEGORIES = ("Labor", "Vendor", "Hardware", "Software", "Other")
+EXPENSE_TYPES = ("Capex", "Opex")
+RISK_KINDS = ("Risk", "Issue")
+RISK_STATUSES = ("Open", "Mitigating", "Closed")
+ARTIFACT_STATUSES = ("Approved", "Submitted", "Missing")
+EMPLOYMENT_TYPES = ("Employee", "Contractor", "Vendor")
+
+C = Column
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "projects",
+            (
+                C("project_id", required=True),
+                C("project_name", required=True),
+                C("program"),
+                C("portfolio", required=True),
+                C("sub_portfolio"),
+                C("project_manager"),
+                C("status", required=True, allowed=PROJECT_STATUSES),
+                C("lifecycle_stage", allowed=LIFECYCLE_STAGES),
+                C("baseline_start", "date", required=True, blank_ok=True),
+                C("baseline_finish", "date", required=True, blank_ok=True),
+                C("forecast_finish", "date"),
+                C("actual_finish", "date"),
+                C("budget_at_completion", "float", required=True, blank_ok=True, min=0),
+                C("percent_complete", "float", min=0, max=100),
+                C("last_status_update", "date"),
+                C("reported_rag", allowed=RAG),
+                C("demand_id"),
+            ),
+            key=("project_id",),
+            date_order=(("baseline_start", "baseline_finish"),),
+            description="one row per project; program groups projects",
+        ),
+        Table(
+            "demand",
+            (
+                C("demand_id", required=True),
+                C("title", required=True),
+                C("customer"),
+                C("portfolio", required=True),
+                C("sub_portfolio"),
+                C("stage", required=True, allowed=DEMAND_STAGES + DEMAND_TERMINAL),
+                C("submitted_date", "date", required=True),
+                C("decision_date", "date"),
+                C("estimated_cost", "float", min=0),
+                C("value_score", "float", min=0, max=100),
+                C("priority", allowed=("High", "Medium", "Low")),
+                C("project_id"),
+            ),
+            key=("demand_id",),
+            date_order=(("submitted_date", "decision_date"),),
+            description="one row per customer request",
+        ),
+        Table(
+            "demand_stage_history",
+            (
+                C("demand_id", required=True),
+                C("stage", required=True, allowed=DEMAND_STAGES + DEMAND_TERMINAL),
+                C("entered_date", "date", required=True),
+            ),
+            key=("demand_id", "stage"),
+            references=(Reference("demand_id", "demand", "demand_id"),),
+            description="when each request entered each stage",
+        ),
+        Table(
+            "financials",
+            (
+                C("project_id", required=True),
+                C("period", "date", required=True, month_start=True),
+                C("measure", required=True, allowed=MEASURES),
+                C("amount", "float", required=True, min=0),
+                C("cost_category", allowed=COST_CATEGORIES),
+                C("expense_type", allowed=EXPENSE_TYPES),
+            ),
+            key=("project_id", "period", "measure", "cost_category", "expense_type"),
+            references=(Reference("project_id", "projects", "project_id"),),
+            description="monthly plan (FY Plan), forecast (Outlook) and actual spend",
+        ),
+        Table(
+            "milestones",
+            (
+                C("project_id", required=True),
+                C("milestone", required=True),
+                C("is_gate", "bool"),
+                C("baseline_date", "date", required=True),
+                C("forecast_date", "date"),
+                C("actual_date", "date"),
+            ),
+            key=("project_id", "milestone"),
+            references=(Reference("project_id", "projects", "project_id"),),
+            description="milestones; gates are stage-gate reviews",
+        ),
+        Table(
+            "risks",
+            (
+                C("item_id", required=True),
+                C("project_id", required=True),
+                C("kind", required=True, allowed=RISK_KINDS),
+                C("title", required=True),
+                C("probability", "int", min=1, max=5),
+                C("impact", "int", min=1, max=5),
+                C("status", required=True, allowed=RISK_STATUSES),
+                C("owner"),
+                C("raised_date", "date"),
+                C("due_date", "date"),
+                C("closed_date", "date"),
+            ),
+            key=("item_id",),
+            references=(Reference("project_id", "projects", "project_id"),),
+            date_order=(("raised_date", "closed_date"),),
+            description="risks and issues in one table",
+        ),
+        Table(
+            "artifacts",
+            (
+                C("project_id", required=True),
+                C("gate", required=True),
+                C("artifact", required=True),
+                C("status", required=True, allowed=ARTIFACT_STATUSES),
+                C("due_date", "date"),
+            ),
+            key=("project_id", "gate", "artifact"),
+            references=(Reference("project_id", "projects", "project_id"),),
+            description="what each gate review requires",
+        ),
+        Table(
+            "resources",
+            (
+                C("resource_id", required=True),
+                C("name"),
+                C("role", required=True),
+                C("team", required=True),
+                C("portfolio"),
+                C("employment_type", required=True, allowed=EMPLOYMENT_TYPES),
+                C("vendor"),
+                C("monthly_capacity_hours", "float", required=True, min=0),
+                C("hourly_rate", "float", min=0),
+            ),
+            key=("resource_id",),
+            description="people and vendor staff; portfolio = home portfolio, blank for shared teams",
+        ),
+        Table(
+            "allocations",
+            (
+                C("resource_id", required=True),
+                C("project_id"),
+                C("period", "date", required=True, month_start=True),
+                C("planned_hours", "float", required=True, min=0),
+                C("actual_hours", "float", min=0),
+            ),
+            key=("resource_id", "project_id", "period"),
+            references=(
+                Reference("resource_id", "resources", "resource_id"),
+                Reference("project_id", "projects", "project_id"),
+            ),
+            description="planned (booked) and actual (timesheet) hours; blank project = BAU work",
+        ),
+    )
+}
+
+# Tables a snapshot cannot do without; the others may be absent (stored empty).
+REQUIRED_TABLES = ("projects",)

@@ -1,0 +1,241 @@
+"""Read an export file and check it against the data model, collecting every problem at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pmo_lib.errors import DataValidationError, PMOError, Problem
+from pmo_lib.schema import TABLES, Table
+
+READERS = (".csv", ".xlsx", ".parquet")
+TRUE_WORDS = {"true", "yes", "y", "1", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "f"}
+
+
+def normalise_column_name(name: object) -> str:
+    """'Project ID ' and 'project_id' name the same column: case and spacing do not matter."""
+    return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
+
+
+def find_table_files(folder: Path) -> dict[str, Path]:
+    """Map table name -> export file in folder (projects.csv, Projects.xlsx, ...)."""
+    if not folder.is_dir():
+        raise PMOError(f"{folder}: no such folder of exports")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        table = normalise_column_name(path.stem)
+        if path.suffix.lower() not in READERS or table not in TABLES:
+            continue
+        if table in found:
+            raise PMOError(
+                f"{folder}: two files for table '{table}': {found[table].name} and {path.name};"
+                " expected one file per table"
+            )
+        found[table] = path
+    return found
+
+
+def read_export(path: Path) -> tuple[pd.DataFrame, int]:
+    """Read a CSV / XLSX / Parquet export as text cells; returns the frame and the file row of its first data row."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig"
+            )
+            return frame, 2
+        if suffix == ".xlsx":
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            return frame, 2
+        if suffix == ".parquet":
+            return pd.read_parquet(path), 1
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise PMOError(f"{path.name}: cannot be read as {suffix[1:].upper()}: {exc}") from exc
+    raise PMOError(f"{path.name}: unsupported file type; expected one of {', '.join(READERS)}")
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _parse(value: object, kind: str) -> object:
+    """One cell to its Python value; raises ValueError when it does not fit the type."""
+    if kind == "str":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # Excel turns 1001 into 1001.0
+        return str(value).strip()
+    if kind == "float":
+        number = float(str(value).replace(",", "")) if isinstance(value, str) else float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(value)
+        return number
+    if kind == "int":
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+        if not number.is_integer():
+            raise ValueError(value)
+        return int(number)
+    if kind == "date":
+        if isinstance(value, str):
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?", value.strip()):
+                raise ValueError(value)
+        stamp = pd.Timestamp(value)
+        if stamp is pd.NaT:
+            raise ValueError(value)
+        return stamp.normalize()
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError(value)
+    raise AssertionError(kind)
+
+
+def coerce_table(
+    raw: pd.DataFrame, table: Table, file_label: str, first_row: int
+) -> tuple[pd.DataFrame, list[Problem], list[str]]:
+    """Rename columns to the model, parse each cell to its type and check the per-cell rules.
+
+    Returns the typed frame (only model columns, extra columns ignored), the problems found,
+    and the names of the ignored extra columns.
+    """
+    problems: list[Problem] = []
+    by_name: dict[str, str] = {}
+    for original in raw.columns:
+        key = normalise_column_name(original)
+        if key in by_name:
+            problems.append(
+                Problem(file_label, None, str(original), None, f"one column named '{key}'")
+            )
+        by_name[key] = original
+    extra = [str(by_name[k]) for k in by_name if k not in table.column_names]
+    missing = [c for c in table.required_columns if c not in by_name]
+    for name in missing:
+        problems.append(
+            Problem(file_label, None, name, None, f"a required column '{name}' (it is missing)")
+        )
+
+    typed: dict[str, list] = {}
+    for column in table.columns:
+        if column.name not in by_name:
+            typed[column.name] = [None] * len(raw)
+            continue
+        values: list = []
+        for offset, value in enumerate(raw[by_name[column.name]].tolist()):
+            row = first_row + offset
+            if _blank(value):
+                if column.required and not column.blank_ok:
+                    problems.append(Problem(file_label, row, column.name, "", column.describe()))
+                values.append(None)
+                continue
+            try:
+                parsed = _parse(value, column.type)
+            except (ValueError, TypeError, OverflowError):
+                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+                values.append(None)
+                continue
+            if column.allowed and parsed not in column.allowed:
+                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+            elif column.min is not None and parsed < column.min:
+                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+            elif column.max is not None and parsed > column.max:
+                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+            elif column.month_start and parsed.day != 1:
+                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+            values.append(parsed)
+        typed[column.name] = values
+    frame = pd.DataFrame(typed, index=pd.RangeIndex(first_row, first_row + len(raw)))
+    frame = frame.astype(table.dtypes)
+
+    for earlier, later in table.date_order:
+        bad = frame[earlier].notna() & frame[later].notna() & (frame[earlier] > frame[later])
+        for row in frame.index[bad]:
+            problems.append(
+                Problem(
+                    file_label,
+                    int(row),
+                    later,
+                    frame.at[row, later].date().isoformat(),
+                    f"a date on or after {earlier} ({frame.at[row, earlier].date().isoformat()})",
+                )
+            )
+    key_cols = [c for c in table.key if c in by_name]
+    if len(key_cols) == len(table.key) and len(frame):
+        dup = frame.duplicated(subset=list(table.key), keep="first")
+        for row in frame.index[dup]:
+            shown = ", ".join(f"{c}={frame.at[row, c]}" for c in table.key)
+            problems.append(
+                Problem(file_label, int(row), table.key[0], shown, "a unique " + "+".join(table.key))
+            )
+    return frame, problems, extra
+
+
+
+def check_references(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], existing: dict[str, set[str]] | None = None
+) -> list[Problem]:
+    """Every foreign key (project_id, resource_id, demand_id) must name a row of its target table."""
+    problems: list[Problem] = []
+    for name, frame in frames.items():
+        for ref in TABLES[name].references:
+            if ref.target in frames:
+                known = set(frames[ref.target][ref.target_column].dropna())
+            else:
+                known = (existing or {}).get(ref.target, set())
+            column = frame[ref.column]
+            bad = column.notna() & ~column.isin(known)
+            for row in frame.index[bad]:
+                problems.append(
+                    Problem(
+                        labels[name],
+                        int(row),
+                        ref.column,
+                        column[row],
+                        f"a {ref.target_column} listed in {labels.get(ref.target, ref.target)}",
+                    )
+                )
+    return problems
+
+
+def load_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Read and validate every export in folder; raise DataValidationError listing all problems.
+
+    Returns the typed frames by table name (tables without a file are absent) and notes on
+    what was ignored (extra columns).
+    """
+    files = find_table_files(Path(folder))
+    missing = [t for t in ("projects",) if t not in files]
+    if missing:
+        raise PMOError(
+            f"{folder}: no file for table 'projects' (expected projects.csv, .xlsx or .parquet);"
+            f" found: {', '.join(p.name for p in files.values()) or 'no export files'}"
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    labels: dict[str, str] = {}
+    problems: list[Problem] = []
+    notes: list[str] = []
+    for name, path in files.items():
+        raw, first_row = read_export(path)
+        frame, found, extra = coerce_table(raw, TABLES[name], path.name, first_row)
+        frames[name] = frame
+        labels[name] = path.name
+        problems.extend(found)
+        if extra:
+            notes.append(f"{path.name}: ignored extra columns {', '.join(extra)}")
+    problems.extend(check_references(frames, labels))
+    if problems:
+        raise DataValidationError(problems)
+    return frames, notes

@@ -88,12 +88,12 @@ VENDORS = ("Acme Consulting", "Northwind IT", "Globex Services", "Initech Outsou
 
 # The awkward cases real data holds, by project index modulo 150 (so they scale with size).
 AWKWARD = {
-    "no_baseline": (7, 61),
-    "zero_budget": (13, 88),
+    "no_baseline": (10, 61),
+    "zero_budget": (12, 20),
     "over_budget": (5, 22, 40, 71, 99, 120),
     "stale_update": (9, 31, 57, 83, 111, 140),
     "forecast_in_closed_month": (17, 64),
-    "actuals_after_close": (3,),
+    "actuals_after_close": (4, 28),
     "no_plan": (44,),
     "forecast_before_start": (52,),
 }
@@ -333,7 +333,7 @@ def _resources(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> 
     life = projects.set_index("project_id")
     month_end = work["period"] + pd.offsets.MonthEnd(0)
     live = (life.loc[work["project_id"], "baseline_start"].to_numpy() <= month_end.to_numpy()) & (
-        (life.loc[work["project_id"], "true_finish"] + pd.Timedelta(days=45)).to_numpy() >= work["period"].to_numpy()
+        (life.loc[work["project_id"], "true_finish"] + pd.Timedelta(days=10)).to_numpy() >= work["period"].to_numpy()
     )
     work = work[live].copy()
     per = resources.set_index("resource_id")

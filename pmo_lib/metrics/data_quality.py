@@ -1,0 +1,247 @@
+"""Data-quality checks: the records a PMO asks owners to fix, and a score per portfolio.
+
+Each check is a pure function (Snapshot, thresholds) -> issues, one row per record to fix,
+with the columns in ISSUE_COLUMNS. Issues on financials, allocations and gate artifacts are
+raised against their project, so every issue belongs to a project, a demand request or a risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pmo_lib.data import Snapshot
+from pmo_lib.params import Thresholds
+from pmo_lib.periods import is_closed_month
+
+ISSUE_COLUMNS = ["check", "record_type", "record_id", "record_name", "owner", "detail"]
+OPEN_PROJECT = ("Proposed", "Active", "On Hold")
+DECIDED_DEMAND = ("Assessment", "Approved", "In Delivery", "Delivered")
+UNASSIGNED = "(no project manager)"
+DEMAND_OWNER = "Demand management"
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str  # what the page calls it
+    rule: str  # the rule in words, shown on the page
+    find: Callable[[Snapshot, Thresholds], pd.DataFrame]
+
+
+def _issues(frame: pd.DataFrame, check: str, record_type: str, id_col: str, name_col: str, owner: pd.Series, detail: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "check": check,
+            "record_type": record_type,
+            "record_id": frame[id_col].astype("str"),
+            "record_name": frame[name_col].astype("str"),
+            "owner": owner.fillna(UNASSIGNED).astype("str"),
+            "detail": detail.astype("str"),
+        },
+        columns=ISSUE_COLUMNS,
+    ).reset_index(drop=True)
+
+
+def _project_issues(projects: pd.DataFrame, check: str, detail: pd.Series) -> pd.DataFrame:
+    return _issues(projects, check, "project", "project_id", "project_name", projects["project_manager"], detail)
+
+
+def _on_projects(snapshot: Snapshot, rows: pd.DataFrame, check: str, describe: Callable[[pd.DataFrame], str]) -> pd.DataFrame:
+    """One issue per project that has offending child rows (financials, allocations, ...)."""
+    projects = snapshot["projects"].set_index("project_id")
+    found = [(pid, describe(group)) for pid, group in rows.groupby("project_id", sort=True)]
+    if not found:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    ids = [pid for pid, _ in found]
+    hit = projects.loc[ids].reset_index()
+    return _project_issues(hit, check, pd.Series([d for _, d in found]))
+
+
+def _fmt_date(value: pd.Timestamp) -> str:
+    return "none" if pd.isna(value) else value.strftime("%d %b %Y")
+
+
+def no_baseline(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    p = snapshot["projects"]
+    p = p[p["status"].isin(OPEN_PROJECT) & (p["baseline_start"].isna() | p["baseline_finish"].isna())]
+    detail = "baseline start " + p["baseline_start"].map(_fmt_date) + ", finish " + p["baseline_finish"].map(_fmt_date)
+    return _project_issues(p, "no_baseline", detail)
+
+
+def no_budget(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    p = snapshot["projects"]
+    p = p[p["status"].isin(OPEN_PROJECT) & (p["budget_at_completion"].isna() | (p["budget_at_completion"] == 0))]
+    detail = p["budget_at_completion"].map(lambda b: "no budget at completion" if pd.isna(b) else "budget at completion is 0")
+    return _project_issues(p, "no_budget", detail)
+
+
+def stale_status(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
+    p = snapshot["projects"]
+    age = (snapshot.as_of - p["last_status_update"]).dt.days
+    p = p[p["status"].isin(("Active", "On Hold")) & (age.isna() | (age > thresholds.stale_status_days))]
+    age = age[p.index]
+    detail = age.map(lambda d: "never updated" if pd.isna(d) else f"last update {int(d)} days ago")
+    return _project_issues(p, "stale_status", detail)
+
+
+def forecast_before_start(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    p = snapshot["projects"]
+    p = p[(p["forecast_finish"] < p["baseline_start"]).fillna(False)]
+    detail = "forecast finish " + p["forecast_finish"].map(_fmt_date) + " is before baseline start " + p["baseline_start"].map(_fmt_date)
+    return _project_issues(p, "forecast_before_start", detail)
+
+
+def _ended(projects: pd.DataFrame) -> pd.DataFrame:
+    """Closed and cancelled projects with the date work should have stopped."""
+    p = projects[projects["status"].isin(("Closed", "Cancelled"))]
+    end = p["actual_finish"].fillna(p["last_status_update"])
+    return pd.DataFrame({"project_id": p["project_id"], "end": end}).dropna()
+
+
+def actuals_after_close(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    f = snapshot["financials"]
+    f = f[(f["measure"] == "actual") & (f["amount"] > 0)].merge(_ended(snapshot["projects"]), on="project_id")
+    f = f[f["period"] > f["end"]]
+    return _on_projects(snapshot, f, "actuals_after_close",
+                        lambda g: f"{len(g['period'].unique())} month(s) of actuals after the project ended on {_fmt_date(g['end'].iloc[0])}")
+
+
+def forecast_in_closed_month(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    f = snapshot["financials"]
+    f = f[(f["measure"] == "forecast") & (f["amount"] != 0) & is_closed_month(f["period"], snapshot.as_of)]
+    return _on_projects(snapshot, f, "forecast_in_closed_month",
+                        lambda g: f"forecast left in {len(g['period'].unique())} closed month(s), latest {g['period'].max():%b %Y}")
+
+
+def allocations_to_closed_projects(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    a = snapshot["allocations"]
+    a = a[a["planned_hours"] > 0].merge(_ended(snapshot["projects"]), on="project_id")
+    a = a[a["period"] > a["end"]]
+    return _on_projects(snapshot, a, "allocations_to_closed_projects",
+                        lambda g: f"{g['planned_hours'].sum():,.0f} hours booked for {g['resource_id'].nunique()} people after the project ended")
+
+
+def demand_without_customer(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    d = snapshot["demand"]
+    d = d[d["customer"].isna() | (d["customer"].str.strip() == "")]
+    return _issues(d, "demand_without_customer", "demand", "demand_id", "title",
+                   pd.Series(DEMAND_OWNER, index=d.index), "no customer, stage " + d["stage"])
+
+
+def demand_without_estimate(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    d = snapshot["demand"]
+    d = d[d["stage"].isin(DECIDED_DEMAND) & d["estimated_cost"].isna()]
+    return _issues(d, "demand_without_estimate", "demand", "demand_id", "title",
+                   pd.Series(DEMAND_OWNER, index=d.index), "no estimated cost, stage " + d["stage"])
+
+
+def _risk_issues(snapshot: Snapshot, risks: pd.DataFrame, check: str, detail: pd.Series) -> pd.DataFrame:
+    owners = snapshot["projects"].set_index("project_id")["project_manager"]
+    return _issues(risks, check, "risk", "item_id", "title", risks["project_id"].map(owners), detail)
+
+
+def risk_without_owner(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    r = snapshot["risks"]
+    r = r[(r["status"] != "Closed") & (r["owner"].isna() | (r["owner"].str.strip() == ""))]
+    return _risk_issues(snapshot, r, "risk_without_owner", r["kind"] + " on " + r["project_id"] + " has no owner")
+
+
+def risk_past_due(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    r = snapshot["risks"]
+    r = r[(r["status"] != "Closed") & (r["due_date"] < snapshot.as_of).fillna(False)]
+    days = (snapshot.as_of - r["due_date"]).dt.days
+    return _risk_issues(snapshot, r, "risk_past_due", r["kind"] + " due " + r["due_date"].map(_fmt_date) + ", " + days.astype("str") + " days ago")
+
+
+def gate_missing_artifacts(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    m = snapshot["milestones"]
+    passed = m[m["is_gate"].fillna(False) & (m["actual_date"] <= snapshot.as_of).fillna(False)]
+    a = snapshot["artifacts"].merge(passed[["project_id", "milestone"]], left_on=["project_id", "gate"], right_on=["project_id", "milestone"])
+    a = a[a["status"] == "Missing"]
+    return _on_projects(snapshot, a, "gate_missing_artifacts",
+                        lambda g: "; ".join(f"{gate}: {', '.join(sorted(x['artifact']))}" for gate, x in g.groupby("gate")))
+
+
+CHECKS: dict[str, Check] = {
+    c.key: c
+    for c in (
+        Check("no_baseline", "Project without baseline", "an open project (proposed, active, on hold) has no baseline start or finish", no_baseline),
+        Check("no_budget", "Project without budget", "an open project's budget at completion is blank or zero", no_budget),
+        Check("stale_status", "Stale status update", "an active or on-hold project's last status update is older than the threshold (or missing)", stale_status),
+        Check("forecast_before_start", "Forecast finish before baseline start", "a project's forecast finish falls before its baseline start", forecast_before_start),
+        Check("actuals_after_close", "Actuals on closed or cancelled project", "actual spend is booked in a month after a closed or cancelled project ended", actuals_after_close),
+        Check("forecast_in_closed_month", "Forecast in a closed month", "a forecast amount remains in a month that is closed (its last day is on or before the as-of date)", forecast_in_closed_month),
+        Check("allocations_to_closed_projects", "Allocation to closed project", "people are booked to a closed or cancelled project after it ended", allocations_to_closed_projects),
+        Check("demand_without_customer", "Demand without customer", "a demand request names no customer", demand_without_customer),
+        Check("demand_without_estimate", "Demand without estimate", "a request in assessment or later has no estimated cost", demand_without_estimate),
+        Check("risk_without_owner", "Risk or issue without owner", "an open risk or issue has no owner", risk_without_owner),
+        Check("risk_past_due", "Risk or issue past due", "an open risk or issue is past its due date", risk_past_due),
+        Check("gate_missing_artifacts", "Gate passed with missing artifacts", "a gate was passed while an artifact it requires is still missing", gate_missing_artifacts),
+    )
+}
+
+
+def find_issues(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
+    """Every data-quality issue of a snapshot, one row per record to fix (see ISSUE_COLUMNS)."""
+    found = [check.find(snapshot, thresholds) for check in CHECKS.values()]
+    found = [f for f in found if len(f)]
+    if not found:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in ISSUE_COLUMNS})
+    return pd.concat(found, ignore_index=True)
+
+
+def records_checked(snapshot: Snapshot) -> int:
+    """How many records the score is over: projects, demand requests and risks/issues."""
+    return len(snapshot["projects"]) + len(snapshot["demand"]) + len(snapshot["risks"])
+
+
+def score(snapshot: Snapshot, issues: pd.DataFrame) -> float | None:
+    """Percentage of records (projects, demand, risks) with no data-quality issue; None when there are none."""
+    total = records_checked(snapshot)
+    if total == 0:
+        return None
+    affected = len(issues[["record_type", "record_id"]].drop_duplicates())
+    return 100.0 * (total - affected) / total
+
+
+def counts_by_check(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issue count per check, every check listed (zero included), in CHECKS order."""
+    counts = issues["check"].value_counts().reindex(list(CHECKS), fill_value=0)
+    return pd.DataFrame({"check": list(CHECKS), "label": [c.label for c in CHECKS.values()], "issues": counts.to_numpy().astype(int)})
+
+
+def change_since(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Per check: issues now, then, the change, and how many are new and how many were fixed."""
+    now = counts_by_check(current)
+    if previous is None:
+        return now.assign(previous=pd.NA, change=pd.NA, new=pd.NA, fixed=pd.NA)
+    then = counts_by_check(previous).set_index("check")["issues"]
+    keys = ["check", "record_type", "record_id"]
+    merged = current[keys].drop_duplicates().merge(previous[keys].drop_duplicates(), how="outer", on=keys, indicator=True)
+    new = merged[merged["_merge"] == "left_only"]["check"].value_counts()
+    fixed = merged[merged["_merge"] == "right_only"]["check"].value_counts()
+    return now.assign(
+        previous=now["check"].map(then).astype(int),
+        change=lambda d: d["issues"] - d["previous"],
+        new=now["check"].map(new).fillna(0).astype(int),
+        fixed=now["check"].map(fixed).fillna(0).astype(int),
+    )
+
+
+def by_owner(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issues per owner, most first: the list a PMO sends round each month."""
+    if issues.empty:
+        return pd.DataFrame(columns=["owner", "issues", "records"])
+    grouped = issues.groupby("owner").agg(issues=("check", "size"), records=("record_id", "nunique"))
+    return grouped.sort_values(["issues", "records"], ascending=False).reset_index()
+
+
+def headlines(snapshot: Snapshot, issues: pd.DataFrame) -> dict[str, float | int | None]:
+    """The manifest's figures: dq_issues_total, dq_score and dq_<check> per check."""
+    figures: dict[str, float | int | None] = {"dq_issues_total": len(issues), "dq_score": score(snapshot, issues)}
+    for row in counts_by_check(issues).itertuples():
+        figures[f"dq_{row.check}"] = int(row.issues)
+    return figures

@@ -64,17 +64,22 @@ def _fmt_date(value: pd.Timestamp) -> str:
     return "none" if pd.isna(value) else value.strftime("%d %b %Y")
 
 
+def _dates(series: pd.Series) -> pd.Series:
+    """Dates as text for a detail column (an empty series stays a text series)."""
+    return pd.Series([_fmt_date(v) for v in series], index=series.index, dtype="str")
+
+
 def no_baseline(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
     p = p[p["status"].isin(OPEN_PROJECT) & (p["baseline_start"].isna() | p["baseline_finish"].isna())]
-    detail = "baseline start " + p["baseline_start"].map(_fmt_date) + ", finish " + p["baseline_finish"].map(_fmt_date)
+    detail = "baseline start " + _dates(p["baseline_start"]) + ", finish " + _dates(p["baseline_finish"])
     return _project_issues(p, "no_baseline", detail)
 
 
 def no_budget(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
     p = p[p["status"].isin(OPEN_PROJECT) & (p["budget_at_completion"].isna() | (p["budget_at_completion"] == 0))]
-    detail = p["budget_at_completion"].map(lambda b: "no budget at completion" if pd.isna(b) else "budget at completion is 0")
+    detail = pd.Series(["no budget at completion" if pd.isna(b) else "budget at completion is 0" for b in p["budget_at_completion"]], index=p.index, dtype="str")
     return _project_issues(p, "no_budget", detail)
 
 
@@ -83,14 +88,14 @@ def stale_status(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
     age = (snapshot.as_of - p["last_status_update"]).dt.days
     p = p[p["status"].isin(("Active", "On Hold")) & (age.isna() | (age > thresholds.stale_status_days))]
     age = age[p.index]
-    detail = age.map(lambda d: "never updated" if pd.isna(d) else f"last update {int(d)} days ago")
+    detail = pd.Series(["never updated" if pd.isna(d) else f"last update {int(d)} days ago" for d in age], index=p.index, dtype="str")
     return _project_issues(p, "stale_status", detail)
 
 
 def forecast_before_start(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
     p = p[(p["forecast_finish"] < p["baseline_start"]).fillna(False)]
-    detail = "forecast finish " + p["forecast_finish"].map(_fmt_date) + " is before baseline start " + p["baseline_start"].map(_fmt_date)
+    detail = "forecast finish " + _dates(p["forecast_finish"]) + " is before baseline start " + _dates(p["baseline_start"])
     return _project_issues(p, "forecast_before_start", detail)
 
 
@@ -153,7 +158,7 @@ def risk_past_due(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     r = snapshot["risks"]
     r = r[(r["status"] != "Closed") & (r["due_date"] < snapshot.as_of).fillna(False)]
     days = (snapshot.as_of - r["due_date"]).dt.days
-    return _risk_issues(snapshot, r, "risk_past_due", r["kind"] + " due " + r["due_date"].map(_fmt_date) + ", " + days.astype("str") + " days ago")
+    return _risk_issues(snapshot, r, "risk_past_due", r["kind"] + " due " + _dates(r["due_date"]) + ", " + days.astype("Int64").astype("str") + " days ago")
 
 
 def gate_missing_artifacts(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
@@ -170,7 +175,7 @@ CHECKS: dict[str, Check] = {
     for c in (
         Check("no_baseline", "Project without baseline", "an open project (proposed, active, on hold) has no baseline start or finish", no_baseline),
         Check("no_budget", "Project without budget", "an open project's budget at completion is blank or zero", no_budget),
-        Check("stale_status", "Stale status update", "an active or on-hold project's last status update is older than the threshold (or missing)", stale_status),
+        Check("stale_status", "Stale status update", "an active or on-hold project's last status update is older than {stale_status_days} days (or missing)", stale_status),
         Check("forecast_before_start", "Forecast finish before baseline start", "a project's forecast finish falls before its baseline start", forecast_before_start),
         Check("actuals_after_close", "Actuals on closed or cancelled project", "actual spend is booked in a month after a closed or cancelled project ended", actuals_after_close),
         Check("forecast_in_closed_month", "Forecast in a closed month", "a forecast amount remains in a month that is closed (its last day is on or before the as-of date)", forecast_in_closed_month),
@@ -245,3 +250,44 @@ def headlines(snapshot: Snapshot, issues: pd.DataFrame) -> dict[str, float | int
     for row in counts_by_check(issues).itertuples():
         figures[f"dq_{row.check}"] = int(row.issues)
     return figures
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the data-quality report shows, for one snapshot and the one before."""
+
+    issues: pd.DataFrame
+    previous_issues: pd.DataFrame | None
+    score: float | None
+    previous_score: float | None
+    records: int
+    change: pd.DataFrame
+
+
+def assess(now: Snapshot, before: Snapshot | None, thresholds: Thresholds) -> Assessment:
+    issues = find_issues(now, thresholds)
+    earlier = find_issues(before, thresholds) if before is not None else None
+    return Assessment(
+        issues=issues,
+        previous_issues=earlier,
+        score=score(now, issues),
+        previous_score=score(before, earlier) if before is not None else None,
+        records=records_checked(now),
+        change=change_since(issues, earlier),
+    )
+
+
+def rules(thresholds: Thresholds) -> pd.DataFrame:
+    """The checks in words, with the thresholds in force, for the page."""
+    values = thresholds.model_dump()
+    return pd.DataFrame(
+        {"label": [c.label for c in CHECKS.values()], "rule": [c.rule.format(**values) for c in CHECKS.values()]}
+    )
+
+
+def records_to_fix(issues: pd.DataFrame) -> pd.DataFrame:
+    """The issues as a work list: by owner, then kind of check, then record."""
+    labels = {key: check.label for key, check in CHECKS.items()}
+    order = {key: i for i, key in enumerate(CHECKS)}
+    out = issues.assign(check_label=issues["check"].map(labels), _order=issues["check"].map(order))
+    return out.sort_values(["owner", "_order", "record_id"]).drop(columns="_order").reset_index(drop=True)

@@ -1,0 +1,57 @@
+"""How numbers and dates read on a report page: money, percentages, counts, dates."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "JPY": "¥", "INR": "₹"}
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value)) or (isinstance(value, float) and math.isinf(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def money(value: object, currency: str = "USD", compact: bool = False) -> str:
+    """$1,234,567 (or $1.2M when compact); blank for a missing value."""
+    if _missing(value):
+        return ""
+    amount = float(value)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if compact:
+        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if amount >= limit:
+                return f"{sign}{symbol}{amount / limit:,.1f}{suffix}"
+    return f"{sign}{symbol}{amount:,.0f}"
+
+
+def percent(value: object, digits: int = 1) -> str:
+    """A percentage given on the 0-100 scale: 85.9 -> '85.9%'."""
+    return "" if _missing(value) else f"{float(value):.{digits}f}%"
+
+
+def count(value: object) -> str:
+    return "" if _missing(value) else f"{int(value):,}"
+
+
+def signed(value: object) -> str:
+    """A change with its direction: +3, −2, 0."""
+    if _missing(value):
+        return ""
+    number = int(value)
+    return f"+{number:,}" if number > 0 else (f"−{abs(number):,}" if number < 0 else "0")
+
+
+def date(value: object) -> str:
+    """31 Oct 2026: unambiguous for every reader."""
+    return "" if _missing(value) else pd.Timestamp(value).strftime("%d %b %Y")
+
+
+def timestamp(value: object) -> str:
+    return "" if _missing(value) else pd.Timestamp(value).strftime("%d %b %Y %H:%M")

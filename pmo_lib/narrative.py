@@ -1,0 +1,48 @@
+"""Generated sentences that say what a section shows, with its numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pmo_lib import formatting as fmt
+from pmo_lib.metrics.data_quality import Assessment
+
+
+def dq_score(a: Assessment, previous_as_of: pd.Timestamp | None) -> str:
+    if a.score is None:
+        return "There are no projects, demand requests or risks to check in this snapshot."
+    affected = a.issues[["record_type", "record_id"]].drop_duplicates().shape[0]
+    text = (
+        f"The data-quality score is **{fmt.percent(a.score)}**: {fmt.count(a.records - affected)} of"
+        f" {fmt.count(a.records)} records (projects, demand requests, risks and issues) have no open"
+        f" data-quality issue, and {fmt.count(len(a.issues))} issues on {fmt.count(affected)} records need fixing."
+    )
+    if a.previous_score is not None and previous_as_of is not None:
+        delta = a.score - a.previous_score
+        direction = "up" if delta > 0 else ("down" if delta < 0 else "unchanged")
+        amount = f" {abs(delta):.1f} points" if delta else ""
+        text += f" That is {direction}{amount} from {fmt.percent(a.previous_score)} on {fmt.date(previous_as_of)}."
+    return text
+
+
+def dq_by_kind(a: Assessment) -> str:
+    counts = a.change[a.change["issues"] > 0].sort_values("issues", ascending=False)
+    if counts.empty:
+        return "No check found anything to fix."
+    top = counts.head(3)
+    listed = ", ".join(f"{r.label.lower()} ({fmt.count(r.issues)})" for r in top.itertuples())
+    text = f"The most common problems are {listed}."
+    if a.previous_issues is not None:
+        new, fixed = int(a.change["new"].sum()), int(a.change["fixed"].sum())
+        text += f" Since the previous snapshot **{fmt.count(new)}** issues are new and **{fmt.count(fixed)}** were fixed."
+    return text
+
+
+def dq_owners(owners: pd.DataFrame) -> str:
+    if owners.empty:
+        return "No owner has anything to fix."
+    top = owners.iloc[0]
+    return (
+        f"{fmt.count(len(owners))} owners have records to fix; **{top['owner']}** has the most,"
+        f" {fmt.count(top['issues'])} issues on {fmt.count(top['records'])} records."
+    )

@@ -1,0 +1,189 @@
+"""What a report notebook calls: open the report (config + data + header), then show sentences,
+charts and tables, and record the headline figures that the runner puts in the manifest.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from pmo_lib import formatting
+from pmo_lib.data import PortfolioData, Snapshot, load_portfolio
+from pmo_lib.params import PROJECT_ROOT, ReportConfig, config_for
+
+REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on the page
+    "data_quality": "Data quality",
+}
+HEADLINES_MIME = "application/vnd.pmo.headlines+json"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _display(bundle: Mapping[str, object]) -> None:
+    from IPython.display import display
+
+    display(dict(bundle), raw=True)
+
+
+def _html(markup: str) -> None:
+    _display({"text/html": markup, "text/plain": ""})
+
+
+@dataclass
+class Report:
+    """One report for one portfolio (or the function) at one as_of date."""
+
+    name: str
+    config: ReportConfig
+    data: PortfolioData
+
+    @property
+    def title(self) -> str:
+        return REPORTS.get(self.name, self.name.replace("_", " ").capitalize())
+
+    @property
+    def now(self) -> Snapshot:
+        return self.data.current
+
+    @property
+    def before(self) -> Snapshot | None:
+        return self.data.previous
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.data.current.as_of
+
+    def money(self, value: object, compact: bool = False) -> str:
+        return formatting.money(value, self.config.currency, compact)
+
+    # -- page parts ---------------------------------------------------------------------------
+    def header(self) -> None:
+        before = formatting.date(self.before.as_of) if self.before else "no earlier snapshot"
+        facts = [
+            ("As of", formatting.date(self.as_of)),
+            ("Compared with", before),
+            ("Data loaded", formatting.timestamp(self.data.ingested_at)),
+            ("Generated", formatting.timestamp(datetime.now())),
+        ]
+        items = "".join(f"<div><dt>{k}</dt><dd>{html.escape(v)}</dd></div>" for k, v in facts)
+        scope = "whole IT function, all portfolios" if self.config.is_function else "portfolio"
+        _html(
+            f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
+            f"<h1>{html.escape(self.config.title)} <small>({scope})</small></h1>"
+            f'<dl class="pmo-facts">{items}</dl></header>'
+        )
+
+    def say(self, *sentences: str) -> None:
+        """A generated paragraph (plain text; **bold** marks the key figures)."""
+        text = " ".join(s for s in sentences if s)
+        parts = html.escape(text).split("**")
+        marked = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+        _html(f'<p class="pmo-say">{marked}</p>')
+
+    def notice(self, text: str) -> None:
+        _html(f'<p class="pmo-notice">{html.escape(text)}</p>')
+
+    def chart(self, fig: go.Figure) -> None:
+        """A plotly chart that shows in JupyterLab (plotly mimetype) and in the HTML (a div that
+        draws with the plotly.js the runner puts in the page), never through a CDN."""
+        div = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG)
+        spec = json.loads(fig.to_json())
+        spec["config"] = PLOTLY_CONFIG
+        _display({"application/vnd.plotly.v1+json": spec, "text/html": f'<div class="pmo-chart">{div}</div>', "text/plain": ""})
+
+    def table(
+        self,
+        frame: pd.DataFrame,
+        columns: Mapping[str, str] | None = None,
+        money: Iterable[str] = (),
+        percent: Iterable[str] = (),
+        counts: Iterable[str] = (),
+        dates: Iterable[str] = (),
+        signed: Iterable[str] = (),
+        caption: str = "",
+        empty: str = "Nothing to show.",
+    ) -> None:
+        """A formatted table: columns maps frame columns to headings (and picks them)."""
+        _html(html_table(frame, columns, self.config.currency, money, percent, counts, dates, signed, caption, empty))
+
+    def record(self, figures: Mapping[str, float | int | None]) -> None:
+        """Hand the report's headline figures (exact numbers) to the runner's manifest."""
+        clean = {k: (None if v is None or pd.isna(v) else (int(v) if isinstance(v, int) else float(v))) for k, v in figures.items()}
+        _display({HEADLINES_MIME: clean, "text/plain": ""})
+
+    def footer(self) -> None:
+        facts = {
+            "report": self.name,
+            "portfolio": self.config.portfolio or "(whole function)",
+            "as_of": self.as_of.date().isoformat(),
+            "previous snapshot": self.before.as_of.date().isoformat() if self.before else "none",
+            "parameters": str(_relative(self.config.file)),
+            "data source": self.data.source,
+            "currency": self.config.currency,
+        }
+        items = " · ".join(f"{k}: {html.escape(str(v))}" for k, v in facts.items())
+        _html(f'<footer class="pmo-footer"><p>Run parameters — {items}</p></footer>')
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return path
+
+
+def html_table(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None,
+    currency: str,
+    money: Iterable[str] = (),
+    percent: Iterable[str] = (),
+    counts: Iterable[str] = (),
+    dates: Iterable[str] = (),
+    signed: Iterable[str] = (),
+    caption: str = "",
+    empty: str = "Nothing to show.",
+) -> str:
+    columns = dict(columns or {c: c for c in frame.columns})
+    if frame.empty:
+        return f'<p class="pmo-empty">{html.escape(empty)}</p>'
+    kinds: dict[str, tuple[str, object]] = {}
+    for name in money:
+        kinds[name] = ("num", lambda v: formatting.money(v, currency))
+    for name, fmt in ((percent, formatting.percent), (counts, formatting.count), (signed, formatting.signed)):
+        for column in name:
+            kinds[column] = ("num", fmt)
+    for column in dates:
+        kinds[column] = ("", formatting.date)
+    head = "".join(f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items())
+    rows = []
+    for record in frame[list(columns)].itertuples(index=False):
+        cells = []
+        for column, value in zip(columns, record, strict=True):
+            css, fmt = kinds.get(column, ("", None))
+            text = fmt(value) if fmt else ("" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
+            cells.append(f'<td class="{css}">{html.escape(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="pmo-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def open_report(name: str, portfolio: str = "", as_of: str = "", source: str = "") -> Report:
+    """Validate the parameters, load the portfolio's data and show the page header.
+
+    portfolio: name or slug, empty for the whole function; as_of: YYYY-MM-DD, empty for the
+    latest snapshot; source: a DuckDB store, empty for $PMO_SOURCE or data/pmo.duckdb.
+    """
+    config = config_for(portfolio or None)
+    data = load_portfolio(config.portfolio, as_of or None, source or None)
+    report = Report(name, config, data)
+    report.header()
+    if data.current.is_empty:
+        report.notice(f"No data for {config.title} in the snapshot of {formatting.date(data.current.as_of)}.")
+    return report

@@ -1,0 +1,440 @@
+"""Plan, execute and publish the reports: papermill in worker processes, nbconvert to HTML.
+
+Only this module touches papermill and nbconvert. Each job is one report for one scope
+(a portfolio or the whole function); jobs run in a process pool, a failing job does not stop
+the others, and every output file is written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+
+from pmo_lib import portal, store
+from pmo_lib.data import SOURCE_ENV, resolve_as_of
+from pmo_lib.errors import PMOError
+from pmo_lib.params import NOTEBOOKS_DIR, PARAMS_DIR, ReportConfig, check_portfolios_known, load_all
+from pmo_lib.report import HEADLINES_MIME
+
+log = logging.getLogger("pmo_reports")
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+ASSETS = "assets"
+NOTEBOOK_PARAMETERS = ("portfolio", "as_of")  # what the runner passes; the source goes by environment
+
+
+@dataclass(frozen=True)
+class Job:
+    report: str
+    slug: str  # the scope's folder name
+    portfolio: str | None  # None = whole function
+    title: str
+    notebook: str
+    out_dir: str  # outputs/<as_of>/<slug>
+    as_of: str
+    fingerprint: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.slug}/{self.report}"
+
+    @property
+    def html_path(self) -> Path:
+        return Path(self.out_dir) / f"{self.report}.html"
+
+    @property
+    def ipynb_path(self) -> Path:
+        return Path(self.out_dir) / f"{self.report}.ipynb"
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return {"portfolio": self.portfolio or "", "as_of": self.as_of}
+
+
+@dataclass
+class Result:
+    job: str
+    report: str
+    scope: str
+    portfolio: str | None
+    status: str  # ok, failed, no data
+    seconds: float
+    fingerprint: str
+    error: str = ""
+    html: str = ""
+    ipynb: str = ""
+    reused: bool = False
+    headlines: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Options:
+    source: Path
+    outputs: Path
+    as_of: str = ""
+    portfolios: tuple[str, ...] = ()
+    reports: tuple[str, ...] = ()
+    jobs: int = 0
+    keep_ipynb: bool = False
+    self_contained: bool = False
+    force: bool = False
+    params_dir: Path = PARAMS_DIR
+    notebooks_dir: Path = NOTEBOOKS_DIR
+
+
+# -- writing files ---------------------------------------------------------------------------
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write to a temporary file beside path, then rename: a reader sees the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(content, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are for reading
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def plotly_asset_name() -> str:
+    import plotly
+
+    return f"plotly-{plotly.__version__}.min.js"
+
+
+def write_plotly_asset(run_dir: Path) -> Path:
+    """plotly.js once per run folder; reports reference it relatively."""
+    from plotly.offline import get_plotlyjs
+
+    path = run_dir / ASSETS / plotly_asset_name()
+    if not path.exists():
+        write_atomic(path, get_plotlyjs())
+    return path
+
+
+# -- planning --------------------------------------------------------------------------------
+def _pick(configs: list[ReportConfig], wanted: tuple[str, ...]) -> list[ReportConfig]:
+    if not wanted:
+        return configs
+    chosen = []
+    for name in wanted:
+        match = [c for c in configs if name in (c.slug, c.portfolio) or (name.lower() == "function" and c.is_function)]
+        if not match:
+            known = ", ".join(c.portfolio or c.slug for c in configs)
+            raise PMOError(f"--portfolio {name}: unknown portfolio; known: {known}")
+        chosen.extend(m for m in match if m not in chosen)
+    return chosen
+
+
+def _code_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.suffix in (".py", ".j2", ".css", ".json"):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def plan(options: Options) -> tuple[list[Job], dict]:
+    """Validate everything a run needs before any kernel starts; return the jobs and run facts."""
+    import papermill
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    configs = load_all(options.params_dir, options.notebooks_dir)
+    snapshots = store.list_snapshots(options.source)
+    current, previous = resolve_as_of(snapshots, options.as_of or None, options.source)
+    with store.connect_read_only(options.source) as con:
+        known = {r[0] for r in con.execute("SELECT DISTINCT portfolio FROM projects UNION SELECT DISTINCT portfolio FROM demand").fetchall()}
+    check_portfolios_known(configs, known)
+    configs = _pick(configs, options.portfolios)
+    with_data = set(store.portfolios_with_data(options.source, current.date()))
+    prints = dict(zip(pd.to_datetime(snapshots["as_of"]), snapshots["fingerprint"], strict=True))
+    data_print = f"{prints[current]}:{prints.get(previous, '') if previous is not None else ''}"
+    code_print = _code_fingerprint()
+    run_dir = options.outputs / current.date().isoformat()
+    declared: dict[str, set[str]] = {}
+    jobs = []
+    for config in configs:
+        for report in config.reports:
+            if options.reports and report not in options.reports:
+                continue
+            notebook = options.notebooks_dir / f"{report}.ipynb"
+            if report not in declared:
+                declared[report] = set(papermill.inspect_notebook(str(notebook)))
+                missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared[report]]
+                if missing:
+                    raise PMOError(f"{notebook}: its parameters cell does not declare {', '.join(missing)}")
+            digest = hashlib.sha256()
+            for part in (notebook.read_bytes(), config.model_dump_json().encode(), data_print.encode(),
+                         code_print.encode(), str(options.self_contained).encode()):
+                digest.update(part)
+            jobs.append(
+                Job(
+                    report=report,
+                    slug=config.slug,
+                    portfolio=config.portfolio,
+                    title=config.title,
+                    notebook=str(notebook),
+                    out_dir=str(run_dir / config.slug),
+                    as_of=current.date().isoformat(),
+                    fingerprint=digest.hexdigest()[:16],
+                )
+            )
+    if options.reports:
+        unknown = set(options.reports) - {j.report for j in jobs}
+        if unknown:
+            raise PMOError(f"--report {', '.join(sorted(unknown))}: not a report of the chosen portfolios")
+    facts = {
+        "as_of": current.date().isoformat(),
+        "previous_as_of": previous.date().isoformat() if previous is not None else None,
+        "run_dir": run_dir,
+        "portfolios_with_data": with_data,
+        "source": store.redact(str(options.source)),
+    }
+    return jobs, facts
+
+
+# -- executing one job (in a worker process) ---------------------------------------------------
+def _worker_init(source: str) -> None:
+    os.environ[SOURCE_ENV] = source
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences debugpy's frozen-modules note
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+
+
+def take_headlines(nb) -> dict:
+    """Remove the headline outputs from the executed notebook and return their figures."""
+    figures: dict = {}
+    for cell in nb.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if HEADLINES_MIME in data:
+                figures.update(data[HEADLINES_MIME])
+            else:
+                kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return figures
+
+
+def _strip_for_readers(nb) -> None:
+    """What readers must not see: warnings text on stderr (kept in the .ipynb for analysts)."""
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+
+def export_html(nb, title: str, plotly_src: str | None, plotly_inline: str | None) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="pmo",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    nb.metadata["title"] = title
+    resources = {
+        "pmo_css": (TEMPLATES_DIR / "pmo" / "report.css").read_text(encoding="utf-8"),
+        "plotly_js_src": plotly_src,
+        "plotly_js_inline": plotly_inline,
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _error_line(exc: BaseException) -> str:
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    lines = [line for line in f"{ename}: {evalue}".strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ename
+
+
+def _ipc_path() -> str:
+    """A private socket path per kernel: the default (kernel-ipc in the cwd) collides between workers."""
+    import uuid
+
+    return str(Path(tempfile.gettempdir()) / f"pmo-kernel-{uuid.uuid4().hex[:12]}")
+
+
+def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
+    """Run one notebook with papermill and publish its HTML; never raises for a notebook error."""
+    import nbformat
+    import papermill
+    from jupyter_client.manager import KernelManager
+
+    from pmo_lib.report import REPORTS
+
+    started = time.perf_counter()
+    out_dir = Path(job.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, scratch = tempfile.mkstemp(dir=out_dir, prefix=f".{job.report}.", suffix=".ipynb")
+    os.close(fd)
+    result = Result(job.name, job.report, job.slug, job.portfolio, "ok", 0.0, job.fingerprint)
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=_ipc_path())
+    try:
+        papermill.execute_notebook(
+            job.notebook,
+            scratch,
+            parameters=job.parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(Path(job.notebook).parent),
+            km=kernel,
+        )
+        nb = nbformat.read(scratch, as_version=4)
+        result.headlines = take_headlines(nb)
+        if keep_ipynb:
+            write_atomic(job.ipynb_path, nbformat.writes(nb))
+            result.ipynb = job.ipynb_path.name
+        _strip_for_readers(nb)
+        plotly_src = None if self_contained else f"../{ASSETS}/{plotly_asset_name()}"
+        inline = None
+        if self_contained:
+            from plotly.offline import get_plotlyjs
+
+            inline = get_plotlyjs()
+        title = f"{REPORTS.get(job.report, job.report)} — {job.title} — {job.as_of}"
+        write_atomic(job.html_path, export_html(nb, title, plotly_src, inline))
+        result.html = job.html_path.name
+    except Exception as exc:  # a failed report is recorded, and the others go on
+        result.status = "failed"
+        result.error = _error_line(exc)
+        if Path(scratch).exists() and Path(scratch).stat().st_size:
+            os.replace(scratch, job.ipynb_path)  # kept for debugging
+            result.ipynb = job.ipynb_path.name
+    finally:
+        if kernel.has_kernel:  # papermill leaves a kernel it was handed running
+            kernel.shutdown_kernel(now=True)
+        kernel.cleanup_resources()
+        Path(scratch).unlink(missing_ok=True)
+    result.seconds = round(time.perf_counter() - started, 2)
+    return result
+
+
+# -- the run -----------------------------------------------------------------------------------
+def _previous_results(run_dir: Path) -> dict[str, dict]:
+    manifest = run_dir / "manifest.json"
+    if not manifest.exists():
+        return {}
+    try:
+        return {j["job"]: j for j in json.loads(manifest.read_text(encoding="utf-8"))["jobs"]}
+    except (ValueError, KeyError):
+        return {}
+
+
+def _no_data_result(job: Job) -> Result:
+    started = time.perf_counter()
+    page = portal.no_data_page(job.report, job.title, job.as_of)
+    write_atomic(job.html_path, page)
+    return Result(job.name, job.report, job.slug, job.portfolio, "no data", round(time.perf_counter() - started, 2),
+                  job.fingerprint, html=job.html_path.name)
+
+
+class Progress:
+    """A progress bar on a terminal, one line per job otherwise (cron, CI logs)."""
+
+    def __init__(self, total: int):
+        self.total, self.done = total, 0
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="report", file=sys.stderr)
+
+    def update(self, result: Result) -> None:
+        self.done += 1
+        extra = " (unchanged, reused)" if result.reused else ""
+        line = f"[{self.done}/{self.total}] {result.status:<7} {result.job} {result.seconds:.1f}s{extra}"
+        if result.error:
+            line += f" — {result.error}"
+        if self.bar is not None:
+            self.bar.set_postfix_str(result.job)
+            self.bar.update()
+            if result.status == "failed":
+                self.bar.write(line)
+        else:
+            print(line, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(options: Options, dry_run: bool = False) -> int:
+    """Render every planned job; returns the exit code (0 all ok, 1 some failed)."""
+    started = time.perf_counter()
+    jobs, facts = plan(options)
+    run_dir: Path = facts["run_dir"]
+    if dry_run:
+        for job in jobs:
+            print(f"{job.name}: {job.notebook} -> {job.html_path} {json.dumps(job.parameters)}")
+        return 0
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not options.self_contained:
+        write_plotly_asset(run_dir)
+    earlier = _previous_results(run_dir)
+    results: list[Result] = []
+    todo: list[Job] = []
+    progress = Progress(len(jobs))
+    for job in jobs:
+        before = earlier.get(job.name)
+        if (not options.force and before and before.get("fingerprint") == job.fingerprint
+                and before.get("status") in ("ok", "no data") and job.html_path.exists()):
+            reused = Result(**{**before, "reused": True})
+            results.append(reused)
+            progress.update(reused)
+        elif job.portfolio is not None and job.portfolio not in facts["portfolios_with_data"]:
+            results.append(_no_data_result(job))
+            progress.update(results[-1])
+        else:
+            todo.append(job)
+    if todo:
+        workers = max(1, min(options.jobs or os.cpu_count() or 1, len(todo)))
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                                 initargs=(str(options.source),)) as pool:
+            futures = [pool.submit(execute_job, job, options.keep_ipynb, options.self_contained) for job in todo]
+            for future in as_completed(futures):
+                results.append(future.result())
+                progress.update(results[-1])
+    progress.close()
+    order = {job.name: i for i, job in enumerate(jobs)}
+    results.sort(key=lambda r: order[r.job])
+    manifest = {
+        "as_of": facts["as_of"],
+        "previous_as_of": facts["previous_as_of"],
+        "generated_at": datetime.now().isoformat(timespec="seconds"),
+        "source": facts["source"],
+        "seconds": round(time.perf_counter() - started, 2),
+        "jobs": [asdict(r) for r in results],
+    }
+    write_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
+    write_atomic(run_dir / "index.html", portal.run_index(manifest))
+    write_atomic(options.outputs / "index.html", portal.runs_index(options.outputs))
+    failed = [r for r in results if r.status == "failed"]
+    counts = pd.Series([r.status for r in results]).value_counts().to_dict() if results else {}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    print(f"{len(results)} reports for {facts['as_of']} in {manifest['seconds']:.1f}s: {summary}."
+          f" Open {run_dir / 'index.html'}", flush=True)
+    if failed:
+        kept = [str(run_dir / r.scope / r.ipynb) for r in failed if r.ipynb]
+        print("Failed: " + "; ".join(f"{r.job} ({r.error})" for r in failed)
+              + (f". Executed notebooks kept: {', '.join(kept)}" if kept else ""), file=sys.stderr)
+    return 1 if failed else 0
+

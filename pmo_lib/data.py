@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -60,7 +61,7 @@ def resolve_as_of(snapshots: pd.DataFrame, as_of: str | None, source: Path) -> t
         raise PMOError(f"{source}: the store holds no snapshot yet")
     if as_of:
         try:
-            wanted = pd.Timestamp(as_of)
+            wanted = pd.Timestamp(date.fromisoformat(str(as_of)))
         except ValueError as exc:
             raise PMOError(f"as_of '{as_of}': expected a date YYYY-MM-DD") from exc
         if wanted not in dates:

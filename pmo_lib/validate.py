@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +53,7 @@ def read_export(path: Path) -> tuple[pd.DataFrame, int]:
             return frame, 2
         if suffix == ".parquet":
             return pd.read_parquet(path), 1
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile) as exc:
         raise PMOError(f"{path.name}: cannot be read as {suffix[1:].upper()}: {exc}") from exc
     raise PMOError(f"{path.name}: unsupported file type; expected one of {', '.join(READERS)}")
 

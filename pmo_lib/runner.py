@@ -128,16 +128,18 @@ def write_plotly_asset(run_dir: Path) -> Path:
 
 # -- planning --------------------------------------------------------------------------------
 def _pick(configs: list[ReportConfig], wanted: tuple[str, ...]) -> list[ReportConfig]:
+    """The scopes named by --portfolio (name, slug, or 'function'), in their usual order."""
     if not wanted:
         return configs
-    chosen = []
+
+    def names(c: ReportConfig) -> set[str]:
+        return {c.slug, c.portfolio or "function"}
+
     for name in wanted:
-        match = [c for c in configs if name in (c.slug, c.portfolio) or (name.lower() == "function" and c.is_function)]
-        if not match:
+        if not any(name in names(c) for c in configs):
             known = ", ".join(c.portfolio or c.slug for c in configs)
             raise PMOError(f"--portfolio {name}: unknown portfolio; known: {known}")
-        chosen.extend(m for m in match if m not in chosen)
-    return chosen
+    return [c for c in configs if names(c) & set(wanted)]
 
 
 def _code_fingerprint() -> str:

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """PMO Reports command line.
 
-  python run_reports.py [options]                 render the reports (default command)
-  python run_reports.py ingest FOLDER --as-of D   load a folder of exports as snapshot D
-  python run_reports.py demo                      (re)build the demo store
+python run_reports.py [options]                 render the reports (default command)
+python run_reports.py ingest FOLDER --as-of D   load a folder of exports as snapshot D
+python run_reports.py demo                      (re)build the demo store
 """
 
 from __future__ import annotations
@@ -34,29 +34,63 @@ def _iso_date(text: str) -> date:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="run_reports.py", description="Render, ingest or build demo data for PMO Reports.")
+    top = argparse.ArgumentParser(
+        prog="run_reports.py", description="Render, ingest or build demo data for PMO Reports."
+    )
     sub = top.add_subparsers(dest="command")
     run = sub.add_parser("run", help="render the reports (the default command)")
-    run.add_argument("--portfolio", action="append", default=[], help="a portfolio name or slug, or 'function' (repeatable; default all)")
-    run.add_argument("--report", action="append", default=[], help="a report name, e.g. data_quality (repeatable; default all)")
+    run.add_argument(
+        "--portfolio",
+        action="append",
+        default=[],
+        help="a portfolio name or slug, or 'function' (repeatable; default all)",
+    )
+    run.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        help="a report name, e.g. data_quality (repeatable; default all)",
+    )
     run.add_argument("--as-of", default="", help="snapshot date YYYY-MM-DD (default: the latest)")
-    run.add_argument("--jobs", type=int, default=0, help="worker processes (default: the number of cores)")
+    run.add_argument(
+        "--jobs", type=int, default=0, help="worker processes (default: the number of cores)"
+    )
     run.add_argument("--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)")
     run.add_argument("--outputs", default="outputs", help="output folder (default: outputs)")
-    run.add_argument("--list", action="store_true", help="list the portfolios and reports, then stop")
-    run.add_argument("--dry-run", action="store_true", help="show the jobs that would run, then stop")
-    run.add_argument("--keep-ipynb", action="store_true", help="keep every executed notebook beside its HTML")
-    run.add_argument("--self-contained", action="store_true", help="inline plotly.js in each report (for e-mail)")
-    run.add_argument("--force", action="store_true", help="re-render reports whose inputs have not changed")
-    ingest = sub.add_parser("ingest", help="load a folder of CSV / XLSX / Parquet exports into the store")
+    run.add_argument(
+        "--list", action="store_true", help="list the portfolios and reports, then stop"
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="show the jobs that would run, then stop"
+    )
+    run.add_argument(
+        "--keep-ipynb", action="store_true", help="keep every executed notebook beside its HTML"
+    )
+    run.add_argument(
+        "--self-contained", action="store_true", help="inline plotly.js in each report (for e-mail)"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="re-render reports whose inputs have not changed"
+    )
+    ingest = sub.add_parser(
+        "ingest", help="load a folder of CSV / XLSX / Parquet exports into the store"
+    )
     ingest.add_argument("folder", type=Path)
-    ingest.add_argument("--as-of", type=_iso_date, required=True, help="the snapshot date YYYY-MM-DD")
-    ingest.add_argument("--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)")
+    ingest.add_argument(
+        "--as-of", type=_iso_date, required=True, help="the snapshot date YYYY-MM-DD"
+    )
+    ingest.add_argument(
+        "--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)"
+    )
     demo = sub.add_parser("demo", help="(re)build the demo store")
     demo.add_argument("--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)")
-    demo.add_argument("--size", type=float, default=1.0, help="scale factor (10 and 100 for benchmarks)")
+    demo.add_argument(
+        "--size", type=float, default=1.0, help="scale factor (10 and 100 for benchmarks)"
+    )
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--export", type=Path, help="also write the latest snapshot as CSV exports to this folder")
+    demo.add_argument(
+        "--export", type=Path, help="also write the latest snapshot as CSV exports to this folder"
+    )
     return top
 
 
@@ -80,8 +114,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if path.exists():
         path.unlink()
     dates = demo.build_demo_store(path, seed=args.seed, size=args.size)
-    log.info("Built the demo store %s: %d snapshots (%s), size %g, seed %d.", path, len(dates),
-             ", ".join(d.date().isoformat() for d in dates), args.size, args.seed)
+    log.info(
+        "Built the demo store %s: %d snapshots (%s), size %g, seed %d.",
+        path,
+        len(dates),
+        ", ".join(d.date().isoformat() for d in dates),
+        args.size,
+        args.seed,
+    )
     if args.export:
         demo.export_demo(args.export, seed=args.seed, size=args.size)
         log.info("Wrote the latest demo snapshot as CSV exports to %s.", args.export)
@@ -98,8 +138,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     counts = store.write_snapshot(path, frames, args.as_of, source=str(args.folder.resolve()))
     shown = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
     absent = [name for name, n in counts.items() if not n]
-    log.info("Loaded snapshot %s into %s: %s.%s", args.as_of, path, shown,
-             f" No rows for: {', '.join(absent)}." if absent else "")
+    log.info(
+        "Loaded snapshot %s into %s: %s.%s",
+        args.as_of,
+        path,
+        shown,
+        f" No rows for: {', '.join(absent)}." if absent else "",
+    )
     return 0
 
 
@@ -109,7 +154,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.list:
         for config in load_all():
-            print(f"{config.slug:<24} {config.portfolio or '(whole function)':<28} {', '.join(config.reports)}")
+            print(
+                f"{config.slug:<24} {config.portfolio or '(whole function)':<28} {', '.join(config.reports)}"
+            )
         return 0
     path = _source(args.source)
     if not args.source and not path.exists():

@@ -31,13 +31,21 @@ def issue_counts(counts: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     if "previous" in ordered and ordered["previous"].notna().any():
         fig.add_bar(
-            y=ordered["label"], x=ordered["previous"].astype(float), orientation="h",
-            name="Previous snapshot", marker_color=COLOURS["previous"],
+            y=ordered["label"],
+            x=ordered["previous"].astype(float),
+            orientation="h",
+            name="Previous snapshot",
+            marker_color=COLOURS["previous"],
             hovertemplate="%{y}: %{x} issues (previous)<extra></extra>",
         )
     fig.add_bar(
-        y=ordered["label"], x=ordered["issues"], orientation="h", name="This snapshot",
-        marker_color=COLOURS["issues"], text=ordered["issues"], textposition="outside",
+        y=ordered["label"],
+        x=ordered["issues"],
+        orientation="h",
+        name="This snapshot",
+        marker_color=COLOURS["issues"],
+        text=ordered["issues"],
+        textposition="outside",
         hovertemplate="%{y}: %{x} issues<extra></extra>",
     )
     fig.update_layout(barmode="group")
@@ -49,8 +57,13 @@ def issues_by_owner(owners: pd.DataFrame, title: str, top: int = 15) -> go.Figur
     shown = owners.head(top).iloc[::-1]
     fig = go.Figure(
         go.Bar(
-            y=shown["owner"], x=shown["issues"], orientation="h", marker_color=COLOURS["bar"],
-            text=shown["issues"], textposition="outside", hovertemplate="%{y}: %{x} issues<extra></extra>",
+            y=shown["owner"],
+            x=shown["issues"],
+            orientation="h",
+            marker_color=COLOURS["bar"],
+            text=shown["issues"],
+            textposition="outside",
+            hovertemplate="%{y}: %{x} issues<extra></extra>",
         )
     )
     return _layout(fig, title, "Issues", "Owner", height=120 + 26 * max(len(shown), 1))

@@ -54,7 +54,9 @@ def resolve_source(source: str | Path | None = None) -> Path:
     return path if path.is_absolute() else Path.cwd() / path
 
 
-def resolve_as_of(snapshots: pd.DataFrame, as_of: str | None, source: Path) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+def resolve_as_of(
+    snapshots: pd.DataFrame, as_of: str | None, source: Path
+) -> tuple[pd.Timestamp, pd.Timestamp | None]:
     """The snapshot to report on (default: the latest) and the one before it, if any."""
     dates = list(pd.to_datetime(snapshots["as_of"]))
     if not dates:
@@ -66,14 +68,18 @@ def resolve_as_of(snapshots: pd.DataFrame, as_of: str | None, source: Path) -> t
             raise PMOError(f"as_of '{as_of}': expected a date YYYY-MM-DD") from exc
         if wanted not in dates:
             shown = ", ".join(d.date().isoformat() for d in dates)
-            raise PMOError(f"as_of {wanted.date()}: no snapshot with that date in {source}; it has {shown}")
+            raise PMOError(
+                f"as_of {wanted.date()}: no snapshot with that date in {source}; it has {shown}"
+            )
     else:
         wanted = dates[-1]
     earlier = [d for d in dates if d < wanted]
     return wanted, (earlier[-1] if earlier else None)
 
 
-def load_portfolio(portfolio: str | None, as_of: str | None = None, source: str | Path | None = None) -> PortfolioData:
+def load_portfolio(
+    portfolio: str | None, as_of: str | None = None, source: str | Path | None = None
+) -> PortfolioData:
     """One portfolio's (None = all) tables at as_of (default latest) plus the previous snapshot."""
     path = resolve_source(source)
     snapshots = store.list_snapshots(path)

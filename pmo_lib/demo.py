@@ -38,22 +38,71 @@ PROGRAMS: dict[str, list[str]] = {
     "Data & Analytics": ["Data Foundations", "Insight Everywhere", "AI Enablement"],
 }
 CUSTOMERS = (
-    "Retail Banking", "Finance", "Human Resources", "Operations", "Marketing", "Legal & Risk",
-    "Customer Service", "Procurement", "Executive Office",
+    "Retail Banking",
+    "Finance",
+    "Human Resources",
+    "Operations",
+    "Marketing",
+    "Legal & Risk",
+    "Customer Service",
+    "Procurement",
+    "Executive Office",
 )
 PROJECT_WORDS = (
-    "Portal", "Migration", "Upgrade", "Automation", "Integration", "Replacement", "Rollout",
-    "Consolidation", "Analytics", "Self-Service", "Modernisation", "Onboarding",
+    "Portal",
+    "Migration",
+    "Upgrade",
+    "Automation",
+    "Integration",
+    "Replacement",
+    "Rollout",
+    "Consolidation",
+    "Analytics",
+    "Self-Service",
+    "Modernisation",
+    "Onboarding",
 )
 SUBJECTS = (
-    "Payments", "Mobile App", "Payroll", "Data Warehouse", "Identity", "Email", "CRM", "Billing",
-    "Network Core", "Service Desk", "Claims", "Reporting", "Laptop Fleet", "Telephony",
-    "Document Management", "Supplier Portal", "General Ledger", "Backup", "API Gateway", "Search",
+    "Payments",
+    "Mobile App",
+    "Payroll",
+    "Data Warehouse",
+    "Identity",
+    "Email",
+    "CRM",
+    "Billing",
+    "Network Core",
+    "Service Desk",
+    "Claims",
+    "Reporting",
+    "Laptop Fleet",
+    "Telephony",
+    "Document Management",
+    "Supplier Portal",
+    "General Ledger",
+    "Backup",
+    "API Gateway",
+    "Search",
 )
 MANAGERS = (
-    "Alex Morgan", "Priya Shah", "Tom Becker", "Maria Lopez", "Chen Wei", "Fatima Noor",
-    "James O'Brien", "Sofia Rossi", "Daniel Kim", "Aisha Bello", "Lars Jensen", "Emma Dubois",
-    "Ravi Patel", "Hannah Weiss", "Kofi Mensah", "Olivia Brown", "Mateo Garcia", "Yuki Tanaka",
+    "Alex Morgan",
+    "Priya Shah",
+    "Tom Becker",
+    "Maria Lopez",
+    "Chen Wei",
+    "Fatima Noor",
+    "James O'Brien",
+    "Sofia Rossi",
+    "Daniel Kim",
+    "Aisha Bello",
+    "Lars Jensen",
+    "Emma Dubois",
+    "Ravi Patel",
+    "Hannah Weiss",
+    "Kofi Mensah",
+    "Olivia Brown",
+    "Mateo Garcia",
+    "Yuki Tanaka",
 )
 GATES = {
     "Gate 1 - Business Case": ("Project Charter", "Business Case"),
@@ -70,10 +119,16 @@ MILESTONES = {  # name -> share of the baseline duration at which it falls
     "Gate 4 - Closure": 1.0,
 }
 RISK_TITLES = (
-    "Key supplier may miss delivery date", "Scope creep from business stakeholders",
-    "Test environment not available", "Loss of key technical resource", "Integration defects",
-    "Data migration quality below target", "Budget approval delayed", "Security review findings",
-    "Licence costs above estimate", "Dependency on another project's release",
+    "Key supplier may miss delivery date",
+    "Scope creep from business stakeholders",
+    "Test environment not available",
+    "Loss of key technical resource",
+    "Integration defects",
+    "Data migration quality below target",
+    "Budget approval delayed",
+    "Security review findings",
+    "Licence costs above estimate",
+    "Dependency on another project's release",
 )
 ROLES = {  # role -> team, hourly rate for employees
     "Project Manager": ("Delivery Management", 95.0),
@@ -145,7 +200,9 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
             overrun = 1.4
         true_finish = finish + pd.Timedelta(days=slip)
         fate = rng.random()
-        cancel_date = start + (true_finish - start) * float(rng.uniform(0.2, 0.6)) if fate < 0.06 else None
+        cancel_date = (
+            start + (true_finish - start) * float(rng.uniform(0.2, 0.6)) if fate < 0.06 else None
+        )
         on_hold = 0.06 <= fate < 0.11
         rows.append(
             {
@@ -162,10 +219,14 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
                 "on_hold": on_hold,
                 "slip_days": slip,
                 "overrun": overrun,
-                "monthly_budget": float(rng.choice([20_000, 35_000, 50_000, 80_000, 120_000, 200_000])),
+                "monthly_budget": float(
+                    rng.choice([20_000, 35_000, 50_000, 80_000, 120_000, 200_000])
+                ),
                 "optimism": rng.random(),
                 "update_lag": int(rng.integers(1, 20)),
-                "proposed_until": (start - pd.Timedelta(days=int(rng.integers(30, 120)))).normalize(),
+                "proposed_until": (
+                    start - pd.Timedelta(days=int(rng.integers(30, 120)))
+                ).normalize(),
             }
         )
     frame = pd.DataFrame(rows)
@@ -184,18 +245,32 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
 def _budget_lines(rng: np.random.Generator, projects: pd.DataFrame) -> pd.DataFrame:
     """Per project, 2-3 cost lines (category, expense type, share of the monthly budget)."""
     lines = []
-    options = [("Labor", "Opex"), ("Labor", "Capex"), ("Vendor", "Opex"), ("Hardware", "Capex"),
-               ("Software", "Capex"), ("Other", "Opex")]
+    options = [
+        ("Labor", "Opex"),
+        ("Labor", "Capex"),
+        ("Vendor", "Opex"),
+        ("Hardware", "Capex"),
+        ("Software", "Capex"),
+        ("Other", "Opex"),
+    ]
     for pid in projects["project_id"]:
         picks = rng.choice(len(options), size=int(rng.integers(2, 4)), replace=False)
         shares = rng.dirichlet(np.ones(len(picks)))
         for pick, share in zip(picks, shares, strict=True):
-            lines.append({"project_id": pid, "cost_category": options[pick][0],
-                          "expense_type": options[pick][1], "share": float(share)})
+            lines.append(
+                {
+                    "project_id": pid,
+                    "cost_category": options[pick][0],
+                    "expense_type": options[pick][1],
+                    "share": float(share),
+                }
+            )
     return pd.DataFrame(lines)
 
 
-def _demand(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _demand(
+    rng: np.random.Generator, count: int, projects: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Requests over 24 months with their full (true) stage history."""
     names = list(PORTFOLIOS)
     start = SNAPSHOTS[-1] - pd.DateOffset(months=24)
@@ -216,7 +291,13 @@ def _demand(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> tup
             history.append({"demand_id": did, "stage": stage, "entered_date": when})
             if stuck_in_triage and stage == "Triage":
                 break
-            wait = {"Submitted": 7, "Triage": 20, "Assessment": 45, "Approved": 40, "In Delivery": 200}.get(stage, 30)
+            wait = {
+                "Submitted": 7,
+                "Triage": 20,
+                "Assessment": 45,
+                "Approved": 40,
+                "In Delivery": 200,
+            }.get(stage, 30)
             when = (when + pd.Timedelta(days=int(rng.gamma(2.0, wait / 2.0)) + 1)).normalize()
         cost = float(rng.choice([50_000, 120_000, 250_000, 400_000, 750_000, 1_500_000]))
         rows.append(
@@ -253,8 +334,16 @@ def _milestones(projects: pd.DataFrame) -> pd.DataFrame:
         for name, share in MILESTONES.items():
             base = (p.baseline_start + span * share).normalize()
             true = (base + pd.Timedelta(days=int(p.slip_days * share))).normalize()
-            rows.append({"project_id": p.project_id, "milestone": name, "is_gate": name in GATES,
-                         "baseline_date": base, "true_date": true, "share": share})
+            rows.append(
+                {
+                    "project_id": p.project_id,
+                    "milestone": name,
+                    "is_gate": name in GATES,
+                    "baseline_date": base,
+                    "true_date": true,
+                    "share": share,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -264,8 +353,12 @@ def _artifacts(rng: np.random.Generator, projects: pd.DataFrame) -> pd.DataFrame
         for gate, required in GATES.items():
             for artifact in required:
                 # A few projects pass gates without every artifact approved.
-                missing = (i % 11 == 4 and artifact in ("Test Strategy", "Lessons Learned")) or rng.random() < 0.03
-                rows.append({"project_id": pid, "gate": gate, "artifact": artifact, "missing": missing})
+                missing = (
+                    i % 11 == 4 and artifact in ("Test Strategy", "Lessons Learned")
+                ) or rng.random() < 0.03
+                rows.append(
+                    {"project_id": pid, "gate": gate, "artifact": artifact, "missing": missing}
+                )
     return pd.DataFrame(rows)
 
 
@@ -290,14 +383,18 @@ def _risks(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> pd.D
                 "owner": None if i % 29 == 3 else MANAGERS[rng.integers(len(MANAGERS))],
                 "raised_date": raised,
                 "due_date": (raised + pd.Timedelta(days=int(rng.integers(20, 120)))).normalize(),
-                "true_close": (raised + pd.Timedelta(days=life)).normalize() if rng.random() < 0.8 else pd.NaT,
+                "true_close": (raised + pd.Timedelta(days=life)).normalize()
+                if rng.random() < 0.8
+                else pd.NaT,
                 "mitigating_after": (raised + pd.Timedelta(days=int(life * 0.4))).normalize(),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _resources(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _resources(
+    rng: np.random.Generator, count: int, projects: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = list(PORTFOLIOS)
     roles = list(ROLES)
     rows = []
@@ -321,7 +418,9 @@ def _resources(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> 
             }
         )
     resources = pd.DataFrame(rows)
-    months = pd.DataFrame({"period": _months(SNAPSHOTS[-1] - pd.DateOffset(months=12) + pd.Timedelta(days=1), 19)})
+    months = pd.DataFrame(
+        {"period": _months(SNAPSHOTS[-1] - pd.DateOffset(months=12) + pd.Timedelta(days=1), 19)}
+    )
     by_portfolio = {p: g["project_id"].to_numpy() for p, g in projects.groupby("portfolio")}
     everyone = projects["project_id"].to_numpy()
     pairs = []
@@ -333,20 +432,29 @@ def _resources(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> 
     life = projects.set_index("project_id")
     month_end = work["period"] + pd.offsets.MonthEnd(0)
     live = (life.loc[work["project_id"], "baseline_start"].to_numpy() <= month_end.to_numpy()) & (
-        (life.loc[work["project_id"], "true_finish"] + pd.Timedelta(days=10)).to_numpy() >= work["period"].to_numpy()
+        (life.loc[work["project_id"], "true_finish"] + pd.Timedelta(days=10)).to_numpy()
+        >= work["period"].to_numpy()
     )
     work = work[live].copy()
     per = resources.set_index("resource_id")
     load = np.where(per["overbooked"], 1.15, rng.uniform(0.55, 0.95, len(per)))
-    per = per.assign(hours=per["monthly_capacity_hours"] * load, bau=rng.uniform(0.05, 0.25, len(per)))
+    per = per.assign(
+        hours=per["monthly_capacity_hours"] * load, bau=rng.uniform(0.05, 0.25, len(per))
+    )
     share = work.groupby(["resource_id", "period"])["project_id"].transform("count")
     r = per.loc[work["resource_id"]]
-    work["planned_hours"] = (r["hours"].to_numpy() * (1 - r["bau"].to_numpy()) / share.to_numpy()).round(1)
+    work["planned_hours"] = (
+        r["hours"].to_numpy() * (1 - r["bau"].to_numpy()) / share.to_numpy()
+    ).round(1)
     bau = per[["hours", "bau"]].reset_index().merge(months, how="cross")
     bau = bau.assign(project_id=None, planned_hours=(bau["hours"] * bau["bau"]).round(1))
-    alloc = pd.concat([bau[["resource_id", "project_id", "period", "planned_hours"]], work], ignore_index=True)
+    alloc = pd.concat(
+        [bau[["resource_id", "project_id", "period", "planned_hours"]], work], ignore_index=True
+    )
     alloc["noise"] = rng.uniform(0.75, 1.15, len(alloc))
-    return resources, alloc.sort_values(["resource_id", "period"], kind="stable").reset_index(drop=True)
+    return resources, alloc.sort_values(["resource_id", "period"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def build_world(seed: int = 42, size: float = 1.0) -> World:
@@ -354,7 +462,9 @@ def build_world(seed: int = 42, size: float = 1.0) -> World:
     rng = np.random.default_rng(seed)
     projects = _projects(rng, max(int(150 * size), 8))
     demand, history = _demand(rng, max(int(800 * size), 20), projects)
-    for did, pid in demand.dropna(subset=["project_id"])[["demand_id", "project_id"]].itertuples(index=False):
+    for did, pid in demand.dropna(subset=["project_id"])[["demand_id", "project_id"]].itertuples(
+        index=False
+    ):
         projects.loc[projects["project_id"] == pid, "demand_id"] = did
     budget_lines = _budget_lines(rng, projects)
     noise = rng.uniform(0.85, 1.15, size=(len(budget_lines), HORIZON_MONTHS))
@@ -390,12 +500,16 @@ def _project_view(world: World, as_of: pd.Timestamp, k: int, n: int) -> pd.DataF
     )
     span = (p["true_finish"] - p["baseline_start"]).dt.days.clip(lower=1)
     done = ((as_of - p["baseline_start"]).dt.days / span).clip(0, 1)
-    stage = np.select([done >= 1, done > 0.3, done > 0.05], ["Close", "Execute", "Plan"], "Initiate")
+    stage = np.select(
+        [done >= 1, done > 0.3, done > 0.05], ["Close", "Execute", "Plan"], "Initiate"
+    )
     cost_ratio = 1 + (p["overrun"] - 1) * known
     worst = np.maximum(slip_now / 30.0, (cost_ratio - 1) * 20)
     computed = np.select([worst >= 3, worst >= 1], ["Red", "Amber"], "Green")
     reported = np.where((p["optimism"] > 0.6) & (computed != "Green"), "Green", computed)
-    lag = p["update_lag"] + np.where([_is_awkward(i, "stale_update") for i in p.index], 90 + 15 * k, 0)
+    lag = p["update_lag"] + np.where(
+        [_is_awkward(i, "stale_update") for i in p.index], 90 + 15 * k, 0
+    )
     out = pd.DataFrame(
         {
             "project_id": p["project_id"],
@@ -427,7 +541,9 @@ def _project_view(world: World, as_of: pd.Timestamp, k: int, n: int) -> pd.DataF
     return out.reset_index(drop=True)
 
 
-def _financials_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int, n: int) -> pd.DataFrame:
+def _financials_view(
+    world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int, n: int
+) -> pd.DataFrame:
     truth = world.projects.set_index("project_id")
     lines = world.budget_lines.reset_index(drop=True)
     keep = lines["project_id"].isin(projects["project_id"])
@@ -436,7 +552,9 @@ def _financials_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, 
     t = truth.loc[lines["project_id"]]
     start = t["baseline_start"].to_numpy()
     base_end = t["baseline_finish"].to_numpy()
-    true_end = np.where(t["cancel_date"].notna(), t["cancel_date"], t["true_finish"]).astype("datetime64[ns]")
+    true_end = np.where(t["cancel_date"].notna(), t["cancel_date"], t["true_finish"]).astype(
+        "datetime64[ns]"
+    )
     m = months.to_numpy()[None, :]
     month_end = (months + pd.offsets.MonthEnd(0)).to_numpy()[None, :]
     in_plan = (month_end >= start[:, None]) & (m <= base_end[:, None])
@@ -448,12 +566,16 @@ def _financials_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, 
     known = (k + 1) / n
     estimate = monthly * (1 + (t["overrun"].to_numpy()[:, None] - 1) * known)
     closed = m <= np.datetime64(last_closed)
-    late_actuals = np.isin(idx % 150, AWKWARD["actuals_after_close"])[:, None] & (m > true_end[:, None]) & (
-        m <= true_end[:, None] + np.timedelta64(70, "D")
+    late_actuals = (
+        np.isin(idx % 150, AWKWARD["actuals_after_close"])[:, None]
+        & (m > true_end[:, None])
+        & (m <= true_end[:, None] + np.timedelta64(70, "D"))
     )
     actual = np.where((in_life & closed) | (late_actuals & closed), actual, 0.0)
-    stale_fc = np.isin(idx % 150, AWKWARD["forecast_in_closed_month"])[:, None] & closed & (
-        m > np.datetime64(last_closed) - np.timedelta64(95, "D")
+    stale_fc = (
+        np.isin(idx % 150, AWKWARD["forecast_in_closed_month"])[:, None]
+        & closed
+        & (m > np.datetime64(last_closed) - np.timedelta64(95, "D"))
     )
     forecast = np.where((in_life & ~closed) | (stale_fc & in_life), estimate, 0.0)
     plan = np.where(np.isin(idx % 150, AWKWARD["no_plan"])[:, None], 0.0, plan)
@@ -475,7 +597,9 @@ def _financials_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, 
     return pd.concat(frames, ignore_index=True)
 
 
-def _milestones_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int, n: int) -> pd.DataFrame:
+def _milestones_view(
+    world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int, n: int
+) -> pd.DataFrame:
     m = world.milestones[world.milestones["project_id"].isin(projects["project_id"])].copy()
     known = (k + 1) / n
     slip = (m["true_date"] - m["baseline_date"]) * known
@@ -498,11 +622,14 @@ def _milestones_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, 
 def _artifacts_view(world: World, milestones: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     a = world.artifacts.merge(
         milestones[["project_id", "milestone", "actual_date", "baseline_date"]],
-        left_on=["project_id", "gate"], right_on=["project_id", "milestone"],
+        left_on=["project_id", "gate"],
+        right_on=["project_id", "milestone"],
     )
     passed = a["actual_date"].notna()
     soon = (a["baseline_date"] - as_of).dt.days < 60
-    status = np.select([passed & ~a["missing"], passed, soon], ["Approved", "Missing", "Submitted"], "Missing")
+    status = np.select(
+        [passed & ~a["missing"], passed, soon], ["Approved", "Missing", "Submitted"], "Missing"
+    )
     out = a[passed | soon]
     return pd.DataFrame(
         {
@@ -516,7 +643,10 @@ def _artifacts_view(world: World, milestones: pd.DataFrame, as_of: pd.Timestamp)
 
 
 def _risks_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    r = world.risks[(world.risks["raised_date"] <= as_of) & world.risks["project_id"].isin(projects["project_id"])]
+    r = world.risks[
+        (world.risks["raised_date"] <= as_of)
+        & world.risks["project_id"].isin(projects["project_id"])
+    ]
     closed = r["true_close"].notna() & (r["true_close"] <= as_of)
     status = np.select([closed, r["mitigating_after"] <= as_of], ["Closed", "Mitigating"], "Open")
     return pd.DataFrame(
@@ -536,10 +666,15 @@ def _risks_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp) -> pd
     )
 
 
-def _allocations_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int) -> pd.DataFrame:
+def _allocations_view(
+    world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int
+) -> pd.DataFrame:
     a = world.allocations
     horizon = _month_start(as_of) + pd.DateOffset(months=6)
-    a = a[(a["period"] <= horizon) & (a["project_id"].isna() | a["project_id"].isin(projects["project_id"]))]
+    a = a[
+        (a["period"] <= horizon)
+        & (a["project_id"].isna() | a["project_id"].isin(projects["project_id"]))
+    ]
     closed = (a["period"] + pd.offsets.MonthEnd(0)) <= as_of
     # Future bookings are re-planned a little at every snapshot.
     drift = np.where(closed, 1.0, 1.0 + 0.04 * k * np.sign(a["noise"] - 0.95))
@@ -559,13 +694,21 @@ def snapshot_tables(world: World, as_of: pd.Timestamp, k: int, n: int) -> dict[s
     """The canonical tables as known on as_of (snapshot k of n), typed as the model says."""
     projects = _project_view(world, as_of, k, n)
     history = world.stage_history[world.stage_history["entered_date"] <= as_of]
-    current = history.sort_values("entered_date").groupby("demand_id").tail(1).set_index("demand_id")
+    current = (
+        history.sort_values("entered_date").groupby("demand_id").tail(1).set_index("demand_id")
+    )
     demand = world.demand[world.demand["submitted_date"] <= as_of].copy()
     demand["stage"] = demand["demand_id"].map(current["stage"])
-    decided = history[history["stage"].isin(["Approved", "Rejected"])].set_index("demand_id")["entered_date"]
+    decided = history[history["stage"].isin(["Approved", "Rejected"])].set_index("demand_id")[
+        "entered_date"
+    ]
     demand["decision_date"] = demand["demand_id"].map(decided)
-    demand["project_id"] = demand["project_id"].where(demand["stage"].isin(["In Delivery", "Delivered"]))
-    demand["project_id"] = demand["project_id"].where(demand["project_id"].isin(projects["project_id"]))
+    demand["project_id"] = demand["project_id"].where(
+        demand["stage"].isin(["In Delivery", "Delivered"])
+    )
+    demand["project_id"] = demand["project_id"].where(
+        demand["project_id"].isin(projects["project_id"])
+    )
     milestones = _milestones_view(world, projects, as_of, k, n)
     resources = world.resources
     frames = {

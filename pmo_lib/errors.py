@@ -14,7 +14,9 @@ class Problem:
     """One validation finding, located as precisely as the input allows."""
 
     file: str
-    row: int | None  # row number as the user sees it in the file (header = row 1), None = whole file
+    row: (
+        int | None
+    )  # row number as the user sees it in the file (header = row 1), None = whole file
     column: str | None
     value: object
     expected: str

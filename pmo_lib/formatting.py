@@ -6,12 +6,25 @@ import math
 
 import pandas as pd
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "JPY": "¥", "INR": "₹"}
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "AUD": "A$",
+    "CAD": "C$",
+    "NZD": "NZ$",
+    "JPY": "¥",
+    "INR": "₹",
+}
 
 
 def _missing(value: object) -> bool:
     try:
-        return value is None or bool(pd.isna(value)) or (isinstance(value, float) and math.isinf(value))
+        return (
+            value is None
+            or bool(pd.isna(value))
+            or (isinstance(value, float) and math.isinf(value))
+        )
     except (TypeError, ValueError):
         return False
 

@@ -42,7 +42,9 @@ class Settings(_Strict):
 class ReportConfig(Settings):
     """The validated configuration of one report scope: a portfolio, or the whole function."""
 
-    portfolio: str | None = Field(description="portfolio name as in the data; null = whole function")
+    portfolio: str | None = Field(
+        description="portfolio name as in the data; null = whole function"
+    )
     title: str = Field(min_length=1)
     slug: str
     file: str
@@ -66,7 +68,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if content is None:
         return {}
     if not isinstance(content, dict):
-        raise PMOError(f"{path}: expected a mapping of keys to values, got {type(content).__name__}")
+        raise PMOError(
+            f"{path}: expected a mapping of keys to values, got {type(content).__name__}"
+        )
     return content
 
 
@@ -134,11 +138,15 @@ def load_config(
     for report in config.reports:
         if not (notebooks_dir / f"{report}.ipynb").exists():
             known = ", ".join(sorted(p.stem for p in notebooks_dir.glob("*.ipynb")))
-            raise PMOError(f"{owner}: key 'reports': no notebook for report '{report}'; known: {known}")
+            raise PMOError(
+                f"{owner}: key 'reports': no notebook for report '{report}'; known: {known}"
+            )
     return config
 
 
-def load_all(params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[ReportConfig]:
+def load_all(
+    params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR
+) -> list[ReportConfig]:
     """Every scope's configuration, all validated before any report runs."""
     configs = [load_config(p, params_dir, notebooks_dir) for p in scope_files(params_dir)]
     seen: dict[str | None, str] = {}

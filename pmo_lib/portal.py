@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from pmo_lib import formatting
-from pmo_lib.report import REPORTS
+from pmo_lib.catalog import REPORTS
 
 CSS_FILE = Path(__file__).parent / "templates" / "pmo" / "report.css"
 STATUS_CLASS = {"ok": "ok", "failed": "failed", "no data": "nodata"}
@@ -65,14 +65,26 @@ def run_index(manifest: dict) -> str:
                 cells.append("<td></td>")
                 continue
             status = job["status"]
-            label = f'<span class="status {STATUS_CLASS.get(status, "")}">{html.escape(status)}</span>'
-            link = f'<a href="{html.escape(scope)}/{html.escape(job["html"])}">open</a> ' if job.get("html") else ""
+            label = (
+                f'<span class="status {STATUS_CLASS.get(status, "")}">{html.escape(status)}</span>'
+            )
+            link = (
+                f'<a href="{html.escape(scope)}/{html.escape(job["html"])}">open</a> '
+                if job.get("html")
+                else ""
+            )
             if job.get("ipynb") and status == "failed":
                 link += f'<a href="{html.escape(scope)}/{html.escape(job["ipynb"])}">notebook</a> '
-            error = f'<span class="error">{html.escape(job["error"])}</span>' if job.get("error") else ""
+            error = (
+                f'<span class="error">{html.escape(job["error"])}</span>'
+                if job.get("error")
+                else ""
+            )
             score = job.get("headlines", {}).get("dq_score")
             figure = f" score {formatting.percent(score)}" if score is not None else ""
-            cells.append(f"<td>{link}{label}{figure} <small>{job['seconds']:.1f}s</small>{error}</td>")
+            cells.append(
+                f"<td>{link}{label}{figure} <small>{job['seconds']:.1f}s</small>{error}</td>"
+            )
         rows.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
     previous = manifest.get("previous_as_of")
     facts = (

@@ -15,13 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pmo_lib import formatting
+from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import PortfolioData, Snapshot, load_portfolio
 from pmo_lib.params import PROJECT_ROOT, ReportConfig, config_for
 
-REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on the page
-    "data_quality": "Data quality",
-}
-HEADLINES_MIME = "application/vnd.pmo.headlines+json"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -92,10 +89,18 @@ class Report:
     def chart(self, fig: go.Figure) -> None:
         """A plotly chart that shows in JupyterLab (plotly mimetype) and in the HTML (a div that
         draws with the plotly.js the runner puts in the page), never through a CDN."""
-        div = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG)
+        div = fig.to_html(
+            full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG
+        )
         spec = json.loads(fig.to_json())
         spec["config"] = PLOTLY_CONFIG
-        _display({"application/vnd.plotly.v1+json": spec, "text/html": f'<div class="pmo-chart">{div}</div>', "text/plain": ""})
+        _display(
+            {
+                "application/vnd.plotly.v1+json": spec,
+                "text/html": f'<div class="pmo-chart">{div}</div>',
+                "text/plain": "",
+            }
+        )
 
     def table(
         self,
@@ -110,11 +115,27 @@ class Report:
         empty: str = "Nothing to show.",
     ) -> None:
         """A formatted table: columns maps frame columns to headings (and picks them)."""
-        _html(html_table(frame, columns, self.config.currency, money, percent, counts, dates, signed, caption, empty))
+        _html(
+            html_table(
+                frame,
+                columns,
+                self.config.currency,
+                money,
+                percent,
+                counts,
+                dates,
+                signed,
+                caption,
+                empty,
+            )
+        )
 
     def record(self, figures: Mapping[str, float | int | None]) -> None:
         """Hand the report's headline figures (exact numbers) to the runner's manifest."""
-        clean = {k: (None if v is None or pd.isna(v) else (int(v) if isinstance(v, int) else float(v))) for k, v in figures.items()}
+        clean = {
+            k: (None if v is None or pd.isna(v) else (int(v) if isinstance(v, int) else float(v)))
+            for k, v in figures.items()
+        }
         _display({HEADLINES_MIME: clean, "text/plain": ""})
 
     def footer(self) -> None:
@@ -156,18 +177,32 @@ def html_table(
     kinds: dict[str, tuple[str, object]] = {}
     for name in money:
         kinds[name] = ("num", lambda v: formatting.money(v, currency))
-    for name, fmt in ((percent, formatting.percent), (counts, formatting.count), (signed, formatting.signed)):
+    for name, fmt in (
+        (percent, formatting.percent),
+        (counts, formatting.count),
+        (signed, formatting.signed),
+    ):
         for column in name:
             kinds[column] = ("num", fmt)
     for column in dates:
         kinds[column] = ("", formatting.date)
-    head = "".join(f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items())
+    head = "".join(
+        f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items()
+    )
     rows = []
     for record in frame[list(columns)].itertuples(index=False):
         cells = []
         for column, value in zip(columns, record, strict=True):
             css, fmt = kinds.get(column, ("", None))
-            text = fmt(value) if fmt else ("" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
+            text = (
+                fmt(value)
+                if fmt
+                else (
+                    ""
+                    if value is None or (not isinstance(value, str) and pd.isna(value))
+                    else str(value)
+                )
+            )
             cells.append(f'<td class="{css}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
@@ -185,5 +220,7 @@ def open_report(name: str, portfolio: str = "", as_of: str = "", source: str = "
     report = Report(name, config, data)
     report.header()
     if data.current.is_empty:
-        report.notice(f"No data for {config.title} in the snapshot of {formatting.date(data.current.as_of)}.")
+        report.notice(
+            f"No data for {config.title} in the snapshot of {formatting.date(data.current.as_of)}."
+        )
     return report

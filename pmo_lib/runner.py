@@ -7,6 +7,7 @@ the others, and every output file is written atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -23,16 +24,19 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_lib import portal, store
+from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError
 from pmo_lib.params import NOTEBOOKS_DIR, PARAMS_DIR, ReportConfig, check_portfolios_known, load_all
-from pmo_lib.report import HEADLINES_MIME
 
 log = logging.getLogger("pmo_reports")
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
-NOTEBOOK_PARAMETERS = ("portfolio", "as_of")  # what the runner passes; the source goes by environment
+NOTEBOOK_PARAMETERS = (
+    "portfolio",
+    "as_of",
+)  # what the runner passes; the source goes by environment
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,12 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     snapshots = store.list_snapshots(options.source)
     current, previous = resolve_as_of(snapshots, options.as_of or None, options.source)
     with store.connect_read_only(options.source) as con:
-        known = {r[0] for r in con.execute("SELECT DISTINCT portfolio FROM projects UNION SELECT DISTINCT portfolio FROM demand").fetchall()}
+        known = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT portfolio FROM projects UNION SELECT DISTINCT portfolio FROM demand"
+            ).fetchall()
+        }
     check_portfolios_known(configs, known)
     configs = _pick(configs, options.portfolios)
     with_data = set(store.portfolios_with_data(options.source, current.date()))
@@ -178,10 +187,17 @@ def plan(options: Options) -> tuple[list[Job], dict]:
                 declared[report] = set(papermill.inspect_notebook(str(notebook)))
                 missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared[report]]
                 if missing:
-                    raise PMOError(f"{notebook}: its parameters cell does not declare {', '.join(missing)}")
+                    raise PMOError(
+                        f"{notebook}: its parameters cell does not declare {', '.join(missing)}"
+                    )
             digest = hashlib.sha256()
-            for part in (notebook.read_bytes(), config.model_dump_json().encode(), data_print.encode(),
-                         code_print.encode(), str(options.self_contained).encode()):
+            for part in (
+                notebook.read_bytes(),
+                config.model_dump_json().encode(),
+                data_print.encode(),
+                code_print.encode(),
+                str(options.self_contained).encode(),
+            ):
                 digest.update(part)
             jobs.append(
                 Job(
@@ -198,7 +214,9 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     if options.reports:
         unknown = set(options.reports) - {j.report for j in jobs}
         if unknown:
-            raise PMOError(f"--report {', '.join(sorted(unknown))}: not a report of the chosen portfolios")
+            raise PMOError(
+                f"--report {', '.join(sorted(unknown))}: not a report of the chosen portfolios"
+            )
     facts = {
         "as_of": current.date().isoformat(),
         "previous_as_of": previous.date().isoformat() if previous is not None else None,
@@ -212,9 +230,14 @@ def plan(options: Options) -> tuple[list[Job], dict]:
 # -- executing one job (in a worker process) ---------------------------------------------------
 def _worker_init(source: str) -> None:
     os.environ[SOURCE_ENV] = source
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences debugpy's frozen-modules note
+    os.environ.setdefault(
+        "PYDEVD_DISABLE_FILE_VALIDATION", "1"
+    )  # silences debugpy's frozen-modules note
     logging.getLogger("papermill").setLevel(logging.WARNING)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    import papermill  # noqa: F401  (imported once per worker, while the other workers start)
+
+    _exporter()
 
 
 def take_headlines(nb) -> dict:
@@ -237,19 +260,29 @@ def _strip_for_readers(nb) -> None:
     """What readers must not see: warnings text on stderr (kept in the .ipynb for analysts)."""
     for cell in nb.cells:
         if "outputs" in cell:
-            cell["outputs"] = [o for o in cell["outputs"] if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell["outputs"] = [
+                o
+                for o in cell["outputs"]
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
 
 
-def export_html(nb, title: str, plotly_src: str | None, plotly_inline: str | None) -> str:
+@functools.cache
+def _exporter():
+    """One HTML exporter per worker process: building it (templates, CSS) costs more than exporting."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name="pmo",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+
+
+def export_html(nb, title: str, plotly_src: str | None, plotly_inline: str | None) -> str:
+    exporter = _exporter()
     nb.metadata["title"] = title
     resources = {
         "pmo_css": (TEMPLATES_DIR / "pmo" / "report.css").read_text(encoding="utf-8"),
@@ -279,8 +312,6 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     import papermill
     from jupyter_client.manager import KernelManager
 
-    from pmo_lib.report import REPORTS
-
     started = time.perf_counter()
     out_dir = Path(job.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -297,6 +328,7 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
             parameters=job.parameters,
             kernel_name="python3",
             progress_bar=False,
+            request_save_on_cell_execute=False,  # one write at the end, not one per cell
             cwd=str(Path(job.notebook).parent),
             km=kernel,
         )
@@ -345,8 +377,16 @@ def _no_data_result(job: Job) -> Result:
     started = time.perf_counter()
     page = portal.no_data_page(job.report, job.title, job.as_of)
     write_atomic(job.html_path, page)
-    return Result(job.name, job.report, job.slug, job.portfolio, "no data", round(time.perf_counter() - started, 2),
-                  job.fingerprint, html=job.html_path.name)
+    return Result(
+        job.name,
+        job.report,
+        job.slug,
+        job.portfolio,
+        "no data",
+        round(time.perf_counter() - started, 2),
+        job.fingerprint,
+        html=job.html_path.name,
+    )
 
 
 class Progress:
@@ -382,39 +422,52 @@ class Progress:
 def run(options: Options, dry_run: bool = False) -> int:
     """Render every planned job; returns the exit code (0 all ok, 1 some failed)."""
     started = time.perf_counter()
-    jobs, facts = plan(options)
-    run_dir: Path = facts["run_dir"]
     if dry_run:
+        jobs, facts = plan(options)
         for job in jobs:
             print(f"{job.name}: {job.notebook} -> {job.html_path} {json.dumps(job.parameters)}")
         return 0
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if not options.self_contained:
-        write_plotly_asset(run_dir)
-    earlier = _previous_results(run_dir)
-    results: list[Result] = []
-    todo: list[Job] = []
-    progress = Progress(len(jobs))
-    for job in jobs:
-        before = earlier.get(job.name)
-        if (not options.force and before and before.get("fingerprint") == job.fingerprint
-                and before.get("status") in ("ok", "no data") and job.html_path.exists()):
-            reused = Result(**{**before, "reused": True})
-            results.append(reused)
-            progress.update(reused)
-        elif job.portfolio is not None and job.portfolio not in facts["portfolios_with_data"]:
-            results.append(_no_data_result(job))
-            progress.update(results[-1])
-        else:
-            todo.append(job)
-    if todo:
-        workers = max(1, min(options.jobs or os.cpu_count() or 1, len(todo)))
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                                 initargs=(str(options.source),)) as pool:
-            futures = [pool.submit(execute_job, job, options.keep_ipynb, options.self_contained) for job in todo]
-            for future in as_completed(futures):
-                results.append(future.result())
+    workers = max(1, options.jobs or os.cpu_count() or 1)
+    # The workers start (papermill, nbconvert: seconds of imports) while this process plans.
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(str(options.source),),
+    )
+    for _ in range(workers):
+        pool.submit(int)  # spawns each worker now rather than at the first job
+    with pool:
+        jobs, facts = plan(options)
+        run_dir: Path = facts["run_dir"]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not options.self_contained:
+            write_plotly_asset(run_dir)
+        earlier = _previous_results(run_dir)
+        results: list[Result] = []
+        progress = Progress(len(jobs))
+        futures = []
+        for job in jobs:
+            before = earlier.get(job.name)
+            if (
+                not options.force
+                and before
+                and before.get("fingerprint") == job.fingerprint
+                and before.get("status") in ("ok", "no data")
+                and job.html_path.exists()
+            ):
+                results.append(Result(**{**before, "reused": True}))
                 progress.update(results[-1])
+            elif job.portfolio is not None and job.portfolio not in facts["portfolios_with_data"]:
+                results.append(_no_data_result(job))
+                progress.update(results[-1])
+            else:
+                futures.append(
+                    pool.submit(execute_job, job, options.keep_ipynb, options.self_contained)
+                )
+        for future in as_completed(futures):
+            results.append(future.result())
+            progress.update(results[-1])
     progress.close()
     order = {job.name: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job])
@@ -432,11 +485,17 @@ def run(options: Options, dry_run: bool = False) -> int:
     failed = [r for r in results if r.status == "failed"]
     counts = pd.Series([r.status for r in results]).value_counts().to_dict() if results else {}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    print(f"{len(results)} reports for {facts['as_of']} in {manifest['seconds']:.1f}s: {summary}."
-          f" Open {run_dir / 'index.html'}", flush=True)
+    print(
+        f"{len(results)} reports for {facts['as_of']} in {manifest['seconds']:.1f}s: {summary}."
+        f" Open {run_dir / 'index.html'}",
+        flush=True,
+    )
     if failed:
         kept = [str(run_dir / r.scope / r.ipynb) for r in failed if r.ipynb]
-        print("Failed: " + "; ".join(f"{r.job} ({r.error})" for r in failed)
-              + (f". Executed notebooks kept: {', '.join(kept)}" if kept else ""), file=sys.stderr)
+        print(
+            "Failed: "
+            + "; ".join(f"{r.job} ({r.error})" for r in failed)
+            + (f". Executed notebooks kept: {', '.join(kept)}" if kept else ""),
+            file=sys.stderr,
+        )
     return 1 if failed else 0
-

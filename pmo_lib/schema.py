@@ -32,7 +32,9 @@ class Column:
     name: str
     type: ColumnType = "str"
     required: bool = False  # the column must be present in the file
-    blank_ok: bool = False  # a required column whose cells may still be blank (checked by data quality)
+    blank_ok: bool = (
+        False  # a required column whose cells may still be blank (checked by data quality)
+    )
     allowed: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None

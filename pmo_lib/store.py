@@ -24,8 +24,12 @@ log = logging.getLogger(__name__)
 DEFAULT_STORE = Path("data/pmo.duckdb")
 
 # How each table's rows are tied to a portfolio ($p NULL = the whole function).
-_PROJECTS_IN_SCOPE = "SELECT project_id FROM projects WHERE as_of = $a AND ($p IS NULL OR portfolio = $p)"
-_DEMAND_IN_SCOPE = "SELECT demand_id FROM demand WHERE as_of = $a AND ($p IS NULL OR portfolio = $p)"
+_PROJECTS_IN_SCOPE = (
+    "SELECT project_id FROM projects WHERE as_of = $a AND ($p IS NULL OR portfolio = $p)"
+)
+_DEMAND_IN_SCOPE = (
+    "SELECT demand_id FROM demand WHERE as_of = $a AND ($p IS NULL OR portfolio = $p)"
+)
 SCOPE_FILTERS: dict[str, str] = {
     "projects": "$p IS NULL OR portfolio = $p",
     "demand": "$p IS NULL OR portfolio = $p",
@@ -103,7 +107,13 @@ def write_snapshot(
         con.execute("DELETE FROM snapshots WHERE as_of = ?", [as_of])
         con.execute(
             "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)",
-            [as_of, datetime.now().replace(microsecond=0), source, fingerprint(frames), json.dumps(counts)],
+            [
+                as_of,
+                datetime.now().replace(microsecond=0),
+                source,
+                fingerprint(frames),
+                json.dumps(counts),
+            ],
         )
         con.execute("COMMIT")
     except BaseException:

@@ -53,7 +53,13 @@ def read_export(path: Path) -> tuple[pd.DataFrame, int]:
             return frame, 2
         if suffix == ".parquet":
             return pd.read_parquet(path), 1
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile) as exc:
+    except (
+        ValueError,
+        OSError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        zipfile.BadZipFile,
+    ) as exc:
         raise PMOError(f"{path.name}: cannot be read as {suffix[1:].upper()}: {exc}") from exc
     raise PMOError(f"{path.name}: unsupported file type; expected one of {', '.join(READERS)}")
 
@@ -86,9 +92,10 @@ def _parse(value: object, kind: str) -> object:
             raise ValueError(value)
         return int(number)
     if kind == "date":
-        if isinstance(value, str):
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?", value.strip()):
-                raise ValueError(value)
+        if isinstance(value, str) and not re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?", value.strip()
+        ):
+            raise ValueError(value)
         stamp = pd.Timestamp(value)
         if stamp is pd.NaT:
             raise ValueError(value)
@@ -148,13 +155,16 @@ def coerce_table(
                 problems.append(Problem(file_label, row, column.name, value, column.describe()))
                 values.append(None)
                 continue
-            if column.allowed and parsed not in column.allowed:
-                problems.append(Problem(file_label, row, column.name, value, column.describe()))
-            elif column.min is not None and parsed < column.min:
-                problems.append(Problem(file_label, row, column.name, value, column.describe()))
-            elif column.max is not None and parsed > column.max:
-                problems.append(Problem(file_label, row, column.name, value, column.describe()))
-            elif column.month_start and parsed.day != 1:
+            if (
+                column.allowed
+                and parsed not in column.allowed
+                or column.min is not None
+                and parsed < column.min
+                or column.max is not None
+                and parsed > column.max
+                or column.month_start
+                and parsed.day != 1
+            ):
                 problems.append(Problem(file_label, row, column.name, value, column.describe()))
             values.append(parsed)
         typed[column.name] = values
@@ -179,14 +189,17 @@ def coerce_table(
         for row in frame.index[dup]:
             shown = ", ".join(f"{c}={frame.at[row, c]}" for c in table.key)
             problems.append(
-                Problem(file_label, int(row), table.key[0], shown, "a unique " + "+".join(table.key))
+                Problem(
+                    file_label, int(row), table.key[0], shown, "a unique " + "+".join(table.key)
+                )
             )
     return frame, problems, extra
 
 
-
 def check_references(
-    frames: dict[str, pd.DataFrame], labels: dict[str, str], existing: dict[str, set[str]] | None = None
+    frames: dict[str, pd.DataFrame],
+    labels: dict[str, str],
+    existing: dict[str, set[str]] | None = None,
 ) -> list[Problem]:
     """Every foreign key (project_id, resource_id, demand_id) must name a row of its target table."""
     problems: list[Problem] = []

@@ -19,9 +19,17 @@ def snapshot(as_of: pd.Timestamp = AS_OF, **tables: list[dict]) -> Snapshot:
 
 
 def project(pid: str, **values) -> dict:
-    row = {"project_id": pid, "project_name": f"Project {pid}", "portfolio": "D", "status": "Active",
-           "project_manager": "Ann", "baseline_start": "2026-01-01", "baseline_finish": "2026-12-31",
-           "budget_at_completion": 100.0, "last_status_update": "2026-10-20"}
+    row = {
+        "project_id": pid,
+        "project_name": f"Project {pid}",
+        "portfolio": "D",
+        "status": "Active",
+        "project_manager": "Ann",
+        "baseline_start": "2026-01-01",
+        "baseline_finish": "2026-12-31",
+        "budget_at_completion": 100.0,
+        "last_status_update": "2026-10-20",
+    }
     return {**row, **values}
 
 
@@ -32,75 +40,153 @@ def found(check, snap: Snapshot) -> list[tuple[str, str]]:
 
 
 def test_projects_without_baseline_or_budget_only_while_open():
-    snap = snapshot(projects=[
-        project("P1", baseline_start=None),
-        project("P2", budget_at_completion=0.0),
-        project("P3", budget_at_completion=None, status="Proposed"),
-        project("P4", baseline_finish=None, status="Closed"),
-    ])
+    snap = snapshot(
+        projects=[
+            project("P1", baseline_start=None),
+            project("P2", budget_at_completion=0.0),
+            project("P3", budget_at_completion=None, status="Proposed"),
+            project("P4", baseline_finish=None, status="Closed"),
+        ]
+    )
     assert found(dq.no_baseline, snap) == [("P1", "baseline start none, finish 31 Dec 2026")]
-    assert found(dq.no_budget, snap) == [("P2", "budget at completion is 0"), ("P3", "no budget at completion")]
+    assert found(dq.no_budget, snap) == [
+        ("P2", "budget at completion is 0"),
+        ("P3", "no budget at completion"),
+    ]
 
 
 def test_stale_status_uses_the_threshold_and_flags_missing_updates():
-    snap = snapshot(projects=[
-        project("P1", last_status_update="2026-10-01"),  # 30 days: not stale
-        project("P2", last_status_update="2026-09-30"),  # 31 days: stale
-        project("P3", last_status_update=None),
-        project("P4", last_status_update="2026-01-01", status="Closed"),
-    ])
-    assert found(dq.stale_status, snap) == [("P2", "last update 31 days ago"), ("P3", "never updated")]
+    snap = snapshot(
+        projects=[
+            project("P1", last_status_update="2026-10-01"),  # 30 days: not stale
+            project("P2", last_status_update="2026-09-30"),  # 31 days: stale
+            project("P3", last_status_update=None),
+            project("P4", last_status_update="2026-01-01", status="Closed"),
+        ]
+    )
+    assert found(dq.stale_status, snap) == [
+        ("P2", "last update 31 days ago"),
+        ("P3", "never updated"),
+    ]
 
 
 def test_forecast_finish_before_baseline_start():
-    snap = snapshot(projects=[project("P1", forecast_finish="2025-12-01"), project("P2", forecast_finish=None)])
-    assert found(dq.forecast_before_start, snap) == [("P1", "forecast finish 01 Dec 2025 is before baseline start 01 Jan 2026")]
+    snap = snapshot(
+        projects=[project("P1", forecast_finish="2025-12-01"), project("P2", forecast_finish=None)]
+    )
+    assert found(dq.forecast_before_start, snap) == [
+        ("P1", "forecast finish 01 Dec 2025 is before baseline start 01 Jan 2026")
+    ]
 
 
 def test_actuals_and_allocations_after_a_project_ended():
     snap = snapshot(
-        projects=[project("P1", status="Closed", actual_finish="2026-06-15"), project("P2"),
-                  project("P3", status="Cancelled", last_status_update="2026-05-10")],
+        projects=[
+            project("P1", status="Closed", actual_finish="2026-06-15"),
+            project("P2"),
+            project("P3", status="Cancelled", last_status_update="2026-05-10"),
+        ],
         financials=[
-            {"project_id": "P1", "period": "2026-06-01", "measure": "actual", "amount": 5.0},  # in its last month: fine
+            {
+                "project_id": "P1",
+                "period": "2026-06-01",
+                "measure": "actual",
+                "amount": 5.0,
+            },  # in its last month: fine
             {"project_id": "P1", "period": "2026-07-01", "measure": "actual", "amount": 5.0},
             {"project_id": "P1", "period": "2026-08-01", "measure": "actual", "amount": 5.0},
             {"project_id": "P2", "period": "2026-08-01", "measure": "actual", "amount": 5.0},
-            {"project_id": "P3", "period": "2026-07-01", "measure": "plan", "amount": 5.0},  # plan, not actual
+            {
+                "project_id": "P3",
+                "period": "2026-07-01",
+                "measure": "plan",
+                "amount": 5.0,
+            },  # plan, not actual
         ],
-        resources=[{"resource_id": "R1", "role": "Dev", "team": "T", "employment_type": "Employee", "monthly_capacity_hours": 150.0}],
+        resources=[
+            {
+                "resource_id": "R1",
+                "role": "Dev",
+                "team": "T",
+                "employment_type": "Employee",
+                "monthly_capacity_hours": 150.0,
+            }
+        ],
         allocations=[
-            {"resource_id": "R1", "project_id": "P3", "period": "2026-06-01", "planned_hours": 10.0},
+            {
+                "resource_id": "R1",
+                "project_id": "P3",
+                "period": "2026-06-01",
+                "planned_hours": 10.0,
+            },
             {"resource_id": "R1", "project_id": "P3", "period": "2026-07-01", "planned_hours": 0.0},
-            {"resource_id": "R1", "project_id": "P2", "period": "2026-07-01", "planned_hours": 10.0},
+            {
+                "resource_id": "R1",
+                "project_id": "P2",
+                "period": "2026-07-01",
+                "planned_hours": 10.0,
+            },
         ],
     )
-    assert found(dq.actuals_after_close, snap) == [("P1", "2 month(s) of actuals after the project ended on 15 Jun 2026")]
-    assert found(dq.allocations_to_closed_projects, snap) == [("P3", "10 hours booked for 1 people after the project ended")]
+    assert found(dq.actuals_after_close, snap) == [
+        ("P1", "2 month(s) of actuals after the project ended on 15 Jun 2026")
+    ]
+    assert found(dq.allocations_to_closed_projects, snap) == [
+        ("P3", "10 hours booked for 1 people after the project ended")
+    ]
 
 
 def test_forecasts_left_in_closed_months():
     snap = snapshot(
         projects=[project("P1"), project("P2")],
         financials=[
-            {"project_id": "P1", "period": "2026-10-01", "measure": "forecast", "amount": 5.0},  # October closes on 31 Oct
+            {
+                "project_id": "P1",
+                "period": "2026-10-01",
+                "measure": "forecast",
+                "amount": 5.0,
+            },  # October closes on 31 Oct
             {"project_id": "P1", "period": "2026-09-01", "measure": "forecast", "amount": 5.0},
-            {"project_id": "P2", "period": "2026-11-01", "measure": "forecast", "amount": 5.0},  # open month: fine
+            {
+                "project_id": "P2",
+                "period": "2026-11-01",
+                "measure": "forecast",
+                "amount": 5.0,
+            },  # open month: fine
         ],
     )
-    assert found(dq.forecast_in_closed_month, snap) == [("P1", "forecast left in 2 closed month(s), latest Oct 2026")]
+    assert found(dq.forecast_in_closed_month, snap) == [
+        ("P1", "forecast left in 2 closed month(s), latest Oct 2026")
+    ]
 
 
 def test_demand_without_customer_or_estimate():
     base = {"portfolio": "D", "submitted_date": "2026-01-01"}
-    snap = snapshot(demand=[
-        {**base, "demand_id": "D1", "title": "A", "stage": "Submitted", "customer": None},
-        {**base, "demand_id": "D2", "title": "B", "stage": "Submitted", "customer": "HR"},  # no estimate yet: fine
-        {**base, "demand_id": "D3", "title": "C", "stage": "Assessment", "customer": "HR"},
-        {**base, "demand_id": "D4", "title": "D", "stage": "Approved", "customer": "HR", "estimated_cost": 5.0},
-    ])
+    snap = snapshot(
+        demand=[
+            {**base, "demand_id": "D1", "title": "A", "stage": "Submitted", "customer": None},
+            {
+                **base,
+                "demand_id": "D2",
+                "title": "B",
+                "stage": "Submitted",
+                "customer": "HR",
+            },  # no estimate yet: fine
+            {**base, "demand_id": "D3", "title": "C", "stage": "Assessment", "customer": "HR"},
+            {
+                **base,
+                "demand_id": "D4",
+                "title": "D",
+                "stage": "Approved",
+                "customer": "HR",
+                "estimated_cost": 5.0,
+            },
+        ]
+    )
     assert found(dq.demand_without_customer, snap) == [("D1", "no customer, stage Submitted")]
-    assert found(dq.demand_without_estimate, snap) == [("D3", "no estimated cost, stage Assessment")]
+    assert found(dq.demand_without_estimate, snap) == [
+        ("D3", "no estimated cost, stage Assessment")
+    ]
 
 
 def test_risks_without_owner_or_past_due_while_open():
@@ -109,9 +195,21 @@ def test_risks_without_owner_or_past_due_while_open():
         projects=[project("P1")],
         risks=[
             {**base, "item_id": "R1", "status": "Open", "owner": None, "due_date": "2026-11-30"},
-            {**base, "item_id": "R2", "status": "Mitigating", "owner": "Bo", "due_date": "2026-10-21"},
+            {
+                **base,
+                "item_id": "R2",
+                "status": "Mitigating",
+                "owner": "Bo",
+                "due_date": "2026-10-21",
+            },
             {**base, "item_id": "R3", "status": "Closed", "owner": None, "due_date": "2026-01-01"},
-            {**base, "item_id": "R4", "status": "Open", "owner": "Bo", "due_date": "2026-10-31"},  # due today: not past
+            {
+                **base,
+                "item_id": "R4",
+                "status": "Open",
+                "owner": "Bo",
+                "due_date": "2026-10-31",
+            },  # due today: not past
         ],
     )
     assert found(dq.risk_without_owner, snap) == [("R1", "Risk on P1 has no owner")]
@@ -123,13 +221,24 @@ def test_gates_passed_with_missing_artifacts():
     snap = snapshot(
         projects=[project("P1")],
         milestones=[
-            {"project_id": "P1", "milestone": "G1", "is_gate": True, "baseline_date": "2026-02-01", "actual_date": "2026-02-10"},
+            {
+                "project_id": "P1",
+                "milestone": "G1",
+                "is_gate": True,
+                "baseline_date": "2026-02-01",
+                "actual_date": "2026-02-10",
+            },
             {"project_id": "P1", "milestone": "G2", "is_gate": True, "baseline_date": "2026-12-01"},
         ],
         artifacts=[
             {"project_id": "P1", "gate": "G1", "artifact": "Charter", "status": "Missing"},
             {"project_id": "P1", "gate": "G1", "artifact": "Business case", "status": "Approved"},
-            {"project_id": "P1", "gate": "G2", "artifact": "Design", "status": "Missing"},  # gate not passed yet
+            {
+                "project_id": "P1",
+                "gate": "G2",
+                "artifact": "Design",
+                "status": "Missing",
+            },  # gate not passed yet
         ],
     )
     assert found(dq.gate_missing_artifacts, snap) == [("P1", "G1: Charter")]
@@ -137,24 +246,55 @@ def test_gates_passed_with_missing_artifacts():
 
 def test_score_counts_records_not_issues():
     snap = snapshot(
-        projects=[project("P1", baseline_start=None, last_status_update=None), project("P2"), project("P3")],
-        demand=[{"demand_id": "D1", "title": "A", "portfolio": "D", "stage": "Triage", "submitted_date": "2026-01-01"}],
+        projects=[
+            project("P1", baseline_start=None, last_status_update=None),
+            project("P2"),
+            project("P3"),
+        ],
+        demand=[
+            {
+                "demand_id": "D1",
+                "title": "A",
+                "portfolio": "D",
+                "stage": "Triage",
+                "submitted_date": "2026-01-01",
+            }
+        ],
     )
     issues = dq.find_issues(snap, LIMITS)
     # P1 has two issues, D1 one (no customer): 2 of 4 records affected.
     assert sorted(issues["check"]) == ["demand_without_customer", "no_baseline", "stale_status"]
     assert dq.score(snap, issues) == 50.0
     figures = dq.headlines(snap, issues)
-    assert figures["dq_issues_total"] == 3 and figures["dq_no_baseline"] == 1 and figures["dq_risk_past_due"] == 0
+    assert (
+        figures["dq_issues_total"] == 3
+        and figures["dq_no_baseline"] == 1
+        and figures["dq_risk_past_due"] == 0
+    )
     assert len(figures) == 2 + len(dq.CHECKS)
 
 
 def test_change_since_the_previous_snapshot():
-    before = snapshot(pd.Timestamp("2026-09-30"), projects=[project("P1", baseline_start=None), project("P2", baseline_start=None)])
-    now = snapshot(projects=[project("P1", baseline_start=None), project("P3", baseline_start=None), project("P4", baseline_start=None)])
+    before = snapshot(
+        pd.Timestamp("2026-09-30"),
+        projects=[project("P1", baseline_start=None), project("P2", baseline_start=None)],
+    )
+    now = snapshot(
+        projects=[
+            project("P1", baseline_start=None),
+            project("P3", baseline_start=None),
+            project("P4", baseline_start=None),
+        ]
+    )
     a = dq.assess(now, before, LIMITS)
     row = a.change.set_index("check").loc["no_baseline"]
-    assert (row["issues"], row["previous"], row["change"], row["new"], row["fixed"]) == (3, 2, 1, 2, 1)
+    assert (row["issues"], row["previous"], row["change"], row["new"], row["fixed"]) == (
+        3,
+        2,
+        1,
+        2,
+        1,
+    )
 
 
 def test_an_empty_snapshot_has_no_issues_and_no_score():

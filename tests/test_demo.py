@@ -15,7 +15,9 @@ def test_the_same_seed_gives_the_same_data(tmp_path):
     a = demo.snapshot_tables(world, demo.SNAPSHOTS[-1], 2, 3)
     b = demo.snapshot_tables(again, demo.SNAPSHOTS[-1], 2, 3)
     assert store.fingerprint(a) == store.fingerprint(b)
-    assert store.fingerprint(a) != store.fingerprint(demo.snapshot_tables(demo.build_world(seed=8, size=0.2), demo.SNAPSHOTS[-1], 2, 3))
+    assert store.fingerprint(a) != store.fingerprint(
+        demo.snapshot_tables(demo.build_world(seed=8, size=0.2), demo.SNAPSHOTS[-1], 2, 3)
+    )
 
 
 def test_demo_exports_pass_ingest_validation(tmp_path):

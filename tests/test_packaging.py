@@ -19,10 +19,17 @@ def _name(requirement: str) -> str:
 
 def test_environment_yml_lists_the_same_packages_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_names = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    pip_names = {
+        _name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]
+    }
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    conda_names = {CONDA_NAMES.get(_name(d), _name(d)) for d in conda if isinstance(d, str)} - {"python", "pip"}
-    assert conda_names == pip_names, f"only in environment.yml: {conda_names - pip_names}; only in pyproject: {pip_names - conda_names}"
+    conda_names = {CONDA_NAMES.get(_name(d), _name(d)) for d in conda if isinstance(d, str)} - {
+        "python",
+        "pip",
+    }
+    assert conda_names == pip_names, (
+        f"only in environment.yml: {conda_names - pip_names}; only in pyproject: {pip_names - conda_names}"
+    )
 
 
 def test_notebooks_are_committed_without_outputs_and_with_one_parameters_cell():
@@ -34,7 +41,9 @@ def test_notebooks_are_committed_without_outputs_and_with_one_parameters_cell():
         assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged parameters"
         for cell in cells:
             if cell["cell_type"] == "code":
-                assert not cell.get("outputs") and not cell.get("execution_count"), f"{path.name} has outputs"
+                assert not cell.get("outputs") and not cell.get("execution_count"), (
+                    f"{path.name} has outputs"
+                )
 
 
 def test_ci_runs_the_readme_test_command():

@@ -21,51 +21,86 @@ def params(tmp_path) -> Path:
 def test_the_shipped_parameters_validate():
     configs = load_all()
     assert configs[0].is_function and configs[0].slug == "function"
-    assert {c.portfolio for c in configs[1:]} == {"Customer Channels", "Enterprise Platforms", "Infrastructure & Cloud", "Data & Analytics"}
-    assert all(c.reports == ["data_quality"] and c.thresholds.stale_status_days == 30 for c in configs)
+    assert {c.portfolio for c in configs[1:]} == {
+        "Customer Channels",
+        "Enterprise Platforms",
+        "Infrastructure & Cloud",
+        "Data & Analytics",
+    }
+    assert all(
+        c.reports == ["data_quality"] and c.thresholds.stale_status_days == 30 for c in configs
+    )
 
 
 def test_a_portfolio_file_overrides_a_default(params):
-    (params / "data-analytics.yaml").write_text("portfolio: Data & Analytics\nthresholds:\n  stale_status_days: 14\ncurrency: EUR\n")
+    (params / "data-analytics.yaml").write_text(
+        "portfolio: Data & Analytics\nthresholds:\n  stale_status_days: 14\ncurrency: EUR\n"
+    )
     config = config_for("data-analytics", params)
-    assert (config.thresholds.stale_status_days, config.currency, config.fiscal_year_start_month) == (14, "EUR", 7)
+    assert (
+        config.thresholds.stale_status_days,
+        config.currency,
+        config.fiscal_year_start_month,
+    ) == (14, "EUR", 7)
 
 
 def test_an_unknown_key_names_the_file_and_the_key(params):
-    (params / "data-analytics.yaml").write_text("portfolio: Data & Analytics\nthresholds:\n  stale_days: 14\n")
+    (params / "data-analytics.yaml").write_text(
+        "portfolio: Data & Analytics\nthresholds:\n  stale_days: 14\n"
+    )
     with pytest.raises(PMOError, match=r"data-analytics.yaml: unknown key 'thresholds.stale_days'"):
         load_all(params)
 
 
 def test_a_wrong_type_names_the_file_and_the_key(params):
-    (params / "defaults.yaml").write_text((params / "defaults.yaml").read_text().replace("fiscal_year_start_month: 7", "fiscal_year_start_month: July"))
-    with pytest.raises(PMOError, match=r"defaults.yaml: key 'fiscal_year_start_month': .*integer.*'July'"):
+    (params / "defaults.yaml").write_text(
+        (params / "defaults.yaml")
+        .read_text()
+        .replace("fiscal_year_start_month: 7", "fiscal_year_start_month: July")
+    )
+    with pytest.raises(
+        PMOError, match=r"defaults.yaml: key 'fiscal_year_start_month': .*integer.*'July'"
+    ):
         load_all(params)
 
 
 def test_a_month_out_of_range(params):
     (params / "function.yaml").write_text("portfolio: null\nfiscal_year_start_month: 13\n")
-    with pytest.raises(PMOError, match=r"function.yaml: key 'fiscal_year_start_month': Input should be less than or equal to 12"):
+    with pytest.raises(
+        PMOError,
+        match=r"function.yaml: key 'fiscal_year_start_month': Input should be less than or equal to 12",
+    ):
         load_all(params)
 
 
 def test_an_unknown_report(params):
     (params / "function.yaml").write_text("portfolio: null\nreports: [data_quality, budget]\n")
-    with pytest.raises(PMOError, match=r"function.yaml: key 'reports': no notebook for report 'budget'"):
+    with pytest.raises(
+        PMOError, match=r"function.yaml: key 'reports': no notebook for report 'budget'"
+    ):
         load_all(params)
 
 
 def test_an_unknown_portfolio(params):
-    with pytest.raises(PMOError, match=r"unknown portfolio 'Payments'.*known: function \(whole function\), Customer Channels"):
+    with pytest.raises(
+        PMOError,
+        match=r"unknown portfolio 'Payments'.*known: function \(whole function\), Customer Channels",
+    ):
         config_for("Payments", params)
     configs = load_all(params)
-    with pytest.raises(PMOError, match=r"customer-channels.yaml: key 'portfolio': unknown portfolio 'Customer Channels'; the data has: Data & Analytics"):
+    with pytest.raises(
+        PMOError,
+        match=r"customer-channels.yaml: key 'portfolio': unknown portfolio 'Customer Channels'; the data has: Data & Analytics",
+    ):
         check_portfolios_known(configs, {"Data & Analytics"})
 
 
 def test_bad_yaml_and_a_duplicate_portfolio(params):
     (params / "extra.yaml").write_text("portfolio: Data & Analytics\n")
-    with pytest.raises(PMOError, match=r"extra.yaml: key 'portfolio': 'Data & Analytics' is already declared in .*data-analytics.yaml"):
+    with pytest.raises(
+        PMOError,
+        match=r"extra.yaml: key 'portfolio': 'Data & Analytics' is already declared in .*data-analytics.yaml",
+    ):
         load_all(params)
     (params / "extra.yaml").write_text("portfolio: [unclosed\n")
     with pytest.raises(PMOError, match=r"extra.yaml: not valid YAML"):

@@ -24,7 +24,11 @@ AS_OF = "2026-10-31"
 @pytest.fixture(scope="module")
 def rendered(demo_store, tmp_path_factory):
     outputs = tmp_path_factory.mktemp("outputs")
-    code = runner.run(runner.Options(source=demo_store, outputs=outputs, portfolios=("data-analytics", "function"), jobs=2))
+    code = runner.run(
+        runner.Options(
+            source=demo_store, outputs=outputs, portfolios=("data-analytics", "function"), jobs=2
+        )
+    )
     return code, outputs / AS_OF
 
 
@@ -32,11 +36,17 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
     code, run_dir = rendered
     assert code == 0
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert [(j["job"], j["status"]) for j in manifest["jobs"]] == [("function/data_quality", "ok"), ("data-analytics/data_quality", "ok")]
-    assert all(j["seconds"] > 0 and len(j["fingerprint"]) == 16 and j["error"] == "" for j in manifest["jobs"])
+    assert [(j["job"], j["status"]) for j in manifest["jobs"]] == [
+        ("function/data_quality", "ok"),
+        ("data-analytics/data_quality", "ok"),
+    ]
+    assert all(
+        j["seconds"] > 0 and len(j["fingerprint"]) == 16 and j["error"] == ""
+        for j in manifest["jobs"]
+    )
     index = (run_dir / "index.html").read_text()
     assert 'href="data-analytics/data_quality.html"' in index and "Data &amp; Analytics" in index
-    assert f'href=\'{AS_OF}/index.html\'' in (run_dir.parent / "index.html").read_text()
+    assert f"href='{AS_OF}/index.html'" in (run_dir.parent / "index.html").read_text()
 
 
 def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
@@ -44,9 +54,13 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     figures = next(j for j in manifest["jobs"] if j["scope"] == "data-analytics")["headlines"]
     data = load_portfolio("Data & Analytics", source=demo_store)
-    expected = dq.headlines(data.current, dq.find_issues(data.current, config_for("data-analytics").thresholds))
+    expected = dq.headlines(
+        data.current, dq.find_issues(data.current, config_for("data-analytics").thresholds)
+    )
     assert figures == expected
-    assert figures["dq_issues_total"] == sum(v for k, v in figures.items() if k not in ("dq_issues_total", "dq_score"))
+    assert figures["dq_issues_total"] == sum(
+        v for k, v in figures.items() if k not in ("dq_issues_total", "dq_score")
+    )
 
 
 def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(rendered, demo_store):
@@ -56,24 +70,50 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(rendered, dem
     assert "<h1>Data &amp; Analytics <small>(portfolio)</small></h1>" in page
     assert "31 Oct 2026" in page and "Data quality" in page
     # no code, no traceback, no warnings text
-    for text in ("import pmo_lib", "open_report(", "Traceback", "Warning", "class=\"highlight hl-ipython3", "<div class=\"jp-CodeMirrorEditor", "jp-RenderedText\" data-mime-type=\"application/vnd.jupyter.stderr"):
+    for text in (
+        "import pmo_lib",
+        "open_report(",
+        "Traceback",
+        "Warning",
+        'class="highlight hl-ipython3',
+        '<div class="jp-CodeMirrorEditor',
+        'jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr',
+    ):
         assert text not in page, text
     # every chart there, drawn by the run's own plotly.js
     assert page.count("Plotly.newPlot(") == 2
     src = re.search(r'<script[^>]*src="([^"]+)"', page).group(1)
-    assert src.startswith("../assets/plotly-") and (run_dir / "data-analytics" / src).resolve().exists()
+    assert (
+        src.startswith("../assets/plotly-")
+        and (run_dir / "data-analytics" / src).resolve().exists()
+    )
     assert not re.search(r"<(script|link)[^>]*(src|href)=[\"']?(https?:)?//", page)
     assert "mathjax" not in page.lower() and "require.min.js" not in page
     # nothing of any other portfolio: ids or names, in text, chart data or anywhere else
     everyone = load_portfolio(None, source=demo_store).current
     ours = load_portfolio("Data & Analytics", source=demo_store).current
-    foreign_projects = everyone["projects"][~everyone["projects"]["project_id"].isin(ours["projects"]["project_id"])]
-    foreign_demand = everyone["demand"][~everyone["demand"]["demand_id"].isin(ours["demand"]["demand_id"])]
+    foreign_projects = everyone["projects"][
+        ~everyone["projects"]["project_id"].isin(ours["projects"]["project_id"])
+    ]
+    foreign_demand = everyone["demand"][
+        ~everyone["demand"]["demand_id"].isin(ours["demand"]["demand_id"])
+    ]
     foreign_risks = everyone["risks"][~everyone["risks"]["item_id"].isin(ours["risks"]["item_id"])]
-    leaks = [x for x in [*foreign_projects["project_id"], *foreign_projects["project_name"], *foreign_demand["demand_id"],
-                         *foreign_demand["title"], *foreign_risks["item_id"]] if x in page]
+    leaks = [
+        x
+        for x in [
+            *foreign_projects["project_id"],
+            *foreign_projects["project_name"],
+            *foreign_demand["demand_id"],
+            *foreign_demand["title"],
+            *foreign_risks["item_id"],
+        ]
+        if x in page
+    ]
     assert leaks == []
-    assert ours["projects"]["project_id"].iloc[0] in page or ours["risks"]["item_id"].iloc[0] in page
+    assert (
+        ours["projects"]["project_id"].iloc[0] in page or ours["risks"]["item_id"].iloc[0] in page
+    )
 
 
 def test_the_function_report_covers_every_portfolio(rendered):
@@ -83,7 +123,9 @@ def test_the_function_report_covers_every_portfolio(rendered):
 
 
 def test_an_unchanged_rerun_reuses_its_reports_and_force_renders_again(demo_store, tmp_path):
-    options = runner.Options(source=demo_store, outputs=tmp_path, portfolios=("data-analytics",), jobs=1)
+    options = runner.Options(
+        source=demo_store, outputs=tmp_path, portfolios=("data-analytics",), jobs=1
+    )
     assert runner.run(options) == 0
     html = tmp_path / AS_OF / "data-analytics" / "data_quality.html"
     stamp = html.stat().st_mtime_ns
@@ -98,7 +140,11 @@ def _notebook(path: Path, body: str) -> None:
     params = nbformat.v4.new_code_cell('portfolio = ""\nas_of = ""\nsource = ""')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
@@ -110,13 +156,19 @@ def toy_project(tmp_path):
     params.mkdir()
     _notebook(notebooks / "fine.ipynb", 'print("all good for", portfolio or "the function")')
     _notebook(notebooks / "broken.ipynb", 'raise ValueError("the vendor file has no totals")')
-    (params / "defaults.yaml").write_text("currency: USD\nfiscal_year_start_month: 1\nreports: [fine, broken]\nthresholds:\n  stale_status_days: 30\n")
+    (params / "defaults.yaml").write_text(
+        "currency: USD\nfiscal_year_start_month: 1\nreports: [fine, broken]\nthresholds:\n  stale_status_days: 30\n"
+    )
     (params / "function.yaml").write_text("portfolio: null\n")
     (params / "infra.yaml").write_text("portfolio: Infra\nreports: [fine]\n")
     source = tmp_path / "s.duckdb"
     store.write_snapshot(source, _snapshot(1.0), date(2026, 1, 31), "test")
-    store.write_snapshot(source, {"projects": _snapshot(2.0)["projects"].iloc[:1]}, date(2026, 2, 28), "test")  # Infra gone
-    return runner.Options(source=source, outputs=tmp_path / "out", jobs=2, params_dir=params, notebooks_dir=notebooks)
+    store.write_snapshot(
+        source, {"projects": _snapshot(2.0)["projects"].iloc[:1]}, date(2026, 2, 28), "test"
+    )  # Infra gone
+    return runner.Options(
+        source=source, outputs=tmp_path / "out", jobs=2, params_dir=params, notebooks_dir=notebooks
+    )
 
 
 def test_a_failing_notebook_is_recorded_and_the_others_go_on(toy_project):
@@ -125,14 +177,20 @@ def test_a_failing_notebook_is_recorded_and_the_others_go_on(toy_project):
     jobs = {j["job"]: j for j in json.loads((run_dir / "manifest.json").read_text())["jobs"]}
     assert jobs["function/fine"]["status"] == "ok"
     failed = jobs["function/broken"]
-    assert failed["status"] == "failed" and failed["error"] == "ValueError: the vendor file has no totals"
+    assert (
+        failed["status"] == "failed"
+        and failed["error"] == "ValueError: the vendor file has no totals"
+    )
     kept = nbformat.read(run_dir / "function" / "broken.ipynb", as_version=4)
     assert any(o.get("ename") == "ValueError" for c in kept.cells for o in c.get("outputs", []))
     assert not (run_dir / "function" / "broken.html").exists()
     assert "the vendor file has no totals" in (run_dir / "index.html").read_text()
     # Infra has no rows in this snapshot: a clear page, not a crash.
     assert jobs["infra/fine"]["status"] == "no data"
-    assert "No data for Infra in the snapshot of 28 Feb 2026" in (run_dir / "infra" / "fine.html").read_text()
+    assert (
+        "No data for Infra in the snapshot of 28 Feb 2026"
+        in (run_dir / "infra" / "fine.html").read_text()
+    )
     assert sorted(p.name for p in run_dir.rglob(".*")) == []  # no temporary files left behind
 
 
@@ -168,7 +226,10 @@ def test_cli_exit_codes_and_messages(demo_store, tmp_path, capsys):
     bad = tmp_path / "exports"
     bad.mkdir()
     (bad / "projects.csv").write_text("project_id,project_name\nP1,Alpha\n")
-    assert main(["ingest", str(bad), "--as-of", "2026-01-31", "--source", str(tmp_path / "x.duckdb")]) == 2
+    assert (
+        main(["ingest", str(bad), "--as-of", "2026-01-31", "--source", str(tmp_path / "x.duckdb")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "projects.csv, column 'portfolio'; expected a required column 'portfolio'" in err
     assert not (tmp_path / "x.duckdb").exists()

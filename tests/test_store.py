@@ -16,17 +16,49 @@ from tests.conftest import frame
 
 def _snapshot(budget: float, portfolio: str = "Digital") -> dict[str, pd.DataFrame]:
     return {
-        "projects": frame("projects", [
-            {"project_id": "P1", "project_name": "Alpha", "portfolio": portfolio, "status": "Active", "budget_at_completion": budget},
-            {"project_id": "P2", "project_name": "Beta", "portfolio": "Infra", "status": "Active", "budget_at_completion": 7.0},
-        ]),
-        "risks": frame("risks", [{"item_id": "R1", "project_id": "P2", "kind": "Risk", "title": "Late", "status": "Open"}]),
+        "projects": frame(
+            "projects",
+            [
+                {
+                    "project_id": "P1",
+                    "project_name": "Alpha",
+                    "portfolio": portfolio,
+                    "status": "Active",
+                    "budget_at_completion": budget,
+                },
+                {
+                    "project_id": "P2",
+                    "project_name": "Beta",
+                    "portfolio": "Infra",
+                    "status": "Active",
+                    "budget_at_completion": 7.0,
+                },
+            ],
+        ),
+        "risks": frame(
+            "risks",
+            [
+                {
+                    "item_id": "R1",
+                    "project_id": "P2",
+                    "kind": "Risk",
+                    "title": "Late",
+                    "status": "Open",
+                }
+            ],
+        ),
     }
 
 
 def _budgets(path, as_of: date) -> list[float]:
     with duckdb.connect(str(path), read_only=True) as con:
-        return [r[0] for r in con.execute("SELECT budget_at_completion FROM projects WHERE as_of = ? ORDER BY project_id", [as_of]).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT budget_at_completion FROM projects WHERE as_of = ? ORDER BY project_id",
+                [as_of],
+            ).fetchall()
+        ]
 
 
 def test_snapshots_are_kept_per_as_of_and_reingest_replaces(tmp_path):
@@ -44,7 +76,9 @@ def test_a_failed_ingest_leaves_the_store_exactly_as_it_was(tmp_path, monkeypatc
     store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")
     before = store.list_snapshots(path)
     broken = _snapshot(9.0)
-    broken["risks"] = broken["risks"].assign(probability=pd.array(["high"], dtype="str"))  # fails in INSERT, after projects
+    broken["risks"] = broken["risks"].assign(
+        probability=pd.array(["high"], dtype="str")
+    )  # fails in INSERT, after projects
     with pytest.raises(duckdb.Error):
         store.write_snapshot(path, broken, date(2026, 1, 31), "test")
     assert _budgets(path, date(2026, 1, 31)) == [1.0, 7.0]
@@ -78,7 +112,9 @@ def test_a_load_holds_only_the_portfolio_and_the_previous_snapshot(tmp_path):
 def test_asking_for_a_missing_snapshot_or_store(tmp_path):
     path = tmp_path / "s.duckdb"
     store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")
-    with pytest.raises(PMOError, match=r"as_of 2026-03-31: no snapshot with that date .* it has 2026-01-31"):
+    with pytest.raises(
+        PMOError, match=r"as_of 2026-03-31: no snapshot with that date .* it has 2026-01-31"
+    ):
         load_portfolio(None, as_of="2026-03-31", source=path)
     with pytest.raises(PMOError, match="expected a date YYYY-MM-DD"):
         load_portfolio(None, as_of="March", source=path)
@@ -87,5 +123,7 @@ def test_asking_for_a_missing_snapshot_or_store(tmp_path):
 
 
 def test_passwords_in_a_source_url_are_redacted():
-    assert store.redact("postgresql://pmo:s3cret@db.local/pmo") == "postgresql://pmo:***@db.local/pmo"
+    assert (
+        store.redact("postgresql://pmo:s3cret@db.local/pmo") == "postgresql://pmo:***@db.local/pmo"
+    )
     assert store.redact("data/pmo.duckdb") == "data/pmo.duckdb"

@@ -9,7 +9,9 @@ from pmo_lib.errors import DataValidationError, PMOError
 from pmo_lib.validate import load_folder, normalise_column_name
 from tests.conftest import write_csv
 
-HEADER = "project_id,project_name,portfolio,status,baseline_start,baseline_finish,budget_at_completion"
+HEADER = (
+    "project_id,project_name,portfolio,status,baseline_start,baseline_finish,budget_at_completion"
+)
 GOOD = "P1,Alpha,Digital,Active,2026-01-01,2026-12-31,1000"
 
 
@@ -54,8 +56,12 @@ def test_a_missing_required_column_is_named(tmp_path):
 
 
 def test_a_bad_date_is_reported_with_its_row_as_in_the_file(tmp_path):
-    problems = _problems(_projects(tmp_path, GOOD, "P2,Beta,Digital,Active,31/01/2026,2026-12-31,5"))
-    assert problems == ["projects.csv, row 3, column 'baseline_start': got '31/01/2026'; expected a date (YYYY-MM-DD)"]
+    problems = _problems(
+        _projects(tmp_path, GOOD, "P2,Beta,Digital,Active,31/01/2026,2026-12-31,5")
+    )
+    assert problems == [
+        "projects.csv, row 3, column 'baseline_start': got '31/01/2026'; expected a date (YYYY-MM-DD)"
+    ]
 
 
 def test_a_value_outside_the_allowed_list(tmp_path):
@@ -67,7 +73,11 @@ def test_a_value_outside_the_allowed_list(tmp_path):
 
 def test_a_negative_amount_and_a_text_number(tmp_path):
     _projects(tmp_path, GOOD)
-    write_csv(tmp_path, "financials.csv", "project_id,period,measure,amount\nP1,2026-01-01,plan,-5\nP1,2026-02-01,plan,lots")
+    write_csv(
+        tmp_path,
+        "financials.csv",
+        "project_id,period,measure,amount\nP1,2026-01-01,plan,-5\nP1,2026-02-01,plan,lots",
+    )
     assert _problems(tmp_path) == [
         "financials.csv, row 2, column 'amount': got '-5'; expected a number >= 0",
         "financials.csv, row 3, column 'amount': got 'lots'; expected a number >= 0",
@@ -90,7 +100,9 @@ def test_a_duplicate_key(tmp_path):
 
 def test_a_reference_to_an_unknown_project(tmp_path):
     _projects(tmp_path, GOOD)
-    write_csv(tmp_path, "risks.csv", "item_id,project_id,kind,title,status\nR1,P9,Risk,Vendor late,Open")
+    write_csv(
+        tmp_path, "risks.csv", "item_id,project_id,kind,title,status\nR1,P9,Risk,Vendor late,Open"
+    )
     assert _problems(tmp_path) == [
         "risks.csv, row 2, column 'project_id': got 'P9'; expected a project_id listed in projects.csv"
     ]
@@ -98,8 +110,16 @@ def test_a_reference_to_an_unknown_project(tmp_path):
 
 def test_allocations_must_name_known_resources(tmp_path):
     _projects(tmp_path, GOOD)
-    write_csv(tmp_path, "resources.csv", "resource_id,role,team,employment_type,monthly_capacity_hours\nR1,Developer,Eng,Employee,150")
-    write_csv(tmp_path, "allocations.csv", "resource_id,project_id,period,planned_hours\nR2,P1,2026-01-01,10\nR1,,2026-01-01,-1")
+    write_csv(
+        tmp_path,
+        "resources.csv",
+        "resource_id,role,team,employment_type,monthly_capacity_hours\nR1,Developer,Eng,Employee,150",
+    )
+    write_csv(
+        tmp_path,
+        "allocations.csv",
+        "resource_id,project_id,period,planned_hours\nR2,P1,2026-01-01,10\nR1,,2026-01-01,-1",
+    )
     assert _problems(tmp_path) == [
         "allocations.csv, row 3, column 'planned_hours': got '-1'; expected a number >= 0",
         "allocations.csv, row 2, column 'resource_id': got 'R2'; expected a resource_id listed in resources.csv",
@@ -108,22 +128,43 @@ def test_allocations_must_name_known_resources(tmp_path):
 
 def test_dates_out_of_order(tmp_path):
     problems = _problems(_projects(tmp_path, "P1,Alpha,Digital,Active,2026-06-01,2026-01-31,10"))
-    assert problems == ["projects.csv, row 2, column 'baseline_finish': got '2026-01-31'; expected a date on or after baseline_start (2026-06-01)"]
+    assert problems == [
+        "projects.csv, row 2, column 'baseline_finish': got '2026-01-31'; expected a date on or after baseline_start (2026-06-01)"
+    ]
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
-    folder = _projects(tmp_path, "P1,,Digital,Active,2026-01-01,2026-12-31,x", "P2,Beta,,Done,2026-01-01,2026-12-31,5")
+    folder = _projects(
+        tmp_path,
+        "P1,,Digital,Active,2026-01-01,2026-12-31,x",
+        "P2,Beta,,Done,2026-01-01,2026-12-31,5",
+    )
     with pytest.raises(DataValidationError) as caught:
         load_folder(folder)
     located = [(p.row, p.column) for p in caught.value.problems]
-    assert located == [(2, "project_name"), (3, "portfolio"), (3, "status"), (2, "budget_at_completion")]
+    assert located == [
+        (2, "project_name"),
+        (3, "portfolio"),
+        (3, "status"),
+        (2, "budget_at_completion"),
+    ]
     assert str(caught.value).startswith("4 problem(s) in projects.csv; nothing was loaded:")
 
 
 def test_excel_and_parquet_exports_are_read(tmp_path):
-    rows = pd.DataFrame([{"project_id": 101, "project_name": "A", "portfolio": "D", "status": "Active",
-                          "baseline_start": pd.Timestamp("2026-01-01"), "baseline_finish": pd.Timestamp("2026-03-31"),
-                          "budget_at_completion": 5.0}])
+    rows = pd.DataFrame(
+        [
+            {
+                "project_id": 101,
+                "project_name": "A",
+                "portfolio": "D",
+                "status": "Active",
+                "baseline_start": pd.Timestamp("2026-01-01"),
+                "baseline_finish": pd.Timestamp("2026-03-31"),
+                "budget_at_completion": 5.0,
+            }
+        ]
+    )
     rows.to_excel(tmp_path / "Projects.xlsx", index=False)
     frames, _ = load_folder(tmp_path)
     assert list(frames["projects"]["project_id"]) == ["101"]

@@ -31,7 +31,15 @@ class Check:
     find: Callable[[Snapshot, Thresholds], pd.DataFrame]
 
 
-def _issues(frame: pd.DataFrame, check: str, record_type: str, id_col: str, name_col: str, owner: pd.Series, detail: pd.Series) -> pd.DataFrame:
+def _issues(
+    frame: pd.DataFrame,
+    check: str,
+    record_type: str,
+    id_col: str,
+    name_col: str,
+    owner: pd.Series,
+    detail: pd.Series,
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "check": check,
@@ -46,10 +54,20 @@ def _issues(frame: pd.DataFrame, check: str, record_type: str, id_col: str, name
 
 
 def _project_issues(projects: pd.DataFrame, check: str, detail: pd.Series) -> pd.DataFrame:
-    return _issues(projects, check, "project", "project_id", "project_name", projects["project_manager"], detail)
+    return _issues(
+        projects,
+        check,
+        "project",
+        "project_id",
+        "project_name",
+        projects["project_manager"],
+        detail,
+    )
 
 
-def _on_projects(snapshot: Snapshot, rows: pd.DataFrame, check: str, describe: Callable[[pd.DataFrame], str]) -> pd.DataFrame:
+def _on_projects(
+    snapshot: Snapshot, rows: pd.DataFrame, check: str, describe: Callable[[pd.DataFrame], str]
+) -> pd.DataFrame:
     """One issue per project that has offending child rows (financials, allocations, ...)."""
     projects = snapshot["projects"].set_index("project_id")
     found = [(pid, describe(group)) for pid, group in rows.groupby("project_id", sort=True)]
@@ -71,31 +89,57 @@ def _dates(series: pd.Series) -> pd.Series:
 
 def no_baseline(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
-    p = p[p["status"].isin(OPEN_PROJECT) & (p["baseline_start"].isna() | p["baseline_finish"].isna())]
-    detail = "baseline start " + _dates(p["baseline_start"]) + ", finish " + _dates(p["baseline_finish"])
+    p = p[
+        p["status"].isin(OPEN_PROJECT) & (p["baseline_start"].isna() | p["baseline_finish"].isna())
+    ]
+    detail = (
+        "baseline start " + _dates(p["baseline_start"]) + ", finish " + _dates(p["baseline_finish"])
+    )
     return _project_issues(p, "no_baseline", detail)
 
 
 def no_budget(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
-    p = p[p["status"].isin(OPEN_PROJECT) & (p["budget_at_completion"].isna() | (p["budget_at_completion"] == 0))]
-    detail = pd.Series(["no budget at completion" if pd.isna(b) else "budget at completion is 0" for b in p["budget_at_completion"]], index=p.index, dtype="str")
+    p = p[
+        p["status"].isin(OPEN_PROJECT)
+        & (p["budget_at_completion"].isna() | (p["budget_at_completion"] == 0))
+    ]
+    detail = pd.Series(
+        [
+            "no budget at completion" if pd.isna(b) else "budget at completion is 0"
+            for b in p["budget_at_completion"]
+        ],
+        index=p.index,
+        dtype="str",
+    )
     return _project_issues(p, "no_budget", detail)
 
 
 def stale_status(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
     age = (snapshot.as_of - p["last_status_update"]).dt.days
-    p = p[p["status"].isin(("Active", "On Hold")) & (age.isna() | (age > thresholds.stale_status_days))]
+    p = p[
+        p["status"].isin(("Active", "On Hold"))
+        & (age.isna() | (age > thresholds.stale_status_days))
+    ]
     age = age[p.index]
-    detail = pd.Series(["never updated" if pd.isna(d) else f"last update {int(d)} days ago" for d in age], index=p.index, dtype="str")
+    detail = pd.Series(
+        ["never updated" if pd.isna(d) else f"last update {int(d)} days ago" for d in age],
+        index=p.index,
+        dtype="str",
+    )
     return _project_issues(p, "stale_status", detail)
 
 
 def forecast_before_start(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     p = snapshot["projects"]
     p = p[(p["forecast_finish"] < p["baseline_start"]).fillna(False)]
-    detail = "forecast finish " + _dates(p["forecast_finish"]) + " is before baseline start " + _dates(p["baseline_start"])
+    detail = (
+        "forecast finish "
+        + _dates(p["forecast_finish"])
+        + " is before baseline start "
+        + _dates(p["baseline_start"])
+    )
     return _project_issues(p, "forecast_before_start", detail)
 
 
@@ -108,83 +152,207 @@ def _ended(projects: pd.DataFrame) -> pd.DataFrame:
 
 def actuals_after_close(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     f = snapshot["financials"]
-    f = f[(f["measure"] == "actual") & (f["amount"] > 0)].merge(_ended(snapshot["projects"]), on="project_id")
+    f = f[(f["measure"] == "actual") & (f["amount"] > 0)].merge(
+        _ended(snapshot["projects"]), on="project_id"
+    )
     f = f[f["period"] > f["end"]]
-    return _on_projects(snapshot, f, "actuals_after_close",
-                        lambda g: f"{len(g['period'].unique())} month(s) of actuals after the project ended on {_fmt_date(g['end'].iloc[0])}")
+    return _on_projects(
+        snapshot,
+        f,
+        "actuals_after_close",
+        lambda g: (
+            f"{len(g['period'].unique())} month(s) of actuals after the project ended on {_fmt_date(g['end'].iloc[0])}"
+        ),
+    )
 
 
 def forecast_in_closed_month(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     f = snapshot["financials"]
-    f = f[(f["measure"] == "forecast") & (f["amount"] != 0) & is_closed_month(f["period"], snapshot.as_of)]
-    return _on_projects(snapshot, f, "forecast_in_closed_month",
-                        lambda g: f"forecast left in {len(g['period'].unique())} closed month(s), latest {g['period'].max():%b %Y}")
+    f = f[
+        (f["measure"] == "forecast")
+        & (f["amount"] != 0)
+        & is_closed_month(f["period"], snapshot.as_of)
+    ]
+    return _on_projects(
+        snapshot,
+        f,
+        "forecast_in_closed_month",
+        lambda g: (
+            f"forecast left in {len(g['period'].unique())} closed month(s), latest {g['period'].max():%b %Y}"
+        ),
+    )
 
 
 def allocations_to_closed_projects(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     a = snapshot["allocations"]
     a = a[a["planned_hours"] > 0].merge(_ended(snapshot["projects"]), on="project_id")
     a = a[a["period"] > a["end"]]
-    return _on_projects(snapshot, a, "allocations_to_closed_projects",
-                        lambda g: f"{g['planned_hours'].sum():,.0f} hours booked for {g['resource_id'].nunique()} people after the project ended")
+    return _on_projects(
+        snapshot,
+        a,
+        "allocations_to_closed_projects",
+        lambda g: (
+            f"{g['planned_hours'].sum():,.0f} hours booked for {g['resource_id'].nunique()} people after the project ended"
+        ),
+    )
 
 
 def demand_without_customer(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     d = snapshot["demand"]
     d = d[d["customer"].isna() | (d["customer"].str.strip() == "")]
-    return _issues(d, "demand_without_customer", "demand", "demand_id", "title",
-                   pd.Series(DEMAND_OWNER, index=d.index), "no customer, stage " + d["stage"])
+    return _issues(
+        d,
+        "demand_without_customer",
+        "demand",
+        "demand_id",
+        "title",
+        pd.Series(DEMAND_OWNER, index=d.index),
+        "no customer, stage " + d["stage"],
+    )
 
 
 def demand_without_estimate(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     d = snapshot["demand"]
     d = d[d["stage"].isin(DECIDED_DEMAND) & d["estimated_cost"].isna()]
-    return _issues(d, "demand_without_estimate", "demand", "demand_id", "title",
-                   pd.Series(DEMAND_OWNER, index=d.index), "no estimated cost, stage " + d["stage"])
+    return _issues(
+        d,
+        "demand_without_estimate",
+        "demand",
+        "demand_id",
+        "title",
+        pd.Series(DEMAND_OWNER, index=d.index),
+        "no estimated cost, stage " + d["stage"],
+    )
 
 
-def _risk_issues(snapshot: Snapshot, risks: pd.DataFrame, check: str, detail: pd.Series) -> pd.DataFrame:
+def _risk_issues(
+    snapshot: Snapshot, risks: pd.DataFrame, check: str, detail: pd.Series
+) -> pd.DataFrame:
     owners = snapshot["projects"].set_index("project_id")["project_manager"]
-    return _issues(risks, check, "risk", "item_id", "title", risks["project_id"].map(owners), detail)
+    return _issues(
+        risks, check, "risk", "item_id", "title", risks["project_id"].map(owners), detail
+    )
 
 
 def risk_without_owner(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     r = snapshot["risks"]
     r = r[(r["status"] != "Closed") & (r["owner"].isna() | (r["owner"].str.strip() == ""))]
-    return _risk_issues(snapshot, r, "risk_without_owner", r["kind"] + " on " + r["project_id"] + " has no owner")
+    return _risk_issues(
+        snapshot, r, "risk_without_owner", r["kind"] + " on " + r["project_id"] + " has no owner"
+    )
 
 
 def risk_past_due(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     r = snapshot["risks"]
     r = r[(r["status"] != "Closed") & (r["due_date"] < snapshot.as_of).fillna(False)]
     days = (snapshot.as_of - r["due_date"]).dt.days
-    return _risk_issues(snapshot, r, "risk_past_due", r["kind"] + " due " + _dates(r["due_date"]) + ", " + days.astype("Int64").astype("str") + " days ago")
+    return _risk_issues(
+        snapshot,
+        r,
+        "risk_past_due",
+        r["kind"]
+        + " due "
+        + _dates(r["due_date"])
+        + ", "
+        + days.astype("Int64").astype("str")
+        + " days ago",
+    )
 
 
 def gate_missing_artifacts(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     m = snapshot["milestones"]
     passed = m[m["is_gate"].fillna(False) & (m["actual_date"] <= snapshot.as_of).fillna(False)]
-    a = snapshot["artifacts"].merge(passed[["project_id", "milestone"]], left_on=["project_id", "gate"], right_on=["project_id", "milestone"])
+    a = snapshot["artifacts"].merge(
+        passed[["project_id", "milestone"]],
+        left_on=["project_id", "gate"],
+        right_on=["project_id", "milestone"],
+    )
     a = a[a["status"] == "Missing"]
-    return _on_projects(snapshot, a, "gate_missing_artifacts",
-                        lambda g: "; ".join(f"{gate}: {', '.join(sorted(x['artifact']))}" for gate, x in g.groupby("gate")))
+    return _on_projects(
+        snapshot,
+        a,
+        "gate_missing_artifacts",
+        lambda g: "; ".join(
+            f"{gate}: {', '.join(sorted(x['artifact']))}" for gate, x in g.groupby("gate")
+        ),
+    )
 
 
 CHECKS: dict[str, Check] = {
     c.key: c
     for c in (
-        Check("no_baseline", "Project without baseline", "an open project (proposed, active, on hold) has no baseline start or finish", no_baseline),
-        Check("no_budget", "Project without budget", "an open project's budget at completion is blank or zero", no_budget),
-        Check("stale_status", "Stale status update", "an active or on-hold project's last status update is older than {stale_status_days} days (or missing)", stale_status),
-        Check("forecast_before_start", "Forecast finish before baseline start", "a project's forecast finish falls before its baseline start", forecast_before_start),
-        Check("actuals_after_close", "Actuals on closed or cancelled project", "actual spend is booked in a month after a closed or cancelled project ended", actuals_after_close),
-        Check("forecast_in_closed_month", "Forecast in a closed month", "a forecast amount remains in a month that is closed (its last day is on or before the as-of date)", forecast_in_closed_month),
-        Check("allocations_to_closed_projects", "Allocation to closed project", "people are booked to a closed or cancelled project after it ended", allocations_to_closed_projects),
-        Check("demand_without_customer", "Demand without customer", "a demand request names no customer", demand_without_customer),
-        Check("demand_without_estimate", "Demand without estimate", "a request in assessment or later has no estimated cost", demand_without_estimate),
-        Check("risk_without_owner", "Risk or issue without owner", "an open risk or issue has no owner", risk_without_owner),
-        Check("risk_past_due", "Risk or issue past due", "an open risk or issue is past its due date", risk_past_due),
-        Check("gate_missing_artifacts", "Gate passed with missing artifacts", "a gate was passed while an artifact it requires is still missing", gate_missing_artifacts),
+        Check(
+            "no_baseline",
+            "Project without baseline",
+            "an open project (proposed, active, on hold) has no baseline start or finish",
+            no_baseline,
+        ),
+        Check(
+            "no_budget",
+            "Project without budget",
+            "an open project's budget at completion is blank or zero",
+            no_budget,
+        ),
+        Check(
+            "stale_status",
+            "Stale status update",
+            "an active or on-hold project's last status update is older than {stale_status_days} days (or missing)",
+            stale_status,
+        ),
+        Check(
+            "forecast_before_start",
+            "Forecast finish before baseline start",
+            "a project's forecast finish falls before its baseline start",
+            forecast_before_start,
+        ),
+        Check(
+            "actuals_after_close",
+            "Actuals on closed or cancelled project",
+            "actual spend is booked in a month after a closed or cancelled project ended",
+            actuals_after_close,
+        ),
+        Check(
+            "forecast_in_closed_month",
+            "Forecast in a closed month",
+            "a forecast amount remains in a month that is closed (its last day is on or before the as-of date)",
+            forecast_in_closed_month,
+        ),
+        Check(
+            "allocations_to_closed_projects",
+            "Allocation to closed project",
+            "people are booked to a closed or cancelled project after it ended",
+            allocations_to_closed_projects,
+        ),
+        Check(
+            "demand_without_customer",
+            "Demand without customer",
+            "a demand request names no customer",
+            demand_without_customer,
+        ),
+        Check(
+            "demand_without_estimate",
+            "Demand without estimate",
+            "a request in assessment or later has no estimated cost",
+            demand_without_estimate,
+        ),
+        Check(
+            "risk_without_owner",
+            "Risk or issue without owner",
+            "an open risk or issue has no owner",
+            risk_without_owner,
+        ),
+        Check(
+            "risk_past_due",
+            "Risk or issue past due",
+            "an open risk or issue is past its due date",
+            risk_past_due,
+        ),
+        Check(
+            "gate_missing_artifacts",
+            "Gate passed with missing artifacts",
+            "a gate was passed while an artifact it requires is still missing",
+            gate_missing_artifacts,
+        ),
     )
 }
 
@@ -215,7 +383,13 @@ def score(snapshot: Snapshot, issues: pd.DataFrame) -> float | None:
 def counts_by_check(issues: pd.DataFrame) -> pd.DataFrame:
     """Issue count per check, every check listed (zero included), in CHECKS order."""
     counts = issues["check"].value_counts().reindex(list(CHECKS), fill_value=0)
-    return pd.DataFrame({"check": list(CHECKS), "label": [c.label for c in CHECKS.values()], "issues": counts.to_numpy().astype(int)})
+    return pd.DataFrame(
+        {
+            "check": list(CHECKS),
+            "label": [c.label for c in CHECKS.values()],
+            "issues": counts.to_numpy().astype(int),
+        }
+    )
 
 
 def change_since(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -225,7 +399,11 @@ def change_since(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Dat
         return now.assign(previous=pd.NA, change=pd.NA, new=pd.NA, fixed=pd.NA)
     then = counts_by_check(previous).set_index("check")["issues"]
     keys = ["check", "record_type", "record_id"]
-    merged = current[keys].drop_duplicates().merge(previous[keys].drop_duplicates(), how="outer", on=keys, indicator=True)
+    merged = (
+        current[keys]
+        .drop_duplicates()
+        .merge(previous[keys].drop_duplicates(), how="outer", on=keys, indicator=True)
+    )
     new = merged[merged["_merge"] == "left_only"]["check"].value_counts()
     fixed = merged[merged["_merge"] == "right_only"]["check"].value_counts()
     return now.assign(
@@ -240,13 +418,18 @@ def by_owner(issues: pd.DataFrame) -> pd.DataFrame:
     """Issues per owner, most first: the list a PMO sends round each month."""
     if issues.empty:
         return pd.DataFrame(columns=["owner", "issues", "records"])
-    grouped = issues.groupby("owner").agg(issues=("check", "size"), records=("record_id", "nunique"))
+    grouped = issues.groupby("owner").agg(
+        issues=("check", "size"), records=("record_id", "nunique")
+    )
     return grouped.sort_values(["issues", "records"], ascending=False).reset_index()
 
 
 def headlines(snapshot: Snapshot, issues: pd.DataFrame) -> dict[str, float | int | None]:
     """The manifest's figures: dq_issues_total, dq_score and dq_<check> per check."""
-    figures: dict[str, float | int | None] = {"dq_issues_total": len(issues), "dq_score": score(snapshot, issues)}
+    figures: dict[str, float | int | None] = {
+        "dq_issues_total": len(issues),
+        "dq_score": score(snapshot, issues),
+    }
     for row in counts_by_check(issues).itertuples():
         figures[f"dq_{row.check}"] = int(row.issues)
     return figures
@@ -281,7 +464,10 @@ def rules(thresholds: Thresholds) -> pd.DataFrame:
     """The checks in words, with the thresholds in force, for the page."""
     values = thresholds.model_dump()
     return pd.DataFrame(
-        {"label": [c.label for c in CHECKS.values()], "rule": [c.rule.format(**values) for c in CHECKS.values()]}
+        {
+            "label": [c.label for c in CHECKS.values()],
+            "rule": [c.rule.format(**values) for c in CHECKS.values()],
+        }
     )
 
 
@@ -290,4 +476,8 @@ def records_to_fix(issues: pd.DataFrame) -> pd.DataFrame:
     labels = {key: check.label for key, check in CHECKS.items()}
     order = {key: i for i, key in enumerate(CHECKS)}
     out = issues.assign(check_label=issues["check"].map(labels), _order=issues["check"].map(order))
-    return out.sort_values(["owner", "_order", "record_id"]).drop(columns="_order").reset_index(drop=True)
+    return (
+        out.sort_values(["owner", "_order", "record_id"])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )

@@ -103,32 +103,11 @@ class Report:
         )
 
     def table(
-        self,
-        frame: pd.DataFrame,
-        columns: Mapping[str, str] | None = None,
-        money: Iterable[str] = (),
-        percent: Iterable[str] = (),
-        counts: Iterable[str] = (),
-        dates: Iterable[str] = (),
-        signed: Iterable[str] = (),
-        caption: str = "",
-        empty: str = "Nothing to show.",
+        self, frame: pd.DataFrame, columns: Mapping[str, str] | None = None, **formats
     ) -> None:
-        """A formatted table: columns maps frame columns to headings (and picks them)."""
-        _html(
-            html_table(
-                frame,
-                columns,
-                self.config.currency,
-                money,
-                percent,
-                counts,
-                dates,
-                signed,
-                caption,
-                empty,
-            )
-        )
+        """A formatted table: columns maps frame columns to headings (and picks them); formats
+        name the columns shown as money, percent, counts, dates or signed (see html_table)."""
+        _html(html_table(frame, columns, self.config.currency, **formats))
 
     def record(self, figures: Mapping[str, float | int | None]) -> None:
         """Hand the report's headline figures (exact numbers) to the runner's manifest."""

@@ -186,7 +186,6 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
     rows = []
     names = list(PORTFOLIOS)
     weights = np.array([0.3, 0.25, 0.25, 0.2])
-    final = SNAPSHOTS[-1]
     for i in range(count):
         portfolio = names[rng.choice(4, p=weights)]
         sub = PORTFOLIOS[portfolio][rng.integers(len(PORTFOLIOS[portfolio]))]
@@ -238,7 +237,6 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
     )
     frame["budget_at_completion"] = frame["monthly_budget"] * frame["baseline_months"]
     frame["demand_id"] = None
-    del final
     return frame
 
 
@@ -525,7 +523,7 @@ def _project_view(world: World, as_of: pd.Timestamp, k: int, n: int) -> pd.DataF
             "forecast_finish": forecast.where(status != "Cancelled"),
             "actual_finish": p["true_finish"].where(finished & ~cancelled),
             "budget_at_completion": p["budget_at_completion"],
-            "percent_complete": (done * 100).round(0).where(~cancelled, (done * 100).round(0)),
+            "percent_complete": (done * 100).round(0),
             "last_status_update": (as_of - pd.to_timedelta(lag, unit="D")).clip(upper=as_of),
             "reported_rag": np.where(np.isin(status, ["Active", "On Hold"]), reported, None),
             "demand_id": p["demand_id"],

@@ -24,6 +24,15 @@ body { max-width: 1180px; margin: 0 auto; padding: 24px 32px; font-family: "Sego
 """
 
 
+def facts_html(facts: list[tuple[str, str]]) -> str:
+    """The label/value row under a page title (as-of date, comparison, freshness, ...)."""
+    items = "".join(
+        f'<div><span class="pmo-label">{html.escape(k)}</span><span class="pmo-value">{html.escape(v)}</span></div>'
+        for k, v in facts
+    )
+    return f'<div class="pmo-facts">{items}</div>'
+
+
 def _page(title: str, body: str) -> str:
     css = CSS_FILE.read_text(encoding="utf-8") + PAGE_CSS
     return (
@@ -87,11 +96,13 @@ def run_index(manifest: dict) -> str:
             )
         rows.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
     previous = manifest.get("previous_as_of")
-    facts = (
-        f"<dl class='pmo-facts'><div><dt>As of</dt><dd>{formatting.date(manifest['as_of'])}</dd></div>"
-        f"<div><dt>Compared with</dt><dd>{formatting.date(previous) if previous else 'none'}</dd></div>"
-        f"<div><dt>Generated</dt><dd>{formatting.timestamp(manifest['generated_at'])}</dd></div>"
-        f"<div><dt>Data source</dt><dd>{html.escape(manifest['source'])}</dd></div></dl>"
+    facts = facts_html(
+        [
+            ("As of", formatting.date(manifest["as_of"])),
+            ("Compared with", formatting.date(previous) if previous else "none"),
+            ("Generated", formatting.timestamp(manifest["generated_at"])),
+            ("Data source", manifest["source"]),
+        ]
     )
     body = (
         f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Reports as of {formatting.date(manifest['as_of'])}</h1>{facts}</header>"

@@ -18,6 +18,7 @@ from pmo_lib import formatting
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import PortfolioData, Snapshot, load_portfolio
 from pmo_lib.params import PROJECT_ROOT, ReportConfig, config_for
+from pmo_lib.portal import facts_html
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -68,12 +69,11 @@ class Report:
             ("Data loaded", formatting.timestamp(self.data.ingested_at)),
             ("Generated", formatting.timestamp(datetime.now())),
         ]
-        items = "".join(f"<div><dt>{k}</dt><dd>{html.escape(v)}</dd></div>" for k, v in facts)
         scope = "whole IT function, all portfolios" if self.config.is_function else "portfolio"
         _html(
             f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
             f"<h1>{html.escape(self.config.title)} <small>({scope})</small></h1>"
-            f'<dl class="pmo-facts">{items}</dl></header>'
+            f"{facts_html(facts)}</header>"
         )
 
     def say(self, *sentences: str) -> None:
@@ -149,10 +149,14 @@ def html_table(
     signed: Iterable[str] = (),
     caption: str = "",
     empty: str = "Nothing to show.",
+    max_rows: int = 500,
 ) -> str:
+    """An HTML table with formatted cells; past max_rows it shows the first rows and says so."""
     columns = dict(columns or {c: c for c in frame.columns})
     if frame.empty:
         return f'<p class="pmo-empty">{html.escape(empty)}</p>'
+    hidden = max(len(frame) - max_rows, 0)
+    frame = frame.head(max_rows)
     kinds: dict[str, tuple[str, object]] = {}
     for name in money:
         kinds[name] = ("num", lambda v: formatting.money(v, currency))
@@ -185,7 +189,12 @@ def html_table(
             cells.append(f'<td class="{css}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="pmo-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    more = (
+        f'<p class="pmo-empty">The first {max_rows:,} rows are shown; {hidden:,} more are not.</p>'
+        if hidden
+        else ""
+    )
+    return f'<table class="pmo-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
 
 
 def open_report(name: str, portfolio: str = "", as_of: str = "", source: str = "") -> Report:

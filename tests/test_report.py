@@ -1,0 +1,45 @@
+"""Page parts: formatted tables and numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pmo_lib import formatting
+from pmo_lib.report import html_table
+
+
+def test_numbers_read_as_money_percentages_counts_and_dates():
+    assert formatting.money(1234567.4) == "$1,234,567"
+    assert formatting.money(-2500, "GBP") == "-£2,500"
+    assert formatting.money(1_250_000, compact=True) == "$1.2M"
+    assert formatting.money(float("inf")) == "" and formatting.money(None) == ""
+    assert formatting.percent(85.94) == "85.9%"
+    assert (
+        formatting.signed(-3) == "−3"
+        and formatting.signed(4) == "+4"
+        and formatting.signed(0) == "0"
+    )
+    assert (
+        formatting.date(pd.Timestamp("2026-10-31")) == "31 Oct 2026"
+        and formatting.date(pd.NaT) == ""
+    )
+
+
+def test_a_table_formats_escapes_and_caps_its_rows():
+    frame = pd.DataFrame(
+        {
+            "name": ["<b>A</b>", "B", "C"],
+            "cost": [1000.0, None, 3.5],
+            "when": pd.to_datetime(["2026-01-02", None, "2026-03-04"]),
+        }
+    )
+    page = html_table(frame, {"name": "Project", "cost": "Cost"}, "USD", money=["cost"], max_rows=2)
+    assert "&lt;b&gt;A&lt;/b&gt;" in page and "<b>A</b>" not in page
+    assert '<td class="num">$1,000</td>' in page and '<td class="num"></td>' in page
+    assert "C" not in page.split("</table>")[0].split("<tbody>")[1]
+    assert "The first 2 rows are shown; 1 more are not." in page
+    assert "when" not in page  # only the columns asked for
+    assert (
+        html_table(frame.iloc[:0], None, "USD", empty="Nothing to fix.")
+        == '<p class="pmo-empty">Nothing to fix.</p>'
+    )

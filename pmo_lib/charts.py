@@ -66,4 +66,194 @@ def issues_by_owner(owners: pd.DataFrame, title: str, top: int = 15) -> go.Figur
             hovertemplate="%{y}: %{x} issues<extra></extra>",
         )
     )
+    fig.update_xaxes(range=[0, max(shown["issues"].max() if len(shown) else 0, 1) * 1.15])
     return _layout(fig, title, "Issues", "Owner", height=120 + 26 * max(len(shown), 1))
+
+
+STAGE_COLOURS = {
+    "Submitted": "#9fb3c8",
+    "Triage": "#627d98",
+    "Assessment": "#f0b429",
+    "Approved": "#2f8132",
+    "In Delivery": "#2680c2",
+    "Delivered": "#0b4f8a",
+    "Rejected": "#ba2525",
+    "Withdrawn": "#a39e93",
+}
+
+
+def demand_funnel(funnel: pd.DataFrame, title: str) -> go.Figure:
+    """Requests that reached each pipeline stage, with the stage-to-stage conversion as text."""
+    text = [
+        f"{r.reached:,}" + ("" if pd.isna(r.conversion) else f" · {r.conversion:.0%} converted")
+        for r in funnel.itertuples()
+    ]
+    fig = go.Figure(
+        go.Funnel(
+            y=funnel["stage"],
+            x=funnel["reached"],
+            text=text,
+            textinfo="text",
+            marker={"color": [STAGE_COLOURS[s] for s in funnel["stage"]]},
+            hovertemplate="%{y}: %{x} requests reached this stage<extra></extra>",
+        )
+    )
+    return _layout(fig, title, "Requests that reached the stage", "")
+
+
+def demand_outcomes(outcomes: pd.DataFrame, title: str) -> go.Figure:
+    """Rejected and withdrawn requests by the stage they left from."""
+    fig = go.Figure()
+    for outcome, rows in outcomes.groupby("outcome"):
+        fig.add_bar(
+            x=rows["left_from"],
+            y=rows["requests"],
+            name=outcome,
+            marker_color=STAGE_COLOURS.get(outcome),
+            text=rows["requests"],
+            textposition="outside",
+            hovertemplate=f"{outcome} from %{{x}}: %{{y}}<extra></extra>",
+        )
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, "Stage the request left from", "Requests", height=340)
+
+
+def demand_flow(flow: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    for column, colour in (
+        ("arrivals", "#9fb3c8"),
+        ("decisions", "#f0b429"),
+        ("deliveries", "#0b4f8a"),
+    ):
+        fig.add_scatter(
+            x=flow["month"],
+            y=flow[column],
+            name=column.capitalize(),
+            mode="lines+markers",
+            line={"color": colour},
+            hovertemplate=f"%{{x|%b %Y}}: %{{y}} {column}<extra></extra>",
+        )
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, title, "Month", "Requests", height=360)
+
+
+def cumulative_flow(cfd: pd.DataFrame | None, title: str) -> go.Figure | None:
+    """Stacked areas of requests in each stage at each month end (None without stage history)."""
+    if cfd is None:
+        return None
+    fig = go.Figure()
+    for stage in [c for c in STAGE_COLOURS if c in cfd.columns]:
+        fig.add_scatter(
+            x=cfd["month_end"],
+            y=cfd[stage],
+            name=stage,
+            stackgroup="stages",
+            mode="lines",
+            line={"width": 0.5, "color": STAGE_COLOURS[stage]},
+            hovertemplate=f"%{{x|%d %b %Y}}: %{{y}} in {stage}<extra></extra>",
+        )
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, title, "Month end", "Requests", height=420)
+
+
+def demand_ageing(aged: pd.DataFrame, stages: list[str], title: str) -> go.Figure:
+    """Open requests per stage, within and past their stage's SLA."""
+    counts = (
+        aged.groupby(["stage", "past_sla"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(stages, fill_value=0)
+    )
+    fig = go.Figure()
+    for past, name, colour in ((False, "Within SLA", "#2f8132"), (True, "Past SLA", "#ba2525")):
+        values = counts[past] if past in counts.columns else pd.Series(0, index=counts.index)
+        fig.add_bar(
+            x=counts.index,
+            y=values,
+            name=name,
+            marker_color=colour,
+            text=values,
+            textposition="inside",
+            hovertemplate=f"%{{x}}: %{{y}} requests {name.lower()}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "Current stage", "Open requests", height=360)
+
+
+def lead_time_distribution(leads: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    for column, name, colour in (
+        ("decision_days", "Submitted → decision", "#f0b429"),
+        ("delivery_days", "Submitted → delivery", "#0b4f8a"),
+    ):
+        values = leads[column].dropna().astype(float)
+        if len(values):
+            fig.add_histogram(
+                x=values,
+                name=name,
+                marker_color=colour,
+                opacity=0.7,
+                xbins={"size": 15},
+                hovertemplate="%{x} days: %{y} requests<extra></extra>",
+            )
+    fig.update_layout(barmode="overlay")
+    return _layout(fig, title, "Lead time (days)", "Requests", height=360)
+
+
+def lead_time_trend(by_quarter: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    for column, name, dash in (
+        ("median_days", "Median", "solid"),
+        ("p85_days", "85th percentile", "dash"),
+    ):
+        fig.add_scatter(
+            x=by_quarter["quarter"],
+            y=by_quarter[column],
+            name=name,
+            mode="lines+markers",
+            line={"color": "#0b4f8a", "dash": dash},
+            hovertemplate=f"%{{x}}: {name.lower()} %{{y:.0f}} days<extra></extra>",
+        )
+    return _layout(
+        fig, title, "Quarter of decision", "Days from submission to decision", height=340
+    )
+
+
+def demand_by_customer(customers: pd.DataFrame, title: str) -> go.Figure:
+    shown = customers.iloc[::-1]
+    text = [
+        f"{r.requests} · {'' if pd.isna(r.approval_rate) else f'{r.approval_rate:.0%} approved'}"
+        for r in shown.itertuples()
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=shown["customer"],
+            x=shown["requests"],
+            orientation="h",
+            marker_color=COLOURS["bar"],
+            text=text,
+            textposition="outside",
+            hovertemplate="%{y}: %{x} requests<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, max(shown["requests"].max(), 1) * 1.25])  # room for the labels
+    return _layout(fig, title, "Requests", "Customer", height=120 + 30 * max(len(shown), 1))
+
+
+def demand_vs_capacity(vs: dict | None, title: str, currency_symbol: str = "$") -> go.Figure | None:
+    if vs is None:
+        return None
+    labels = ["Approved, not started (estimated cost)", "FY budget headroom (Plan − Outlook)"]
+    values = [vs["approved_cost"], vs["headroom"]]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=["#2f8132", "#0b4f8a" if vs["headroom"] >= 0 else "#ba2525"],
+            text=[f"{currency_symbol}{v / 1e6:,.1f}M" for v in values],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickprefix=currency_symbol)
+    return _layout(fig, title, "", "Amount", height=360)

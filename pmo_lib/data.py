@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT
 
 SOURCE_ENV = "PMO_SOURCE"
+_PROJECT_CHILDREN = ("financials", "milestones", "risks", "artifacts")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,33 @@ class Snapshot:
     def is_empty(self) -> bool:
         return self.tables["projects"].empty and self.tables["demand"].empty
 
+    def in_sub_portfolio(self, sub_portfolio: str) -> Snapshot:
+        """Only the rows of one sub-portfolio: its projects and demand, and what hangs off them."""
+        t = self.tables
+        projects = t["projects"][t["projects"]["sub_portfolio"] == sub_portfolio]
+        demand = t["demand"][t["demand"]["sub_portfolio"] == sub_portfolio]
+        pids, dids = set(projects["project_id"]), set(demand["demand_id"])
+        out = {
+            name: frame[frame["project_id"].isin(pids)]
+            for name, frame in t.items()
+            if name in _PROJECT_CHILDREN
+        }
+        allocations = t["allocations"][t["allocations"]["project_id"].isin(pids)]
+        out.update(
+            projects=projects,
+            demand=demand,
+            demand_stage_history=t["demand_stage_history"][
+                t["demand_stage_history"]["demand_id"].isin(dids)
+            ],
+            allocations=allocations,
+            resources=t["resources"][
+                t["resources"]["resource_id"].isin(allocations["resource_id"])
+            ],
+        )
+        return Snapshot(
+            self.as_of, {name: frame.reset_index(drop=True) for name, frame in out.items()}
+        )
+
 
 @dataclass(frozen=True)
 class PortfolioData:
@@ -38,6 +66,16 @@ class PortfolioData:
     previous: Snapshot | None
     ingested_at: pd.Timestamp  # data freshness: when the as_of snapshot was loaded
     source: str  # where the snapshot came from (redacted for display)
+    sub_portfolio: str | None = None
+
+    def in_sub_portfolio(self, sub_portfolio: str) -> PortfolioData:
+        """The same data narrowed to one sub-portfolio, in both snapshots."""
+        return replace(
+            self,
+            current=self.current.in_sub_portfolio(sub_portfolio),
+            previous=self.previous.in_sub_portfolio(sub_portfolio) if self.previous else None,
+            sub_portfolio=sub_portfolio,
+        )
 
 
 def resolve_source(source: str | Path | None = None) -> Path:

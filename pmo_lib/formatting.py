@@ -49,6 +49,15 @@ def percent(value: object, digits: int = 1) -> str:
     return "" if _missing(value) else f"{float(value):.{digits}f}%"
 
 
+def share(value: object, digits: int = 0) -> str:
+    """A fraction as a percentage: 0.934 -> '93%'."""
+    return "" if _missing(value) else f"{100 * float(value):.{digits}f}%"
+
+
+def days(value: object) -> str:
+    return "" if _missing(value) else f"{float(value):,.0f} days"
+
+
 def count(value: object) -> str:
     return "" if _missing(value) else f"{int(value):,}"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,6 +30,23 @@ class Thresholds(_Strict):
     stale_status_days: int = Field(gt=0, description="a status update older than this is stale")
 
 
+DemandStage = Literal["Submitted", "Triage", "Assessment", "Approved", "In Delivery"]
+
+
+class DemandScoring(_Strict):
+    """Weights of the backlog score; each part is on a 0-1 scale before weighting."""
+
+    value_weight: float = Field(ge=0, description="value_score / 100")
+    cost_weight: float = Field(ge=0, description="1 - cost / the largest cost in the backlog")
+    priority_weight: float = Field(ge=0, description="High 1, Medium 0.5, Low 0")
+
+
+class DemandParams(_Strict):
+    sla_days: dict[DemandStage, int] = Field(description="longest a request may stay in a stage")
+    scoring: DemandScoring
+    flow_months: int = Field(ge=3, le=60, description="months shown in the flow charts")
+
+
 class Settings(_Strict):
     """What defaults.yaml holds; a portfolio's file may override any of it."""
 
@@ -37,6 +54,7 @@ class Settings(_Strict):
     fiscal_year_start_month: int = Field(ge=1, le=12)
     reports: list[str] = Field(min_length=1, description="report notebooks to render")
     thresholds: Thresholds
+    demand: DemandParams
 
 
 class ReportConfig(Settings):

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from pmo_lib import formatting
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import PortfolioData, Snapshot, load_portfolio
+from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT, ReportConfig, config_for
 from pmo_lib.portal import facts_html
 
@@ -70,9 +71,12 @@ class Report:
             ("Generated", formatting.timestamp(datetime.now())),
         ]
         scope = "whole IT function, all portfolios" if self.config.is_function else "portfolio"
+        name = html.escape(self.config.title)
+        if self.data.sub_portfolio:
+            name, scope = f"{name} › {html.escape(self.data.sub_portfolio)}", "sub-portfolio"
         _html(
             f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
-            f"<h1>{html.escape(self.config.title)} <small>({scope})</small></h1>"
+            f"<h1>{name} <small>({scope})</small></h1>"
             f"{facts_html(facts)}</header>"
         )
 
@@ -86,9 +90,13 @@ class Report:
     def notice(self, text: str) -> None:
         _html(f'<p class="pmo-notice">{html.escape(text)}</p>')
 
-    def chart(self, fig: go.Figure) -> None:
+    def chart(self, fig: go.Figure | None, missing: str = "") -> None:
         """A plotly chart that shows in JupyterLab (plotly mimetype) and in the HTML (a div that
-        draws with the plotly.js the runner puts in the page), never through a CDN."""
+        draws with the plotly.js the runner puts in the page), never through a CDN. A chart
+        the data cannot feed (None) shows the `missing` notice instead."""
+        if fig is None:
+            self.notice(missing or "This chart needs data the snapshot does not have.")
+            return
         div = fig.to_html(
             full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG
         )
@@ -121,6 +129,7 @@ class Report:
         facts = {
             "report": self.name,
             "portfolio": self.config.portfolio or "(whole function)",
+            "sub-portfolio": self.data.sub_portfolio or "(all)",
             "as_of": self.as_of.date().isoformat(),
             "previous snapshot": self.before.as_of.date().isoformat() if self.before else "none",
             "parameters": str(_relative(self.config.file)),
@@ -147,6 +156,8 @@ def html_table(
     counts: Iterable[str] = (),
     dates: Iterable[str] = (),
     signed: Iterable[str] = (),
+    shares: Iterable[str] = (),
+    days: Iterable[str] = (),
     caption: str = "",
     empty: str = "Nothing to show.",
     max_rows: int = 500,
@@ -164,6 +175,8 @@ def html_table(
         (percent, formatting.percent),
         (counts, formatting.count),
         (signed, formatting.signed),
+        (shares, formatting.share),
+        (days, formatting.days),
     ):
         for column in name:
             kinds[column] = ("num", fmt)
@@ -197,14 +210,27 @@ def html_table(
     return f'<table class="pmo-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
 
 
-def open_report(name: str, portfolio: str = "", as_of: str = "", source: str = "") -> Report:
+def open_report(
+    name: str, portfolio: str = "", as_of: str = "", source: str = "", sub_portfolio: str = ""
+) -> Report:
     """Validate the parameters, load the portfolio's data and show the page header.
 
     portfolio: name or slug, empty for the whole function; as_of: YYYY-MM-DD, empty for the
-    latest snapshot; source: a DuckDB store, empty for $PMO_SOURCE or data/pmo.duckdb.
+    latest snapshot; source: a DuckDB store, empty for $PMO_SOURCE or data/pmo.duckdb;
+    sub_portfolio: narrow the report to one sub-portfolio of the portfolio.
     """
     config = config_for(portfolio or None)
     data = load_portfolio(config.portfolio, as_of or None, source or None)
+    if sub_portfolio:
+        known = set(data.current["projects"]["sub_portfolio"].dropna()) | set(
+            data.current["demand"]["sub_portfolio"].dropna()
+        )
+        if sub_portfolio not in known:
+            raise PMOError(
+                f"sub_portfolio '{sub_portfolio}': not a sub-portfolio of {config.title} on"
+                f" {data.current.as_of.date()}; it has: {', '.join(sorted(known)) or 'none'}"
+            )
+        data = data.in_sub_portfolio(sub_portfolio)
     report = Report(name, config, data)
     report.header()
     if data.current.is_empty:

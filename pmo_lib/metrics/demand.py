@@ -29,6 +29,11 @@ def uses_history(history: pd.DataFrame | None) -> bool:
     return history is not None and not history.empty
 
 
+def _lookup(ids: pd.Series, values: pd.Series) -> pd.Series:
+    """values (indexed by id) for each of ids, keeping the values' dtype (blank where absent)."""
+    return values.reindex(ids.to_numpy()).set_axis(ids.index).astype("datetime64[us]")
+
+
 def _stage_index(stage: pd.Series) -> pd.Series:
     return stage.map({s: i for i, s in enumerate(PIPELINE)})
 
@@ -105,7 +110,7 @@ def stage_entered(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.Seri
     if uses_history(history):
         h = history.merge(demand[["demand_id", "stage"]], on=["demand_id", "stage"])
         entered = h.groupby("demand_id")["entered_date"].max()
-        return demand["demand_id"].map(entered).astype("datetime64[us]")
+        return _lookup(demand["demand_id"], entered)
     decided = demand["stage"].isin(APPROVED_OR_LATER + TERMINAL) & demand["decision_date"].notna()
     return demand["decision_date"].where(decided, demand["submitted_date"])
 
@@ -148,7 +153,7 @@ def lead_times(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFra
     delivered = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
     if uses_history(history):
         d = history[history["stage"] == "Delivered"].groupby("demand_id")["entered_date"].min()
-        delivered = out["demand_id"].map(d).astype("datetime64[us]")
+        delivered = _lookup(out["demand_id"], d)
     out["delivered_date"] = delivered
     out["delivery_days"] = (delivered - out["submitted_date"]).dt.days.astype("Float64")
     return out
@@ -256,13 +261,12 @@ def prioritise(demand: pd.DataFrame, weights: DemandScoring) -> pd.DataFrame:
     """
     backlog = demand[demand["stage"].isin(BACKLOG)].copy()
     total = weights.value_weight + weights.cost_weight + weights.priority_weight
-    largest = backlog["estimated_cost"].max()
     value_part = (backlog["value_score"] / 100).fillna(0)
-    cost_part = (
-        (1 - backlog["estimated_cost"] / largest).fillna(0)
-        if largest and largest > 0
-        else pd.Series(0.0, index=backlog.index)
-    )
+    largest = backlog["estimated_cost"].max()
+    if pd.notna(largest) and largest > 0:
+        cost_part = (1 - backlog["estimated_cost"] / largest).fillna(0)
+    else:
+        cost_part = pd.Series(0.0, index=backlog.index)
     priority_part = backlog["priority"].map(PRIORITY_POINTS).fillna(0).astype(float)
     weighted = (
         weights.value_weight * value_part

@@ -6,5 +6,6 @@ Kept apart from pmo_lib.report so that the runner and portal can read it without
 REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on the page
     "data_quality": "Data quality",
     "demand_pipeline": "Demand pipeline",
+    "spend": "Spend: FY Plan, Outlook and earned value",
 }
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"

@@ -257,3 +257,137 @@ def demand_vs_capacity(vs: dict | None, title: str, currency_symbol: str = "$") 
     )
     fig.update_yaxes(tickprefix=currency_symbol)
     return _layout(fig, title, "", "Amount", height=360)
+
+
+def _money_axis(fig: go.Figure, axis: str, symbol: str) -> None:
+    """Money on an axis reads $1.2M, $350k."""
+    getattr(fig, f"update_{axis}axes")(tickprefix=symbol, tickformat="~s")
+
+
+def monthly_burn(burn: pd.DataFrame, title: str, symbol: str) -> go.Figure:
+    """Plan, actual (closed months) and forecast (open months) per month of the fiscal year."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=burn["month"],
+        y=burn["plan"],
+        name="Plan",
+        marker_color="#bcccdc",
+        hovertemplate="%{x|%b %Y} plan: %{y:,.0f}<extra></extra>",
+    )
+    fig.add_bar(
+        x=burn["month"],
+        y=burn["actual"],
+        name="Actual",
+        marker_color="#0b4f8a",
+        hovertemplate="%{x|%b %Y} actual: %{y:,.0f}<extra></extra>",
+    )
+    fig.add_bar(
+        x=burn["month"],
+        y=burn["forecast"],
+        name="Forecast",
+        marker_color="#f0b429",
+        hovertemplate="%{x|%b %Y} forecast: %{y:,.0f}<extra></extra>",
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickformat="%b %Y")
+    _money_axis(fig, "y", symbol)
+    return _layout(fig, title, "Month", "Spend per month", height=380)
+
+
+def cumulative_burn(burn: pd.DataFrame, title: str, symbol: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(
+        x=burn["month"],
+        y=burn["cumulative_plan"],
+        name="Cumulative plan",
+        mode="lines+markers",
+        line={"color": "#829ab1", "dash": "dash"},
+        hovertemplate="%{x|%b %Y}: plan to date %{y:,.0f}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=burn["month"],
+        y=burn["cumulative_outlook"],
+        name="Actual, then forecast",
+        mode="lines+markers",
+        line={"color": "#0b4f8a"},
+        hovertemplate="%{x|%b %Y}: actual and forecast to date %{y:,.0f}<extra></extra>",
+    )
+    fig.update_xaxes(tickformat="%b %Y")
+    _money_axis(fig, "y", symbol)
+    return _layout(fig, title, "Month", "Cumulative spend", height=360)
+
+
+def plan_vs_outlook(frame: pd.DataFrame, by: str, title: str, symbol: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(
+        x=frame[by],
+        y=frame["fy_plan"],
+        name="FY Plan",
+        marker_color="#bcccdc",
+        hovertemplate="%{x} plan: %{y:,.0f}<extra></extra>",
+    )
+    fig.add_bar(
+        x=frame[by],
+        y=frame["fy_outlook"],
+        name="Outlook",
+        marker_color="#0b4f8a",
+        hovertemplate="%{x} outlook: %{y:,.0f}<extra></extra>",
+    )
+    fig.update_layout(barmode="group")
+    _money_axis(fig, "y", symbol)
+    return _layout(fig, title, "", "Amount", height=340)
+
+
+def cpi_spi_quadrant(ev: pd.DataFrame, title: str) -> go.Figure:
+    """CPI against SPI per project; the lines at 1.0 split under/over budget and ahead/behind."""
+    shown = ev.dropna(subset=["cpi", "spi"])
+    fig = go.Figure(
+        go.Scatter(
+            x=shown["spi"],
+            y=shown["cpi"],
+            mode="markers",
+            text=shown["project_id"] + " " + shown["project_name"],
+            marker={"size": 9, "color": "#2680c2", "line": {"width": 1, "color": "#fff"}},
+            hovertemplate="%{text}<br>SPI %{x:.2f}, CPI %{y:.2f}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=1, line={"color": "#7b8794", "dash": "dot"})
+    fig.add_vline(x=1, line={"color": "#7b8794", "dash": "dot"})
+    for x, y, text in (
+        (0.02, 0.98, "under budget, behind"),
+        (0.98, 0.98, "under budget, ahead"),
+        (0.02, 0.02, "over budget, behind"),
+        (0.98, 0.02, "over budget, ahead"),
+    ):
+        fig.add_annotation(
+            xref="paper",
+            yref="paper",
+            x=x,
+            y=y,
+            text=text,
+            showarrow=False,
+            font={"color": "#7b8794", "size": 11},
+            xanchor="left" if x < 0.5 else "right",
+        )
+    return _layout(
+        fig,
+        title,
+        "SPI (schedule performance, EV ÷ PV)",
+        "CPI (cost performance, EV ÷ AC)",
+        height=460,
+    )
+
+
+def outlook_drift(by_portfolio: pd.DataFrame, title: str, symbol: str) -> go.Figure:
+    fig = go.Figure()
+    for portfolio, rows in by_portfolio.groupby("portfolio"):
+        fig.add_scatter(
+            x=rows["as_of"],
+            y=rows["fy_outlook"],
+            name=portfolio,
+            mode="lines+markers",
+            hovertemplate=f"{portfolio} %{{x|%d %b %Y}}: %{{y:,.0f}}<extra></extra>",
+        )
+    fig.update_xaxes(tickformat="%d %b %Y", tickvals=sorted(by_portfolio["as_of"].unique()))
+    _money_axis(fig, "y", symbol)
+    return _layout(fig, title, "Snapshot", "Full-year Outlook", height=360)

@@ -66,6 +66,7 @@ class PortfolioData:
     previous: Snapshot | None
     ingested_at: pd.Timestamp  # data freshness: when the as_of snapshot was loaded
     source: str  # where the snapshot came from (redacted for display)
+    store: Path | None = None  # the DuckDB file the snapshots came from
     sub_portfolio: str | None = None
 
     def in_sub_portfolio(self, sub_portfolio: str) -> PortfolioData:
@@ -130,4 +131,13 @@ def load_portfolio(
         previous=load(previous) if previous is not None else None,
         ingested_at=pd.Timestamp(row["ingested_at"]),
         source=store.redact(str(row["source"])),
+        store=path,
     )
+
+
+def financial_history(data: PortfolioData) -> pd.DataFrame:
+    """The portfolio's financial rows in every snapshot up to the report's as_of (with as_of)."""
+    history = store.load_financial_history(data.store, data.current.as_of.date(), data.portfolio)
+    if data.sub_portfolio:
+        history = history[history["project_id"].isin(data.current["projects"]["project_id"])]
+    return history.reset_index(drop=True)

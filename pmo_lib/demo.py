@@ -151,6 +151,7 @@ AWKWARD = {
     "actuals_after_close": (4, 28),
     "no_plan": (44,),
     "forecast_before_start": (52,),
+    "credit": (2,),
 }
 
 
@@ -592,7 +593,27 @@ def _financials_view(
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    # A vendor credit: a negative actual, which spend hygiene asks finance to check.
+    credited = out[
+        (out["measure"] == "actual")
+        & out["project_id"].map(lambda p: int(p[4:]) % 150 == AWKWARD["credit"][0])
+    ]
+    if len(credited):
+        used = set(zip(credited["cost_category"], credited["expense_type"], strict=True))
+        category, expense = next(
+            (c, e)
+            for c in ("Vendor", "Other", "Software")
+            for e in ("Opex", "Capex")
+            if (c, e) not in used
+        )
+        credit = credited.iloc[[-1]].assign(
+            amount=-round(float(credited["amount"].iloc[-1]) * 0.3, 2),
+            cost_category=category,
+            expense_type=expense,
+        )
+        out = pd.concat([out, credit], ignore_index=True)
+    return out
 
 
 def _milestones_view(

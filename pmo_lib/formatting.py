@@ -58,6 +58,11 @@ def days(value: object) -> str:
     return "" if _missing(value) else f"{float(value):,.0f} days"
 
 
+def ratio(value: object) -> str:
+    """An index such as CPI: two decimals, blank when undefined."""
+    return "" if _missing(value) else f"{float(value) + 0.0:.2f}"  # + 0.0 turns -0.0 into 0.0
+
+
 def count(value: object) -> str:
     return "" if _missing(value) else f"{int(value):,}"
 

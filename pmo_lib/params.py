@@ -47,6 +47,15 @@ class DemandParams(_Strict):
     flow_months: int = Field(ge=3, le=60, description="months shown in the flow charts")
 
 
+class SpendParams(_Strict):
+    exception_variance_pct: float = Field(gt=0, description="|Outlook − Plan| / Plan, in %")
+    exception_min_amount: float = Field(ge=0, description="smallest amount worth an exception")
+    exception_outlook_change_pct: float = Field(
+        gt=0, description="Outlook move since the previous snapshot, in %"
+    )
+    eac_formula: Literal["BAC/CPI", "AC+(BAC-EV)"]
+
+
 class Settings(_Strict):
     """What defaults.yaml holds; a portfolio's file may override any of it."""
 
@@ -55,6 +64,7 @@ class Settings(_Strict):
     reports: list[str] = Field(min_length=1, description="report notebooks to render")
     thresholds: Thresholds
     demand: DemandParams
+    spend: SpendParams
 
 
 class ReportConfig(Settings):

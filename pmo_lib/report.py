@@ -87,6 +87,15 @@ class Report:
         marked = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
         _html(f'<p class="pmo-say">{marked}</p>')
 
+    def kpis(self, tiles: Iterable[tuple[str, str, str]]) -> None:
+        """Headline tiles: (label, value, note under it)."""
+        cells = "".join(
+            f'<div class="pmo-kpi"><span class="pmo-label">{html.escape(label)}</span>'
+            f'<span class="pmo-kpi-value">{html.escape(value)}</span><span class="pmo-kpi-note">{html.escape(note)}</span></div>'
+            for label, value, note in tiles
+        )
+        _html(f'<div class="pmo-kpis">{cells}</div>')
+
     def notice(self, text: str) -> None:
         _html(f'<p class="pmo-notice">{html.escape(text)}</p>')
 
@@ -158,6 +167,7 @@ def html_table(
     signed: Iterable[str] = (),
     shares: Iterable[str] = (),
     days: Iterable[str] = (),
+    ratios: Iterable[str] = (),
     caption: str = "",
     empty: str = "Nothing to show.",
     max_rows: int = 500,
@@ -177,6 +187,7 @@ def html_table(
         (signed, formatting.signed),
         (shares, formatting.share),
         (days, formatting.days),
+        (ratios, formatting.ratio),
     ):
         for column in name:
             kinds[column] = ("num", fmt)

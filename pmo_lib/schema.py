@@ -175,7 +175,9 @@ TABLES: dict[str, Table] = {
                 C("project_id", required=True),
                 C("period", "date", required=True, month_start=True),
                 C("measure", required=True, allowed=MEASURES),
-                C("amount", "float", required=True, min=0),
+                C(
+                    "amount", "float", required=True
+                ),  # credits and reversals are negative; spend hygiene flags them
                 C("cost_category", allowed=COST_CATEGORIES),
                 C("expense_type", allowed=EXPENSE_TYPES),
             ),

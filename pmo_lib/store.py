@@ -161,6 +161,20 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
     return frames
 
 
+def load_financial_history(store: Path | str, up_to: date, portfolio: str | None) -> pd.DataFrame:
+    """Financial rows of every snapshot up to up_to, with their as_of, each scoped to the projects
+    the portfolio had in that snapshot."""
+    columns = ", ".join(f"f.{c}" for c in TABLES["financials"].column_names)
+    query = (
+        f"SELECT f.as_of, {columns} FROM financials f WHERE f.as_of <= $a AND ($p IS NULL OR EXISTS ("
+        "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id AND p.portfolio = $p))"
+        " ORDER BY f.as_of"
+    )
+    with connect_read_only(store) as con:
+        frame = con.execute(query, {"a": up_to, "p": portfolio}).df()
+    return _typed(frame, "financials").astype({"as_of": "datetime64[us]"})
+
+
 def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
     with connect_read_only(store) as con:
         rows = con.execute(

@@ -16,7 +16,7 @@ from pmo_lib import runner, store
 from pmo_lib.catalog import REPORTS
 from pmo_lib.data import load_portfolio
 from pmo_lib.metrics import data_quality as dq
-from pmo_lib.metrics import demand
+from pmo_lib.metrics import demand, spend
 from pmo_lib.params import PARAMS_DIR, config_for
 from run_reports import main
 from tests.test_store import _snapshot
@@ -43,8 +43,10 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
     assert [(j["job"], j["status"]) for j in manifest["jobs"]] == [
         ("function/data_quality", "ok"),
         ("function/demand_pipeline", "ok"),
+        ("function/spend", "ok"),
         ("data-analytics/data_quality", "ok"),
         ("data-analytics/demand_pipeline", "ok"),
+        ("data-analytics/spend", "ok"),
     ]
     assert all(
         j["seconds"] > 0 and len(j["fingerprint"]) == 16 and j["error"] == ""
@@ -70,9 +72,29 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
     assert jobs["data-analytics/demand_pipeline"]["headlines"] == expected
     whole = jobs["function/demand_pipeline"]["headlines"]
     assert whole["demand_open_count"] > expected["demand_open_count"]
+    position = spend.fy_position(now["financials"], now.as_of, config.fiscal_year_start_month)
+    ev = spend.earned_value(now["projects"], now["financials"], now.as_of)
+    totals = spend.earned_value_total(ev[ev["status"] == "Active"])
+    assert jobs["data-analytics/spend"]["headlines"] == {
+        **{
+            k: position[k]
+            for k in (
+                "fy_plan",
+                "ytd_plan",
+                "ytd_actual",
+                "fy_outlook",
+                "fy_variance",
+                "fy_run_rate_projection",
+            )
+        },
+        "cpi": totals["cpi"],
+        "spi": totals["spi"],
+    }
 
 
-@pytest.mark.parametrize("report, charts", [("data_quality", 2), ("demand_pipeline", 9)])
+@pytest.mark.parametrize(
+    "report, charts", [("data_quality", 2), ("demand_pipeline", 9), ("spend", 6)]
+)
 def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
     rendered, demo_store, report, charts
 ):
@@ -131,7 +153,7 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
 
 def test_the_function_report_covers_every_portfolio(rendered):
     _, run_dir = rendered
-    for report in ("data_quality", "demand_pipeline"):
+    for report in ("data_quality", "demand_pipeline", "spend"):
         page = (run_dir / "function" / f"{report}.html").read_text()
         assert "IT Function <small>(whole IT function, all portfolios)</small>" in page
 

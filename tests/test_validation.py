@@ -71,17 +71,21 @@ def test_a_value_outside_the_allowed_list(tmp_path):
     ]
 
 
-def test_a_negative_amount_and_a_text_number(tmp_path):
+def test_a_text_amount_is_rejected_and_a_negative_one_kept(tmp_path):
     _projects(tmp_path, GOOD)
     write_csv(
         tmp_path,
         "financials.csv",
-        "project_id,period,measure,amount\nP1,2026-01-01,plan,-5\nP1,2026-02-01,plan,lots",
+        "project_id,period,measure,amount\nP1,2026-01-01,actual,-5\nP1,2026-02-01,plan,lots",
     )
     assert _problems(tmp_path) == [
-        "financials.csv, row 2, column 'amount': got '-5'; expected a number >= 0",
-        "financials.csv, row 3, column 'amount': got 'lots'; expected a number >= 0",
+        "financials.csv, row 3, column 'amount': got 'lots'; expected a number"
     ]
+    write_csv(
+        tmp_path, "financials.csv", "project_id,period,measure,amount\nP1,2026-01-01,actual,-5"
+    )
+    frames, _ = load_folder(tmp_path)
+    assert frames["financials"].loc[2, "amount"] == -5.0  # a credit: spend hygiene reports it
 
 
 def test_a_period_must_be_the_first_of_a_month(tmp_path):

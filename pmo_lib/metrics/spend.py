@@ -1,37 +1,480 @@
-"""Spend against the FY Plan and Outlook (definitions in DESIGN.md: closed months, Outlook)."""
+"""Spend against the FY Plan and Outlook, earned value, and financial hygiene.
+
+Definitions (DESIGN.md): a closed month is one whose last day is on or before as_of; YTD = the
+fiscal year's closed months; full-year Outlook = actuals of closed months + forecast of the open
+months; variance = Outlook − Plan; run-rate projection = YTD actual + mean monthly actual of the
+last three closed months × months remaining. Earned value is over the project's life to as_of.
+Every total is a sum of the per-project figures of `fy_by_project`, so the levels reconcile.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
-from pmo_lib.periods import fiscal_year, is_closed_month
+from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, month_start
+
+FY_COLUMNS = ["fy_plan", "ytd_plan", "ytd_actual", "fy_forecast", "fy_outlook", "fy_variance"]
+LEVELS = ["portfolio", "sub_portfolio", "program", "project_id"]
+NO_NAME = {"sub_portfolio": "(no sub-portfolio)", "program": "(no program)"}
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator, blank (NaN) where the denominator is zero or blank: never inf."""
+    denominator = denominator.astype("float64")
+    return numerator.astype("float64") / denominator.where(denominator != 0)
+
+
+def variance_pct(variance: pd.Series, plan: pd.Series) -> pd.Series:
+    """100 × variance / plan, blank when there is no plan."""
+    return 100 * _ratio(variance, plan)
+
+
+def fy_by_project(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) -> pd.DataFrame:
+    """Per project with financial rows in the fiscal year: plan, YTD plan and actual, remaining
+    forecast, Outlook and variance (Outlook − Plan)."""
+    f = financials[(financials["period"] >= fy.start) & (financials["period"] <= fy.end)]
+    closed = is_closed_month(f["period"], as_of)
+    amount = f["amount"].astype("float64")
+    parts = pd.DataFrame(
+        {
+            "project_id": f["project_id"],
+            "fy_plan": amount.where(f["measure"] == "plan", 0.0),
+            "ytd_plan": amount.where((f["measure"] == "plan") & closed, 0.0),
+            "ytd_actual": amount.where((f["measure"] == "actual") & closed, 0.0),
+            "fy_forecast": amount.where((f["measure"] == "forecast") & ~closed, 0.0),
+        }
+    )
+    out = parts.groupby("project_id", as_index=False).sum()
+    out["fy_outlook"] = out["ytd_actual"] + out["fy_forecast"]
+    out["fy_variance"] = out["fy_outlook"] - out["fy_plan"]
+    return out
+
+
+def with_projects(projects: pd.DataFrame, per_project: pd.DataFrame) -> pd.DataFrame:
+    """Every project (zeros where it has no rows this year) with its hierarchy and manager."""
+    cols = [
+        "project_id",
+        "project_name",
+        "portfolio",
+        "sub_portfolio",
+        "program",
+        "project_manager",
+        "status",
+    ]
+    out = projects[cols].merge(per_project, on="project_id", how="left")
+    out[FY_COLUMNS] = out[FY_COLUMNS].fillna(0.0).astype("float64")
+    for level, blank in NO_NAME.items():
+        out[level] = out[level].fillna(blank)
+    out["fy_variance_pct"] = variance_pct(out["fy_variance"], out["fy_plan"])
+    return out
+
+
+def monthly_actuals(financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Total actual spend per closed month (every closed month with rows)."""
+    f = financials[
+        (financials["measure"] == "actual") & is_closed_month(financials["period"], as_of)
+    ]
+    return f.groupby("period")["amount"].sum().astype("float64").sort_index()
+
+
+def run_rate_projection(
+    financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, ytd_actual: float
+) -> float:
+    """YTD actual + mean monthly actual of the last three closed months × months left in the year.
+
+    The three months are the last three closed calendar months, wherever the year starts; a
+    month without actuals counts as zero.
+    """
+    last_closed = month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+    three = pd.date_range(end=last_closed, periods=3, freq="MS")
+    actuals = monthly_actuals(financials, as_of).reindex(three, fill_value=0.0)
+    closed_in_year = sum(1 for m in fy.months() if m <= last_closed)
+    return float(ytd_actual + actuals.mean() * (12 - closed_in_year))
 
 
 def fy_position(
     financials: pd.DataFrame, as_of: pd.Timestamp, start_month: int
-) -> dict[str, float | str]:
-    """The fiscal year containing as_of: FY Plan, YTD plan and actual, and the full-year Outlook.
-
-    YTD = the fiscal year's closed months; Outlook = actuals of closed months + forecast of the
-    months still open; variance = Outlook - Plan; headroom = Plan - Outlook (what is left to commit).
-    """
+) -> dict[str, float | str | None]:
+    """The fiscal year containing as_of: FY Plan, YTD plan and actual, Outlook, variance (and %),
+    headroom (Plan − Outlook) and the run-rate projection."""
     fy = fiscal_year(as_of, start_month)
-    f = financials[(financials["period"] >= fy.start) & (financials["period"] <= fy.end)]
-    closed = is_closed_month(f["period"], as_of)
-
-    def total(measure: str, mask: pd.Series | None = None) -> float:
-        rows = f[f["measure"] == measure] if mask is None else f[(f["measure"] == measure) & mask]
-        return float(rows["amount"].sum())
-
-    plan = total("plan")
-    ytd_actual = total("actual", closed)
-    outlook = ytd_actual + total("forecast", ~closed)
+    totals = fy_by_project(financials, as_of, fy)[FY_COLUMNS].sum()
+    plan, outlook = float(totals["fy_plan"]), float(totals["fy_outlook"])
     return {
         "fiscal_year": fy.name,
         "fy_plan": plan,
-        "ytd_plan": total("plan", closed),
-        "ytd_actual": ytd_actual,
+        "ytd_plan": float(totals["ytd_plan"]),
+        "ytd_actual": float(totals["ytd_actual"]),
         "fy_outlook": outlook,
         "fy_variance": outlook - plan,
+        "fy_variance_pct": 100 * (outlook - plan) / plan if plan else None,
         "fy_headroom": plan - outlook,
+        "fy_run_rate_projection": run_rate_projection(
+            financials, as_of, fy, float(totals["ytd_actual"])
+        ),
     }
+
+
+def monthly_burn(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) -> pd.DataFrame:
+    """Per month of the fiscal year: plan, actual (closed months), forecast (open months), and the
+    cumulative plan and cumulative actual-then-forecast (the path to the Outlook)."""
+    months = fy.months()
+    f = financials[(financials["period"] >= fy.start) & (financials["period"] <= fy.end)]
+    closed = is_closed_month(f["period"], as_of)
+    keep = (
+        (f["measure"] == "plan")
+        | ((f["measure"] == "actual") & closed)
+        | ((f["measure"] == "forecast") & ~closed)
+    )
+    table = f[keep].pivot_table(
+        index="period", columns="measure", values="amount", aggfunc="sum", fill_value=0.0
+    )
+    table = table.reindex(
+        index=months, columns=["plan", "actual", "forecast"], fill_value=0.0
+    ).astype("float64")
+    table["cumulative_plan"] = table["plan"].cumsum()
+    table["cumulative_outlook"] = (table["actual"] + table["forecast"]).cumsum()
+    table["closed"] = is_closed_month(pd.Series(months), as_of).to_numpy()
+    return table.rename_axis("month").reset_index()
+
+
+def roll_up(projects: pd.DataFrame, function_name: str = "IT Function") -> pd.DataFrame:
+    """The hierarchy from the function down to projects, each level's figures the sum of the level
+    below: rows in tree order with level (0 function … 4 project), name and the FY figures."""
+    rows = []
+
+    def add(level: int, name: str, frame: pd.DataFrame, key: tuple) -> None:
+        sums = frame[FY_COLUMNS].sum()
+        rows.append(
+            {
+                "level": level,
+                "name": name,
+                "key": key,
+                "projects": len(frame),
+                **{c: float(sums[c]) for c in FY_COLUMNS},
+            }
+        )
+
+    add(0, function_name, projects, ())
+    for portfolio, p in projects.groupby("portfolio", sort=True):
+        add(1, portfolio, p, (portfolio,))
+        for sub, s in p.groupby("sub_portfolio", sort=True):
+            add(2, sub, s, (portfolio, sub))
+            for program, g in s.groupby("program", sort=True):
+                add(3, program, g, (portfolio, sub, program))
+                for row in g.sort_values("project_id").itertuples():
+                    add(
+                        4,
+                        f"{row.project_id} {row.project_name}",
+                        g[g["project_id"] == row.project_id],
+                        (portfolio, sub, program, row.project_id),
+                    )
+    out = pd.DataFrame(rows)
+    out["fy_variance_pct"] = variance_pct(out["fy_variance"], out["fy_plan"])
+    return out
+
+
+def exceptions(
+    current: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    variance_pct_limit: float,
+    min_amount: float,
+    change_pct_limit: float,
+) -> pd.DataFrame:
+    """Projects whose variance, or whose Outlook change since the previous snapshot, passes the
+    thresholds: |variance %| ≥ limit and |variance| ≥ min amount, or |Outlook change %| ≥ limit
+    and |change| ≥ min amount. Largest absolute variance first."""
+    out = current.copy()
+    before = (
+        previous.set_index("project_id")["fy_outlook"]
+        if previous is not None
+        else pd.Series(dtype="float64")
+    )
+    out["previous_outlook"] = out["project_id"].map(before).astype("float64")
+    out["outlook_change"] = out["fy_outlook"] - out["previous_outlook"]
+    out["outlook_change_pct"] = 100 * _ratio(out["outlook_change"], out["previous_outlook"])
+    by_variance = (out["fy_variance_pct"].abs() >= variance_pct_limit) & (
+        out["fy_variance"].abs() >= min_amount
+    )
+    plan_missing = (out["fy_plan"] == 0) & (
+        out["fy_outlook"].abs() >= min_amount
+    )  # no plan at all: always an exception
+    by_change = (out["outlook_change_pct"].abs() >= change_pct_limit) & (
+        out["outlook_change"].abs() >= min_amount
+    )
+    out["reason"] = np.select(
+        [(by_variance | plan_missing) & by_change, by_variance | plan_missing, by_change],
+        ["variance and Outlook change", "variance", "Outlook change"],
+        "",
+    )
+    hit = out[out["reason"] != ""]
+    return hit.reindex(hit["fy_variance"].abs().sort_values(ascending=False).index).reset_index(
+        drop=True
+    )
+
+
+def mix(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str) -> pd.DataFrame:
+    """FY Plan and Outlook by expense type or cost category (blank shown as "(not given)")."""
+    f = financials.assign(**{by: financials[by].fillna("(not given)")})
+    rows = []
+    for name, group in f.groupby(by, sort=True):
+        sums = fy_by_project(group, as_of, fy)[["fy_plan", "fy_outlook"]].sum()
+        rows.append(
+            {by: name, "fy_plan": float(sums["fy_plan"]), "fy_outlook": float(sums["fy_outlook"])}
+        )
+    return pd.DataFrame(rows, columns=[by, "fy_plan", "fy_outlook"])
+
+
+# -- earned value -----------------------------------------------------------------------------
+EAC_FORMULAS = {
+    "BAC/CPI": "EAC = BAC ÷ CPI (the cost performance so far continues)",
+    "AC+(BAC-EV)": "EAC = AC + (BAC − EV) (the remaining work is done at budget rate)",
+}
+
+
+def _indices(frame: pd.DataFrame, eac_formula: str) -> pd.DataFrame:
+    out = frame.copy()
+    out["cv"] = out["ev"] - out["ac"]
+    out["sv"] = out["ev"] - out["pv"]
+    out["cpi"] = _ratio(out["ev"], out["ac"])
+    out["spi"] = _ratio(out["ev"], out["pv"])
+    if eac_formula == "BAC/CPI":
+        out["eac"] = _ratio(out["bac"], out["cpi"])
+    else:
+        out["eac"] = out["ac"] + (out["bac"] - out["ev"])
+    out["etc"] = out["eac"] - out["ac"]
+    out["vac"] = out["bac"] - out["eac"]
+    out["tcpi"] = _ratio(out["bac"] - out["ev"], out["bac"] - out["ac"])
+    return out
+
+
+def earned_value(
+    projects: pd.DataFrame,
+    financials: pd.DataFrame,
+    as_of: pd.Timestamp,
+    eac_formula: str = "BAC/CPI",
+) -> pd.DataFrame:
+    """Per project, over its life to as_of: BAC, PV (cumulative plan of closed months), EV
+    (percent complete × BAC), AC (cumulative actual), CV, SV, CPI, SPI, EAC, ETC, VAC and TCPI.
+    Undefined ratios (a zero denominator) are blank."""
+    closed = financials[is_closed_month(financials["period"], as_of)]
+    sums = closed.pivot_table(
+        index="project_id", columns="measure", values="amount", aggfunc="sum", fill_value=0.0
+    )
+    sums = sums.reindex(columns=["plan", "actual"], fill_value=0.0)
+    p = projects[
+        [
+            "project_id",
+            "project_name",
+            "portfolio",
+            "sub_portfolio",
+            "program",
+            "project_manager",
+            "status",
+            "budget_at_completion",
+            "percent_complete",
+        ]
+    ].copy()
+    p["bac"] = p["budget_at_completion"].astype("float64").fillna(0.0)
+    p["pv"] = p["project_id"].map(sums["plan"]).astype("float64").fillna(0.0)
+    p["ac"] = p["project_id"].map(sums["actual"]).astype("float64").fillna(0.0)
+    p["ev"] = p["percent_complete"].astype("float64").fillna(0.0) / 100 * p["bac"]
+    return _indices(p.drop(columns=["budget_at_completion"]), eac_formula)
+
+
+def earned_value_total(ev: pd.DataFrame, eac_formula: str = "BAC/CPI") -> dict[str, float | None]:
+    """Indices of a group from its summed BAC, PV, EV and AC — never an average of ratios."""
+    sums = pd.DataFrame([ev[["bac", "pv", "ev", "ac"]].sum()])
+    row = _indices(sums, eac_formula).iloc[0]
+    return {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+
+
+def quadrant(cpi: float | None, spi: float | None) -> str:
+    if cpi is None or spi is None or pd.isna(cpi) or pd.isna(spi):
+        return "no data"
+    cost = "under budget" if cpi >= 1 else "over budget"
+    time = "ahead of schedule" if spi >= 1 else "behind schedule"
+    return f"{cost}, {time}"
+
+
+# -- outlook drift ----------------------------------------------------------------------------
+def outlook_drift(history: pd.DataFrame, projects: pd.DataFrame, fy: FiscalYear) -> pd.DataFrame:
+    """The Outlook for the report's fiscal year as each snapshot saw it, per project.
+
+    history: financial rows of every snapshot with an `as_of` column (see data.load_history).
+    """
+    frames = []
+    for as_of, rows in history.groupby("as_of", sort=True):
+        per = fy_by_project(rows, pd.Timestamp(as_of), fy)[["project_id", "fy_outlook", "fy_plan"]]
+        frames.append(per.assign(as_of=pd.Timestamp(as_of)))
+    if not frames:
+        return pd.DataFrame(columns=["as_of", "project_id", "fy_outlook", "fy_plan", "portfolio"])
+    out = pd.concat(frames, ignore_index=True)
+    return out.merge(
+        projects[["project_id", "project_name", "portfolio", "project_manager"]],
+        on="project_id",
+        how="left",
+    )
+
+
+def drift_by_portfolio(drift: pd.DataFrame) -> pd.DataFrame:
+    return drift.groupby(["as_of", "portfolio"], as_index=False)[["fy_outlook", "fy_plan"]].sum()
+
+
+def largest_moves(drift: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Projects whose Outlook moved most between the first and the last snapshot."""
+    if drift.empty:
+        return pd.DataFrame(columns=["project_id", "project_name", "first", "last", "change"])
+    wide = drift.pivot_table(
+        index=["project_id", "project_name", "project_manager"],
+        columns="as_of",
+        values="fy_outlook",
+        aggfunc="sum",
+        fill_value=0.0,
+    )
+    out = pd.DataFrame({"first": wide.iloc[:, 0], "last": wide.iloc[:, -1]})
+    out["change"] = out["last"] - out["first"]
+    out = (
+        out.reindex(out["change"].abs().sort_values(ascending=False).index).head(top).reset_index()
+    )
+    return out[out["change"] != 0].reset_index(drop=True)
+
+
+# -- financial hygiene ------------------------------------------------------------------------
+HYGIENE_RULES = {
+    "actuals_without_plan": "actual spend is booked to a project that has no plan at all",
+    "forecast_in_closed_month": "a forecast amount remains in a month that is closed",
+    "no_remaining_forecast": "an active project below 100 % complete forecasts no further spend (its forecast at completion is not above its actuals to date)",
+    "negative_amount": "a plan, forecast or actual amount is negative (a credit or reversal to check)",
+}
+
+
+def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Projects whose financials need attention, one row per project and rule, with a detail."""
+    f = financials
+    plan_total = f[f["measure"] == "plan"].groupby("project_id")["amount"].sum()
+    actual_total = f[f["measure"] == "actual"].groupby("project_id")["amount"].sum()
+    closed = is_closed_month(f["period"], as_of)
+    found: list[dict] = []
+    for pid, total in actual_total.items():
+        if total > 0 and plan_total.get(pid, 0) == 0:
+            found.append(
+                {
+                    "project_id": pid,
+                    "rule": "actuals_without_plan",
+                    "detail": f"actuals {total:,.2f} with no plan",
+                }
+            )
+    stale = f[(f["measure"] == "forecast") & closed & (f["amount"] != 0)]
+    for pid, rows in stale.groupby("project_id"):
+        found.append(
+            {
+                "project_id": pid,
+                "rule": "forecast_in_closed_month",
+                "detail": f"{rows['period'].nunique()} closed month(s) with forecast",
+            }
+        )
+    remaining = f[(f["measure"] == "forecast") & ~closed].groupby("project_id")["amount"].sum()
+    active = projects[
+        (projects["status"] == "Active") & (projects["percent_complete"].fillna(0) < 100)
+    ]
+    for row in active.itertuples():
+        if remaining.get(row.project_id, 0) <= 0:
+            found.append(
+                {
+                    "project_id": row.project_id,
+                    "rule": "no_remaining_forecast",
+                    "detail": f"{row.percent_complete:.0f}% complete, no forecast for the open months",
+                }
+            )
+    for pid, rows in f[f["amount"] < 0].groupby("project_id"):
+        found.append(
+            {
+                "project_id": pid,
+                "rule": "negative_amount",
+                "detail": f"{len(rows)} negative amount(s), total {rows['amount'].sum():,.2f}",
+            }
+        )
+    out = pd.DataFrame(found, columns=["project_id", "rule", "detail"])
+    names = projects.set_index("project_id")
+    out["project_name"] = out["project_id"].map(names["project_name"])
+    out["project_manager"] = out["project_id"].map(names["project_manager"])
+    out["rule_text"] = out["rule"].map(HYGIENE_RULES)
+    return out.sort_values(["rule", "project_id"]).reset_index(drop=True)
+
+
+# -- everything the spend report shows ----------------------------------------------------------
+@dataclass(frozen=True)
+class SpendView:
+    fy: FiscalYear
+    position: dict
+    per_project: pd.DataFrame
+    burn: pd.DataFrame
+    rollup: pd.DataFrame
+    exceptions: pd.DataFrame
+    by_expense_type: pd.DataFrame
+    by_category: pd.DataFrame
+    ev: pd.DataFrame  # active projects
+    ev_total: dict
+    hygiene: pd.DataFrame
+    headlines: dict
+
+
+def analyse(now, before, start_month: int, params, function_name: str = "IT Function") -> SpendView:
+    """All the spend report's figures from a snapshot pair (data.Snapshot) and the spend params."""
+    as_of = now.as_of
+    fy = fiscal_year(as_of, start_month)
+    financials, projects = now["financials"], now["projects"]
+    position = fy_position(financials, as_of, start_month)
+    per_project = with_projects(projects, fy_by_project(financials, as_of, fy))
+    previous = None
+    if before is not None:
+        previous = fy_by_project(before["financials"], before.as_of, fy)
+    ev = earned_value(projects, financials, as_of, params.eac_formula)
+    ev = ev[ev["status"] == "Active"].reset_index(drop=True)
+    ev_total = earned_value_total(ev, params.eac_formula)
+    headlines = {
+        k: position[k]
+        for k in (
+            "fy_plan",
+            "ytd_plan",
+            "ytd_actual",
+            "fy_outlook",
+            "fy_variance",
+            "fy_run_rate_projection",
+        )
+    }
+    headlines.update(cpi=ev_total["cpi"], spi=ev_total["spi"])
+    return SpendView(
+        fy=fy,
+        position=position,
+        per_project=per_project,
+        burn=monthly_burn(financials, as_of, fy),
+        rollup=roll_up(per_project, function_name),
+        exceptions=exceptions(
+            per_project,
+            previous,
+            params.exception_variance_pct,
+            params.exception_min_amount,
+            params.exception_outlook_change_pct,
+        ),
+        by_expense_type=mix(financials, as_of, fy, "expense_type"),
+        by_category=mix(financials, as_of, fy, "cost_category"),
+        ev=ev,
+        ev_total=ev_total,
+        hygiene=hygiene(projects, financials, as_of),
+        headlines=headlines,
+    )
+
+
+def indented(rollup: pd.DataFrame) -> pd.DataFrame:
+    """The roll-up with a label indented by level, for a table."""
+    return rollup.assign(
+        label=[
+            "\u2003" * level + name
+            for level, name in zip(rollup["level"], rollup["name"], strict=True)
+        ]
+    )

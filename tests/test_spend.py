@@ -1,0 +1,279 @@
+"""Spend metrics on small hand-computed cases: fiscal years, Outlook, run rate, roll-up, earned value."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pmo_lib.metrics import spend
+from pmo_lib.periods import fiscal_year
+from tests.conftest import frame
+
+
+def fin(pid: str, period: str, measure: str, amount: float, **values) -> dict:
+    return {"project_id": pid, "period": period, "measure": measure, "amount": amount, **values}
+
+
+@pytest.mark.parametrize(
+    "day, start, name, first, last",
+    [
+        ("2026-10-31", 1, "FY2026", "2026-01-01", "2026-12-31"),
+        ("2026-01-31", 1, "FY2026", "2026-01-01", "2026-12-31"),  # first month of the year
+        ("2026-12-31", 1, "FY2026", "2026-01-01", "2026-12-31"),  # last month of the year
+        ("2026-10-31", 4, "FY2027", "2026-04-01", "2027-03-31"),
+        ("2026-04-30", 4, "FY2027", "2026-04-01", "2027-03-31"),
+        ("2026-03-31", 4, "FY2026", "2025-04-01", "2026-03-31"),
+        ("2026-10-31", 10, "FY2027", "2026-10-01", "2027-09-30"),
+        ("2026-09-30", 10, "FY2026", "2025-10-01", "2026-09-30"),
+    ],
+)
+def test_fiscal_years(day, start, name, first, last):
+    fy = fiscal_year(pd.Timestamp(day), start)
+    assert (fy.name, fy.start, fy.end) == (name, pd.Timestamp(first), pd.Timestamp(last))
+    assert len(fy.months()) == 12 and fy.months()[0] == fy.start
+
+
+# FY with start month 4, as_of 31 May 2026: April and May are closed, June - March are open.
+AS_OF = pd.Timestamp("2026-05-31")
+ROWS = frame(
+    "financials",
+    [
+        fin("P1", "2026-04-01", "plan", 100.0),
+        fin("P1", "2026-05-01", "plan", 100.0),
+        fin("P1", "2026-06-01", "plan", 100.0),
+        fin("P1", "2026-04-01", "actual", 120.0),
+        fin("P1", "2026-05-01", "actual", 90.0),
+        fin("P1", "2026-06-01", "forecast", 130.0),
+        fin("P1", "2026-05-01", "forecast", 999.0),  # stale: a closed month
+        fin("P1", "2026-03-01", "actual", 50.0),
+        fin("P1", "2026-02-01", "actual", 40.0),  # last FY
+        fin("P2", "2026-05-01", "actual", 10.0),  # no plan at all
+        fin("P2", "2027-04-01", "plan", 500.0),  # next FY
+    ],
+)
+
+
+def test_fy_position_ytd_outlook_variance_and_run_rate():
+    pos = spend.fy_position(ROWS, AS_OF, 4)
+    assert pos["fiscal_year"] == "FY2027"
+    assert pos["fy_plan"] == 300.0 and pos["ytd_plan"] == 200.0
+    assert pos["ytd_actual"] == 220.0  # 120 + 90 + 10
+    assert pos["fy_outlook"] == 350.0  # 220 + 130 (the stale forecast in May does not count)
+    assert pos["fy_variance"] == 50.0 and pos["fy_variance_pct"] == pytest.approx(50 / 3)
+    # last three closed months Mar, Apr, May: (50 + 120 + 100) / 3 = 90 a month, 10 months left
+    assert pos["fy_run_rate_projection"] == pytest.approx(220 + 90 * 10)
+
+
+def test_as_of_in_the_first_and_last_month_of_the_year():
+    first = spend.fy_position(ROWS, pd.Timestamp("2026-04-15"), 4)  # April not closed yet
+    assert first["ytd_actual"] == 0 and first["ytd_plan"] == 0
+    assert (
+        first["fy_outlook"] == 130.0 + 999.0
+    )  # May is open now: its forecast counts; April's actual is not booked
+    # run rate: Jan (0), Feb (40), Mar (50) -> 30 a month x 12 months left
+    assert first["fy_run_rate_projection"] == pytest.approx(30 * 12)
+    last = spend.fy_position(ROWS, pd.Timestamp("2027-03-31"), 4)  # every month closed
+    assert last["fy_outlook"] == last["ytd_actual"] == 220.0
+    assert last["fy_run_rate_projection"] == 220.0
+
+
+def test_monthly_burn_and_mix():
+    fy = fiscal_year(AS_OF, 4)
+    burn = spend.monthly_burn(ROWS, AS_OF, fy).set_index("month")
+    assert list(burn.loc["2026-05-01", ["plan", "actual", "forecast"]]) == [100.0, 100.0, 0.0]
+    assert burn.loc["2026-06-01", "forecast"] == 130.0 and burn["closed"].sum() == 2
+    assert (
+        burn["cumulative_outlook"].iloc[-1] == 350.0 and burn["cumulative_plan"].iloc[-1] == 300.0
+    )
+    rows = ROWS.assign(expense_type=pd.array(["Capex"] * 6 + [None] * 5, dtype="str"))
+    m = spend.mix(rows, AS_OF, fy, "expense_type").set_index("expense_type")
+    assert m.loc["Capex", "fy_plan"] == 300.0 and m.loc["Capex", "fy_outlook"] == 340.0
+    assert m.loc["(not given)", "fy_outlook"] == 10.0
+
+
+def _projects(*rows: dict) -> pd.DataFrame:
+    base = {"portfolio": "A", "status": "Active", "project_manager": "Ann"}
+    return frame("projects", [{**base, "project_name": r["project_id"].lower(), **r} for r in rows])
+
+
+def test_the_roll_up_reconciles_to_the_cent_at_every_level():
+    projects = _projects(
+        {"project_id": "P1", "sub_portfolio": "S1", "program": "G1"},
+        {"project_id": "P2", "sub_portfolio": "S1", "program": None},
+        {"project_id": "P3", "portfolio": "B", "sub_portfolio": "S2", "program": "G2"},
+        {
+            "project_id": "P4",
+            "portfolio": "B",
+            "sub_portfolio": "S2",
+            "program": "G2",
+        },  # no financials
+    )
+    rows = frame(
+        "financials",
+        [
+            fin("P1", "2026-04-01", "actual", 0.10),
+            fin("P1", "2026-04-01", "plan", 0.20),
+            fin("P2", "2026-05-01", "actual", 1234.57),
+            fin("P3", "2026-06-01", "forecast", 0.01),
+            fin("P3", "2026-04-01", "plan", 99.99),
+        ],
+    )
+    per = spend.with_projects(projects, spend.fy_by_project(rows, AS_OF, fiscal_year(AS_OF, 4)))
+    tree = spend.roll_up(per, "Function")
+    assert list(tree["level"]) == [0, 1, 2, 3, 4, 3, 4, 1, 2, 3, 4, 4]
+    assert tree.loc[tree["name"] == "(no program)", "projects"].item() == 1
+    for _, row in tree.iterrows():
+        children = tree[
+            (tree["level"] == row["level"] + 1)
+            & tree["key"].map(lambda k, key=row["key"]: k[: len(key)] == key)
+        ]
+        if len(children):
+            for column in spend.FY_COLUMNS:
+                assert round(children[column].sum(), 2) == round(row[column], 2), (
+                    row["name"],
+                    column,
+                )
+    top = tree.iloc[0]
+    raw_actual = rows.loc[rows["measure"] == "actual", "amount"].sum()
+    assert round(top["ytd_actual"], 2) == round(raw_actual, 2) == 1234.67
+    assert round(top["fy_outlook"], 2) == 1234.68 and round(top["fy_plan"], 2) == 100.19
+
+
+def test_earned_value_per_project_and_for_the_group():
+    projects = _projects(
+        {"project_id": "P1", "budget_at_completion": 1000.0, "percent_complete": 50.0},
+        {"project_id": "P2", "budget_at_completion": 0.0, "percent_complete": 10.0},  # zero budget
+        {
+            "project_id": "P3",
+            "budget_at_completion": 400.0,
+            "percent_complete": 0.0,
+        },  # no plan, no actuals
+    )
+    rows = frame(
+        "financials",
+        [
+            fin("P1", "2026-04-01", "plan", 300.0),
+            fin("P1", "2026-05-01", "plan", 300.0),
+            fin("P1", "2026-06-01", "plan", 400.0),
+            fin("P1", "2026-04-01", "actual", 250.0),
+            fin("P1", "2026-05-01", "actual", 375.0),
+            fin("P2", "2026-05-01", "actual", 80.0),
+            fin("P2", "2026-05-01", "plan", 100.0),
+        ],
+    )
+    ev = spend.earned_value(projects, rows, AS_OF).set_index("project_id")
+    p1 = ev.loc["P1"]
+    # PV 600 (closed months), EV 500, AC 625: CV -125, SV -100, CPI 0.8, SPI 5/6, EAC 1250, ETC 625, VAC -250, TCPI 500/375
+    assert (p1["pv"], p1["ev"], p1["ac"], p1["cv"], p1["sv"]) == (
+        600.0,
+        500.0,
+        625.0,
+        -125.0,
+        -100.0,
+    )
+    assert p1["cpi"] == pytest.approx(0.8) and p1["spi"] == pytest.approx(5 / 6)
+    assert (p1["eac"], p1["etc"], p1["vac"]) == pytest.approx((1250.0, 625.0, -250.0))
+    assert p1["tcpi"] == pytest.approx(500 / 375)
+    p2 = ev.loc["P2"]  # EV 0: CPI 0, so EAC = BAC / 0 is blank, not inf
+    assert p2["cpi"] == 0.0 and pd.isna(p2["eac"]) and pd.isna(p2["etc"]) and pd.isna(p2["vac"])
+    p3 = ev.loc["P3"]  # nothing spent or planned: CPI, SPI, EAC blank
+    assert pd.isna(p3["cpi"]) and pd.isna(p3["spi"]) and pd.isna(p3["eac"]) and p3["tcpi"] == 1.0
+    assert (
+        not ev[["cpi", "spi", "eac", "etc", "vac", "tcpi"]]
+        .isin([float("inf"), float("-inf")])
+        .any()
+        .any()
+    )
+    total = spend.earned_value_total(ev.reset_index())
+    # sums: BAC 1400, PV 700, EV 500, AC 705 -> CPI 500/705, SPI 500/700 (not the mean of the projects' ratios)
+    assert total["cpi"] == pytest.approx(500 / 705) and total["spi"] == pytest.approx(500 / 700)
+    assert total["eac"] == pytest.approx(1400 / (500 / 705))
+    other = spend.earned_value(projects, rows, AS_OF, "AC+(BAC-EV)").set_index("project_id")
+    assert other.loc["P1", "eac"] == 625 + 500
+    assert (
+        spend.quadrant(0.8, 1.1) == "over budget, ahead of schedule"
+        and spend.quadrant(None, 1) == "no data"
+    )
+
+
+def test_exceptions_by_variance_and_by_outlook_change():
+    current = pd.DataFrame(
+        {
+            "project_id": ["A", "B", "C", "D"],
+            "project_name": list("abcd"),
+            "project_manager": "Ann",
+            "fy_plan": [1000.0, 1000.0, 0.0, 1000.0],
+            "fy_outlook": [1200.0, 1050.0, 600.0, 1090.0],
+        }
+    )
+    current["fy_variance"] = current["fy_outlook"] - current["fy_plan"]
+    current["fy_variance_pct"] = spend.variance_pct(current["fy_variance"], current["fy_plan"])
+    previous = pd.DataFrame({"project_id": ["A", "B", "D"], "fy_outlook": [1200.0, 900.0, 1090.0]})
+    found = spend.exceptions(
+        current, previous, variance_pct_limit=10, min_amount=100, change_pct_limit=10
+    )
+    # A: +20 % and 200 -> variance; B: +5 % but moved 150 (16.7 %) -> Outlook change; C: no plan, 600 -> variance;
+    # D: +9 % -> not listed. Largest absolute variance first.
+    assert list(zip(found["project_id"], found["reason"], strict=True)) == [
+        ("C", "variance"),
+        ("A", "variance"),
+        ("B", "Outlook change"),
+    ]
+    assert spend.exceptions(current, None, 10, 100, 10)["project_id"].tolist() == ["C", "A"]
+
+
+def test_financial_hygiene_rules():
+    projects = _projects(
+        {"project_id": "P1", "percent_complete": 40.0},
+        {"project_id": "P2", "percent_complete": 100.0},
+        {"project_id": "P3", "status": "Closed"},
+    )
+    rows = frame(
+        "financials",
+        [
+            fin("P1", "2026-04-01", "plan", 10.0),
+            fin("P1", "2026-05-01", "forecast", 5.0),  # stale forecast, none ahead
+            fin("P3", "2026-04-01", "actual", 7.0),
+            fin("P3", "2026-05-01", "actual", -2.0),  # no plan, and a credit
+        ],
+    )
+    found = spend.hygiene(projects, rows, AS_OF)
+    assert list(zip(found["project_id"], found["rule"], strict=True)) == [
+        ("P3", "actuals_without_plan"),
+        ("P1", "forecast_in_closed_month"),
+        ("P3", "negative_amount"),
+        ("P1", "no_remaining_forecast"),
+    ]
+    assert (
+        found.loc[found["rule"] == "negative_amount", "detail"].item()
+        == "1 negative amount(s), total -2.00"
+    )
+
+
+def test_outlook_drift_and_largest_moves():
+    projects = _projects({"project_id": "P1"}, {"project_id": "P2"})
+    history = pd.concat(
+        [
+            frame(
+                "financials",
+                [
+                    fin("P1", "2026-06-01", "forecast", 100.0),
+                    fin("P2", "2026-06-01", "forecast", 50.0),
+                ],
+            ).assign(as_of=pd.Timestamp("2026-04-30")),
+            frame(
+                "financials",
+                [
+                    fin("P1", "2026-06-01", "forecast", 160.0),
+                    fin("P2", "2026-06-01", "forecast", 45.0),
+                ],
+            ).assign(as_of=pd.Timestamp("2026-05-31")),
+        ]
+    )
+    drift = spend.outlook_drift(history, projects, fiscal_year(AS_OF, 4))
+    assert spend.drift_by_portfolio(drift)["fy_outlook"].tolist() == [150.0, 205.0]
+    moves = spend.largest_moves(drift)
+    assert list(zip(moves["project_id"], moves["change"], strict=True)) == [
+        ("P1", 60.0),
+        ("P2", -5.0),
+    ]

@@ -7,5 +7,6 @@ REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on th
     "data_quality": "Data quality",
     "demand_pipeline": "Demand pipeline",
     "spend": "Spend: FY Plan, Outlook and earned value",
+    "health": "Health: computed RAG, schedule, risks and gates",
 }
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"

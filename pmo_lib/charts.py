@@ -391,3 +391,94 @@ def outlook_drift(by_portfolio: pd.DataFrame, title: str, symbol: str) -> go.Fig
     fig.update_xaxes(tickformat="%d %b %Y", tickvals=sorted(by_portfolio["as_of"].unique()))
     _money_axis(fig, "y", symbol)
     return _layout(fig, title, "Snapshot", "Full-year Outlook", height=360)
+
+
+RAG_COLOURS = {"Green": "#2f8132", "Amber": "#f0b429", "Red": "#ba2525", "No data": "#bcccdc"}
+
+
+def rag_bars(table: pd.DataFrame, by: str, title: str, x_title: str) -> go.Figure:
+    """Stacked bars of projects per computed RAG (columns Green, Amber, Red, No data) by a key."""
+    fig = go.Figure()
+    for rag, colour in RAG_COLOURS.items():
+        if rag in table:
+            fig.add_bar(
+                x=table[by].astype("str"),
+                y=table[rag],
+                name=rag,
+                marker_color=colour,
+                text=table[rag].where(table[rag] > 0),
+                textposition="inside",
+                hovertemplate=f"%{{x}}: %{{y}} {rag.lower()}<extra></extra>",
+            )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, x_title, "Active projects", height=360)
+
+
+def finish_slip(assessed: pd.DataFrame, title: str, top: int = 25) -> go.Figure:
+    shown = (
+        assessed.dropna(subset=["slip_days"])
+        .sort_values("slip_days", ascending=False)
+        .head(top)
+        .iloc[::-1]
+    )
+    fig = go.Figure(
+        go.Bar(
+            y=shown["project_id"] + " " + shown["project_name"],
+            x=shown["slip_days"],
+            orientation="h",
+            marker_color=[RAG_COLOURS.get(r, "#bcccdc") for r in shown["rag_slip"]],
+            text=shown["slip_days"].round(0).astype(int),
+            textposition="outside",
+            hovertemplate="%{y}: %{x} days<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        title,
+        "Forecast finish − baseline finish (days)",
+        "",
+        height=140 + 24 * max(len(shown), 1),
+    )
+
+
+def risk_heat_map(grid: pd.DataFrame, title: str) -> go.Figure:
+    """5 × 5 probability × impact grid of open risks, coloured by score band."""
+    probability, impact = grid.index.to_numpy(), grid.columns.to_numpy()
+    score = probability[:, None] * impact[None, :]
+    band = (score >= 15) * 2 + ((score >= 8) & (score < 15)) * 1
+    fig = go.Figure(
+        go.Heatmap(
+            z=band,
+            x=[f"Impact {i}" for i in impact],
+            y=[f"Probability {p}" for p in probability],
+            text=grid.to_numpy(),
+            texttemplate="%{text}",
+            colorscale=[[0, "#e3f9e5"], [0.5, "#fff3c4"], [1, "#ffe3e3"]],
+            showscale=False,
+            hovertemplate="%{y}, %{x}: %{text} open risks<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    return _layout(fig, title, "Impact", "Probability", height=420)
+
+
+def opened_closed(flow: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(
+        x=flow["month"],
+        y=flow["opened"],
+        name="Raised",
+        marker_color="#ba2525",
+        hovertemplate="%{x|%b %Y}: %{y} raised<extra></extra>",
+    )
+    fig.add_bar(
+        x=flow["month"],
+        y=flow["closed"],
+        name="Closed",
+        marker_color="#2f8132",
+        hovertemplate="%{x|%b %Y}: %{y} closed<extra></extra>",
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, title, "Month", "Risks and issues", height=340)

@@ -141,3 +141,18 @@ def financial_history(data: PortfolioData) -> pd.DataFrame:
     if data.sub_portfolio:
         history = history[history["project_id"].isin(data.current["projects"]["project_id"])]
     return history.reset_index(drop=True)
+
+
+def all_snapshots(data: PortfolioData) -> list[Snapshot]:
+    """Every snapshot up to the report's as_of, oldest first, scoped like the report (for trends)."""
+    dates = [
+        d
+        for d in pd.to_datetime(store.list_snapshots(data.store)["as_of"])
+        if d <= data.current.as_of
+    ]
+    snapshots = [
+        Snapshot(d, store.load_tables(data.store, d.date(), data.portfolio)) for d in dates
+    ]
+    if data.sub_portfolio:
+        snapshots = [s.in_sub_portfolio(data.sub_portfolio) for s in snapshots]
+    return snapshots

@@ -194,8 +194,8 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
         start = HORIZON_START + pd.Timedelta(days=int(rng.integers(0, 900)))
         months = int(rng.integers(4, 25))
         finish = start + pd.DateOffset(months=months) - pd.Timedelta(days=1)
-        slip = int(rng.choice([0, 0, 0, 14, 30, 60, 90, 150]))
-        overrun = float(rng.choice([0.9, 0.97, 1.0, 1.0, 1.03, 1.08, 1.15, 1.3]))
+        slip = int(rng.choice([0, 0, 0, 0, 0, 0, 0, 7, 14, 30, 60, 120]))
+        overrun = float(rng.choice([0.96, 0.98, 1.0, 1.0, 1.0, 1.0, 1.02, 1.04, 1.08, 1.2]))
         if _is_awkward(i, "over_budget"):
             overrun = 1.4
         true_finish = finish + pd.Timedelta(days=slip)
@@ -223,7 +223,7 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
                     rng.choice([20_000, 35_000, 50_000, 80_000, 120_000, 200_000])
                 ),
                 "optimism": rng.random(),
-                "update_lag": int(rng.integers(1, 20)),
+                "update_lag": int(rng.choice([2, 3, 5, 7, 9, 12, 16, 21])),
                 "proposed_until": (
                     start - pd.Timedelta(days=int(rng.integers(30, 120)))
                 ).normalize(),
@@ -466,7 +466,7 @@ def build_world(seed: int = 42, size: float = 1.0) -> World:
     ):
         projects.loc[projects["project_id"] == pid, "demand_id"] = did
     budget_lines = _budget_lines(rng, projects)
-    noise = rng.uniform(0.85, 1.15, size=(len(budget_lines), HORIZON_MONTHS))
+    noise = rng.uniform(0.95, 1.05, size=(len(budget_lines), HORIZON_MONTHS))
     resources, allocations = _resources(rng, max(int(250 * size), 10), projects)
     return World(
         projects=projects,
@@ -497,8 +497,15 @@ def _project_view(world: World, as_of: pd.Timestamp, k: int, n: int) -> pd.DataF
         ["Cancelled", "Closed", "Proposed", "On Hold"],
         "Active",
     )
-    span = (p["true_finish"] - p["baseline_start"]).dt.days.clip(lower=1)
-    done = ((as_of - p["baseline_start"]).dt.days / span).clip(0, 1)
+
+    # Progress in whole closed months over the true life, as the monthly plan and actuals count it.
+    def month_number(day: pd.Series) -> pd.Series:
+        return day.dt.year * 12 + day.dt.month
+
+    last_closed = _month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+    elapsed = (last_closed.year * 12 + last_closed.month) - month_number(p["baseline_start"]) + 1
+    life = (month_number(p["true_finish"]) - month_number(p["baseline_start"]) + 1).clip(lower=1)
+    done = (elapsed / life).clip(0, 1).where(p["true_finish"] > as_of, 1.0)
     stage = np.select(
         [done >= 1, done > 0.3, done > 0.05], ["Close", "Execute", "Plan"], "Initiate"
     )
@@ -561,7 +568,12 @@ def _financials_view(
     monthly = (t["monthly_budget"].to_numpy() * lines["share"].to_numpy())[:, None]
     idx = np.array([int(pid.split("-")[1]) - 1 for pid in lines["project_id"]])
     plan = np.where(in_plan, monthly, 0.0)
-    actual = monthly * t["overrun"].to_numpy()[:, None] * world.noise
+    # A slipping project spreads its cost over the longer life: it burns slower, not more.
+    stretch = (
+        (t["baseline_finish"] - t["baseline_start"]).dt.days
+        / (t["true_finish"] - t["baseline_start"]).dt.days
+    ).to_numpy()
+    actual = monthly * (t["overrun"].to_numpy() * stretch)[:, None] * world.noise
     known = (k + 1) / n
     estimate = monthly * (1 + (t["overrun"].to_numpy()[:, None] - 1) * known)
     closed = m <= np.datetime64(last_closed)

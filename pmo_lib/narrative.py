@@ -290,3 +290,74 @@ def spend_tiles(position: dict, currency: str) -> list[tuple[str, str, str]]:
         ("Variance", m(position["fy_variance"]), f"Outlook − Plan {pct}".strip()),
         ("Run-rate projection", m(position["fy_run_rate_projection"]), "last 3 months' pace"),
     ]
+
+
+def health_matrix(headlines: dict) -> str:
+    if not headlines["active_projects"]:
+        return "There are no active projects."
+    h = headlines
+    return (
+        f"Of {fmt.count(h['active_projects'])} active projects, the rules rate **{fmt.count(h['rag_red'])} red**,"
+        f" {fmt.count(h['rag_amber'])} amber and {fmt.count(h['rag_green'])} green"
+        + (f", and {fmt.count(h['rag_no_data'])} lack the data to rate" if h["rag_no_data"] else "")
+        + f". **{fmt.count(h['reported_better_than_computed'])}** project managers report a better status than the rules compute."
+    )
+
+
+def health_trend(trend: pd.DataFrame, changed: pd.DataFrame) -> str:
+    if len(trend) < 2:
+        return "There is only one snapshot, so there is no trend yet."
+    first, last = trend.iloc[0], trend.iloc[-1]
+    worse = (
+        int(
+            (
+                changed["now"].map({"Green": 0, "No data": 1, "Amber": 2, "Red": 3})
+                > changed["was"].map({"Green": 0, "No data": 1, "Amber": 2, "Red": 3})
+            ).sum()
+        )
+        if len(changed)
+        else 0
+    )
+    return (
+        f"Red projects went from {fmt.count(first['Red'])} on {fmt.date(first['as_of'])} to {fmt.count(last['Red'])} on {fmt.date(last['as_of'])}."
+        f" Since the previous snapshot {fmt.count(len(changed))} projects changed colour, {fmt.count(worse)} of them for the worse."
+    )
+
+
+def health_schedule(assessed: pd.DataFrame, late: pd.DataFrame, due: pd.DataFrame) -> str:
+    slipped = assessed[assessed["slip_days"] > 0]
+    text = f"{fmt.count(len(slipped))} active projects forecast to finish after their baseline"
+    if len(slipped):
+        text += f", by a median of {slipped['slip_days'].median():.0f} days"
+    overdue = int(late["overdue"].sum()) if len(late) else 0
+    soon = due["window"].value_counts()
+    return text + (
+        f". {fmt.count(overdue)} milestones are overdue; {fmt.count(soon.get('next 30 days', 0))} fall due in the next 30 days,"
+        f" {fmt.count(soon.get('31–60 days', 0))} in 31–60 and {fmt.count(soon.get('61–90 days', 0))} in 61–90 days."
+    )
+
+
+def health_risks(register: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    open_ = register[register["status"] != "Closed"]
+    risks, issues = open_[open_["kind"] == "Risk"], open_[open_["kind"] == "Issue"]
+    high = int((risks["score"] >= 15).sum())
+    late = int((issues["days_past_due"] > 0).sum())
+    return (
+        f"{fmt.count(len(risks))} risks are open, **{fmt.count(high)}** of them high (score 15 or more), and"
+        f" {fmt.count(len(issues))} issues, {fmt.count(late)} past their due date."
+    )
+
+
+def health_gates(gates: pd.DataFrame, gaps: pd.DataFrame) -> str:
+    if gates.empty:
+        return "No gate has been passed yet."
+    return (
+        f"{fmt.count(gaps['project_id'].nunique())} projects passed a gate without every required artifact approved;"
+        f" {fmt.count(int(gates['Missing'].sum()))} artifacts are still missing."
+    )
+
+
+def health_watch(watch: pd.DataFrame) -> str:
+    if watch.empty:
+        return "No project needs discussing at the next review."
+    return f"These {fmt.count(len(watch))} projects need discussing at the next review, those reported better than computed first."

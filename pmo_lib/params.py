@@ -56,6 +56,28 @@ class SpendParams(_Strict):
     eac_formula: Literal["BAC/CPI", "AC+(BAC-EV)"]
 
 
+class HealthParams(_Strict):
+    """Thresholds of the computed RAG; a value at or past a threshold takes its colour."""
+
+    index_green_band: float = Field(gt=0, description="CPI/SPI green within 1 ± this")
+    index_amber_band: float = Field(gt=0, description="CPI/SPI amber within 1 ± this, red outside")
+    vac_pct_amber: float = Field(gt=0, description="|variance at completion| % beyond which amber")
+    vac_pct_red: float = Field(gt=0, description="|variance at completion| % beyond which red")
+    slip_days_amber: int = Field(gt=0)
+    slip_days_red: int = Field(gt=0)
+    overdue_milestones_amber: int = Field(gt=0)
+    overdue_milestones_red: int = Field(gt=0)
+    open_high_risks_amber: int = Field(gt=0)
+    open_high_risks_red: int = Field(gt=0)
+    overdue_issues_amber: int = Field(gt=0)
+    overdue_issues_red: int = Field(gt=0)
+    missing_artifacts_amber: int = Field(gt=0)
+    missing_artifacts_red: int = Field(gt=0)
+    stale_update_amber_days: int = Field(gt=0)
+    stale_update_red_days: int = Field(gt=0)
+    watch_list_size: int = Field(gt=0)
+
+
 class Settings(_Strict):
     """What defaults.yaml holds; a portfolio's file may override any of it."""
 
@@ -65,6 +87,7 @@ class Settings(_Strict):
     thresholds: Thresholds
     demand: DemandParams
     spend: SpendParams
+    health: HealthParams
 
 
 class ReportConfig(Settings):

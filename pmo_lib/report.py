@@ -168,6 +168,7 @@ def html_table(
     shares: Iterable[str] = (),
     days: Iterable[str] = (),
     ratios: Iterable[str] = (),
+    rags: Iterable[str] = (),
     caption: str = "",
     empty: str = "Nothing to show.",
     max_rows: int = 500,
@@ -193,6 +194,7 @@ def html_table(
             kinds[column] = ("num", fmt)
     for column in dates:
         kinds[column] = ("", formatting.date)
+    rag_columns = set(rags)
     head = "".join(
         f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items()
     )
@@ -210,6 +212,8 @@ def html_table(
                     else str(value)
                 )
             )
+            if column in rag_columns and text:
+                css = f"rag rag-{text.lower().replace(' ', '-')}"
             cells.append(f'<td class="{css}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""

@@ -16,7 +16,7 @@ from pmo_lib import runner, store
 from pmo_lib.catalog import REPORTS
 from pmo_lib.data import load_portfolio
 from pmo_lib.metrics import data_quality as dq
-from pmo_lib.metrics import demand, spend
+from pmo_lib.metrics import demand, health, spend
 from pmo_lib.params import PARAMS_DIR, config_for
 from run_reports import main
 from tests.test_store import _snapshot
@@ -44,9 +44,11 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
         ("function/data_quality", "ok"),
         ("function/demand_pipeline", "ok"),
         ("function/spend", "ok"),
+        ("function/health", "ok"),
         ("data-analytics/data_quality", "ok"),
         ("data-analytics/demand_pipeline", "ok"),
         ("data-analytics/spend", "ok"),
+        ("data-analytics/health", "ok"),
     ]
     assert all(
         j["seconds"] > 0 and len(j["fingerprint"]) == 16 and j["error"] == ""
@@ -90,10 +92,15 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
         "cpi": totals["cpi"],
         "spi": totals["spi"],
     }
+    register, milestones = health.risk_register(now), health.milestone_status(now)
+    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    assert jobs["data-analytics/health"]["headlines"] == health.headlines(
+        assessed, register, milestones
+    )
 
 
 @pytest.mark.parametrize(
-    "report, charts", [("data_quality", 2), ("demand_pipeline", 9), ("spend", 6)]
+    "report, charts", [("data_quality", 2), ("demand_pipeline", 9), ("spend", 6), ("health", 6)]
 )
 def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
     rendered, demo_store, report, charts
@@ -153,7 +160,7 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
 
 def test_the_function_report_covers_every_portfolio(rendered):
     _, run_dir = rendered
-    for report in ("data_quality", "demand_pipeline", "spend"):
+    for report in ("data_quality", "demand_pipeline", "spend", "health"):
         page = (run_dir / "function" / f"{report}.html").read_text()
         assert "IT Function <small>(whole IT function, all portfolios)</small>" in page
 

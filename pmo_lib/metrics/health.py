@@ -1,0 +1,585 @@
+"""Project health: a computed RAG per dimension from rules with thresholds, beside the manager's
+reported RAG; schedule, risks and issues, gate reviews and the watch list.
+
+Every rule gives Green, Amber, Red or "No data" with the number behind it. A dimension is the
+worst of its rules that have data ("No data" when none has); the overall RAG ranks Red > Amber >
+No data > Green across the dimensions, so missing data is never silently green.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pmo_lib.data import Snapshot
+from pmo_lib.metrics.spend import earned_value
+from pmo_lib.params import HealthParams
+
+GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
+RAGS = [GREEN, AMBER, RED, NO_DATA]
+SEVERITY = {GREEN: 0, NO_DATA: 1, AMBER: 2, RED: 3}  # for the overall RAG
+REPORTED_RANK = {GREEN: 0, AMBER: 1, RED: 2}
+DIMENSIONS = ["schedule", "cost", "risk", "governance"]
+HIGH_RISK = 15  # risk score (probability × impact) of a high risk, DESIGN.md
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    dimension: str
+    label: str
+    measure: str  # column holding the number behind the colour
+    rag: Callable[[pd.Series, HealthParams], pd.Series]
+    describe: Callable[[HealthParams], str]  # the rule in words, with its thresholds
+
+
+def _bands(value: pd.Series, amber_at: float, red_at: float) -> pd.Series:
+    """Green below amber_at, Amber from amber_at, Red from red_at; No data where value is blank."""
+    value = value.astype("float64")
+    out = np.select(
+        [value.isna(), value >= red_at, value >= amber_at], [NO_DATA, RED, AMBER], GREEN
+    )
+    return pd.Series(out, index=value.index)
+
+
+def _index_band(value: pd.Series, p: HealthParams) -> pd.Series:
+    """An index (CPI, SPI) is green within 1 ± green band, amber within 1 ± amber band, red outside:
+    an underrun counts as much as an overrun."""
+    distance = (value.astype("float64") - 1).abs().round(9)  # 1.1 - 1 is 0.10000000000000009
+    out = np.select(
+        [distance.isna(), distance > p.index_amber_band, distance > p.index_green_band],
+        [NO_DATA, RED, AMBER],
+        GREEN,
+    )
+    return pd.Series(out, index=value.index)
+
+
+RULES: list[Rule] = [
+    Rule(
+        "slip",
+        "schedule",
+        "Finish slip",
+        "slip_days",
+        lambda v, p: _bands(v.clip(lower=0), p.slip_days_amber, p.slip_days_red),
+        lambda p: (
+            f"forecast finish later than baseline finish: amber from {p.slip_days_amber} days, red from {p.slip_days_red}; no baseline or forecast = no data"
+        ),
+    ),
+    Rule(
+        "overdue_milestones",
+        "schedule",
+        "Overdue milestones",
+        "overdue_milestones",
+        lambda v, p: _bands(v, p.overdue_milestones_amber, p.overdue_milestones_red),
+        lambda p: (
+            f"milestones whose forecast date has passed with no actual date: amber from {p.overdue_milestones_amber}, red from {p.overdue_milestones_red}; no milestones = no data"
+        ),
+    ),
+    Rule(
+        "spi",
+        "schedule",
+        "SPI",
+        "spi",
+        _index_band,
+        lambda p: (
+            f"schedule performance index EV ÷ PV: green within 1 ± {p.index_green_band:g}, amber within 1 ± {p.index_amber_band:g}, red outside; no plan to date or no percent complete = no data"
+        ),
+    ),
+    Rule(
+        "vac",
+        "cost",
+        "Variance at completion",
+        "vac_pct",
+        lambda v, p: _bands(v.abs(), p.vac_pct_amber, p.vac_pct_red),
+        lambda p: (
+            f"(BAC − EAC) ÷ BAC: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond; no budget or no EAC = no data"
+        ),
+    ),
+    Rule(
+        "cpi",
+        "cost",
+        "CPI",
+        "cpi",
+        _index_band,
+        lambda p: (
+            f"cost performance index EV ÷ AC: green within 1 ± {p.index_green_band:g}, amber within 1 ± {p.index_amber_band:g}, red outside; no actuals = no data"
+        ),
+    ),
+    Rule(
+        "high_risks",
+        "risk",
+        "Open high risks",
+        "open_high_risks",
+        lambda v, p: _bands(v, p.open_high_risks_amber, p.open_high_risks_red),
+        lambda p: (
+            f"open risks scoring {HIGH_RISK} or more (probability × impact): amber from {p.open_high_risks_amber}, red from {p.open_high_risks_red}; an empty risk register = no data"
+        ),
+    ),
+    Rule(
+        "overdue_issues",
+        "risk",
+        "Overdue issues",
+        "overdue_issues",
+        lambda v, p: _bands(v, p.overdue_issues_amber, p.overdue_issues_red),
+        lambda p: (
+            f"open issues past their due date: amber from {p.overdue_issues_amber}, red from {p.overdue_issues_red}; an empty risk register = no data"
+        ),
+    ),
+    Rule(
+        "missing_artifacts",
+        "governance",
+        "Missing gate artifacts",
+        "missing_artifacts",
+        lambda v, p: _bands(v, p.missing_artifacts_amber, p.missing_artifacts_red),
+        lambda p: (
+            f"artifacts still missing for gates already passed: amber from {p.missing_artifacts_amber}, red from {p.missing_artifacts_red}"
+        ),
+    ),
+    Rule(
+        "stale_update",
+        "governance",
+        "Status update age",
+        "status_age_days",
+        lambda v, p: _bands(v, p.stale_update_amber_days + 1, p.stale_update_red_days + 1),
+        lambda p: (
+            f"days since the last status update: amber after {p.stale_update_amber_days}, red after {p.stale_update_red_days}; never updated = no data"
+        ),
+    ),
+    Rule(
+        "baseline",
+        "governance",
+        "Baseline",
+        "missing_baseline",
+        lambda v, p: pd.Series(np.where(v.astype(bool), RED, GREEN), index=v.index),
+        lambda p: "a project without a baseline start and finish is red",
+    ),
+]
+
+
+def worst(rags: pd.DataFrame) -> pd.Series:
+    """A dimension: the worst colour among rules with data; No data when none has."""
+    ranked = rags.replace({NO_DATA: -1, GREEN: 0, AMBER: 1, RED: 2}).astype(int).max(axis=1)
+    return ranked.map({-1: NO_DATA, 0: GREEN, 1: AMBER, 2: RED})
+
+
+def overall(dimensions: pd.DataFrame) -> pd.Series:
+    """Red > Amber > No data > Green across the dimensions."""
+    ranked = dimensions.replace(SEVERITY).astype(int).max(axis=1)
+    return ranked.map({v: k for k, v in SEVERITY.items()})
+
+
+def measures(now: Snapshot, eac_formula: str = "BAC/CPI") -> pd.DataFrame:
+    """The numbers behind the rules, per active project."""
+    as_of = now.as_of
+    p = now["projects"]
+    p = p[p["status"] == "Active"].copy()
+    p["slip_days"] = (p["forecast_finish"] - p["baseline_finish"]).dt.days.astype("float64")
+    m = now["milestones"]
+    overdue = m[(m["forecast_date"].fillna(m["baseline_date"]) < as_of) & m["actual_date"].isna()]
+    has_milestones = p["project_id"].isin(m["project_id"])
+    p["overdue_milestones"] = (
+        p["project_id"]
+        .map(overdue.groupby("project_id").size())
+        .fillna(0)
+        .where(has_milestones)
+        .astype("float64")
+    )
+    ev = earned_value(p, now["financials"], as_of, eac_formula).set_index("project_id")
+    for column in ("spi", "cpi", "eac"):
+        p[column] = p["project_id"].map(ev[column]).astype("float64")
+    p.loc[p["percent_complete"].isna().to_numpy(), ["spi", "cpi", "eac"]] = (
+        np.nan
+    )  # no progress, no earned value
+    bac, eac = p["budget_at_completion"].astype("float64"), p["eac"]
+    p["vac_pct"] = (100 * (bac - eac) / bac.where(bac > 0)).astype("float64")
+    r = now["risks"]
+    open_ = r[r["status"] != "Closed"]
+    high = open_[(open_["kind"] == "Risk") & (open_["probability"] * open_["impact"] >= HIGH_RISK)]
+    late = open_[(open_["kind"] == "Issue") & (open_["due_date"] < as_of)]
+    has_register = p["project_id"].isin(r["project_id"])
+    p["open_high_risks"] = (
+        p["project_id"]
+        .map(high.groupby("project_id").size())
+        .fillna(0)
+        .where(has_register)
+        .astype("float64")
+    )
+    p["overdue_issues"] = (
+        p["project_id"]
+        .map(late.groupby("project_id").size())
+        .fillna(0)
+        .where(has_register)
+        .astype("float64")
+    )
+    missing = gate_artifacts(now)
+    missing = missing[missing["status"] == "Missing"]
+    p["missing_artifacts"] = (
+        p["project_id"].map(missing.groupby("project_id").size()).fillna(0).astype("float64")
+    )
+    p["status_age_days"] = (as_of - p["last_status_update"]).dt.days.astype("float64")
+    p["missing_baseline"] = p["baseline_start"].isna() | p["baseline_finish"].isna()
+    return p.reset_index(drop=True)
+
+
+def assess(now: Snapshot, params: HealthParams, eac_formula: str = "BAC/CPI") -> pd.DataFrame:
+    """Every active project with its measures, a RAG per rule (rag_<rule>), per dimension and
+    overall, the reasons in words, and whether the reported RAG is better than the computed one."""
+    p = measures(now, eac_formula)
+    for rule in RULES:
+        p[f"rag_{rule.key}"] = rule.rag(p[rule.measure], params).to_numpy() if len(p) else []
+    for dimension in DIMENSIONS:
+        columns = [f"rag_{r.key}" for r in RULES if r.dimension == dimension]
+        p[dimension] = worst(p[columns]) if len(p) else pd.Series(dtype="str")
+    p["overall"] = overall(p[DIMENSIONS]) if len(p) else pd.Series(dtype="str")
+    p["reasons"] = [reasons(row) for _, row in p.iterrows()]
+    rank = p["reported_rag"].map(REPORTED_RANK)
+    computed = p["overall"].map(REPORTED_RANK)
+    p["reported_better"] = (rank < computed).fillna(False).astype(bool)
+    return p
+
+
+def _fmt(rule: Rule, value: object) -> str:
+    if value is None or (not isinstance(value, bool) and pd.isna(value)):
+        return "no data"
+    if rule.measure in ("spi", "cpi"):
+        return f"{float(value):.2f}"
+    if rule.measure == "vac_pct":
+        return f"{float(value):+.1f} %"
+    if rule.measure == "missing_baseline":
+        return "missing" if value else "set"
+    return f"{float(value):.0f}"
+
+
+def reasons(row: pd.Series) -> str:
+    """The rules that fired (amber or red) in words, worst first: 'Finish slip 62 days (red)'."""
+    fired = [
+        (row[f"rag_{r.key}"], r, row[r.measure])
+        for r in RULES
+        if row[f"rag_{r.key}"] in (AMBER, RED)
+    ]
+    fired.sort(key=lambda item: -SEVERITY[item[0]])
+    unit = {"slip_days": " days", "status_age_days": " days since update"}
+    return "; ".join(
+        f"{r.label} {_fmt(r, v)}{unit.get(r.measure, '')} ({rag.lower()})" for rag, r, v in fired
+    )
+
+
+def rules_table(params: HealthParams) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dimension": [r.dimension.capitalize() for r in RULES],
+            "rule": [r.label for r in RULES],
+            "thresholds": [r.describe(params) for r in RULES],
+        }
+    )
+
+
+def counts(assessed: pd.DataFrame) -> dict[str, int]:
+    values = assessed["overall"].value_counts() if len(assessed) else pd.Series(dtype=int)
+    return {rag: int(values.get(rag, 0)) for rag in RAGS}
+
+
+def summary(assessed: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Projects per computed overall RAG, by sub-portfolio or program."""
+    if assessed.empty:
+        return pd.DataFrame(columns=[by, *RAGS, "projects"])
+    keyed = assessed.assign(**{by: assessed[by].fillna(f"(no {by.replace('_', '-')})")})
+    table = keyed.pivot_table(
+        index=by, columns="overall", values="project_id", aggfunc="count", fill_value=0
+    )
+    table = table.reindex(columns=RAGS, fill_value=0)
+    table["projects"] = table.sum(axis=1)
+    return table.reset_index().rename_axis(columns=None)
+
+
+def trend(snapshots: list[tuple[Snapshot, pd.DataFrame]]) -> pd.DataFrame:
+    """Counts of computed RAG per snapshot: [(snapshot, its assessment), ...] oldest first."""
+    return pd.DataFrame([{"as_of": s.as_of, **counts(a)} for s, a in snapshots])
+
+
+def changed(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFrame:
+    """Projects whose computed overall RAG changed since the previous snapshot."""
+    if before is None:
+        return pd.DataFrame(columns=["project_id", "project_name", "project_manager", "was", "now"])
+    merged = now.merge(
+        before[["project_id", "overall"]], on="project_id", how="left", suffixes=("", "_before")
+    )
+    moved = merged[
+        merged["overall_before"].notna() & (merged["overall"] != merged["overall_before"])
+    ]
+    out = moved.rename(columns={"overall_before": "was", "overall": "now"})[
+        ["project_id", "project_name", "project_manager", "was", "now"]
+    ]
+    return out.sort_values("project_id").reset_index(drop=True)
+
+
+# -- schedule ---------------------------------------------------------------------------------
+def milestone_status(now: Snapshot) -> pd.DataFrame:
+    """Every milestone of the snapshot's projects with its slip (forecast or actual − baseline)
+    and whether it is late (after baseline) or overdue (forecast passed, no actual)."""
+    m = now["milestones"].merge(
+        now["projects"][["project_id", "project_name", "project_manager", "status"]],
+        on="project_id",
+    )
+    expected = m["actual_date"].fillna(m["forecast_date"]).fillna(m["baseline_date"])
+    m["slip_days"] = (expected - m["baseline_date"]).dt.days.astype("float64")
+    m["late"] = (m["slip_days"] > 0).fillna(False)
+    m["overdue"] = (m["forecast_date"].fillna(m["baseline_date"]) < now.as_of) & m[
+        "actual_date"
+    ].isna()
+    return m
+
+
+def due_soon(milestones: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Open milestones due in the next 30, 60 and 90 days (by forecast date, else baseline)."""
+    due = milestones["forecast_date"].fillna(milestones["baseline_date"])
+    days = (due - as_of).dt.days
+    open_ = milestones["actual_date"].isna() & (days >= 0) & (days <= 90)
+    out = milestones[open_].assign(due_date=due[open_], days_to_due=days[open_].astype(int))
+    out["window"] = np.select(
+        [out["days_to_due"] <= 30, out["days_to_due"] <= 60],
+        ["next 30 days", "31–60 days"],
+        "61–90 days",
+    )
+    return out.sort_values(["due_date", "project_id"]).reset_index(drop=True)
+
+
+# -- risks and issues -------------------------------------------------------------------------
+def risk_register(now: Snapshot) -> pd.DataFrame:
+    r = now["risks"].merge(
+        now["projects"][["project_id", "project_name"]], on="project_id", how="left"
+    )
+    r["score"] = (r["probability"] * r["impact"]).astype("Float64")
+    r["band"] = np.select([r["score"] >= HIGH_RISK, r["score"] >= 8], ["High", "Medium"], "Low")
+    r.loc[r["score"].isna(), "band"] = "Not scored"
+    r["age_days"] = (now.as_of - r["raised_date"]).dt.days.astype("Float64")
+    r["days_past_due"] = (
+        (now.as_of - r["due_date"]).dt.days.astype("Float64").where(r["status"] != "Closed")
+    )
+    return r
+
+
+def heat_map(register: pd.DataFrame) -> pd.DataFrame:
+    """Open risks counted by probability (rows 5..1) and impact (columns 1..5)."""
+    open_ = register[(register["kind"] == "Risk") & (register["status"] != "Closed")].dropna(
+        subset=["probability", "impact"]
+    )
+    grid = pd.crosstab(open_["probability"].astype(int), open_["impact"].astype(int))
+    return grid.reindex(index=[5, 4, 3, 2, 1], columns=[1, 2, 3, 4, 5], fill_value=0)
+
+
+def opened_closed(register: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) -> pd.DataFrame:
+    months_index = pd.date_range(end=as_of.to_period("M").to_timestamp(), periods=months, freq="MS")
+    opened = register["raised_date"].dropna().dt.to_period("M").dt.to_timestamp().value_counts()
+    closed = register["closed_date"].dropna().dt.to_period("M").dt.to_timestamp().value_counts()
+    return pd.DataFrame(
+        {
+            "month": months_index,
+            "opened": opened.reindex(months_index, fill_value=0).to_numpy(),
+            "closed": closed.reindex(months_index, fill_value=0).to_numpy(),
+        }
+    )
+
+
+# -- gate reviews -----------------------------------------------------------------------------
+def gate_artifacts(now: Snapshot) -> pd.DataFrame:
+    """Artifacts of the gates each project has passed (gate milestone with an actual date)."""
+    m = now["milestones"]
+    passed = m[m["is_gate"].fillna(False) & (m["actual_date"] <= now.as_of).fillna(False)]
+    return now["artifacts"].merge(
+        passed[["project_id", "milestone", "actual_date"]],
+        left_on=["project_id", "gate"],
+        right_on=["project_id", "milestone"],
+    )
+
+
+def gate_summary(artifacts: pd.DataFrame) -> pd.DataFrame:
+    """Per gate passed: artifacts approved, submitted and missing, and projects with any missing."""
+    if artifacts.empty:
+        return pd.DataFrame(
+            columns=["gate", "Approved", "Submitted", "Missing", "projects_with_missing"]
+        )
+    table = artifacts.pivot_table(
+        index="gate", columns="status", values="artifact", aggfunc="count", fill_value=0
+    )
+    table = table.reindex(columns=["Approved", "Submitted", "Missing"], fill_value=0)
+    missing = artifacts[artifacts["status"] == "Missing"].groupby("gate")["project_id"].nunique()
+    table["projects_with_missing"] = missing.reindex(table.index, fill_value=0)
+    return table.reset_index().rename_axis(columns=None)
+
+
+def passed_with_missing(artifacts: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    missing = artifacts[artifacts["status"] != "Approved"]
+    if missing.empty:
+        return pd.DataFrame(
+            columns=[
+                "project_id",
+                "project_name",
+                "project_manager",
+                "gate",
+                "passed",
+                "not_approved",
+            ]
+        )
+    grouped = missing.groupby(["project_id", "gate"]).agg(
+        passed=("actual_date", "first"), not_approved=("artifact", lambda a: ", ".join(sorted(a)))
+    )
+    out = grouped.reset_index().merge(
+        projects[["project_id", "project_name", "project_manager"]], on="project_id"
+    )
+    return out.sort_values(["passed", "project_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+# -- watch list -------------------------------------------------------------------------------
+def watch_list(assessed: pd.DataFrame, size: int) -> pd.DataFrame:
+    """The projects to discuss: computed red, or reported better than computed, then amber;
+    most rules fired first. The reason is the rules that fired, in words."""
+    if assessed.empty:
+        return assessed.assign(why=pd.Series(dtype="str"))
+    fired = assessed[[f"rag_{r.key}" for r in RULES]].isin([AMBER, RED]).sum(axis=1)
+    red = assessed[[f"rag_{r.key}" for r in RULES]].eq(RED).sum(axis=1)
+    candidates = assessed.assign(fired=fired, reds=red, severity=assessed["overall"].map(SEVERITY))
+    candidates = candidates[
+        (candidates["overall"].isin([RED, AMBER])) | candidates["reported_better"]
+    ]
+    candidates = candidates.sort_values(
+        ["reported_better", "severity", "reds", "fired", "project_id"],
+        ascending=[False, False, False, False, True],
+    )
+    why = candidates["reasons"].where(
+        ~candidates["reported_better"],
+        "Reported "
+        + candidates["reported_rag"].fillna("").str.lower()
+        + ", computed "
+        + candidates["overall"].str.lower()
+        + ". "
+        + candidates["reasons"],
+    )
+    return candidates.assign(why=why).head(size).reset_index(drop=True)
+
+
+def headlines(
+    assessed: pd.DataFrame, register: pd.DataFrame, milestones: pd.DataFrame
+) -> dict[str, int]:
+    c = counts(assessed)
+    active = set(assessed["project_id"])
+    open_high = register[
+        (register["kind"] == "Risk")
+        & (register["status"] != "Closed")
+        & (register["score"] >= HIGH_RISK)
+    ]
+    overdue = milestones[milestones["overdue"] & milestones["project_id"].isin(active)]
+    return {
+        "active_projects": len(assessed),
+        "rag_green": c[GREEN],
+        "rag_amber": c[AMBER],
+        "rag_red": c[RED],
+        "rag_no_data": c[NO_DATA],
+        "reported_better_than_computed": int(assessed["reported_better"].sum()),
+        "open_high_risks": len(open_high),
+        "overdue_milestones": len(overdue),
+    }
+
+
+@dataclass(frozen=True)
+class HealthView:
+    assessed: pd.DataFrame
+    previous: pd.DataFrame | None
+    by_sub_portfolio: pd.DataFrame
+    by_program: pd.DataFrame
+    trend: pd.DataFrame
+    changed: pd.DataFrame
+    milestones: pd.DataFrame
+    due: pd.DataFrame
+    register: pd.DataFrame
+    heat: pd.DataFrame
+    risk_flow: pd.DataFrame
+    gates: pd.DataFrame
+    gate_gaps: pd.DataFrame
+    watch: pd.DataFrame
+    headlines: dict
+
+
+def analyse(
+    now: Snapshot,
+    before: Snapshot | None,
+    history: list[Snapshot],
+    params: HealthParams,
+    eac_formula: str = "BAC/CPI",
+) -> HealthView:
+    """Everything the health report shows; history = every snapshot up to now, oldest first."""
+    assessed = assess(now, params, eac_formula)
+    previous = assess(before, params, eac_formula) if before is not None else None
+    trail = [
+        (
+            s,
+            assessed
+            if s.as_of == now.as_of
+            else (
+                previous
+                if before is not None and s.as_of == before.as_of
+                else assess(s, params, eac_formula)
+            ),
+        )
+        for s in history
+    ]
+    milestones = milestone_status(now)
+    register = risk_register(now)
+    artifacts = gate_artifacts(now)
+    return HealthView(
+        assessed=assessed,
+        previous=previous,
+        by_sub_portfolio=summary(assessed, "sub_portfolio"),
+        by_program=summary(assessed, "program"),
+        trend=trend(trail),
+        changed=changed(assessed, previous),
+        milestones=milestones,
+        due=due_soon(milestones[milestones["status"] == "Active"], now.as_of),
+        register=register,
+        heat=heat_map(register),
+        risk_flow=opened_closed(register, now.as_of),
+        gates=gate_summary(artifacts),
+        gate_gaps=passed_with_missing(artifacts, now["projects"]),
+        watch=watch_list(assessed, params.watch_list_size),
+        headlines=headlines(assessed, register, milestones),
+    )
+
+
+def top_risks(register: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    open_ = register[(register["kind"] == "Risk") & (register["status"] != "Closed")]
+    return (
+        open_.sort_values(["score", "raised_date"], ascending=[False, True])
+        .head(top)
+        .reset_index(drop=True)
+    )
+
+
+def open_issues(register: pd.DataFrame) -> pd.DataFrame:
+    """Open issues, the most overdue first, then the oldest."""
+    issues = register[(register["kind"] == "Issue") & (register["status"] != "Closed")]
+    return issues.sort_values(
+        ["days_past_due", "age_days"], ascending=False, na_position="last"
+    ).reset_index(drop=True)
+
+
+def late_milestones(milestones: pd.DataFrame) -> pd.DataFrame:
+    """Milestones of active projects that slipped or are overdue, largest slip first."""
+    late = milestones[
+        (milestones["status"] == "Active") & (milestones["late"] | milestones["overdue"])
+    ]
+    late = late.sort_values(["overdue", "slip_days"], ascending=False).reset_index(drop=True)
+    return late.assign(overdue_text=np.where(late["overdue"], "overdue", ""))
+
+
+def matrix(assessed: pd.DataFrame) -> pd.DataFrame:
+    """The health matrix: worst computed RAG first, then by project."""
+    order = assessed["overall"].map(SEVERITY)
+    return (
+        assessed.assign(_order=order)
+        .sort_values(["_order", "project_id"], ascending=[False, True])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )

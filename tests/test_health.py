@@ -1,0 +1,362 @@
+"""The health rules engine, rule by rule, on hand-made projects, including missing data."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pmo_lib.data import Snapshot
+from pmo_lib.metrics import health as h
+from pmo_lib.params import config_for
+from pmo_lib.schema import TABLES
+from tests.conftest import frame
+
+AS_OF = pd.Timestamp("2026-10-31")
+PARAMS = config_for(None).health  # the documented defaults in params/defaults.yaml
+
+
+def snapshot(**tables: list[dict]) -> Snapshot:
+    return Snapshot(AS_OF, {name: frame(name, tables.get(name, [])) for name in TABLES})
+
+
+def project(pid: str, **values) -> dict:
+    row = {
+        "project_id": pid,
+        "project_name": pid.lower(),
+        "portfolio": "D",
+        "status": "Active",
+        "project_manager": "Ann",
+        "baseline_start": "2026-01-01",
+        "baseline_finish": "2026-12-31",
+        "forecast_finish": "2026-12-31",
+        "budget_at_completion": 1200.0,
+        "percent_complete": 50.0,
+        "last_status_update": "2026-10-25",
+        "reported_rag": "Green",
+    }
+    return {**row, **values}
+
+
+def on_track(pid: str) -> list[dict]:
+    """Financials that give CPI = SPI = 1 at 50 % complete: PV = AC = EV = 600."""
+    return [
+        {"project_id": pid, "period": f"2026-{m:02d}-01", "measure": measure, "amount": 60.0}
+        for m in range(1, 11)
+        for measure in ("plan", "actual")
+    ]
+
+
+def one_risk(pid: str, **values) -> dict:
+    return {
+        "item_id": f"R-{pid}",
+        "project_id": pid,
+        "kind": "Risk",
+        "title": "t",
+        "status": "Closed",
+        **values,
+    }
+
+
+def rate(*projects: dict, **tables) -> pd.DataFrame:
+    pids = [p["project_id"] for p in projects]
+    tables.setdefault("financials", [row for pid in pids for row in on_track(pid)])
+    tables.setdefault("risks", [one_risk(pid) for pid in pids])
+    tables.setdefault(
+        "milestones",
+        [{"project_id": pid, "milestone": "M1", "baseline_date": "2026-12-01"} for pid in pids],
+    )
+    return h.assess(snapshot(projects=list(projects), **tables), PARAMS).set_index("project_id")
+
+
+def test_a_project_on_track_is_green_everywhere():
+    row = rate(project("P1")).loc["P1"]
+    assert (row["spi"], row["cpi"], row["vac_pct"]) == (1.0, 1.0, 0.0)
+    assert [row[d] for d in h.DIMENSIONS] == ["Green"] * 4 and row["overall"] == "Green"
+    assert row["reasons"] == "" and not row["reported_better"]
+
+
+def test_slip_thresholds_exactly():
+    rows = rate(
+        project("A", forecast_finish="2027-01-14"),
+        project("B", forecast_finish="2027-01-15"),
+        project("C", forecast_finish="2027-02-13"),
+        project("D", forecast_finish="2027-02-14"),
+        project("E", forecast_finish="2026-11-30"),
+        project("F", forecast_finish=None),
+    )
+    # slips 14, 15, 44, 45 days; E finishes early (green); F has no forecast (no data)
+    assert rows["rag_slip"].to_dict() == {
+        "A": "Green",
+        "B": "Amber",
+        "C": "Amber",
+        "D": "Red",
+        "E": "Green",
+        "F": "No data",
+    }
+    assert "Finish slip 45 days (red)" in rows.loc["D", "reasons"]
+
+
+def test_cpi_and_spi_bands_count_underrun_and_overrun():
+    def with_actual(pid: str, monthly: float) -> list[dict]:
+        return [
+            {"project_id": pid, "period": f"2026-{m:02d}-01", "measure": "plan", "amount": 60.0}
+            for m in range(1, 11)
+        ] + [
+            {
+                "project_id": pid,
+                "period": f"2026-{m:02d}-01",
+                "measure": "actual",
+                "amount": monthly,
+            }
+            for m in range(1, 11)
+        ]
+
+    # EV = 600: AC 600/0.95 -> CPI 0.95 (green edge), AC 600/0.94 -> amber, AC 600/1.2 -> CPI 1.2 (underrun, red)
+    rows = rate(
+        project("A"),
+        project("B"),
+        project("C"),
+        financials=with_actual("A", 60 / 0.95)
+        + with_actual("B", 60 / 0.94)
+        + with_actual("C", 60 / 1.2),
+    )
+    assert rows["cpi"].round(4).to_dict() == {"A": 0.95, "B": 0.94, "C": 1.2}
+    assert rows["rag_cpi"].to_dict() == {"A": "Green", "B": "Amber", "C": "Red"}
+    # VAC% = 1 - 1/CPI: A -5.26 % amber, B -6.4 % amber, C +16.7 % red (an underrun counts)
+    assert rows["rag_vac"].to_dict() == {"A": "Amber", "B": "Amber", "C": "Red"}
+    spi = rate(
+        project("A", percent_complete=55.0),
+        project("B", percent_complete=56.0),
+        project("C", percent_complete=40.0),
+    )
+    assert spi["spi"].round(4).to_dict() == {"A": 1.1, "B": 1.12, "C": 0.8}
+    assert spi["rag_spi"].to_dict() == {"A": "Amber", "B": "Red", "C": "Red"}
+
+
+def test_missing_data_is_its_own_status_never_silently_green():
+    rows = rate(
+        project("NB", baseline_start=None, baseline_finish=None),
+        project("NP", percent_complete=None),
+        project("NR"),
+        project("NU", last_status_update=None),
+        risks=[one_risk("NB"), one_risk("NP"), one_risk("NU")],  # NR has an empty risk register
+    )
+    assert rows.loc["NB", "rag_slip"] == "No data" and rows.loc["NB", "rag_baseline"] == "Red"
+    assert rows.loc["NP", ["rag_spi", "rag_cpi", "rag_vac"]].tolist() == ["No data"] * 3
+    assert rows.loc["NP", "cost"] == "No data" and rows.loc["NP", "overall"] == "No data"
+    assert rows.loc["NR", "risk"] == "No data" and rows.loc["NR", "overall"] == "No data"
+    assert (
+        rows.loc["NU", "rag_stale_update"] == "No data" and rows.loc["NU", "governance"] == "Green"
+    )  # baseline rule has data
+    assert not rows.loc["NR", "reported_better"]  # "No data" is not compared with the reported RAG
+
+
+def test_risks_issues_artifacts_updates_and_milestones():
+    risks = [
+        {
+            "item_id": f"H{i}",
+            "project_id": "P1",
+            "kind": "Risk",
+            "title": "t",
+            "probability": 5,
+            "impact": 3,
+            "status": "Open",
+        }
+        for i in range(3)
+    ] + [
+        {
+            "item_id": "M1",
+            "project_id": "P1",
+            "kind": "Risk",
+            "title": "t",
+            "probability": 2,
+            "impact": 7 // 2,
+            "status": "Open",
+        },
+        {
+            "item_id": "X1",
+            "project_id": "P1",
+            "kind": "Risk",
+            "title": "t",
+            "probability": 5,
+            "impact": 5,
+            "status": "Closed",
+        },
+        {
+            "item_id": "I1",
+            "project_id": "P2",
+            "kind": "Issue",
+            "title": "t",
+            "status": "Open",
+            "due_date": "2026-10-30",
+        },
+        {
+            "item_id": "I2",
+            "project_id": "P2",
+            "kind": "Issue",
+            "title": "t",
+            "status": "Mitigating",
+            "due_date": "2026-10-31",
+        },
+    ]
+    milestones = [
+        {
+            "project_id": "P1",
+            "milestone": "G1",
+            "is_gate": True,
+            "baseline_date": "2026-03-01",
+            "actual_date": "2026-03-05",
+        },
+        {
+            "project_id": "P2",
+            "milestone": "M1",
+            "baseline_date": "2026-09-01",
+            "forecast_date": "2026-10-01",
+        },  # overdue
+        {
+            "project_id": "P2",
+            "milestone": "M2",
+            "baseline_date": "2026-09-01",
+            "forecast_date": "2026-11-15",
+        },  # late, not overdue
+    ]
+    artifacts = [
+        {"project_id": "P1", "gate": "G1", "artifact": a, "status": "Missing"}
+        for a in ("A", "B", "C")
+    ]
+    rows = rate(
+        project("P1", last_status_update="2026-10-17"),
+        project("P2", last_status_update="2026-09-30"),
+        risks=risks,
+        milestones=milestones,
+        artifacts=artifacts,
+    )
+    assert rows.loc["P1", ["open_high_risks", "rag_high_risks"]].tolist() == [3.0, "Red"]
+    assert rows.loc["P2", ["overdue_issues", "rag_overdue_issues"]].tolist() == [1.0, "Amber"]
+    assert rows.loc["P1", ["missing_artifacts", "rag_missing_artifacts"]].tolist() == [3.0, "Red"]
+    assert rows.loc["P1", ["status_age_days", "rag_stale_update"]].tolist() == [
+        14.0,
+        "Green",
+    ]  # 14 days: not yet stale
+    assert rows.loc["P2", ["status_age_days", "rag_stale_update"]].tolist() == [31.0, "Red"]
+    assert rows.loc["P2", ["overdue_milestones", "rag_overdue_milestones"]].tolist() == [
+        1.0,
+        "Amber",
+    ]
+    assert rows.loc["P1", "overdue_milestones"] == 0 and rows.loc["P1", "overall"] == "Red"
+    ms = h.milestone_status(
+        snapshot(projects=[project("P1"), project("P2")], milestones=milestones)
+    ).set_index("milestone")
+    assert ms.loc["M2", "late"] and not ms.loc["M2", "overdue"] and ms.loc["M2", "slip_days"] == 75
+
+
+def test_overall_ranking_and_reported_better():
+    dims = pd.DataFrame(
+        {"a": ["Green", "Green", "Amber", "No data"], "b": ["Green", "No data", "No data", "Red"]}
+    )
+    assert h.overall(dims).tolist() == ["Green", "No data", "Amber", "Red"]
+    assert h.worst(
+        pd.DataFrame({"x": ["No data", "Green"], "y": ["No data", "No data"]})
+    ).tolist() == ["No data", "Green"]
+    rows = rate(
+        project("A", reported_rag="Green", forecast_finish="2027-03-01"),
+        project("B", reported_rag="Red"),
+        project("C", reported_rag=None),
+    )
+    assert rows["reported_better"].to_dict() == {"A": True, "B": False, "C": False}
+    watch = h.watch_list(rows.reset_index(), 10)
+    assert watch["project_id"].tolist() == ["A"] and watch.loc[0, "why"].startswith(
+        "Reported green, computed red. Finish slip 60 days (red)"
+    )
+
+
+def test_summaries_trend_changes_and_gates():
+    rows = rate(
+        project("A", sub_portfolio="S1", forecast_finish="2027-03-01"),
+        project("B", sub_portfolio="S1"),
+        project("C", sub_portfolio=None),
+    )
+    table = h.summary(rows.reset_index(), "sub_portfolio").set_index("sub_portfolio")
+    assert (
+        table.loc["S1", ["Green", "Red", "projects"]].tolist() == [1, 1, 2]
+        and table.loc["(no sub-portfolio)", "Green"] == 1
+    )
+    before = rows.reset_index().assign(overall=["Green", "Green", "Amber"])
+    changed = h.changed(rows.reset_index(), before)
+    assert changed[["project_id", "was", "now"]].values.tolist() == [
+        ["A", "Green", "Red"],
+        ["C", "Amber", "Green"],
+    ]
+    trend = h.trend([(snapshot(), before), (snapshot(), rows.reset_index())])
+    assert trend[["Green", "Amber", "Red"]].values.tolist() == [[2, 1, 0], [2, 0, 1]]
+    snap = snapshot(
+        projects=[project("P1")],
+        milestones=[
+            {
+                "project_id": "P1",
+                "milestone": "G1",
+                "is_gate": True,
+                "baseline_date": "2026-03-01",
+                "actual_date": "2026-03-05",
+            }
+        ],
+        artifacts=[
+            {"project_id": "P1", "gate": "G1", "artifact": "Charter", "status": "Approved"},
+            {"project_id": "P1", "gate": "G1", "artifact": "Case", "status": "Submitted"},
+        ],
+    )
+    gates = h.gate_summary(h.gate_artifacts(snap))
+    assert gates[["gate", "Approved", "Submitted", "Missing"]].values.tolist() == [["G1", 1, 1, 0]]
+    assert h.passed_with_missing(h.gate_artifacts(snap), snap["projects"])[
+        "not_approved"
+    ].tolist() == ["Case"]
+
+
+def test_heat_map_and_headlines():
+    risks = [
+        {
+            "item_id": "R1",
+            "project_id": "P1",
+            "kind": "Risk",
+            "title": "t",
+            "probability": 5,
+            "impact": 4,
+            "status": "Open",
+        },
+        {
+            "item_id": "R2",
+            "project_id": "P1",
+            "kind": "Risk",
+            "title": "t",
+            "probability": 5,
+            "impact": 4,
+            "status": "Mitigating",
+        },
+        {
+            "item_id": "R3",
+            "project_id": "P1",
+            "kind": "Risk",
+            "title": "t",
+            "probability": 1,
+            "impact": 1,
+            "status": "Closed",
+        },
+    ]
+    snap = snapshot(projects=[project("P1")], risks=risks)
+    register = h.risk_register(snap)
+    grid = h.heat_map(register)
+    assert (
+        grid.loc[5, 4] == 2 and grid.to_numpy().sum() == 2 and list(grid.index) == [5, 4, 3, 2, 1]
+    )
+    figures = h.headlines(h.assess(snap, PARAMS), register, h.milestone_status(snap))
+    assert (
+        figures["active_projects"] == 1
+        and figures["open_high_risks"] == 2
+        and figures["overdue_milestones"] == 0
+    )
+    # risk amber (two open high risks); schedule green (no slip; SPI and milestones without data); cost no data
+    assert (figures["rag_amber"], figures["rag_red"], figures["rag_no_data"]) == (1, 0, 0)
+    empty = h.assess(snapshot(), PARAMS)
+    assert (
+        h.counts(empty) == {"Green": 0, "Amber": 0, "Red": 0, "No data": 0}
+        and h.watch_list(empty, 5).empty
+    )

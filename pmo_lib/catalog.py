@@ -8,5 +8,6 @@ REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on th
     "demand_pipeline": "Demand pipeline",
     "spend": "Spend: FY Plan, Outlook and earned value",
     "health": "Health: computed RAG, schedule, risks and gates",
+    "resourcing": "Resourcing: capacity, allocation and workforce mix",
 }
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"

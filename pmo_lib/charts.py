@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -482,3 +483,139 @@ def opened_closed(flow: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_xaxes(tickformat="%b %Y")
     return _layout(fig, title, "Month", "Risks and issues", height=340)
+
+
+def capacity_vs_demand(by_month: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(
+        x=by_month["period"],
+        y=by_month["planned_hours"],
+        name="Planned (allocated)",
+        marker_color="#2680c2",
+        hovertemplate="%{x|%b %Y}: %{y:,.0f} h planned<extra></extra>",
+    )
+    fig.add_bar(
+        x=by_month["period"],
+        y=by_month["actual_hours"],
+        name="Actual (timesheets)",
+        marker_color="#0b4f8a",
+        hovertemplate="%{x|%b %Y}: %{y:,.0f} h actual<extra></extra>",
+    )
+    fig.add_scatter(
+        x=by_month["period"],
+        y=by_month["capacity_hours"],
+        name="Capacity",
+        mode="lines+markers",
+        line={"color": "#ba2525", "width": 3},
+        hovertemplate="%{x|%b %Y}: %{y:,.0f} h capacity<extra></extra>",
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickformat="%b %Y")
+    fig.update_yaxes(tickformat="~s")
+    return _layout(fig, title, "Month", "Hours", height=380)
+
+
+def utilisation_heat_map(
+    table: pd.DataFrame, by: str, value: str, title: str, over: float, under: float
+) -> go.Figure:
+    """Team (or role) × month utilisation (%), coloured under-used / in range / over-allocated."""
+    grid = table.pivot_table(index=by, columns="period", values=value, aggfunc="sum")
+    z = grid.to_numpy(dtype="float64")
+    text = [["" if np.isnan(v) else f"{v:.0f}%" for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[c.strftime("%b %Y") for c in grid.columns],
+            y=grid.index.astype("str"),
+            text=text,
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=max(over * 1.3, 1),
+            colorscale=[
+                [0, "#fff3c4"],
+                [under / (over * 1.3), "#e3f9e5"],
+                [over / (over * 1.3), "#e3f9e5"],
+                [min(over * 1.05 / (over * 1.3), 1), "#ffe3e3"],
+                [1, "#ba2525"],
+            ],
+            hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+            colorbar={"title": {"text": "%"}},
+            xgap=2,
+            ygap=2,
+        )
+    )
+    return _layout(fig, title, "Month", "", height=140 + 32 * max(len(grid), 1))
+
+
+def shortfall_by_role(short: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    for column, name, colour in (
+        ("next_3_months", "Next 3 months", "#f0b429"),
+        ("next_6_months", "Next 6 months", "#ba2525"),
+    ):
+        fig.add_bar(
+            x=short["role"],
+            y=short[column],
+            name=name,
+            marker_color=colour,
+            hovertemplate=f"%{{x}}: %{{y:,.0f}} h ({name.lower()})<extra></extra>",
+        )
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, "Role", "Planned − capacity (hours; above 0 = short)", height=360)
+
+
+def workforce_mix(mix: pd.DataFrame, title: str, symbol: str) -> go.Figure:
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("FTE (home resources)", "Cost of timesheet hours")
+    )
+    colours = ["#0b4f8a", "#2680c2", "#f0b429"]
+    fig.add_bar(
+        x=mix["employment_type"],
+        y=mix["fte"],
+        marker_color=colours,
+        row=1,
+        col=1,
+        showlegend=False,
+        hovertemplate="%{x}: %{y:.1f} FTE<extra></extra>",
+    )
+    fig.add_bar(
+        x=mix["employment_type"],
+        y=mix["cost"],
+        marker_color=colours,
+        row=1,
+        col=2,
+        showlegend=False,
+        hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+    )
+    fig.update_yaxes(title_text="FTE", row=1, col=1)
+    fig.update_yaxes(title_text="Cost", tickprefix=symbol, tickformat="~s", row=1, col=2)
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        template=TEMPLATE,
+        height=360,
+        margin={"l": 10, "r": 20, "t": 80, "b": 40},
+    )
+    return fig
+
+
+def project_share(share: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(
+        x=share["period"],
+        y=share["project_hours"],
+        name="Project work",
+        marker_color="#2680c2",
+        hovertemplate="%{x|%b %Y}: %{y:,.0f} h on projects<extra></extra>",
+    )
+    fig.add_bar(
+        x=share["period"],
+        y=share["bau_hours"],
+        name="Non-project (BAU) work",
+        marker_color="#bcccdc",
+        hovertemplate="%{x|%b %Y}: %{y:,.0f} h non-project<extra></extra>",
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, title, "Month", "Planned hours", height=340)

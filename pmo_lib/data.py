@@ -156,3 +156,9 @@ def all_snapshots(data: PortfolioData) -> list[Snapshot]:
     if data.sub_portfolio:
         snapshots = [s.in_sub_portfolio(data.sub_portfolio) for s in snapshots]
     return snapshots
+
+
+def resource_load(data: PortfolioData) -> pd.DataFrame:
+    """Total planned hours per person in the report's scope and month, across every portfolio."""
+    ids = list(data.current["resources"]["resource_id"])
+    return store.resource_load(data.store, data.current.as_of.date(), ids)

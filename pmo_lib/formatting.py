@@ -80,5 +80,10 @@ def date(value: object) -> str:
     return "" if _missing(value) else pd.Timestamp(value).strftime("%d %b %Y")
 
 
+def month(value: object) -> str:
+    """Oct 2026: for monthly periods."""
+    return "" if _missing(value) else pd.Timestamp(value).strftime("%b %Y")
+
+
 def timestamp(value: object) -> str:
     return "" if _missing(value) else pd.Timestamp(value).strftime("%d %b %Y %H:%M")

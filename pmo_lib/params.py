@@ -78,6 +78,16 @@ class HealthParams(_Strict):
     watch_list_size: int = Field(gt=0)
 
 
+class ResourcingParams(_Strict):
+    over_allocation_pct: float = Field(
+        gt=0, description="booked above this % of capacity = over-allocated"
+    )
+    under_use_pct: float = Field(ge=0, description="booked below this % of capacity = under-used")
+    full_time_hours: float = Field(gt=0, description="monthly hours of one FTE")
+    past_months: int = Field(ge=1, le=24)
+    next_months: int = Field(ge=3, le=24)
+
+
 class Settings(_Strict):
     """What defaults.yaml holds; a portfolio's file may override any of it."""
 
@@ -88,6 +98,7 @@ class Settings(_Strict):
     demand: DemandParams
     spend: SpendParams
     health: HealthParams
+    resourcing: ResourcingParams
 
 
 class ReportConfig(Settings):

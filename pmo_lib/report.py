@@ -169,6 +169,7 @@ def html_table(
     days: Iterable[str] = (),
     ratios: Iterable[str] = (),
     rags: Iterable[str] = (),
+    months: Iterable[str] = (),
     caption: str = "",
     empty: str = "Nothing to show.",
     max_rows: int = 500,
@@ -194,6 +195,8 @@ def html_table(
             kinds[column] = ("num", fmt)
     for column in dates:
         kinds[column] = ("", formatting.date)
+    for column in months:
+        kinds[column] = ("", formatting.month)
     rag_columns = set(rags)
     head = "".join(
         f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items()

@@ -175,6 +175,21 @@ def load_financial_history(store: Path | str, up_to: date, portfolio: str | None
     return _typed(frame, "financials").astype({"as_of": "datetime64[us]"})
 
 
+def resource_load(store: Path | str, as_of: date, resource_ids: list[str]) -> pd.DataFrame:
+    """Every hour booked to each of these people per month, in any portfolio: totals only, so a
+    portfolio's report sees how loaded its people are without seeing other portfolios' projects."""
+    with connect_read_only(store) as con:
+        con.register("wanted", pd.DataFrame({"resource_id": pd.Series(resource_ids, dtype="str")}))
+        frame = con.execute(
+            "SELECT resource_id, period, SUM(planned_hours) AS planned_hours FROM allocations"
+            " WHERE as_of = $a AND resource_id IN (SELECT resource_id FROM wanted) GROUP BY resource_id, period",
+            {"a": as_of},
+        ).df()
+    return frame.astype(
+        {"resource_id": "str", "period": "datetime64[us]", "planned_hours": "float64"}
+    )
+
+
 def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
     with connect_read_only(store) as con:
         rows = con.execute(

@@ -16,7 +16,7 @@ from pmo_lib import runner, store
 from pmo_lib.catalog import REPORTS
 from pmo_lib.data import load_portfolio
 from pmo_lib.metrics import data_quality as dq
-from pmo_lib.metrics import demand, health, spend
+from pmo_lib.metrics import demand, health, resourcing, spend
 from pmo_lib.params import PARAMS_DIR, config_for
 from run_reports import main
 from tests.test_store import _snapshot
@@ -40,16 +40,13 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
     code, run_dir = rendered
     assert code == 0
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert [(j["job"], j["status"]) for j in manifest["jobs"]] == [
-        ("function/data_quality", "ok"),
-        ("function/demand_pipeline", "ok"),
-        ("function/spend", "ok"),
-        ("function/health", "ok"),
-        ("data-analytics/data_quality", "ok"),
-        ("data-analytics/demand_pipeline", "ok"),
-        ("data-analytics/spend", "ok"),
-        ("data-analytics/health", "ok"),
+    expected = [
+        (f"{scope}/{report}", "ok")
+        for scope in ("function", "data-analytics")
+        for report in REPORTS
     ]
+    assert [(j["job"], j["status"]) for j in manifest["jobs"]] == expected
+    assert len(expected) == 10
     assert all(
         j["seconds"] > 0 and len(j["fingerprint"]) == 16 and j["error"] == ""
         for j in manifest["jobs"]
@@ -97,6 +94,9 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
     assert jobs["data-analytics/health"]["headlines"] == health.headlines(
         assessed, register, milestones
     )
+    load = store.resource_load(demo_store, now.as_of.date(), list(now["resources"]["resource_id"]))
+    view = resourcing.analyse(now, data.previous, load, config.portfolio, config.resourcing)
+    assert jobs["data-analytics/resourcing"]["headlines"] == view.headlines
 
 
 @pytest.mark.parametrize(

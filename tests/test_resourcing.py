@@ -1,0 +1,198 @@
+"""Resourcing metrics on hand-made cases: part-time and zero capacity, months without actuals,
+and how a portfolio counts shared people."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pmo_lib.data import Snapshot
+from pmo_lib.metrics import resourcing as rs
+from pmo_lib.params import config_for
+from pmo_lib.schema import TABLES
+from tests.conftest import frame
+
+AS_OF = pd.Timestamp("2026-10-31")
+PARAMS = config_for(None).resourcing
+CLOSED, COMING = rs.windows(AS_OF, 2, 3)  # Sep, Oct closed; Nov, Dec, Jan coming
+
+
+def person(rid: str, home: str | None, capacity: float, **values) -> dict:
+    return {
+        "resource_id": rid,
+        "name": f"Person {rid}",
+        "role": values.pop("role", "Developer"),
+        "team": "Eng",
+        "portfolio": home,
+        "employment_type": values.pop("employment_type", "Employee"),
+        "monthly_capacity_hours": capacity,
+        "hourly_rate": values.pop("hourly_rate", 100.0),
+        **values,
+    }
+
+
+def booking(
+    rid: str, pid: str | None, period: str, planned: float, actual: float | None = None
+) -> dict:
+    return {
+        "resource_id": rid,
+        "project_id": pid,
+        "period": period,
+        "planned_hours": planned,
+        "actual_hours": actual,
+    }
+
+
+PROJECTS = [
+    {
+        "project_id": p,
+        "project_name": p.lower(),
+        "portfolio": "A",
+        "status": "Active",
+        "project_manager": "Ann",
+    }
+    for p in ("P1", "P2")
+]
+RESOURCES = [
+    person("R1", "A", 160.0),  # full time
+    person(
+        "R2", "A", 80.0, role="Tester", employment_type="Contractor", hourly_rate=150.0
+    ),  # part time
+    person("R3", "A", 0.0, role="Tester"),  # zero capacity (on leave)
+    person(
+        "S1", None, 160.0, employment_type="Vendor", vendor="Acme", hourly_rate=120.0
+    ),  # shared team
+]
+ALLOCATIONS = [
+    booking("R1", "P1", "2026-09-01", 100.0, 110.0),
+    booking("R1", None, "2026-09-01", 20.0, 20.0),
+    booking("R1", "P1", "2026-10-01", 120.0, None),  # closed month without a timesheet
+    booking("R1", "P1", "2026-11-01", 150.0),
+    booking("R1", "P2", "2026-11-01", 30.0),  # 180 of 160: over
+    booking("R2", "P2", "2026-11-01", 40.0),  # 40 of 80: 50 %
+    booking("R3", "P2", "2026-11-01", 10.0),  # booked with zero capacity
+    booking("S1", "P1", "2026-09-01", 50.0, 60.0),
+    booking("S1", "P2", "2026-11-01", 100.0),
+]
+NOW = Snapshot(
+    AS_OF,
+    {
+        **{name: frame(name, []) for name in TABLES},
+        "projects": frame("projects", PROJECTS),
+        "resources": frame("resources", RESOURCES),
+        "allocations": frame("allocations", ALLOCATIONS),
+    },
+)
+# S1 also works 90 hours for another portfolio in November: only the total reaches this report.
+LOAD = pd.DataFrame(
+    {
+        "resource_id": ["R1", "R2", "R3", "S1"],
+        "period": pd.to_datetime(["2026-11-01"] * 4),
+        "planned_hours": [180.0, 40.0, 10.0, 190.0],
+    }
+)
+
+
+def test_windows_are_the_closed_and_the_coming_months():
+    assert list(CLOSED.strftime("%Y-%m")) == ["2026-09", "2026-10"]
+    assert list(COMING.strftime("%Y-%m")) == ["2026-11", "2026-12", "2027-01"]
+    closed, coming = rs.windows(pd.Timestamp("2026-10-15"), 1, 3)  # October is not closed yet
+    assert closed[0] == pd.Timestamp("2026-09-01") and coming[0] == pd.Timestamp("2026-10-01")
+
+
+def test_capacity_counts_home_people_and_allocation_counts_the_portfolios_work():
+    by_month = rs.monthly(NOW, "A", CLOSED.append(COMING)).set_index("period")
+    nov = by_month.loc["2026-11-01"]
+    assert nov["capacity_hours"] == 240.0  # R1 160 + R2 80 + R3 0; the shared S1 is not counted
+    assert nov["planned_hours"] == 330.0  # 180 + 40 + 10 + S1's 100 on this portfolio's project
+    assert nov["availability_hours"] == -90.0 and nov["planned_utilisation"] == pytest.approx(137.5)
+    assert pd.isna(nov["actual_hours"]) and pd.isna(nov["actual_utilisation"])  # not closed yet
+    oct_ = by_month.loc["2026-10-01"]
+    assert (
+        oct_["actual_hours"] == 0.0 and oct_["actual_utilisation"] == 0.0
+    )  # closed, no timesheets
+    sep = by_month.loc["2026-09-01"]
+    assert sep["actual_hours"] == 190.0 and sep["actual_utilisation"] == pytest.approx(
+        100 * 190 / 240
+    )
+    whole = rs.monthly(NOW, None, COMING).set_index("period")
+    assert whole.loc["2026-11-01", "capacity_hours"] == 400.0  # the function counts everyone
+
+
+def test_people_load_part_time_zero_capacity_and_shared_people():
+    people = rs.people_load(NOW, LOAD, COMING, "A")
+    nov = people[people["period"] == "2026-11-01"].set_index("resource_id")
+    assert (
+        nov.loc["R1", "utilisation"] == pytest.approx(112.5) and nov.loc["R1", "over_hours"] == 20.0
+    )
+    assert nov.loc["R2", "utilisation"] == 50.0  # part time: 40 of 80
+    assert pd.isna(nov.loc["R3", "utilisation"])  # zero capacity: blank, not a division by zero
+    assert nov.loc["S1", "total_planned_hours"] == 190.0 and nov.loc["S1", "hours_here"] == 100.0
+    over = rs.over_allocated(people, 100)
+    assert over[["resource_id", "over_hours"]].values.tolist() == [["S1", 30.0], ["R1", 20.0]]
+    assert rs.under_used(people[people["period"] == "2026-11-01"], 70)["resource_id"].tolist() == [
+        "R2"
+    ]
+    bookings = rs.over_on_projects(NOW, over).set_index("resource_id")["bookings"]
+    assert bookings["R1"] == "P1 p1 150 h; P2 p2 30 h" and bookings["S1"] == "P2 p2 100 h"
+
+
+def test_shortfall_by_role_over_three_and_six_months():
+    by_role = rs.monthly(NOW, "A", COMING, "role")
+    short = rs.shortfall(by_role, COMING).set_index("role")
+    # Developer: Nov 180 + 100 (S1) - 160, Dec and Jan 0 - 160 each; Tester: Nov 50 - 80, then -80, -80
+    assert short.loc["Developer", "next_3_months"] == 120 - 160 - 160
+    assert short.loc["Tester", "next_3_months"] == -30 - 80 - 80
+    assert (
+        short.loc["Developer", "next_6_months"] == short.loc["Developer", "next_3_months"]
+    )  # only 3 months known
+
+
+def test_workforce_mix_vendor_spend_plan_vs_actual():
+    mix = rs.workforce_mix(NOW, "A", CLOSED, 160).set_index("employment_type")
+    assert mix.loc["Employee", "people"] == 2 and mix.loc["Employee", "fte"] == 1.0  # 160 + 0 hours
+    assert mix.loc["Contractor", "fte"] == 0.5 and mix.loc["Vendor", "people"] == 0
+    assert (
+        mix.loc["Employee", "cost"] == (110 + 20) * 100.0
+        and mix.loc["Vendor", "cost"] == 60 * 120.0
+    )
+    assert rs.vendor_spend(NOW, CLOSED).values.tolist() == [["Acme", 60.0, 7200.0]]
+    pva = rs.plan_vs_actual(NOW, CLOSED).set_index("project_id")
+    assert pva.loc["P1", ["planned_hours", "actual_hours", "difference"]].tolist() == [
+        270.0,
+        170.0,
+        -100.0,
+    ]
+    share = rs.project_vs_bau(None, NOW, CLOSED).set_index("period")
+    assert share.loc["2026-09-01", ["project_hours", "bau_hours"]].tolist() == [150.0, 20.0]
+    assert share.loc["2026-09-01", "project_share"] == pytest.approx(100 * 150 / 170)
+
+
+def test_headlines_and_changes():
+    view = rs.analyse(
+        NOW, None, LOAD, "A", PARAMS.model_copy(update={"past_months": 2, "next_months": 3})
+    )
+    assert view.headlines == {
+        "capacity_hours_next_month": 240.0,
+        "planned_hours_next_month": 330.0,
+        "planned_utilisation_next_month": pytest.approx(137.5),
+        "over_allocated_people_next_month": 2,
+        "actual_hours_last_month": 0.0,  # October: closed, no timesheets
+    }
+    before = Snapshot(
+        pd.Timestamp("2026-09-30"),
+        {**NOW.tables, "resources": frame("resources", RESOURCES[:1] + [person("R2", "A", 60.0)])},
+    )
+    ch = rs.changes(NOW, before, COMING, "A")
+    assert ch["people"]["change"].tolist() == ["joined", "capacity 60 → 80 h/month"]
+    assert ch["hours"]["change"].sum() == 0.0
+
+
+def test_empty_scope():
+    empty = Snapshot(AS_OF, {name: frame(name, []) for name in TABLES})
+    view = rs.analyse(empty, None, LOAD.iloc[:0], "A", PARAMS)
+    assert (
+        view.headlines["capacity_hours_next_month"] == 0.0
+        and view.headlines["planned_utilisation_next_month"] is None
+    )
+    assert view.over.empty and view.shortfall.empty

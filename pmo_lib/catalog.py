@@ -4,10 +4,11 @@ Kept apart from pmo_lib.report so that the runner and portal can read it without
 """
 
 REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on the page
+    "portfolio_summary": "Executive summary",
     "data_quality": "Data quality",
     "demand_pipeline": "Demand pipeline",
-    "spend": "Spend: FY Plan, Outlook and earned value",
-    "health": "Health: computed RAG, schedule, risks and gates",
-    "resourcing": "Resourcing: capacity, allocation and workforce mix",
+    "spend": "Spend",
+    "health": "Health",
+    "resourcing": "Resourcing",
 }
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"

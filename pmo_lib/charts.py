@@ -619,3 +619,20 @@ def project_share(share: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_xaxes(tickformat="%b %Y")
     return _layout(fig, title, "Month", "Planned hours", height=340)
+
+
+def lifecycle(stages: pd.DataFrame, title: str) -> go.Figure:
+    """Demand by stage, then delivery by lifecycle stage, then closure, in one line."""
+    colours = {"Demand": "#9fb3c8", "Delivery": "#2680c2", "Closure": "#0b4f8a"}
+    fig = go.Figure()
+    for phase, rows in stages.groupby("phase", sort=False):
+        fig.add_bar(
+            x=[f"{phase}: {s}" for s in rows["stage"]],
+            y=rows["count"],
+            name=phase,
+            marker_color=colours.get(phase),
+            text=rows["count"],
+            textposition="outside",
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
+    return _layout(fig, title, "", "Requests or projects", height=380)

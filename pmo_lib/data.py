@@ -33,16 +33,33 @@ class Snapshot:
 
     def in_sub_portfolio(self, sub_portfolio: str) -> Snapshot:
         """Only the rows of one sub-portfolio: its projects and demand, and what hangs off them."""
+        return self._narrowed("sub_portfolio", sub_portfolio)
+
+    def in_portfolio(self, portfolio: str) -> Snapshot:
+        """Only one portfolio's rows (for the function-level comparison), scoped as the store scopes."""
+        return self._narrowed("portfolio", portfolio)
+
+    def _narrowed(self, column: str, value: str) -> Snapshot:
         t = self.tables
-        projects = t["projects"][t["projects"]["sub_portfolio"] == sub_portfolio]
-        demand = t["demand"][t["demand"]["sub_portfolio"] == sub_portfolio]
+        projects = t["projects"][t["projects"][column] == value]
+        demand = t["demand"][t["demand"][column] == value]
         pids, dids = set(projects["project_id"]), set(demand["demand_id"])
         out = {
             name: frame[frame["project_id"].isin(pids)]
             for name, frame in t.items()
             if name in _PROJECT_CHILDREN
         }
-        allocations = t["allocations"][t["allocations"]["project_id"].isin(pids)]
+        resources = t["resources"]
+        home = (
+            set(resources.loc[resources["portfolio"] == value, "resource_id"])
+            if column == "portfolio"
+            else set()
+        )
+        alloc = t["allocations"]
+        allocations = alloc[
+            alloc["project_id"].isin(pids)
+            | (alloc["project_id"].isna() & alloc["resource_id"].isin(home))
+        ]
         out.update(
             projects=projects,
             demand=demand,
@@ -50,8 +67,8 @@ class Snapshot:
                 t["demand_stage_history"]["demand_id"].isin(dids)
             ],
             allocations=allocations,
-            resources=t["resources"][
-                t["resources"]["resource_id"].isin(allocations["resource_id"])
+            resources=resources[
+                resources["resource_id"].isin(set(allocations["resource_id"]) | home)
             ],
         )
         return Snapshot(
@@ -158,7 +175,18 @@ def all_snapshots(data: PortfolioData) -> list[Snapshot]:
     return snapshots
 
 
-def resource_load(data: PortfolioData) -> pd.DataFrame:
-    """Total planned hours per person in the report's scope and month, across every portfolio."""
-    ids = list(data.current["resources"]["resource_id"])
-    return store.resource_load(data.store, data.current.as_of.date(), ids)
+def resource_load(data: PortfolioData, previous: bool = False) -> pd.DataFrame:
+    """Total planned hours per person in the report's scope and month, across every portfolio
+    (of the previous snapshot with previous=True; empty when there is none)."""
+    snapshot = data.previous if previous else data.current
+    if snapshot is None:
+        return pd.DataFrame(
+            {
+                "resource_id": pd.Series(dtype="str"),
+                "period": pd.Series(dtype="datetime64[us]"),
+                "planned_hours": pd.Series(dtype="float64"),
+            }
+        )
+    return store.resource_load(
+        data.store, snapshot.as_of.date(), list(snapshot["resources"]["resource_id"])
+    )

@@ -455,3 +455,86 @@ def resourcing_changes(changes: dict, previous_as_of: pd.Timestamp | None) -> st
         f"Since {fmt.date(previous_as_of)}, bookings for the coming months carry {fmt.count(abs(delta))} {direction} hours;"
         f" {fmt.count(len(changes['people']))} changes in people or capacity."
     )
+
+
+def summary_tiles(
+    tiles: pd.DataFrame, currency: str, previous_as_of: pd.Timestamp | None
+) -> list[tuple[str, str, str]]:
+    shown = []
+    for t in tiles.itertuples():
+        value = _tile_value(t.value, t.kind, currency)
+        if t.change is None or pd.isna(t.change) or previous_as_of is None:
+            note = "no earlier snapshot" if previous_as_of is None else ""
+        elif t.change == 0:
+            note = f"no change since {fmt.date(previous_as_of)}"
+        else:
+            arrow = "▲" if t.change > 0 else "▼"
+            note = f"{arrow} {_tile_value(abs(t.change), t.kind, currency)} since {fmt.date(previous_as_of)}"
+        shown.append((t.label, value, note))
+    return shown
+
+
+def _tile_value(value: object, kind: str, currency: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "n/a"
+    return {
+        "money": lambda v: fmt.money(v, currency, compact=True),
+        "percent": fmt.percent,
+        "days": lambda v: f"{v:.0f} days",
+        "count": fmt.count,
+    }[kind](value)
+
+
+def summary_changes(ch, currency: str, previous_as_of: pd.Timestamp | None) -> list[str]:
+    """What changed since last period, one sentence per kind of change."""
+    if previous_as_of is None:
+        return ["There is no earlier snapshot to compare with."]
+    out = []
+
+    def names(frame: pd.DataFrame, id_col: str, name_col: str, top: int = 3) -> str:
+        listed = ", ".join(f"{r[id_col]} {r[name_col]}" for _, r in frame.head(top).iterrows())
+        return listed + (f" and {len(frame) - top} more" if len(frame) > top else "")
+
+    out.append(
+        f"**{fmt.count(len(ch.turned_red))}** projects turned red"
+        + (f": {names(ch.turned_red, 'project_id', 'project_name')}" if len(ch.turned_red) else "")
+        + f"; {fmt.count(len(ch.recovered))} recovered from red"
+        + (f": {names(ch.recovered, 'project_id', 'project_name')}" if len(ch.recovered) else "")
+        + "."
+    )
+    if len(ch.outlook_moves):
+        top = ch.outlook_moves.iloc[0]
+        out.append(
+            f"The largest Outlook movement is {top['project_id']} {top['project_name']}: {fmt.money(top['outlook_change'], currency, compact=True)}"
+            f" to {fmt.money(top['fy_outlook'], currency, compact=True)}; {fmt.count(len(ch.outlook_moves))} projects moved past the exception threshold."
+        )
+    else:
+        out.append("No project's Outlook moved past the exception threshold.")
+    out.append(
+        f"{fmt.count(len(ch.new_high_risks))} new high risks"
+        + (
+            f", among them {names(ch.new_high_risks, 'item_id', 'title', 2)}"
+            if len(ch.new_high_risks)
+            else ""
+        )
+        + "."
+    )
+    approved = (
+        int(ch.decided["stage"].isin(["Approved", "In Delivery", "Delivered"]).sum())
+        if len(ch.decided)
+        else 0
+    )
+    rejected = int((ch.decided["stage"] == "Rejected").sum()) if len(ch.decided) else 0
+    out.append(
+        f"Demand: {fmt.count(approved)} requests approved and {fmt.count(rejected)} rejected."
+    )
+    out.append(
+        f"{fmt.count(len(ch.gates_passed))} gate reviews passed"
+        + (
+            f", e.g. {ch.gates_passed.iloc[0]['project_id']} {ch.gates_passed.iloc[0]['milestone']}"
+            if len(ch.gates_passed)
+            else ""
+        )
+        + "."
+    )
+    return out

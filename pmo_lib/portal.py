@@ -20,6 +20,7 @@ body { max-width: 1180px; margin: 0 auto; padding: 24px 32px; font-family: "Sego
 .status.ok { background: #e3f9e5; color: #207227; }
 .status.failed { background: #ffe3e3; color: #a61b1b; }
 .status.nodata { background: #f0f4f8; color: #52606d; }
+.status.amber { background: #fff3c4; color: #8d5b00; }
 .error { color: #a61b1b; font-size: 12px; display: block; }
 """
 
@@ -62,12 +63,21 @@ def run_index(manifest: dict) -> str:
     reports = list(dict.fromkeys(j["report"] for j in jobs))
     scopes = list(dict.fromkeys(j["scope"] for j in jobs))
     by_key = {(j["scope"], j["report"]): j for j in jobs}
-    head = "".join(f"<th>{html.escape(REPORTS.get(r, r))}</th>" for r in reports)
+    head = "<th>Computed RAG</th><th>Spend variance</th>" + "".join(
+        f"<th>{html.escape(REPORTS.get(r, r))}</th>" for r in reports
+    )
     rows = []
     for scope in scopes:
         first = next(j for j in jobs if j["scope"] == scope)
         name = first["portfolio"] or "IT Function (all portfolios)"
-        cells = []
+        figures: dict = {}
+        for job in jobs:
+            if job["scope"] == scope:
+                figures.update(job.get("headlines") or {})
+        cells = [
+            f"<td>{_rag_cell(figures)}</td>",
+            f"<td class='num'>{_variance_cell(figures)}</td>",
+        ]
         for report in reports:
             job = by_key.get((scope, report))
             if job is None:
@@ -110,6 +120,28 @@ def run_index(manifest: dict) -> str:
         "<p><a href='../index.html'>All runs</a> · <a href='manifest.json'>manifest.json</a></p>"
     )
     return _page(f"PMO Reports — {manifest['as_of']}", body)
+
+
+def _rag_cell(figures: dict) -> str:
+    if "rag_red" not in figures:
+        return ""
+    parts = [
+        ("Red", "rag_red", "failed"),
+        ("Amber", "rag_amber", "amber"),
+        ("Green", "rag_green", "ok"),
+    ]
+    return " ".join(
+        f'<span class="status {css}">{figures[key]} {name.lower()}</span>'
+        for name, key, css in parts
+    )
+
+
+def _variance_cell(figures: dict) -> str:
+    if figures.get("fy_variance") is None:
+        return ""
+    plan = figures.get("fy_plan") or 0
+    pct = f" ({formatting.percent(100 * figures['fy_variance'] / plan)})" if plan else ""
+    return html.escape(formatting.money(figures["fy_variance"], compact=True) + pct)
 
 
 def runs_index(outputs: Path) -> str:

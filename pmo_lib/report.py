@@ -170,6 +170,7 @@ def html_table(
     ratios: Iterable[str] = (),
     rags: Iterable[str] = (),
     months: Iterable[str] = (),
+    links: Mapping[str, str] | None = None,
     caption: str = "",
     empty: str = "Nothing to show.",
     max_rows: int = 500,
@@ -202,9 +203,11 @@ def html_table(
         f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items()
     )
     rows = []
-    for record in frame[list(columns)].itertuples(index=False):
+    for record in frame[list(dict.fromkeys([*columns, *(links or {}).values()]))].itertuples(
+        index=False
+    ):
         cells = []
-        for column, value in zip(columns, record, strict=True):
+        for column, value in zip(columns, record, strict=False):
             css, fmt = kinds.get(column, ("", None))
             text = (
                 fmt(value)
@@ -217,7 +220,10 @@ def html_table(
             )
             if column in rag_columns and text:
                 css = f"rag rag-{text.lower().replace(' ', '-')}"
-            cells.append(f'<td class="{css}">{html.escape(text)}</td>')
+            shown = html.escape(text)
+            if links and column in links:
+                shown = f'<a href="{html.escape(str(getattr(record, links[column])))}">{shown}</a>'
+            cells.append(f'<td class="{css}">{shown}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     more = (

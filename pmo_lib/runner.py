@@ -49,6 +49,7 @@ class Job:
     out_dir: str  # outputs/<as_of>/<slug>
     as_of: str
     fingerprint: str = ""
+    siblings: tuple[str, ...] = ()  # the scope's reports, for the navigation bar
 
     @property
     def name(self) -> str:
@@ -209,6 +210,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
                     out_dir=str(run_dir / config.slug),
                     as_of=current.date().isoformat(),
                     fingerprint=digest.hexdigest()[:16],
+                    siblings=tuple(config.reports),
                 )
             )
     if options.reports:
@@ -281,13 +283,39 @@ def _exporter():
     )
 
 
-def export_html(nb, title: str, plotly_src: str | None, plotly_inline: str | None) -> str:
+def contents(nb) -> list[tuple[str, str]]:
+    """The report's sections (its ## headings) with nbconvert's anchor ids, for a table of contents."""
+    found = []
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            for line in cell.get("source", "").splitlines():
+                if line.startswith("## "):
+                    text = line[3:].strip()
+                    found.append((text, text.replace(" ", "-")))
+    return found
+
+
+def navigation(report: str, siblings: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+    """Links to the scope's other reports and back to the run's index: (title, href, is this page)."""
+    links = [(REPORTS.get(r, r), f"{r}.html", r == report) for r in siblings]
+    return [("All reports", "../index.html", False), *links]
+
+
+def export_html(
+    nb,
+    title: str,
+    plotly_src: str | None,
+    plotly_inline: str | None,
+    nav: list[tuple[str, str, bool]] | None = None,
+) -> str:
     exporter = _exporter()
     nb.metadata["title"] = title
     resources = {
         "pmo_css": (TEMPLATES_DIR / "pmo" / "report.css").read_text(encoding="utf-8"),
         "plotly_js_src": plotly_src,
         "plotly_js_inline": plotly_inline,
+        "pmo_nav": nav or [],
+        "pmo_toc": contents(nb),
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
@@ -345,7 +373,8 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
 
             inline = get_plotlyjs()
         title = f"{REPORTS.get(job.report, job.report)} — {job.title} — {job.as_of}"
-        write_atomic(job.html_path, export_html(nb, title, plotly_src, inline))
+        nav = navigation(job.report, job.siblings)
+        write_atomic(job.html_path, export_html(nb, title, plotly_src, inline, nav))
         result.html = job.html_path.name
     except Exception as exc:  # a failed report is recorded, and the others go on
         result.status = "failed"

@@ -28,7 +28,8 @@ def test_the_shipped_parameters_validate():
         "Data & Analytics",
     }
     assert all(
-        c.reports == ["data_quality", "demand_pipeline", "spend", "health", "resourcing"]
+        c.reports
+        == ["portfolio_summary", "data_quality", "demand_pipeline", "spend", "health", "resourcing"]
         and c.thresholds.stale_status_days == 30
         for c in configs
     )

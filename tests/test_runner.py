@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
         for report in REPORTS
     ]
     assert [(j["job"], j["status"]) for j in manifest["jobs"]] == expected
-    assert len(expected) == 10
+    assert len(expected) == 12
     assert all(
         j["seconds"] > 0 and len(j["fingerprint"]) == 16 and j["error"] == ""
         for j in manifest["jobs"]
@@ -100,7 +101,15 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
 
 
 @pytest.mark.parametrize(
-    "report, charts", [("data_quality", 2), ("demand_pipeline", 9), ("spend", 6), ("health", 6)]
+    "report, charts",
+    [
+        ("portfolio_summary", 1),
+        ("data_quality", 2),
+        ("demand_pipeline", 9),
+        ("spend", 6),
+        ("health", 6),
+        ("resourcing", 7),
+    ],
 )
 def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
     rendered, demo_store, report, charts
@@ -160,14 +169,18 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
 
 def test_the_function_report_covers_every_portfolio(rendered):
     _, run_dir = rendered
-    for report in ("data_quality", "demand_pipeline", "spend", "health"):
+    for report in REPORTS:
         page = (run_dir / "function" / f"{report}.html").read_text()
         assert "IT Function <small>(whole IT function, all portfolios)</small>" in page
 
 
 def test_an_unchanged_rerun_reuses_its_reports_and_force_renders_again(demo_store, tmp_path):
     options = runner.Options(
-        source=demo_store, outputs=tmp_path, portfolios=("data-analytics",), jobs=1
+        source=demo_store,
+        outputs=tmp_path,
+        portfolios=("data-analytics",),
+        reports=("data_quality",),
+        jobs=1,
     )
     assert runner.run(options) == 0
     html = tmp_path / AS_OF / "data-analytics" / "data_quality.html"
@@ -176,6 +189,9 @@ def test_an_unchanged_rerun_reuses_its_reports_and_force_renders_again(demo_stor
     manifest = json.loads((tmp_path / AS_OF / "manifest.json").read_text())
     assert manifest["jobs"][0]["reused"] is True and html.stat().st_mtime_ns == stamp
     assert manifest["jobs"][0]["headlines"]["dq_issues_total"] > 0
+    assert runner.run(replace(options, force=True)) == 0
+    manifest = json.loads((tmp_path / AS_OF / "manifest.json").read_text())
+    assert manifest["jobs"][0]["reused"] is False and html.stat().st_mtime_ns != stamp
 
 
 def _notebook(path: Path, body: str) -> None:
@@ -301,3 +317,39 @@ def test_the_demand_notebook_runs_for_a_sub_portfolio(demo_store, tmp_path):
     text = out.read_text()
     assert "Data &amp; Analytics › BI &amp; Reporting" in text
     assert '"output_type": "error"' not in text and '"name": "stderr"' not in text
+
+
+def test_the_summary_tiles_are_the_detailed_reports_own_figures(rendered):
+    _, run_dir = rendered
+    jobs = json.loads((run_dir / "manifest.json").read_text())["jobs"]
+    for scope in ("function", "data-analytics"):
+        summary = next(j for j in jobs if j["job"] == f"{scope}/portfolio_summary")["headlines"]
+        detailed = {}
+        for j in jobs:
+            if j["scope"] == scope and j["report"] not in ("portfolio_summary", "data_quality"):
+                detailed.update(j["headlines"])
+        assert summary == detailed  # one source of truth: same names, same exact numbers
+
+
+def test_index_and_navigation_links_resolve(rendered):
+    _, run_dir = rendered
+    index = (run_dir / "index.html").read_text()
+    links = re.findall(r'href="([^"#]+)"', index) + re.findall(r"href='([^'#]+)'", index)
+    assert len(links) >= 12
+    for link in links:
+        assert (run_dir / link).resolve().exists(), link
+    assert " red</span>" in index  # the headline RAG per portfolio
+    page = (run_dir / "data-analytics" / "health.html").read_text()
+    nav = re.findall(r'<nav class="pmo-nav">(.*?)</nav>', page, re.S)[0]
+    for link in re.findall(r'href="([^"]+)"', nav):
+        assert (run_dir / "data-analytics" / link).resolve().exists(), link
+    toc = re.findall(r'<nav class="pmo-toc">(.*?)</nav>', page, re.S)[0]
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert len(anchors) == 7
+    for anchor in anchors:
+        assert f'id="{anchor}"' in page, anchor
+    summary = (run_dir / "data-analytics" / "portfolio_summary.html").read_text()
+    targets = re.findall(r'href="([a-z_]+\.html)#([^"]+)"', summary)
+    assert targets
+    for name, anchor in targets:
+        assert f'id="{anchor}"' in (run_dir / "data-analytics" / name).read_text(), (name, anchor)

@@ -1,0 +1,312 @@
+"""The executive summary: the detailed reports' own figures, side by side and against the
+previous snapshot. Nothing here computes a metric of its own; it calls the report modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pmo_lib.data import Snapshot
+from pmo_lib.metrics import demand, health, resourcing, spend
+from pmo_lib.params import ReportConfig
+
+LIFECYCLE = ["Initiate", "Plan", "Execute", "Close"]
+
+
+def figures(now: Snapshot, load: pd.DataFrame, portfolio: str | None, config: ReportConfig) -> dict:
+    """Every headline of the detailed reports for one snapshot, under the reports' own names."""
+    out: dict = {}
+    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
+    position = spend.fy_position(now["financials"], now.as_of, config.fiscal_year_start_month)
+    ev = spend.earned_value(now["projects"], now["financials"], now.as_of, config.spend.eac_formula)
+    totals = spend.earned_value_total(ev[ev["status"] == "Active"], config.spend.eac_formula)
+    out.update(
+        {
+            k: position[k]
+            for k in (
+                "fy_plan",
+                "ytd_plan",
+                "ytd_actual",
+                "fy_outlook",
+                "fy_variance",
+                "fy_run_rate_projection",
+            )
+        }
+    )
+    out.update(cpi=totals["cpi"], spi=totals["spi"])
+    history = now["demand_stage_history"]
+    out.update(
+        demand.headlines(
+            now["demand"],
+            history if demand.uses_history(history) else None,
+            now.as_of,
+            config.demand,
+        )
+    )
+    view = resourcing.analyse(now, None, load, portfolio, config.resourcing)
+    out.update(view.headlines)
+    return out
+
+
+TILES = [  # (label, headline key, kind, is a rise good?)
+    ("Active projects", "active_projects", "count", None),
+    ("Computed red", "rag_red", "count", False),
+    ("Computed amber", "rag_amber", "count", False),
+    ("Computed green", "rag_green", "count", True),
+    ("FY Plan", "fy_plan", "money", None),
+    ("YTD Actual", "ytd_actual", "money", None),
+    ("Outlook", "fy_outlook", "money", None),
+    ("Variance (Outlook − Plan)", "fy_variance", "money", False),
+    ("Demand backlog", "demand_open_count", "count", None),
+    ("Backlog value", "demand_open_estimated_cost", "money", None),
+    ("Median lead time to decision", "demand_median_lead_time_days", "days", False),
+    ("Planned utilisation next month", "planned_utilisation_next_month", "percent", None),
+    ("Open high risks", "open_high_risks", "count", False),
+]
+
+
+def headline_pair(
+    now: Snapshot,
+    before: Snapshot | None,
+    load_now: pd.DataFrame,
+    load_before: pd.DataFrame,
+    portfolio: str | None,
+    config: ReportConfig,
+) -> tuple[dict, dict | None]:
+    """The headline figures now and at the previous snapshot (None when there is none)."""
+    previous = figures(before, load_before, portfolio, config) if before is not None else None
+    return figures(now, load_now, portfolio, config), previous
+
+
+def tiles(now: dict, before: dict | None) -> pd.DataFrame:
+    """KPI tiles: value now, value at the previous snapshot and the change."""
+    rows = []
+    for label, key, kind, rise_good in TILES:
+        value = now.get(key)
+        previous = before.get(key) if before else None
+        change = None if value is None or previous is None else value - previous
+        rows.append(
+            {
+                "label": label,
+                "key": key,
+                "kind": kind,
+                "value": value,
+                "previous": previous,
+                "change": change,
+                "rise_good": rise_good,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Changes:
+    turned_red: pd.DataFrame
+    recovered: pd.DataFrame
+    outlook_moves: pd.DataFrame
+    new_high_risks: pd.DataFrame
+    decided: pd.DataFrame
+    gates_passed: pd.DataFrame
+
+
+def changes(now: Snapshot, before: Snapshot | None, config: ReportConfig) -> Changes:
+    """What changed since the previous snapshot, from the detailed reports' functions."""
+    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    previous = (
+        health.assess(before, config.health, config.spend.eac_formula)
+        if before is not None
+        else None
+    )
+    moved = health.changed(assessed, previous)
+    fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
+    per_now = spend.with_projects(
+        now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
+    )
+    per_before = (
+        spend.fy_by_project(before["financials"], before.as_of, fy) if before is not None else None
+    )
+    moves = spend.exceptions(
+        per_now,
+        per_before,
+        float("inf"),
+        config.spend.exception_min_amount,
+        config.spend.exception_outlook_change_pct,
+    )
+    moves = (
+        moves.reindex(moves["outlook_change"].abs().sort_values(ascending=False).index)
+        .head(5)
+        .reset_index(drop=True)
+    )
+    register = health.risk_register(now)
+    high = register[
+        (register["kind"] == "Risk")
+        & (register["status"] != "Closed")
+        & (register["score"] >= health.HIGH_RISK)
+    ]
+    if before is not None:
+        high = high[
+            ~high["item_id"].isin(before["risks"]["item_id"])
+            | high["item_id"].isin(_was_low(before))
+        ]
+    decided = demand.changes(
+        now["demand"],
+        before["demand"] if before is not None else None,
+        before.as_of if before is not None else None,
+        now.as_of,
+    )["decided"]
+    m = now["milestones"]
+    since = before.as_of if before is not None else now.as_of
+    gates = m[
+        m["is_gate"].fillna(False)
+        & (m["actual_date"] > since).fillna(False)
+        & (m["actual_date"] <= now.as_of).fillna(False)
+    ]
+    gates = gates.merge(now["projects"][["project_id", "project_name"]], on="project_id")
+    return Changes(
+        turned_red=moved[moved["now"] == health.RED],
+        recovered=moved[(moved["was"] == health.RED) & (moved["now"] != health.RED)],
+        outlook_moves=moves,
+        new_high_risks=high.reset_index(drop=True),
+        decided=decided,
+        gates_passed=gates.reset_index(drop=True),
+    )
+
+
+def _was_low(before: Snapshot) -> pd.Series:
+    r = before["risks"]
+    return r.loc[(r["probability"] * r["impact"]).fillna(0) < health.HIGH_RISK, "item_id"]
+
+
+def lifecycle(now: Snapshot) -> pd.DataFrame:
+    """One line from demand to closure: requests per demand stage, projects per lifecycle stage, closed projects."""
+    d = now["demand"]["stage"].value_counts()
+    rows = [
+        {"phase": "Demand", "stage": s, "count": int(d.get(s, 0))}
+        for s in ["Submitted", "Triage", "Assessment", "Approved"]
+    ]
+    p = now["projects"]
+    live = p[p["status"].isin(["Proposed", "Active", "On Hold"])]["lifecycle_stage"].value_counts()
+    rows += [{"phase": "Delivery", "stage": s, "count": int(live.get(s, 0))} for s in LIFECYCLE]
+    rows.append(
+        {"phase": "Closure", "stage": "Closed", "count": int((p["status"] == "Closed").sum())}
+    )
+    return pd.DataFrame(rows)
+
+
+def exceptions(
+    now: Snapshot, load: pd.DataFrame, portfolio: str | None, config: ReportConfig, top: int = 5
+) -> pd.DataFrame:
+    """The items needing a decision, with the report and section that explain them."""
+    rows = []
+    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    for r in health.watch_list(assessed, top).itertuples():
+        rows.append(
+            {
+                "area": "Health",
+                "item": f"{r.project_id} {r.project_name}",
+                "why": r.why,
+                "report": "health",
+                "section": "6. Watch list",
+            }
+        )
+    fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
+    per = spend.with_projects(
+        now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
+    )
+    found = spend.exceptions(
+        per,
+        None,
+        config.spend.exception_variance_pct,
+        config.spend.exception_min_amount,
+        config.spend.exception_outlook_change_pct,
+    )
+    for r in found.head(top).itertuples():
+        rows.append(
+            {
+                "area": "Spend",
+                "item": f"{r.project_id} {r.project_name}",
+                "why": f"Outlook {r.fy_outlook:,.0f} against plan {r.fy_plan:,.0f} ({r.reason})",
+                "report": "spend",
+                "section": "4. Exceptions",
+            }
+        )
+    history = now["demand_stage_history"]
+    aged = demand.ageing(
+        now["demand"],
+        history if demand.uses_history(history) else None,
+        now.as_of,
+        config.demand.sla_days,
+    )
+    for r in demand.past_sla(aged).head(top).itertuples():
+        rows.append(
+            {
+                "area": "Demand",
+                "item": f"{r.demand_id} {r.title}",
+                "why": f"{r.age_days} days in {r.stage} (SLA {r.sla_days:.0f})",
+                "report": "demand_pipeline",
+                "section": "3. Ageing against SLA",
+            }
+        )
+    view = resourcing.analyse(now, None, load, portfolio, config.resourcing)
+    for r in view.shortfall[view.shortfall["next_3_months"] > 0].head(top).itertuples():
+        rows.append(
+            {
+                "area": "Resourcing",
+                "item": r.role,
+                "why": f"short {r.next_3_months:,.0f} hours over the next 3 months",
+                "report": "resourcing",
+                "section": "4. Shortfall forecast by role",
+            }
+        )
+    return pd.DataFrame(rows, columns=["area", "item", "why", "report", "section"])
+
+
+def by_portfolio(now: Snapshot, load: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+    """Portfolios side by side on the summary's KPIs (function-level page). load: every person's
+    total bookings (the same whatever the scope)."""
+    rows = []
+    for name in sorted(
+        set(now["projects"]["portfolio"].dropna()) | set(now["demand"]["portfolio"].dropna())
+    ):
+        rows.append({"portfolio": name, **figures(now.in_portfolio(name), load, name, config)})
+    return pd.DataFrame(rows)
+
+
+def by_sub_portfolio(now: Snapshot, config: ReportConfig) -> pd.DataFrame:
+    """Per sub-portfolio: active projects, computed RAG counts, FY Plan, Outlook and variance."""
+    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    rag = health.summary(assessed, "sub_portfolio").set_index("sub_portfolio")
+    fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
+    per = spend.with_projects(
+        now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
+    )
+    money = (
+        per.groupby(["portfolio", "sub_portfolio"])[["fy_plan", "fy_outlook", "fy_variance"]]
+        .sum()
+        .reset_index()
+    )
+    out = money.merge(rag, left_on="sub_portfolio", right_index=True, how="left").fillna(
+        {k: 0 for k in health.RAGS + ["projects"]}
+    )
+    return out.sort_values(["portfolio", "sub_portfolio"]).reset_index(drop=True)
+
+
+def section_link(report: str, section: str) -> str:
+    """A relative link to a section of a sibling report (nbconvert's heading ids)."""
+    return f"{report}.html#{section.replace(' ', '-')}"
+
+
+def with_links(found: pd.DataFrame) -> pd.DataFrame:
+    return found.assign(
+        href=[section_link(r, s) for r, s in zip(found["report"], found["section"], strict=True)]
+    )
+
+
+def comparison(now: Snapshot, load: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+    """The portfolios side by side on the function's page; empty on a portfolio's own page."""
+    if config.is_function:
+        return by_portfolio(now, load, config)
+    return pd.DataFrame(columns=["portfolio"])

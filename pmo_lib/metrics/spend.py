@@ -407,6 +407,31 @@ def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestam
 
 
 # -- everything the spend report shows ----------------------------------------------------------
+HEADLINE_KEYS = (
+    "fy_plan",
+    "ytd_plan",
+    "ytd_actual",
+    "fy_outlook",
+    "fy_variance",
+    "fy_run_rate_projection",
+)
+
+
+def _headlines(position: dict, ev_total: dict) -> dict:
+    return {
+        **{k: position[k] for k in HEADLINE_KEYS},
+        "cpi": ev_total["cpi"],
+        "spi": ev_total["spi"],
+    }
+
+
+def headlines(now, start_month: int, eac_formula: str = "BAC/CPI") -> dict:
+    """The manifest's figures: FY position and the active projects' CPI and SPI (from sums)."""
+    ev = earned_value(now["projects"], now["financials"], now.as_of, eac_formula)
+    totals = earned_value_total(ev[ev["status"] == "Active"], eac_formula)
+    return _headlines(fy_position(now["financials"], now.as_of, start_month), totals)
+
+
 @dataclass(frozen=True)
 class SpendView:
     fy: FiscalYear
@@ -436,18 +461,7 @@ def analyse(now, before, start_month: int, params, function_name: str = "IT Func
     ev = earned_value(projects, financials, as_of, params.eac_formula)
     ev = ev[ev["status"] == "Active"].reset_index(drop=True)
     ev_total = earned_value_total(ev, params.eac_formula)
-    headlines = {
-        k: position[k]
-        for k in (
-            "fy_plan",
-            "ytd_plan",
-            "ytd_actual",
-            "fy_outlook",
-            "fy_variance",
-            "fy_run_rate_projection",
-        )
-    }
-    headlines.update(cpi=ev_total["cpi"], spi=ev_total["spi"])
+    headlines = _headlines(position, ev_total)
     return SpendView(
         fy=fy,
         position=position,

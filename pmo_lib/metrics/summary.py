@@ -20,23 +20,7 @@ def figures(now: Snapshot, load: pd.DataFrame, portfolio: str | None, config: Re
     out: dict = {}
     assessed = health.assess(now, config.health, config.spend.eac_formula)
     out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
-    position = spend.fy_position(now["financials"], now.as_of, config.fiscal_year_start_month)
-    ev = spend.earned_value(now["projects"], now["financials"], now.as_of, config.spend.eac_formula)
-    totals = spend.earned_value_total(ev[ev["status"] == "Active"], config.spend.eac_formula)
-    out.update(
-        {
-            k: position[k]
-            for k in (
-                "fy_plan",
-                "ytd_plan",
-                "ytd_actual",
-                "fy_outlook",
-                "fy_variance",
-                "fy_run_rate_projection",
-            )
-        }
-    )
-    out.update(cpi=totals["cpi"], spi=totals["spi"])
+    out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
     history = now["demand_stage_history"]
     out.update(
         demand.headlines(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pmo_lib.data import Snapshot
+from pmo_lib.formatting import money
 from pmo_lib.metrics import demand, health, resourcing, spend
 from pmo_lib.params import ReportConfig
 
@@ -212,7 +213,7 @@ def exceptions(
             {
                 "area": "Spend",
                 "item": f"{r.project_id} {r.project_name}",
-                "why": f"Outlook {r.fy_outlook:,.0f} against plan {r.fy_plan:,.0f} ({r.reason})",
+                "why": f"Outlook {money(r.fy_outlook, config.currency)} against a plan of {money(r.fy_plan, config.currency)} ({r.reason})",
                 "report": "spend",
                 "section": "4. Exceptions",
             }

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from pmo_lib import formatting
+from pmo_lib import formatting, workbook
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import PortfolioData, Snapshot, load_portfolio
 from pmo_lib.errors import PMOError
@@ -41,6 +42,7 @@ class Report:
     name: str
     config: ReportConfig
     data: PortfolioData
+    tables: dict = field(default_factory=dict)  # sheet name -> (frame, money columns, date columns)
 
     @property
     def title(self) -> str:
@@ -123,8 +125,28 @@ class Report:
         self, frame: pd.DataFrame, columns: Mapping[str, str] | None = None, **formats
     ) -> None:
         """A formatted table: columns maps frame columns to headings (and picks them); formats
-        name the columns shown as money, percent, counts, dates or signed (see html_table)."""
+        name the columns shown as money, percent, counts, dates or signed (see html_table).
+        The table also goes, unformatted and whole, into the report's Excel workbook."""
         _html(html_table(frame, columns, self.config.currency, **formats))
+        self._keep(frame, columns, formats)
+
+    def _keep(self, frame: pd.DataFrame, columns: Mapping[str, str] | None, formats: dict) -> None:
+        if frame.empty:
+            return
+        headings = dict(columns or {c: c for c in frame.columns})
+        title = formats.get("caption") or next(iter(headings.values()))
+        name = workbook.sheet_name(title, self.tables)
+        money = {headings[c] for c in formats.get("money", ()) if c in headings}
+        dates = {
+            headings[c]
+            for c in [*formats.get("dates", ()), *formats.get("months", ())]
+            if c in headings
+        }
+        self.tables[name] = (workbook.sheet(frame, headings), money, dates)
+
+    def save_workbook(self, path: str | Path) -> Path:
+        """Write every table shown so far to an Excel workbook, one sheet each."""
+        return workbook.write(Path(path), self.tables)
 
     def record(self, figures: Mapping[str, float | int | None]) -> None:
         """Hand the report's headline figures (exact numbers) to the runner's manifest."""
@@ -146,7 +168,13 @@ class Report:
             "currency": self.config.currency,
         }
         items = " · ".join(f"{k}: {html.escape(str(v))}" for k, v in facts.items())
-        _html(f'<footer class="pmo-footer"><p>Run parameters — {items}</p></footer>')
+        download = ""
+        target = os.environ.get(workbook.WORKBOOK_ENV)
+        if target and self.tables:  # under the runner: the workbook goes beside the HTML
+            self.save_workbook(target)
+            name = html.escape(Path(target).name)
+            download = f'<p class="pmo-download"><a href="{name}" download>Download the tables of this report (Excel, {len(self.tables)} sheets)</a></p>'
+        _html(f'<footer class="pmo-footer">{download}<p>Run parameters — {items}</p></footer>')
 
 
 def _relative(path: str) -> str:

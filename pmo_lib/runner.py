@@ -28,6 +28,7 @@ from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError
 from pmo_lib.params import NOTEBOOKS_DIR, PARAMS_DIR, ReportConfig, check_portfolios_known, load_all
+from pmo_lib.workbook import WORKBOOK_ENV
 
 log = logging.getLogger("pmo_reports")
 
@@ -58,6 +59,10 @@ class Job:
     @property
     def html_path(self) -> Path:
         return Path(self.out_dir) / f"{self.report}.html"
+
+    @property
+    def xlsx_path(self) -> Path:
+        return Path(self.out_dir) / f"{self.report}.xlsx"
 
     @property
     def ipynb_path(self) -> Path:
@@ -176,7 +181,9 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     prints = dict(zip(pd.to_datetime(snapshots["as_of"]), snapshots["fingerprint"], strict=True))
     data_print = f"{prints[current]}:{prints.get(previous, '') if previous is not None else ''}"
     code_print = _code_fingerprint()
-    run_dir = options.outputs / current.date().isoformat()
+    run_dir = (
+        options.outputs.resolve() / current.date().isoformat()
+    )  # absolute: kernels run elsewhere
     declared: dict[str, set[str]] = {}
     jobs = []
     for config in configs:
@@ -349,6 +356,9 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=_ipc_path())
+    os.environ[WORKBOOK_ENV] = str(
+        job.xlsx_path
+    )  # the kernel inherits it: Report.footer writes there
     try:
         papermill.execute_notebook(
             job.notebook,

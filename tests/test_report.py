@@ -43,3 +43,31 @@ def test_a_table_formats_escapes_and_caps_its_rows():
         html_table(frame.iloc[:0], None, "USD", empty="Nothing to fix.")
         == '<p class="pmo-empty">Nothing to fix.</p>'
     )
+
+
+def test_workbook_sheet_names_are_excel_safe_and_unique(tmp_path):
+    from openpyxl import load_workbook
+
+    from pmo_lib import workbook
+
+    assert (
+        workbook.sheet_name("Spend: FY Plan / Outlook [draft]", [])
+        == "Spend  FY Plan   Outlook  dr"
+    )
+    name = workbook.sheet_name("Requests past SLA, oldest first and more words", [])
+    assert len(name) <= 31 and not set("[]:*?/\\") & set(name)
+    assert workbook.sheet_name("Issues", ["issues"]) == "Issues 2"
+    frame = pd.DataFrame(
+        {
+            "cost": pd.array([1.5, None], dtype="Float64"),
+            "when": pd.to_datetime(["2026-01-02", None]),
+        }
+    )
+    sheets = {
+        "Costs": (workbook.sheet(frame, {"cost": "Cost", "when": "When"}), {"Cost"}, {"When"})
+    }
+    book = load_workbook(workbook.write(tmp_path / "t.xlsx", sheets))
+    ws = book["Costs"]
+    assert ws["A2"].value == 1.5 and ws["A2"].number_format == "#,##0.00" and ws["A3"].value is None
+    assert ws["B2"].value.year == 2026 and ws["B2"].number_format == "yyyy-mm-dd"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]

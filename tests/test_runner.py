@@ -353,3 +353,38 @@ def test_index_and_navigation_links_resolve(rendered):
     assert targets
     for name, anchor in targets:
         assert f'id="{anchor}"' in (run_dir / "data-analytics" / name).read_text(), (name, anchor)
+
+
+def test_each_report_writes_a_typed_workbook_of_its_tables(rendered, demo_store):
+    from openpyxl import load_workbook
+
+    _, run_dir = rendered
+    jobs = {j["job"]: j for j in json.loads((run_dir / "manifest.json").read_text())["jobs"]}
+    path = run_dir / "data-analytics" / "spend.xlsx"
+    assert 'href="spend.xlsx"' in (run_dir / "data-analytics" / "spend.html").read_text()
+    book = load_workbook(path)
+    assert len(book.sheetnames) >= 5
+    rollup = book[book.sheetnames[0]]
+    headings = [c.value for c in rollup[1]]
+    plan = rollup.cell(row=2, column=headings.index("FY Plan") + 1)
+    assert isinstance(plan.value, float) and plan.number_format == "#,##0.00"
+    assert plan.value == pytest.approx(
+        jobs["data-analytics/spend"]["headlines"]["fy_plan"], abs=0.005
+    )
+    late = load_workbook(run_dir / "data-analytics" / "health.xlsx")
+    sheet = next(late[n] for n in late.sheetnames if n.startswith("Late and overdue"))
+    baseline = [c.value for c in sheet[1]].index("Baseline") + 1
+    assert hasattr(sheet.cell(row=2, column=baseline).value, "year")  # a date, not text
+    # the workbook of a portfolio holds only that portfolio's rows
+    everyone = load_portfolio(None, source=demo_store).current["projects"]
+    foreign = set(everyone.loc[everyone["portfolio"] != "Data & Analytics", "project_id"])
+    for name in ("spend", "health", "resourcing", "data_quality"):
+        book = load_workbook(run_dir / "data-analytics" / f"{name}.xlsx", read_only=True)
+        values = {
+            str(v)
+            for ws in book
+            for row in ws.iter_rows(values_only=True)
+            for v in row
+            if v is not None
+        }
+        assert not any(v in foreign or v.split(" ")[0] in foreign for v in values), name

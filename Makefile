@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lint format clean demo bench
+.PHONY: reports test lint format clean demo bench lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -30,6 +30,9 @@ format: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) run_reports.py demo
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_runner.py

@@ -388,3 +388,23 @@ def test_each_report_writes_a_typed_workbook_of_its_tables(rendered, demo_store)
             if v is not None
         }
         assert not any(v in foreign or v.split(" ")[0] in foreign for v in values), name
+
+
+def test_the_exploration_notebook_runs(demo_store, tmp_path):
+    import papermill
+
+    out = tmp_path / "explore.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "explore.ipynb"),
+        str(out),
+        parameters={"source": str(demo_store)},
+        progress_bar=False,
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any(
+        "application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs
+    )  # the chart shows in JupyterLab

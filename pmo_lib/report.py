@@ -42,7 +42,9 @@ class Report:
     name: str
     config: ReportConfig
     data: PortfolioData
-    tables: dict = field(default_factory=dict)  # sheet name -> (frame, money columns, date columns)
+    sheets: dict = field(
+        default_factory=dict
+    )  # workbook sheet name -> (frame, money columns, date columns)
 
     @property
     def title(self) -> str:
@@ -135,18 +137,18 @@ class Report:
             return
         headings = dict(columns or {c: c for c in frame.columns})
         title = formats.get("caption") or next(iter(headings.values()))
-        name = workbook.sheet_name(title, self.tables)
+        name = workbook.sheet_name(title, self.sheets)
         money = {headings[c] for c in formats.get("money", ()) if c in headings}
         dates = {
             headings[c]
             for c in [*formats.get("dates", ()), *formats.get("months", ())]
             if c in headings
         }
-        self.tables[name] = (workbook.sheet(frame, headings), money, dates)
+        self.sheets[name] = (workbook.sheet(frame, headings), money, dates)
 
     def save_workbook(self, path: str | Path) -> Path:
         """Write every table shown so far to an Excel workbook, one sheet each."""
-        return workbook.write(Path(path), self.tables)
+        return workbook.write(Path(path), self.sheets)
 
     def record(self, figures: Mapping[str, float | int | None]) -> None:
         """Hand the report's headline figures (exact numbers) to the runner's manifest."""
@@ -170,10 +172,10 @@ class Report:
         items = " · ".join(f"{k}: {html.escape(str(v))}" for k, v in facts.items())
         download = ""
         target = os.environ.get(workbook.WORKBOOK_ENV)
-        if target and self.tables:  # under the runner: the workbook goes beside the HTML
+        if target and self.sheets:  # under the runner: the workbook goes beside the HTML
             self.save_workbook(target)
             name = html.escape(Path(target).name)
-            download = f'<p class="pmo-download"><a href="{name}" download>Download the tables of this report (Excel, {len(self.tables)} sheets)</a></p>'
+            download = f'<p class="pmo-download"><a href="{name}" download>Download the tables of this report (Excel, {len(self.sheets)} sheets)</a></p>'
         _html(f'<footer class="pmo-footer">{download}<p>Run parameters — {items}</p></footer>')
 
 

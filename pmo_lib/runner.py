@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -412,6 +412,12 @@ def _previous_results(run_dir: Path) -> dict[str, dict]:
         return {}
 
 
+def _reused(recorded: dict) -> Result:
+    """A job's result from the previous manifest (keys of older versions ignored)."""
+    known = {f.name for f in fields(Result)}
+    return Result(**{**{k: v for k, v in recorded.items() if k in known}, "reused": True})
+
+
 def _no_data_result(job: Job) -> Result:
     started = time.perf_counter()
     page = portal.no_data_page(job.report, job.title, job.as_of)
@@ -495,7 +501,7 @@ def run(options: Options, dry_run: bool = False) -> int:
                 and before.get("status") in ("ok", "no data")
                 and job.html_path.exists()
             ):
-                results.append(Result(**{**before, "reused": True}))
+                results.append(_reused(before))
                 progress.update(results[-1])
             elif job.portfolio is not None and job.portfolio not in facts["portfolios_with_data"]:
                 results.append(_no_data_result(job))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pmo_lib.data import Snapshot
+from pmo_lib.metrics.health import gate_artifacts
 from pmo_lib.params import Thresholds
 from pmo_lib.periods import is_closed_month
 
@@ -260,13 +261,9 @@ def risk_past_due(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
 
 
 def gate_missing_artifacts(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
-    m = snapshot["milestones"]
-    passed = m[m["is_gate"].fillna(False) & (m["actual_date"] <= snapshot.as_of).fillna(False)]
-    a = snapshot["artifacts"].merge(
-        passed[["project_id", "milestone"]],
-        left_on=["project_id", "gate"],
-        right_on=["project_id", "milestone"],
-    )
+    a = gate_artifacts(
+        snapshot
+    )  # the artifacts of gates already passed, as the health report sees them
     a = a[a["status"] == "Missing"]
     return _on_projects(
         snapshot,

@@ -16,6 +16,15 @@ import pandas as pd
 
 from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, month_start
 
+PROJECT_COLUMNS = [
+    "project_id",
+    "project_name",
+    "portfolio",
+    "sub_portfolio",
+    "program",
+    "project_manager",
+    "status",
+]
 FY_COLUMNS = ["fy_plan", "ytd_plan", "ytd_actual", "fy_forecast", "fy_outlook", "fy_variance"]
 LEVELS = ["portfolio", "sub_portfolio", "program", "project_id"]
 NO_NAME = {"sub_portfolio": "(no sub-portfolio)", "program": "(no program)"}
@@ -55,16 +64,7 @@ def fy_by_project(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear)
 
 def with_projects(projects: pd.DataFrame, per_project: pd.DataFrame) -> pd.DataFrame:
     """Every project (zeros where it has no rows this year) with its hierarchy and manager."""
-    cols = [
-        "project_id",
-        "project_name",
-        "portfolio",
-        "sub_portfolio",
-        "program",
-        "project_manager",
-        "status",
-    ]
-    out = projects[cols].merge(per_project, on="project_id", how="left")
+    out = projects[PROJECT_COLUMNS].merge(per_project, on="project_id", how="left")
     out[FY_COLUMNS] = out[FY_COLUMNS].fillna(0.0).astype("float64")
     for level, blank in NO_NAME.items():
         out[level] = out[level].fillna(blank)
@@ -265,19 +265,7 @@ def earned_value(
         index="project_id", columns="measure", values="amount", aggfunc="sum", fill_value=0.0
     )
     sums = sums.reindex(columns=["plan", "actual"], fill_value=0.0)
-    p = projects[
-        [
-            "project_id",
-            "project_name",
-            "portfolio",
-            "sub_portfolio",
-            "program",
-            "project_manager",
-            "status",
-            "budget_at_completion",
-            "percent_complete",
-        ]
-    ].copy()
+    p = projects[[*PROJECT_COLUMNS, "budget_at_completion", "percent_complete"]].copy()
     p["bac"] = p["budget_at_completion"].astype("float64").fillna(0.0)
     p["pv"] = p["project_id"].map(sums["plan"]).astype("float64").fillna(0.0)
     p["ac"] = p["project_id"].map(sums["actual"]).astype("float64").fillna(0.0)

@@ -22,6 +22,7 @@ from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT, ReportConfig, config_for
 from pmo_lib.portal import facts_html
 
+EXPLORE_ROWS = 15  # longer tables are sortable, searchable and paged in the browser
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -203,12 +204,17 @@ def html_table(
     links: Mapping[str, str] | None = None,
     caption: str = "",
     empty: str = "Nothing to show.",
-    max_rows: int = 500,
+    max_rows: int | None = None,
+    explorable: bool | None = None,
 ) -> str:
-    """An HTML table with formatted cells; past max_rows it shows the first rows and says so."""
+    """An HTML table with formatted cells. A long one (more than EXPLORE_ROWS rows, or
+    explorable=True) is sortable, searchable and paged in the browser by the page's own script,
+    offline; past max_rows (500 static, 5,000 explorable) it shows the first rows and says so."""
     columns = dict(columns or {c: c for c in frame.columns})
     if frame.empty:
         return f'<p class="pmo-empty">{html.escape(empty)}</p>'
+    explorable = len(frame) > EXPLORE_ROWS if explorable is None else explorable
+    max_rows = max_rows or (5000 if explorable else 500)
     hidden = max(len(frame) - max_rows, 0)
     frame = frame.head(max_rows)
     kinds: dict[str, tuple[str, object]] = {}
@@ -253,7 +259,9 @@ def html_table(
             shown = html.escape(text)
             if links and column in links:
                 shown = f'<a href="{html.escape(str(getattr(record, links[column])))}">{shown}</a>'
-            cells.append(f'<td class="{css}">{shown}</td>')
+            key = _sort_key(value) if explorable and column in kinds else None
+            sort = f' data-sort="{html.escape(key)}"' if key is not None else ""
+            cells.append(f'<td class="{css}"{sort}>{shown}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     more = (
@@ -261,7 +269,22 @@ def html_table(
         if hidden
         else ""
     )
-    return f'<table class="pmo-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+    css = "pmo-table pmo-explore" if explorable else "pmo-table"
+    return f'<table class="{css}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+
+
+def _sort_key(value: object) -> str | None:
+    """The raw value a browser sorts a formatted cell by: a number, or an ISO date."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, bool):
+        return str(int(value))
+    try:
+        return repr(float(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def open_report(

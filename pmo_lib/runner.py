@@ -321,6 +321,7 @@ def export_html(
         "pmo_css": (TEMPLATES_DIR / "pmo" / "report.css").read_text(encoding="utf-8"),
         "plotly_js_src": plotly_src,
         "plotly_js_inline": plotly_inline,
+        "pmo_explore_js": (TEMPLATES_DIR / "pmo" / "explore.js").read_text(encoding="utf-8"),
         "pmo_nav": nav or [],
         "pmo_toc": contents(nb),
     }

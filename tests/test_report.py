@@ -71,3 +71,24 @@ def test_workbook_sheet_names_are_excel_safe_and_unique(tmp_path):
     assert ws["A2"].value == 1.5 and ws["A2"].number_format == "#,##0.00" and ws["A3"].value is None
     assert ws["B2"].value.year == 2026 and ws["B2"].number_format == "yyyy-mm-dd"
     assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
+
+
+def test_long_tables_are_explorable_with_raw_sort_keys():
+    frame = pd.DataFrame(
+        {
+            "name": [f"P{i}" for i in range(20)],
+            "cost": [1000.0 * i for i in range(20)],
+            "when": pd.to_datetime(["2026-01-02"] * 20),
+        }
+    )
+    page = html_table(frame, None, "USD", money=["cost"], dates=["when"])
+    assert page.startswith('<table class="pmo-table pmo-explore">')
+    assert (
+        '<td class="num" data-sort="19000.0">$19,000</td>' in page
+    )  # sorts by number, shows money
+    assert 'data-sort="2026-01-02">02 Jan 2026</td>' in page
+    assert '<td class="">P3</td>' in page  # text sorts by its own text
+    short = html_table(frame.head(5), None, "USD", money=["cost"])
+    assert short.startswith('<table class="pmo-table">') and "data-sort" not in short
+    capped = html_table(pd.DataFrame({"n": range(6000)}), None, "USD", counts=["n"])
+    assert "The first 5,000 rows are shown; 1,000 more are not." in capped

@@ -139,6 +139,7 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
     )
     assert not re.search(r"<(script|link)[^>]*(src|href)=[\"']?(https?:)?//", page)
     assert "mathjax" not in page.lower() and "require.min.js" not in page
+    assert page.count("function setUp(table)") == 1  # the page's own table script, inline
     # nothing of any other portfolio: ids or names, in text, chart data or anywhere else
     everyone = load_portfolio(None, source=demo_store).current
     ours = load_portfolio("Data & Analytics", source=demo_store).current
@@ -343,6 +344,7 @@ def test_index_and_navigation_links_resolve(rendered):
     nav = re.findall(r'<nav class="pmo-nav">(.*?)</nav>', page, re.S)[0]
     for link in re.findall(r'href="([^"]+)"', nav):
         assert (run_dir / "data-analytics" / link).resolve().exists(), link
+    assert '<table class="pmo-table pmo-explore">' in page  # the long health matrix is explorable
     toc = re.findall(r'<nav class="pmo-toc">(.*?)</nav>', page, re.S)[0]
     anchors = re.findall(r'href="#([^"]+)"', toc)
     assert len(anchors) == 7

@@ -265,6 +265,19 @@ def take_headlines(nb) -> dict:
     return figures
 
 
+def _mark_page_breaks(nb) -> None:
+    """Printed, every section after the first starts a page (the print stylesheet reads the tag)."""
+    sections = [
+        c
+        for c in nb.cells
+        if c.get("cell_type") == "markdown" and c.get("source", "").lstrip().startswith("## ")
+    ]
+    for cell in sections[1:]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "pmo-new-page" not in tags:
+            tags.append("pmo-new-page")
+
+
 def _strip_for_readers(nb) -> None:
     """What readers must not see: warnings text on stderr (kept in the .ipynb for analysts)."""
     for cell in nb.cells:
@@ -377,6 +390,7 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
             write_atomic(job.ipynb_path, nbformat.writes(nb))
             result.ipynb = job.ipynb_path.name
         _strip_for_readers(nb)
+        _mark_page_breaks(nb)
         plotly_src = None if self_contained else f"../{ASSETS}/{plotly_asset_name()}"
         inline = None
         if self_contained:

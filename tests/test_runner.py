@@ -350,6 +350,9 @@ def test_index_and_navigation_links_resolve(rendered):
     assert len(anchors) == 7
     for anchor in anchors:
         assert f'id="{anchor}"' in page, anchor
+    assert (
+        page.count("celltag_pmo-new-page") == len(anchors) - 1
+    )  # printed: a page per section after the first
     summary = (run_dir / "data-analytics" / "portfolio_summary.html").read_text()
     targets = re.findall(r'href="([a-z_]+\.html)#([^"]+)"', summary)
     assert targets

@@ -351,7 +351,7 @@ def test_index_and_navigation_links_resolve(rendered):
     for anchor in anchors:
         assert f'id="{anchor}"' in page, anchor
     assert (
-        page.count("celltag_pmo-new-page") == len(anchors) - 1
+        page.count("jp-MarkdownOutput celltag_pmo-new-page") == len(anchors) - 1
     )  # printed: a page per section after the first
     summary = (run_dir / "data-analytics" / "portfolio_summary.html").read_text()
     targets = re.findall(r'href="([a-z_]+\.html)#([^"]+)"', summary)

@@ -265,32 +265,32 @@ def _money_axis(fig: go.Figure, axis: str, symbol: str) -> None:
     getattr(fig, f"update_{axis}axes")(tickprefix=symbol, tickformat="~s")
 
 
+def _monthly_bars(
+    frame: pd.DataFrame, x: str, series: list[tuple[str, str, str, str]], barmode: str
+) -> go.Figure:
+    """Bars per month for each (column, name, colour, hover text after the value) series."""
+    fig = go.Figure()
+    for column, name, colour, hover in series:
+        fig.add_bar(
+            x=frame[x],
+            y=frame[column],
+            name=name,
+            marker_color=colour,
+            hovertemplate=f"%{{x|%b %Y}}: %{{y:,.0f}} {hover}<extra></extra>",
+        )
+    fig.update_layout(barmode=barmode)
+    fig.update_xaxes(tickformat="%b %Y")
+    return fig
+
+
 def monthly_burn(burn: pd.DataFrame, title: str, symbol: str) -> go.Figure:
     """Plan, actual (closed months) and forecast (open months) per month of the fiscal year."""
-    fig = go.Figure()
-    fig.add_bar(
-        x=burn["month"],
-        y=burn["plan"],
-        name="Plan",
-        marker_color="#bcccdc",
-        hovertemplate="%{x|%b %Y} plan: %{y:,.0f}<extra></extra>",
-    )
-    fig.add_bar(
-        x=burn["month"],
-        y=burn["actual"],
-        name="Actual",
-        marker_color="#0b4f8a",
-        hovertemplate="%{x|%b %Y} actual: %{y:,.0f}<extra></extra>",
-    )
-    fig.add_bar(
-        x=burn["month"],
-        y=burn["forecast"],
-        name="Forecast",
-        marker_color="#f0b429",
-        hovertemplate="%{x|%b %Y} forecast: %{y:,.0f}<extra></extra>",
-    )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(tickformat="%b %Y")
+    series = [
+        ("plan", "Plan", "#bcccdc", "plan"),
+        ("actual", "Actual", "#0b4f8a", "actual"),
+        ("forecast", "Forecast", "#f0b429", "forecast"),
+    ]
+    fig = _monthly_bars(burn, "month", series, "group")
     _money_axis(fig, "y", symbol)
     return _layout(fig, title, "Month", "Spend per month", height=380)
 
@@ -465,23 +465,8 @@ def risk_heat_map(grid: pd.DataFrame, title: str) -> go.Figure:
 
 
 def opened_closed(flow: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_bar(
-        x=flow["month"],
-        y=flow["opened"],
-        name="Raised",
-        marker_color="#ba2525",
-        hovertemplate="%{x|%b %Y}: %{y} raised<extra></extra>",
-    )
-    fig.add_bar(
-        x=flow["month"],
-        y=flow["closed"],
-        name="Closed",
-        marker_color="#2f8132",
-        hovertemplate="%{x|%b %Y}: %{y} closed<extra></extra>",
-    )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(tickformat="%b %Y")
+    series = [("opened", "Raised", "#ba2525", "raised"), ("closed", "Closed", "#2f8132", "closed")]
+    fig = _monthly_bars(flow, "month", series, "group")
     return _layout(fig, title, "Month", "Risks and issues", height=340)
 
 
@@ -601,23 +586,11 @@ def workforce_mix(mix: pd.DataFrame, title: str, symbol: str) -> go.Figure:
 
 
 def project_share(share: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_bar(
-        x=share["period"],
-        y=share["project_hours"],
-        name="Project work",
-        marker_color="#2680c2",
-        hovertemplate="%{x|%b %Y}: %{y:,.0f} h on projects<extra></extra>",
-    )
-    fig.add_bar(
-        x=share["period"],
-        y=share["bau_hours"],
-        name="Non-project (BAU) work",
-        marker_color="#bcccdc",
-        hovertemplate="%{x|%b %Y}: %{y:,.0f} h non-project<extra></extra>",
-    )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickformat="%b %Y")
+    series = [
+        ("project_hours", "Project work", "#2680c2", "h on projects"),
+        ("bau_hours", "Non-project (BAU) work", "#bcccdc", "h non-project"),
+    ]
+    fig = _monthly_bars(share, "period", series, "stack")
     return _layout(fig, title, "Month", "Planned hours", height=340)
 
 

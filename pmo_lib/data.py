@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -33,16 +34,38 @@ class Snapshot:
 
     def in_sub_portfolio(self, sub_portfolio: str) -> Snapshot:
         """Only the rows of one sub-portfolio: its projects and demand, and what hangs off them."""
-        return self._narrowed("sub_portfolio", sub_portfolio)
+        t = self.tables
+        return self._narrowed(
+            t["projects"]["sub_portfolio"] == sub_portfolio,
+            t["demand"]["sub_portfolio"] == sub_portfolio,
+        )
+
+    def in_program(self, program: str) -> Snapshot:
+        """Only the rows of one program: its projects, what hangs off them, and the demand that
+        became one of them (demand carries no program of its own)."""
+        t = self.tables
+        projects = t["projects"]["program"] == program
+        pids = set(t["projects"].loc[projects, "project_id"])
+        return self._narrowed(projects, t["demand"]["project_id"].isin(pids))
 
     def in_portfolio(self, portfolio: str) -> Snapshot:
         """Only one portfolio's rows (for the function-level comparison), scoped as the store scopes."""
-        return self._narrowed("portfolio", portfolio)
-
-    def _narrowed(self, column: str, value: str) -> Snapshot:
         t = self.tables
-        projects = t["projects"][t["projects"][column] == value]
-        demand = t["demand"][t["demand"][column] == value]
+        resources = t["resources"]
+        return self._narrowed(
+            t["projects"]["portfolio"] == portfolio,
+            t["demand"]["portfolio"] == portfolio,
+            home=set(resources.loc[resources["portfolio"] == portfolio, "resource_id"]),
+        )
+
+    def _narrowed(
+        self, projects_kept: pd.Series, demand_kept: pd.Series, home: set | None = None
+    ) -> Snapshot:
+        """Keep these projects and demand, and the rows that hang off them; home = the people
+        whose unassigned (BAU) hours stay in scope."""
+        t = self.tables
+        home = home or set()
+        projects, demand = t["projects"][projects_kept], t["demand"][demand_kept]
         pids, dids = set(projects["project_id"]), set(demand["demand_id"])
         out = {
             name: frame[frame["project_id"].isin(pids)]
@@ -50,11 +73,6 @@ class Snapshot:
             if name in _PROJECT_CHILDREN
         }
         resources = t["resources"]
-        home = (
-            set(resources.loc[resources["portfolio"] == value, "resource_id"])
-            if column == "portfolio"
-            else set()
-        )
         alloc = t["allocations"]
         allocations = alloc[
             alloc["project_id"].isin(pids)
@@ -85,15 +103,40 @@ class PortfolioData:
     source: str  # where the snapshot came from (redacted for display)
     store: Path | None = None  # the DuckDB file the snapshots came from
     sub_portfolio: str | None = None
+    program: str | None = None
 
-    def in_sub_portfolio(self, sub_portfolio: str) -> PortfolioData:
-        """The same data narrowed to one sub-portfolio, in both snapshots."""
+    def narrow(self, snapshot: Snapshot) -> Snapshot:
+        """A snapshot of the same portfolio narrowed like this data (sub-portfolio, program)."""
+        if self.sub_portfolio:
+            snapshot = snapshot.in_sub_portfolio(self.sub_portfolio)
+        if self.program:
+            snapshot = snapshot.in_program(self.program)
+        return snapshot
+
+    def narrowed(self, sub_portfolio: str | None, program: str | None = None) -> PortfolioData:
+        """The same data narrowed to one sub-portfolio and/or program, in both snapshots."""
+        scoped = replace(self, sub_portfolio=sub_portfolio or None, program=program or None)
         return replace(
-            self,
-            current=self.current.in_sub_portfolio(sub_portfolio),
-            previous=self.previous.in_sub_portfolio(sub_portfolio) if self.previous else None,
-            sub_portfolio=sub_portfolio,
+            scoped,
+            current=scoped.narrow(self.current),
+            previous=scoped.narrow(self.previous) if self.previous else None,
         )
+
+
+@lru_cache(maxsize=16)
+def _stored_tables(
+    path: Path, version: tuple[int, int], day: date, portfolio: str | None
+) -> dict[str, pd.DataFrame]:
+    return store.load_tables(path, day, portfolio)
+
+
+def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
+    """One snapshot's tables, read once per store version: an analyst who changes a filter in
+    JupyterLab, or a report that reads every snapshot, does not query the store again.
+    Callers get their own (copy-on-write) frames, so the cached ones never change."""
+    stat = Path(path).stat()
+    tables = _stored_tables(Path(path), (stat.st_mtime_ns, stat.st_size), day, portfolio)
+    return {name: frame.copy(deep=False) for name, frame in tables.items()}
 
 
 def resolve_source(source: str | Path | None = None) -> Path:
@@ -111,37 +154,48 @@ def resolve_source(source: str | Path | None = None) -> Path:
 
 
 def resolve_as_of(
-    snapshots: pd.DataFrame, as_of: str | None, source: Path
+    snapshots: pd.DataFrame, as_of: str | None, source: Path, compare_to: str | None = None
 ) -> tuple[pd.Timestamp, pd.Timestamp | None]:
-    """The snapshot to report on (default: the latest) and the one before it, if any."""
+    """The snapshot to report on (default: the latest) and the one to compare it with (default:
+    the one before it, if any; compare_to picks another earlier snapshot)."""
     dates = list(pd.to_datetime(snapshots["as_of"]))
     if not dates:
         raise PMOError(f"{source}: the store holds no snapshot yet")
-    if as_of:
-        try:
-            wanted = pd.Timestamp(date.fromisoformat(str(as_of)))
-        except ValueError as exc:
-            raise PMOError(f"as_of '{as_of}': expected a date YYYY-MM-DD") from exc
-        if wanted not in dates:
-            shown = ", ".join(d.date().isoformat() for d in dates)
-            raise PMOError(
-                f"as_of {wanted.date()}: no snapshot with that date in {source}; it has {shown}"
-            )
-    else:
-        wanted = dates[-1]
+    wanted = _snapshot_date(as_of, dates, source, "as_of") if as_of else dates[-1]
     earlier = [d for d in dates if d < wanted]
+    if compare_to:
+        chosen = _snapshot_date(compare_to, earlier, source, "compare_to")
+        return wanted, chosen
     return wanted, (earlier[-1] if earlier else None)
 
 
+def _snapshot_date(text: str, dates: list[pd.Timestamp], source: Path, name: str) -> pd.Timestamp:
+    try:
+        wanted = pd.Timestamp(date.fromisoformat(str(text)))
+    except ValueError as exc:
+        raise PMOError(f"{name} '{text}': expected a date YYYY-MM-DD") from exc
+    if wanted not in dates:
+        shown = ", ".join(d.date().isoformat() for d in dates) or "none"
+        which = "no snapshot" if name == "as_of" else "no earlier snapshot"
+        raise PMOError(
+            f"{name} {wanted.date()}: {which} with that date in {source}; it has {shown}"
+        )
+    return wanted
+
+
 def load_portfolio(
-    portfolio: str | None, as_of: str | None = None, source: str | Path | None = None
+    portfolio: str | None,
+    as_of: str | None = None,
+    source: str | Path | None = None,
+    compare_to: str | None = None,
 ) -> PortfolioData:
-    """One portfolio's (None = all) tables at as_of (default latest) plus the previous snapshot."""
+    """One portfolio's (None = all) tables at as_of (default latest) plus the snapshot it is
+    compared with (default the previous one)."""
     path = resolve_source(source)
     snapshots = store.list_snapshots(path)
-    current, previous = resolve_as_of(snapshots, as_of, path)
+    current, previous = resolve_as_of(snapshots, as_of, path, compare_to)
     row = snapshots[pd.to_datetime(snapshots["as_of"]) == current].iloc[0]
-    load = lambda day: Snapshot(day, store.load_tables(path, day.date(), portfolio))  # noqa: E731
+    load = lambda day: Snapshot(day, snapshot_tables(path, day.date(), portfolio))  # noqa: E731
     return PortfolioData(
         portfolio=portfolio,
         current=load(current),
@@ -155,7 +209,7 @@ def load_portfolio(
 def financial_history(data: PortfolioData) -> pd.DataFrame:
     """The portfolio's financial rows in every snapshot up to the report's as_of (with as_of)."""
     history = store.load_financial_history(data.store, data.current.as_of.date(), data.portfolio)
-    if data.sub_portfolio:
+    if data.sub_portfolio or data.program:
         history = history[history["project_id"].isin(data.current["projects"]["project_id"])]
     return history.reset_index(drop=True)
 
@@ -167,12 +221,10 @@ def all_snapshots(data: PortfolioData) -> list[Snapshot]:
         for d in pd.to_datetime(store.list_snapshots(data.store)["as_of"])
         if d <= data.current.as_of
     ]
-    snapshots = [
-        Snapshot(d, store.load_tables(data.store, d.date(), data.portfolio)) for d in dates
+    return [
+        data.narrow(Snapshot(d, snapshot_tables(data.store, d.date(), data.portfolio)))
+        for d in dates
     ]
-    if data.sub_portfolio:
-        snapshots = [s.in_sub_portfolio(data.sub_portfolio) for s in snapshots]
-    return snapshots
 
 
 def resource_load(data: PortfolioData, previous: bool = False) -> pd.DataFrame:

@@ -5,9 +5,11 @@ charts and tables, and record the headline figures that the runner puts in the m
 from __future__ import annotations
 
 import html
+import importlib
+import importlib.util
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,9 +19,9 @@ import plotly.graph_objects as go
 
 from pmo_lib import formatting, workbook
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS
-from pmo_lib.data import PortfolioData, Snapshot, load_portfolio
+from pmo_lib.data import PortfolioData, Snapshot
 from pmo_lib.errors import PMOError
-from pmo_lib.params import PROJECT_ROOT, ReportConfig, config_for
+from pmo_lib.params import PROJECT_ROOT, ReportConfig
 from pmo_lib.portal import facts_html
 
 EXPLORE_ROWS = 15  # longer tables are sortable, searchable and paged in the browser
@@ -43,9 +45,66 @@ class Report:
     name: str
     config: ReportConfig
     data: PortfolioData
+    source: str = ""  # as given to open_report: the filter panel reloads from it
+    interactive: bool = False  # in JupyterLab: sections render into widgets the panel refreshes
     sheets: dict = field(
         default_factory=dict
     )  # workbook sheet name -> (frame, money columns, date columns)
+    _view: object = field(default=None, repr=False)
+    _rendered: list = field(default_factory=list, repr=False)  # (output widget, section)
+
+    @property
+    def view(self):
+        """What the report's sections show (pmo_lib.sections.<report>.analyse), computed once
+        per data the report holds."""
+        if self._view is None:
+            self._view = _sections_of(self.name).analyse(self)
+        return self._view
+
+    @property
+    def currency_symbol(self) -> str:
+        return formatting.CURRENCY_SYMBOLS.get(self.config.currency, "")
+
+    # -- sections and the filter panel ---------------------------------------------------------
+    def section(self, render: Callable[[Report], None]) -> None:
+        """Show one section of the page. In JupyterLab it renders into an output widget, which
+        the filter panel re-renders in place when a choice changes; elsewhere it renders once."""
+        if not self.interactive:
+            render(self)
+            return
+        from IPython.display import display
+        from ipywidgets import Output
+
+        out = Output()
+        display(out)
+        self._rendered.append((out, render))
+        self._render_into(out, render)
+
+    def _render_into(self, out, render: Callable[[Report], None]) -> None:
+        with out:
+            try:
+                render(self)
+            except PMOError as exc:
+                self.notice(str(exc))
+
+    def filter_panel(self):
+        """In JupyterLab, show the panel that chooses portfolio, sub-portfolio, program, as-of and
+        comparison snapshots and re-renders the sections in place. Under papermill or the
+        runner it shows nothing, and the report renders statically."""
+        if not self.interactive:
+            return None
+        from pmo_lib.panel import FilterPanel
+
+        panel = FilterPanel(self)
+        panel.show()
+        return panel
+
+    def refilter(self, config: ReportConfig, data: PortfolioData) -> None:
+        """Hold other data (another choice in the filter panel) and re-render every section."""
+        self.config, self.data, self._view, self.sheets = config, data, None, {}
+        for out, render in self._rendered:
+            out.clear_output(wait=True)
+            self._render_into(out, render)
 
     @property
     def title(self) -> str:
@@ -68,6 +127,10 @@ class Report:
 
     # -- page parts ---------------------------------------------------------------------------
     def header(self) -> None:
+        """The page header: what, which scope, as of when, compared with what, how fresh."""
+        self.section(Report._header)
+
+    def _header(self) -> None:
         before = formatting.date(self.before.as_of) if self.before else "no earlier snapshot"
         facts = [
             ("As of", formatting.date(self.as_of)),
@@ -79,11 +142,17 @@ class Report:
         name = html.escape(self.config.title)
         if self.data.sub_portfolio:
             name, scope = f"{name} › {html.escape(self.data.sub_portfolio)}", "sub-portfolio"
+        if self.data.program:
+            name, scope = f"{name} › {html.escape(self.data.program)}", "program"
         _html(
             f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
             f"<h1>{name} <small>({scope})</small></h1>"
             f"{facts_html(facts)}</header>"
         )
+        if self.data.current.is_empty:
+            self.notice(
+                f"No data for {self.config.title} in the snapshot of {formatting.date(self.as_of)}."
+            )
 
     def say(self, *sentences: str) -> None:
         """A generated paragraph (plain text; **bold** marks the key figures)."""
@@ -160,10 +229,15 @@ class Report:
         _display({HEADLINES_MIME: clean, "text/plain": ""})
 
     def footer(self) -> None:
+        """Run parameters, and the link to the workbook of the page's tables (under the runner)."""
+        self.section(Report._footer)
+
+    def _footer(self) -> None:
         facts = {
             "report": self.name,
             "portfolio": self.config.portfolio or "(whole function)",
             "sub-portfolio": self.data.sub_portfolio or "(all)",
+            "program": self.data.program or "(all)",
             "as_of": self.as_of.date().isoformat(),
             "previous snapshot": self.before.as_of.date().isoformat() if self.before else "none",
             "parameters": str(_relative(self.config.file)),
@@ -287,31 +361,43 @@ def _sort_key(value: object) -> str | None:
         return None
 
 
+def _sections_of(name: str):
+    """The module that holds a report's sections (pmo_lib/sections/<name>.py)."""
+    try:
+        return importlib.import_module(f"pmo_lib.sections.{name}")
+    except ModuleNotFoundError as exc:
+        raise PMOError(
+            f"report '{name}' has no sections module pmo_lib/sections/{name}.py"
+        ) from exc
+
+
 def open_report(
-    name: str, portfolio: str = "", as_of: str = "", source: str = "", sub_portfolio: str = ""
+    name: str,
+    portfolio: str = "",
+    as_of: str = "",
+    source: str = "",
+    sub_portfolio: str = "",
+    program: str = "",
+    compare_to: str = "",
+    interactive: bool | None = None,
 ) -> Report:
-    """Validate the parameters, load the portfolio's data and show the page header.
+    """Validate the parameters, load the portfolio's data, show the page header and record the
+    headline figures.
 
     portfolio: name or slug, empty for the whole function; as_of: YYYY-MM-DD, empty for the
     latest snapshot; source: a DuckDB store, empty for $PMO_SOURCE or data/pmo.duckdb;
-    sub_portfolio: narrow the report to one sub-portfolio of the portfolio.
+    sub_portfolio, program: narrow the report to one of the portfolio's; compare_to: the earlier
+    snapshot to compare with, empty for the one before as_of; interactive: render sections
+    into widgets for the filter panel (default: only when running in JupyterLab).
     """
-    config = config_for(portfolio or None)
-    data = load_portfolio(config.portfolio, as_of or None, source or None)
-    if sub_portfolio:
-        known = set(data.current["projects"]["sub_portfolio"].dropna()) | set(
-            data.current["demand"]["sub_portfolio"].dropna()
-        )
-        if sub_portfolio not in known:
-            raise PMOError(
-                f"sub_portfolio '{sub_portfolio}': not a sub-portfolio of {config.title} on"
-                f" {data.current.as_of.date()}; it has: {', '.join(sorted(known)) or 'none'}"
-            )
-        data = data.in_sub_portfolio(sub_portfolio)
-    report = Report(name, config, data)
+    from pmo_lib import filters
+
+    choice = filters.Choice(portfolio, sub_portfolio, program, as_of, compare_to)
+    config, data = filters.load(choice, source)
+    if interactive is None:
+        interactive = filters.in_jupyterlab()
+    report = Report(name, config, data, source=source, interactive=interactive)
     report.header()
-    if data.current.is_empty:
-        report.notice(
-            f"No data for {config.title} in the snapshot of {formatting.date(data.current.as_of)}."
-        )
+    if importlib.util.find_spec(f"pmo_lib.sections.{name}"):
+        report.record(report.view.headlines)
     return report

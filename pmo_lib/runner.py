@@ -27,6 +27,7 @@ from pmo_lib import portal, store
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError
+from pmo_lib.filters import BATCH_ENV
 from pmo_lib.params import NOTEBOOKS_DIR, PARAMS_DIR, ReportConfig, check_portfolios_known, load_all
 from pmo_lib.workbook import WORKBOOK_ENV
 
@@ -370,6 +371,7 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=_ipc_path())
+    os.environ[BATCH_ENV] = "1"  # the kernel inherits it: no filter panel, ever
     os.environ[WORKBOOK_ENV] = str(
         job.xlsx_path
     )  # the kernel inherits it: Report.footer writes there

@@ -128,6 +128,8 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
         'class="highlight hl-ipython3',
         '<div class="jp-CodeMirrorEditor',
         'jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr',
+        "Error displaying widget",
+        "application/vnd.jupyter.widget",
     ):
         assert text not in page, text
     # every chart there, drawn by the run's own plotly.js
@@ -318,6 +320,8 @@ def test_the_demand_notebook_runs_for_a_sub_portfolio(demo_store, tmp_path):
     text = out.read_text()
     assert "Data &amp; Analytics › BI &amp; Reporting" in text
     assert '"output_type": "error"' not in text and '"name": "stderr"' not in text
+    # plain papermill, outside the runner: still no filter panel, no widget output
+    assert "application/vnd.jupyter.widget" not in text
 
 
 def test_the_summary_tiles_are_the_detailed_reports_own_figures(rendered):

@@ -1,0 +1,142 @@
+"""What a report shows for a choice of scope and snapshots: the logic behind the JupyterLab filter
+panel (pmo_lib.panel), kept apart from the widgets so that it is tested on its own.
+
+A choice names a portfolio (empty: the whole function), optionally one of its sub-portfolios and
+programs, the as-of snapshot (empty: the latest) and the snapshot to compare with (empty: the one
+before it). Loading goes through data.snapshot_tables, which reads each snapshot of a portfolio
+from the store once: narrowing to a sub-portfolio or program reloads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from pmo_lib.data import PortfolioData, load_portfolio, resolve_source
+from pmo_lib.errors import PMOError
+from pmo_lib.params import ReportConfig, config_for, load_all
+from pmo_lib.store import list_snapshots
+
+BATCH_ENV = "PMO_BATCH"  # set by the runner: never show widgets
+
+
+@dataclass(frozen=True)
+class Choice:
+    portfolio: str = ""
+    sub_portfolio: str = ""
+    program: str = ""
+    as_of: str = ""  # YYYY-MM-DD; empty = the latest snapshot
+    compare_to: str = ""  # YYYY-MM-DD; empty = the snapshot before as_of
+
+
+@dataclass(frozen=True)
+class Options:
+    """What each filter offers, given the choice: (label, value) pairs."""
+
+    portfolios: list[tuple[str, str]]
+    sub_portfolios: list[str]
+    programs: list[str]
+    snapshots: list[str]
+    comparisons: list[str]  # snapshots before the chosen as_of
+
+
+def in_jupyterlab() -> bool:
+    """True in a kernel that JupyterLab (or Notebook) started for a user: jupyter_server names
+    the session in JPY_SESSION_NAME; papermill, nbclient and the runner do not."""
+    return (
+        bool(os.environ.get("JPY_SESSION_NAME"))
+        and not os.environ.get(BATCH_ENV)
+        and "ipykernel" in sys.modules
+    )
+
+
+def sub_portfolios(data: PortfolioData) -> list[str]:
+    now = data.current
+    known = set(now["projects"]["sub_portfolio"].dropna()) | set(
+        now["demand"]["sub_portfolio"].dropna()
+    )
+    return sorted(known)
+
+
+def programs(data: PortfolioData, sub_portfolio: str = "") -> list[str]:
+    projects = data.current["projects"]
+    if sub_portfolio:
+        projects = projects[projects["sub_portfolio"] == sub_portfolio]
+    return sorted(set(projects["program"].dropna()))
+
+
+def narrow(data: PortfolioData, title: str, sub_portfolio: str, program: str) -> PortfolioData:
+    """The data of one sub-portfolio and/or program of the portfolio; an unknown one is an error
+    that lists the known ones."""
+    if sub_portfolio and sub_portfolio not in (known := sub_portfolios(data)):
+        raise PMOError(
+            f"sub_portfolio '{sub_portfolio}': not a sub-portfolio of {title} on"
+            f" {data.current.as_of.date()}; it has: {', '.join(known) or 'none'}"
+        )
+    if program and program not in (known := programs(data, sub_portfolio)):
+        within = f"{title} › {sub_portfolio}" if sub_portfolio else title
+        raise PMOError(
+            f"program '{program}': not a program of {within} on {data.current.as_of.date()};"
+            f" it has: {', '.join(known) or 'none'}"
+        )
+    if not (sub_portfolio or program):
+        return data
+    return data.narrowed(sub_portfolio, program)
+
+
+def load(choice: Choice, source: str | Path | None = None) -> tuple[ReportConfig, PortfolioData]:
+    """The parameters and data of a choice; every part of it must exist."""
+    config = config_for(choice.portfolio or None)
+    data = load_portfolio(
+        config.portfolio, choice.as_of or None, source or None, choice.compare_to or None
+    )
+    return config, narrow(data, config.title, choice.sub_portfolio, choice.program)
+
+
+def options(choice: Choice, data: PortfolioData) -> Options:
+    """What each filter can offer once the choice's portfolio is loaded (data: not narrowed)."""
+    dates = [d.date().isoformat() for d in pd.to_datetime(list_snapshots(data.store)["as_of"])]
+    as_of = data.current.as_of.date().isoformat()
+    return Options(
+        portfolios=[(c.title, c.portfolio or "") for c in load_all()],
+        sub_portfolios=sub_portfolios(data),
+        programs=programs(data, choice.sub_portfolio),
+        snapshots=dates,
+        comparisons=[d for d in dates if d < as_of],
+    )
+
+
+@dataclass(frozen=True)
+class Resolved:
+    choice: Choice  # as settled: parts the new scope does not have are dropped
+    config: ReportConfig
+    data: PortfolioData  # narrowed to the choice
+    options: Options
+
+
+def resolve(choice: Choice, source: str | Path | None = None) -> Resolved:
+    """The panel's step: load the choice's portfolio (from the cache when unchanged), drop the
+    parts of the choice that the new scope lacks (another portfolio's sub-portfolio, a
+    comparison that is not earlier than as_of), and narrow."""
+    config = config_for(choice.portfolio or None)
+    path = resolve_source(source)
+    dates = [d.date().isoformat() for d in pd.to_datetime(list_snapshots(path)["as_of"])]
+    as_of = choice.as_of if choice.as_of in dates else ""
+    latest = as_of or (dates[-1] if dates else "")
+    compare_to = choice.compare_to if choice.compare_to and choice.compare_to < latest else ""
+    whole = load_portfolio(config.portfolio, as_of or None, path, compare_to or None)
+    sub = choice.sub_portfolio if choice.sub_portfolio in sub_portfolios(whole) else ""
+    program = choice.program if choice.program in programs(whole, sub) else ""
+    settled = replace(
+        choice, sub_portfolio=sub, program=program, as_of=as_of, compare_to=compare_to
+    )
+    return Resolved(
+        settled,
+        config,
+        narrow(whole, config.title, sub, program),
+        options(settled, whole),
+    )

@@ -1,0 +1,118 @@
+"""The filter panel an analyst sees above a report in JupyterLab (ipywidgets). A change of choice
+goes through pmo_lib.filters (loading only what changed) and re-renders the report's sections
+in place. Under papermill and the runner no panel is made: see Report.filter_panel."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from pmo_lib import filters
+from pmo_lib.errors import PMOError
+
+ALL = "(all)"
+PREVIOUS = "(the one before)"
+LATEST = "(latest)"
+
+
+class FilterPanel:
+    def __init__(self, report) -> None:
+        self.report = report
+        data = report.data
+        self.choice = filters.Choice(
+            portfolio=report.config.portfolio or "",
+            sub_portfolio=data.sub_portfolio or "",
+            program=data.program or "",
+            as_of=data.current.as_of.date().isoformat(),
+            compare_to=data.previous.as_of.date().isoformat() if data.previous else "",
+        )
+        style = {"description_width": "initial"}
+        layout = widgets.Layout(width="auto", min_width="14em")
+        make = lambda label: widgets.Dropdown(description=label, style=style, layout=layout)  # noqa: E731
+        self.portfolio = make("Portfolio")
+        self.sub_portfolio = make("Sub-portfolio")
+        self.program = make("Program")
+        self.as_of = make("As of")
+        self.compare_to = make("Compared with")
+        self.status = widgets.HTML()
+        self.last_seconds: float | None = None
+        self._quiet = False
+        self._offer(filters.resolve(self.choice, report.source))
+        for dropdown in self._dropdowns:
+            dropdown.observe(self._changed, names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.portfolio, self.sub_portfolio, self.program]),
+                widgets.HBox([self.as_of, self.compare_to]),
+                self.status,
+            ]
+        )
+
+    @property
+    def _dropdowns(self) -> list[widgets.Dropdown]:
+        return [self.portfolio, self.sub_portfolio, self.program, self.as_of, self.compare_to]
+
+    def show(self) -> None:
+        display(self.widget)
+
+    def _offer(self, resolved: filters.Resolved) -> None:
+        """Set every dropdown's options and value to the resolved choice, without re-firing."""
+        self._quiet = True
+        try:
+            o, c = resolved.options, resolved.choice
+            self.portfolio.options = o.portfolios
+            self.portfolio.value = c.portfolio
+            self.sub_portfolio.options = [(ALL, ""), *((s, s) for s in o.sub_portfolios)]
+            self.sub_portfolio.value = c.sub_portfolio
+            self.program.options = [(ALL, ""), *((p, p) for p in o.programs)]
+            self.program.value = c.program
+            self.as_of.options = [(LATEST, ""), *((d, d) for d in reversed(o.snapshots))]
+            self.as_of.value = c.as_of if c.as_of != (o.snapshots or [""])[-1] else ""
+            self.compare_to.options = [(PREVIOUS, ""), *((d, d) for d in reversed(o.comparisons))]
+            self.compare_to.value = c.compare_to if c.compare_to in o.comparisons else ""
+        finally:
+            self._quiet = False
+        self.choice = resolved.choice
+
+    def _changed(self, _change) -> None:
+        if self._quiet:
+            return
+        self.apply(
+            filters.Choice(
+                portfolio=self.portfolio.value,
+                sub_portfolio=self.sub_portfolio.value,
+                program=self.program.value,
+                as_of=self.as_of.value,
+                compare_to=self.compare_to.value,
+            )
+        )
+
+    def apply(self, choice: filters.Choice) -> None:
+        """Show the report for this choice: resolve it, then re-render every section."""
+        started = time.perf_counter()
+        self.status.value = '<p class="pmo-say">Updating…</p>'
+        try:
+            resolved = filters.resolve(choice, self.report.source)
+        except PMOError as exc:
+            self.status.value = f'<p class="pmo-notice">{html.escape(str(exc))}</p>'
+            return
+        self._offer(resolved)
+        self.report.refilter(resolved.config, resolved.data)
+        self.last_seconds = time.perf_counter() - started
+        self.status.value = (
+            f'<p class="pmo-say">Showing {html.escape(_scope(resolved))} · updated in'
+            f" {self.last_seconds:.1f} s</p>"
+        )
+
+
+def _scope(resolved: filters.Resolved) -> str:
+    parts = [resolved.config.title, resolved.choice.sub_portfolio, resolved.choice.program]
+    data = resolved.data
+    compared = data.previous.as_of.date().isoformat() if data.previous else "nothing"
+    return (
+        " › ".join(p for p in parts if p)
+        + f" as of {data.current.as_of.date().isoformat()}, compared with {compared}"
+    )

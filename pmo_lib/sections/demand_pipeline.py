@@ -1,0 +1,197 @@
+"""The sections of the demand pipeline report: each renders one part of the page from report.view,
+so the notebook shows them in order and the JupyterLab filter panel re-renders them in place."""
+
+from __future__ import annotations
+
+from pmo_lib import charts, narrative
+from pmo_lib.metrics import demand
+from pmo_lib.report import Report
+
+
+def analyse(report: Report) -> demand.Pipeline:
+    """Everything the sections show, computed once per data the report holds."""
+    return demand.analyse(
+        report.now, report.before, report.config.demand, report.config.fiscal_year_start_month
+    )
+
+
+def history_source(report: Report) -> None:
+    """Which history the flow and lead times come from."""
+    report.notice(narrative.demand_source(report.view.history_used))
+
+
+def funnel(report: Report) -> None:
+    """Funnel."""
+    view = report.view
+    report.chart(charts.demand_funnel(view.funnel, "Requests that reached each stage"))
+    report.say(narrative.demand_funnel(view.funnel, view.outcomes, report.config.currency))
+
+
+def funnel_table(report: Report) -> None:
+    """Funnel."""
+    view = report.view
+    report.table(
+        view.funnel,
+        {
+            "stage": "Stage",
+            "requests": "Requests now",
+            "estimated_cost": "Estimated cost now",
+            "reached": "Reached",
+            "conversion": "Conversion",
+        },
+        counts=["requests", "reached"],
+        money=["estimated_cost"],
+        shares=["conversion"],
+    )
+    report.chart(
+        charts.demand_outcomes(
+            view.outcomes, "Rejected and withdrawn requests, by the stage they left"
+        ),
+        missing="No request has been rejected or withdrawn.",
+    )
+
+
+def flow(report: Report) -> None:
+    """Flow over time."""
+    view = report.view
+    report.chart(charts.demand_flow(view.flow, "Arrivals, decisions and deliveries per month"))
+    report.say(narrative.demand_flow(view.flow))
+    report.chart(
+        charts.cumulative_flow(
+            view.cumulative, "Cumulative flow: requests in each stage at month end"
+        ),
+        missing="The cumulative flow needs the demand stage history, which this snapshot does not have.",
+    )
+
+
+def ageing(report: Report) -> None:
+    """Ageing against SLA."""
+    view = report.view
+    report.chart(
+        charts.demand_ageing(
+            view.aged, demand.OPEN, "Open requests within and past their stage SLA"
+        )
+    )
+    report.say(narrative.demand_ageing(view.late, view.aged))
+
+
+def past_sla(report: Report) -> None:
+    """Ageing against SLA."""
+    view = report.view
+    report.table(
+        view.late,
+        {
+            "demand_id": "Request",
+            "title": "Title",
+            "customer": "Customer",
+            "sub_portfolio": "Sub-portfolio",
+            "stage": "Stage",
+            "age_days": "Days in stage",
+            "sla_days": "SLA (days)",
+            "days_over_sla": "Days over SLA",
+        },
+        counts=["age_days", "sla_days", "days_over_sla"],
+        caption="Requests past SLA, oldest first",
+        empty="No request is past its stage SLA.",
+    )
+
+
+def lead_times(report: Report) -> None:
+    """Lead time."""
+    view = report.view
+    report.table(
+        view.lead_summary,
+        {
+            "measure": "Lead time",
+            "requests": "Requests",
+            "median_days": "Median",
+            "p85_days": "85th percentile",
+        },
+        counts=["requests"],
+        days=["median_days", "p85_days"],
+    )
+    report.say(narrative.demand_lead_times(view.lead_summary, view.median_lead_12m))
+
+
+def lead_time_charts(report: Report) -> None:
+    """Lead time."""
+    view = report.view
+    report.chart(charts.lead_time_trend(view.lead_by_quarter, "Lead time to decision by quarter"))
+    report.chart(charts.lead_time_distribution(view.leads, "Distribution of lead times"))
+
+
+def backlog(report: Report) -> None:
+    """Prioritisation."""
+    view = report.view
+    report.say(demand.scoring_rule(report.config.demand.scoring))
+    report.say(narrative.demand_backlog(view.ranked, report.config.currency))
+    report.table(
+        view.ranked.head(25),
+        {
+            "rank": "Rank",
+            "demand_id": "Request",
+            "title": "Title",
+            "customer": "Customer",
+            "stage": "Stage",
+            "value_score": "Value",
+            "estimated_cost": "Estimated cost",
+            "priority": "Priority",
+            "score": "Score",
+        },
+        counts=["rank", "value_score", "score"],
+        money=["estimated_cost"],
+        caption="Top 25 of the backlog",
+        empty="The backlog is empty.",
+    )
+
+
+def customers(report: Report) -> None:
+    """Customers."""
+    view = report.view
+    report.chart(
+        charts.demand_by_customer(view.customers, "Requests by customer, with approval rate")
+    )
+    report.say(narrative.demand_customers(view.customers))
+
+
+def capacity(report: Report) -> None:
+    """Demand vs capacity."""
+    view = report.view
+    report.chart(
+        charts.demand_vs_capacity(view.capacity, "Approved demand against FY budget headroom"),
+        missing="There is no spend data in this snapshot, so the budget headroom is unknown.",
+    )
+    report.say(narrative.demand_capacity(view.capacity, view.fiscal, report.config.currency))
+
+
+def changes(report: Report) -> None:
+    """Changes since the previous snapshot."""
+    view = report.view
+    report.say(
+        narrative.demand_changes(view.changes, report.before.as_of if report.before else None)
+    )
+    report.table(
+        view.changes["moved"],
+        {
+            "demand_id": "Request",
+            "title": "Title",
+            "customer": "Customer",
+            "previous_stage": "Was",
+            "stage": "Now",
+        },
+        caption="Requests that moved stage",
+        empty="No request moved stage.",
+    )
+    report.table(
+        view.changes["new"],
+        {
+            "demand_id": "Request",
+            "title": "Title",
+            "customer": "Customer",
+            "stage": "Stage",
+            "estimated_cost": "Estimated cost",
+        },
+        money=["estimated_cost"],
+        caption="New requests",
+        empty="No new requests.",
+    )

@@ -1,0 +1,231 @@
+"""The sections of the health report: each renders one part of the page from report.view, so the
+notebook shows them in order and the JupyterLab filter panel re-renders them in place."""
+
+from __future__ import annotations
+
+from pmo_lib import charts, data, narrative
+from pmo_lib.metrics import health
+from pmo_lib.report import Report
+
+
+def analyse(report: Report) -> health.HealthView:
+    """Everything the sections show, computed once per data the report holds."""
+    return health.analyse(
+        report.now,
+        report.before,
+        data.all_snapshots(report.data),
+        report.config.health,
+        report.config.spend.eac_formula,
+    )
+
+
+def matrix(report: Report) -> None:
+    """Health matrix."""
+    view = report.view
+    report.say(narrative.health_matrix(view.headlines))
+    report.table(
+        health.matrix(view.assessed),
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "schedule": "Schedule",
+            "cost": "Cost",
+            "risk": "Risk",
+            "governance": "Governance",
+            "overall": "Computed",
+            "reported_rag": "Reported",
+            "reasons": "Why",
+        },
+        rags=["schedule", "cost", "risk", "governance", "overall", "reported_rag"],
+        empty="No active project.",
+    )
+
+
+def trend(report: Report) -> None:
+    """RAG summary and trend."""
+    view = report.view
+    report.chart(
+        charts.rag_bars(
+            view.by_sub_portfolio, "sub_portfolio", "Computed RAG by sub-portfolio", "Sub-portfolio"
+        )
+    )
+    report.chart(charts.rag_bars(view.by_program, "program", "Computed RAG by program", "Program"))
+    report.chart(
+        charts.rag_bars(
+            view.trend.assign(snapshot=view.trend["as_of"].dt.strftime("%d %b %Y")),
+            "snapshot",
+            "Computed RAG by snapshot",
+            "Snapshot",
+        )
+    )
+    report.say(narrative.health_trend(view.trend, view.changed))
+    report.table(
+        view.changed,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "was": "Was",
+            "now": "Now",
+        },
+        rags=["was", "now"],
+        caption="Projects whose computed RAG changed since the previous snapshot",
+        empty="No project changed colour.",
+    )
+
+
+def schedule(report: Report) -> None:
+    """Schedule."""
+    view = report.view
+    report.chart(
+        charts.finish_slip(view.assessed, "Forecast finish against baseline (25 largest slips)")
+    )
+    report.say(
+        narrative.health_schedule(view.assessed, health.late_milestones(view.milestones), view.due)
+    )
+
+
+def milestones(report: Report) -> None:
+    """Schedule."""
+    view = report.view
+    report.table(
+        health.late_milestones(view.milestones),
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "milestone": "Milestone",
+            "baseline_date": "Baseline",
+            "forecast_date": "Forecast",
+            "actual_date": "Actual",
+            "slip_days": "Slip (days)",
+            "overdue_text": "Overdue",
+        },
+        dates=["baseline_date", "forecast_date", "actual_date"],
+        counts=["slip_days"],
+        caption="Late and overdue milestones of active projects",
+        empty="No milestone is late.",
+    )
+    report.table(
+        view.due,
+        {
+            "window": "Due",
+            "due_date": "Date",
+            "project_id": "Project",
+            "project_name": "Name",
+            "milestone": "Milestone",
+            "project_manager": "Manager",
+        },
+        dates=["due_date"],
+        caption="Milestones due in the next 90 days",
+        empty="No milestone falls due in the next 90 days.",
+    )
+
+
+def risks(report: Report) -> None:
+    """Risks and issues."""
+    view = report.view
+    report.chart(charts.risk_heat_map(view.heat, "Open risks by probability and impact"))
+    report.say(narrative.health_risks(view.register, report.as_of))
+    report.table(
+        health.top_risks(view.register),
+        {
+            "item_id": "Risk",
+            "title": "Title",
+            "project_id": "Project",
+            "owner": "Owner",
+            "probability": "P",
+            "impact": "I",
+            "score": "Score",
+            "status": "Status",
+            "due_date": "Due",
+        },
+        counts=["probability", "impact", "score"],
+        dates=["due_date"],
+        caption="Top open risks by score",
+        empty="No open risk.",
+    )
+
+
+def issues(report: Report) -> None:
+    """Risks and issues."""
+    view = report.view
+    report.table(
+        health.open_issues(view.register),
+        {
+            "item_id": "Issue",
+            "title": "Title",
+            "project_id": "Project",
+            "owner": "Owner",
+            "raised_date": "Raised",
+            "age_days": "Age (days)",
+            "due_date": "Due",
+            "days_past_due": "Days past due",
+        },
+        dates=["raised_date", "due_date"],
+        counts=["age_days", "days_past_due"],
+        caption="Open issues, most overdue first",
+        empty="No open issue.",
+    )
+    report.chart(
+        charts.opened_closed(view.risk_flow, "Risks and issues raised and closed per month")
+    )
+
+
+def gates(report: Report) -> None:
+    """Gate reviews."""
+    view = report.view
+    report.say(narrative.health_gates(view.gates, view.gate_gaps))
+    report.table(
+        view.gates,
+        {
+            "gate": "Gate",
+            "Approved": "Approved",
+            "Submitted": "Submitted",
+            "Missing": "Missing",
+            "projects_with_missing": "Projects with missing",
+        },
+        counts=["Approved", "Submitted", "Missing", "projects_with_missing"],
+        empty="No gate passed yet.",
+    )
+    report.table(
+        view.gate_gaps,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "gate": "Gate",
+            "passed": "Passed",
+            "not_approved": "Not approved",
+        },
+        dates=["passed"],
+        caption="Gates passed without every artifact approved",
+        empty="Every passed gate has its artifacts approved.",
+    )
+
+
+def watch_list(report: Report) -> None:
+    """Watch list."""
+    view = report.view
+    report.say(narrative.health_watch(view.watch))
+    report.table(
+        view.watch,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "overall": "Computed",
+            "reported_rag": "Reported",
+            "why": "Why it is on the list",
+        },
+        rags=["overall", "reported_rag"],
+        empty="Nothing to discuss.",
+    )
+
+
+def rules(report: Report) -> None:
+    """The rules."""
+    report.table(
+        health.rules_table(report.config.health),
+        {"dimension": "Dimension", "rule": "Rule", "thresholds": "Colour thresholds"},
+    )

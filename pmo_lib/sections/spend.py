@@ -1,0 +1,202 @@
+"""The sections of the spend report: each renders one part of the page from report.view, so the
+notebook shows them in order and the JupyterLab filter panel re-renders them in place."""
+
+from __future__ import annotations
+
+from pmo_lib import charts, data, narrative
+from pmo_lib.metrics import spend
+from pmo_lib.report import Report
+
+
+def analyse(report: Report) -> spend.SpendView:
+    """Everything the sections show, computed once per data the report holds."""
+    return spend.analyse(
+        report.now,
+        report.before,
+        report.config.fiscal_year_start_month,
+        report.config.spend,
+        report.config.title,
+    )
+
+
+def headline(report: Report) -> None:
+    """Headline."""
+    view = report.view
+    currency = report.config.currency
+    report.kpis(narrative.spend_tiles(view.position, currency))
+    report.say(narrative.spend_headline(view.position, currency))
+
+
+def burn(report: Report) -> None:
+    """Monthly burn."""
+    view = report.view
+    currency = report.config.currency
+    symbol = report.currency_symbol
+    report.chart(
+        charts.monthly_burn(
+            view.burn, f"{view.fy.name}: plan, actual and forecast by month", symbol
+        )
+    )
+    report.chart(
+        charts.cumulative_burn(view.burn, f"{view.fy.name}: cumulative spend against plan", symbol)
+    )
+    report.say(narrative.spend_burn(view.burn, currency))
+
+
+def rollup(report: Report) -> None:
+    """Roll-up."""
+    view = report.view
+    currency = report.config.currency
+    report.say(narrative.spend_rollup(view.rollup, currency))
+    report.table(
+        spend.indented(view.rollup),
+        {
+            "label": "Function / portfolio / sub-portfolio / program / project",
+            "fy_plan": "FY Plan",
+            "ytd_actual": "YTD Actual",
+            "fy_outlook": "Outlook",
+            "fy_variance": "Variance",
+            "fy_variance_pct": "Variance %",
+        },
+        money=["fy_plan", "ytd_actual", "fy_outlook", "fy_variance"],
+        percent=["fy_variance_pct"],
+    )
+
+
+def exceptions(report: Report) -> None:
+    """Exceptions."""
+    view = report.view
+    currency = report.config.currency
+    report.say(narrative.spend_exceptions(view.exceptions, report.config.spend, currency))
+    report.table(
+        view.exceptions,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "fy_plan": "FY Plan",
+            "fy_outlook": "Outlook",
+            "fy_variance": "Variance",
+            "fy_variance_pct": "Variance %",
+            "outlook_change": "Outlook change",
+            "reason": "Why listed",
+        },
+        money=["fy_plan", "fy_outlook", "fy_variance", "outlook_change"],
+        percent=["fy_variance_pct"],
+        empty="No project passes the exception thresholds.",
+    )
+
+
+def mix(report: Report) -> None:
+    """Mix."""
+    view = report.view
+    currency = report.config.currency
+    symbol = report.currency_symbol
+    report.chart(
+        charts.plan_vs_outlook(
+            view.by_expense_type, "expense_type", "Capex and opex: FY Plan against Outlook", symbol
+        )
+    )
+    report.chart(
+        charts.plan_vs_outlook(
+            view.by_category,
+            "cost_category",
+            "Spend by cost category: FY Plan against Outlook",
+            symbol,
+        )
+    )
+    report.say(narrative.spend_mix(view.by_expense_type, currency))
+
+
+def earned_value(report: Report) -> None:
+    """Earned value."""
+    view = report.view
+    currency = report.config.currency
+    report.say(
+        narrative.spend_ev(
+            view.ev_total,
+            spend.EAC_FORMULAS[report.config.spend.eac_formula],
+            spend.quadrant(view.ev_total["cpi"], view.ev_total["spi"]),
+            len(view.ev),
+            currency,
+        )
+    )
+    report.chart(
+        charts.cpi_spi_quadrant(view.ev, "Cost and schedule performance of active projects")
+    )
+
+
+def earned_value_table(report: Report) -> None:
+    """Earned value."""
+    view = report.view
+    report.table(
+        view.ev,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "bac": "BAC",
+            "pv": "PV",
+            "ev": "EV",
+            "ac": "AC",
+            "cv": "CV",
+            "sv": "SV",
+            "cpi": "CPI",
+            "spi": "SPI",
+            "eac": "EAC",
+            "etc": "ETC",
+            "vac": "VAC",
+            "tcpi": "TCPI",
+        },
+        money=["bac", "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac"],
+        ratios=["cpi", "spi", "tcpi"],
+        empty="No active project.",
+    )
+
+
+def outlook_drift(report: Report) -> None:
+    """Outlook drift."""
+    view = report.view
+    currency = report.config.currency
+    symbol = report.currency_symbol
+    drift = spend.outlook_drift(
+        data.financial_history(report.data), report.now["projects"], view.fy
+    )
+    moves = spend.largest_moves(drift)
+    report.chart(
+        charts.outlook_drift(
+            spend.drift_by_portfolio(drift), f"{view.fy.name} Outlook by snapshot", symbol
+        )
+    )
+    report.say(narrative.spend_drift(moves, drift["as_of"].nunique(), currency))
+    report.table(
+        moves,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "first": "First snapshot",
+            "last": "This snapshot",
+            "change": "Change",
+        },
+        money=["first", "last", "change"],
+        caption="Projects whose Outlook moved most",
+        empty="No Outlook moved.",
+    )
+
+
+def hygiene(report: Report) -> None:
+    """Financial hygiene."""
+    view = report.view
+    report.say(narrative.spend_hygiene(view.hygiene))
+    report.table(
+        view.hygiene,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "project_manager": "Manager",
+            "rule_text": "Rule",
+            "detail": "Detail",
+        },
+        empty="No financial hygiene issue.",
+    )

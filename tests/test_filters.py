@@ -1,0 +1,168 @@
+"""The filter logic (choice → data) apart from the widgets, then the panel driven headless."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pmo_lib import data, filters, store
+from pmo_lib.errors import PMOError
+from pmo_lib.metrics import spend
+from pmo_lib.report import open_report
+
+DA = "Data & Analytics"
+
+
+@pytest.fixture
+def loads(monkeypatch):
+    """Count the snapshot reads that reach the store, from an empty cache."""
+    data._stored_tables.cache_clear()
+    calls = []
+    real = store.load_tables
+
+    def counted(path, day, portfolio):
+        calls.append((day, portfolio))
+        return real(path, day, portfolio)
+
+    monkeypatch.setattr(store, "load_tables", counted)
+    return calls
+
+
+def test_a_program_keeps_its_projects_what_hangs_off_them_and_their_demand(demo_store):
+    whole = data.load_portfolio(DA, source=demo_store)
+    narrowed = whole.narrowed(None, "AI Enablement").current
+    projects = narrowed["projects"]
+    assert set(projects["program"]) == {"AI Enablement"}
+    assert len(projects) == (whole.current["projects"]["program"] == "AI Enablement").sum()
+    for table in ("financials", "milestones", "risks", "artifacts"):
+        assert set(narrowed[table]["project_id"]) <= set(projects["project_id"]), table
+        assert not narrowed[table].empty, table
+    # demand has no program of its own: the requests that became one of the program's projects
+    assert set(narrowed["demand"]["project_id"]) <= set(projects["project_id"])
+    became = whole.current["demand"]["project_id"].isin(projects["project_id"]).sum()
+    assert len(narrowed["demand"]) == became > 0
+
+
+def test_sub_portfolio_and_program_narrow_together(demo_store):
+    config, both = filters.load(
+        filters.Choice(DA, "BI & Reporting", "Data Foundations"), demo_store
+    )
+    projects = both.current["projects"]
+    assert config.portfolio == DA and len(projects) == 9
+    assert set(projects["sub_portfolio"]) == {"BI & Reporting"}
+    assert set(both.previous["projects"]["program"]) <= {"Data Foundations"}
+    history = data.financial_history(both)
+    assert set(history["project_id"]) <= set(projects["project_id"])
+    assert all(
+        set(s["projects"]["program"]) <= {"Data Foundations"} for s in data.all_snapshots(both)
+    )
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        (
+            filters.Choice(DA, program="Moonshots"),
+            "program 'Moonshots': not a program of Data & Analytics on 2026-10-31; it has:"
+            " AI Enablement, Data Foundations, Insight Everywhere",
+        ),
+        (
+            filters.Choice(DA, sub_portfolio="Mainframe"),
+            "sub_portfolio 'Mainframe': not a sub-portfolio of Data & Analytics on 2026-10-31;"
+            " it has: BI & Reporting, Data Platform",
+        ),
+        (
+            filters.Choice(DA, compare_to="2026-10-31"),
+            "compare_to 2026-10-31: no earlier snapshot with that date in",
+        ),
+        (filters.Choice(DA, compare_to="31/08/2026"), "compare_to '31/08/2026': expected a date"),
+    ],
+)
+def test_a_choice_that_does_not_exist_says_what_does(demo_store, choice, message):
+    with pytest.raises(PMOError, match="^" + message.replace("(", r"\(")):
+        filters.load(choice, demo_store)
+
+
+def test_the_comparison_snapshot_can_be_any_earlier_one(demo_store):
+    _, default = filters.load(filters.Choice(DA), demo_store)
+    _, chosen = filters.load(filters.Choice(DA, compare_to="2026-08-31"), demo_store)
+    assert default.previous.as_of == pd.Timestamp("2026-09-30")
+    assert chosen.previous.as_of == pd.Timestamp("2026-08-31")
+    assert chosen.current.as_of == pd.Timestamp("2026-10-31")
+
+
+def test_resolve_offers_what_the_scope_has_and_drops_what_it_lacks(demo_store):
+    resolved = filters.resolve(
+        filters.Choice(DA, "BI & Reporting", "AI Enablement", "2026-09-30", "2026-09-30"),
+        demo_store,
+    )
+    o = resolved.options
+    assert ("IT Function", "") in o.portfolios and ("Data & Analytics", DA) in o.portfolios
+    assert o.sub_portfolios == ["BI & Reporting", "Data Platform"]
+    assert o.programs == ["AI Enablement", "Data Foundations", "Insight Everywhere"]
+    assert o.snapshots == ["2026-08-31", "2026-09-30", "2026-10-31"]
+    assert o.comparisons == ["2026-08-31"]
+    # a comparison not earlier than as_of falls back to the one before
+    assert resolved.choice.compare_to == "" and resolved.data.previous.as_of == pd.Timestamp(
+        "2026-08-31"
+    )
+    # another portfolio: Data & Analytics' sub-portfolio and program do not exist there
+    moved = filters.resolve(filters.Choice("Infrastructure & Cloud", "BI & Reporting"), demo_store)
+    assert moved.choice.sub_portfolio == "" and moved.choice.program == ""
+    assert set(moved.data.current["projects"]["portfolio"]) == {"Infrastructure & Cloud"}
+
+
+def test_narrowing_reloads_nothing_and_a_new_snapshot_loads_only_itself(demo_store, loads):
+    filters.resolve(filters.Choice(DA), demo_store)
+    assert len(loads) == 2  # as_of and the one before
+    filters.resolve(filters.Choice(DA, "BI & Reporting", "AI Enablement"), demo_store)
+    assert len(loads) == 2
+    filters.resolve(filters.Choice(DA, compare_to="2026-08-31"), demo_store)
+    assert loads[2:] == [(pd.Timestamp("2026-08-31").date(), DA)]
+
+
+def test_the_panel_shows_only_in_a_jupyterlab_kernel(monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/analyst/notebooks/spend.ipynb")
+    monkeypatch.delenv(filters.BATCH_ENV, raising=False)
+    monkeypatch.setitem(__import__("sys").modules, "ipykernel", object())
+    assert filters.in_jupyterlab()
+    monkeypatch.setenv(filters.BATCH_ENV, "1")
+    assert not filters.in_jupyterlab()  # the runner
+    monkeypatch.delenv(filters.BATCH_ENV)
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    assert not filters.in_jupyterlab()  # papermill, nbclient
+
+
+def test_a_static_report_has_no_panel(demo_store):
+    report = open_report("spend", DA, source=str(demo_store), interactive=False)
+    assert report.filter_panel() is None
+
+
+def test_the_panel_re_renders_every_section_for_the_new_choice(demo_store, loads):
+    report = open_report("spend", DA, source=str(demo_store), interactive=True)
+    seen = []
+    report.section(lambda r: seen.append((r.data.sub_portfolio, r.data.program, r.view)))
+    panel = report.filter_panel()
+    assert panel.portfolio.value == DA and panel.sub_portfolio.value == ""
+    read = len(loads)
+
+    panel.program.value = "AI Enablement"
+    assert len(loads) == read  # same snapshots: nothing read again
+    assert report.data.program == "AI Enablement"
+    assert seen[-1][:2] == (None, "AI Enablement")
+    expected = spend.analyse(
+        report.now,
+        report.before,
+        report.config.fiscal_year_start_month,
+        report.config.spend,
+        report.config.title,
+    ).headlines
+    assert seen[-1][2].headlines["fy_plan"] == pytest.approx(expected["fy_plan"])
+    assert seen[-1][2].headlines["fy_plan"] < seen[0][2].headlines["fy_plan"]
+    assert "Data &amp; Analytics › AI Enablement as of 2026-10-31" in panel.status.value
+    assert panel.last_seconds is not None
+
+    panel.portfolio.value = "Infrastructure & Cloud"  # the program does not exist there
+    assert panel.program.value == "" and report.config.portfolio == "Infrastructure & Cloud"
+    assert set(report.now["projects"]["portfolio"]) == {"Infrastructure & Cloud"}
+    assert len(seen) == 3

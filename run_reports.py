@@ -77,7 +77,19 @@ def parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("folder", type=Path)
     ingest.add_argument(
-        "--as-of", type=_iso_date, required=True, help="the snapshot date YYYY-MM-DD"
+        "--as-of",
+        type=_iso_date,
+        help="the snapshot date YYYY-MM-DD (with --mapping: default from the data or the mapping)",
+    )
+    ingest.add_argument(
+        "--mapping",
+        type=Path,
+        help="a mapping file (params/sources/<name>.yaml) turning the folder's own files into our tables",
+    )
+    ingest.add_argument(
+        "--check",
+        action="store_true",
+        help="load nothing: print what would be loaded per table and every problem found",
     )
     ingest.add_argument(
         "--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)"
@@ -129,22 +141,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pmo_lib import store, validate
+    from pmo_lib import mapping, store, validate
+    from pmo_lib.errors import DataValidationError
 
     path = _source(args.source)
-    frames, notes = validate.load_folder(args.folder)
+    source = str(args.folder.resolve())
+    if args.mapping:
+        mapped = mapping.map_folder(args.mapping, args.folder, args.as_of)
+        snapshots = [(s.as_of, s.frames) for s in mapped.snapshots]
+        problems, notes, skipped = mapped.problems, mapped.notes, mapped.skipped
+        source += f" (mapping {args.mapping.name})"
+    else:
+        if not args.as_of:
+            raise PMOError(
+                "ingest: give --as-of YYYY-MM-DD (or --mapping, whose data may date itself)"
+            )
+        skipped = []
+        try:
+            frames, notes = validate.load_folder(args.folder)
+            problems = []
+        except DataValidationError as exc:
+            if not args.check:
+                raise
+            frames, notes, problems = {}, [], exc.problems
+        snapshots = [(args.as_of, frames)]
     for note in notes:
         log.info(note)
-    counts = store.write_snapshot(path, frames, args.as_of, source=str(args.folder.resolve()))
-    shown = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
-    absent = [name for name, n in counts.items() if not n]
-    log.info(
-        "Loaded snapshot %s into %s: %s.%s",
-        args.as_of,
-        path,
-        shown,
-        f" No rows for: {', '.join(absent)}." if absent else "",
-    )
+    if args.check:
+        for as_of, frames in snapshots:
+            counts = ", ".join(f"{name} {len(f):,}" for name, f in frames.items())
+            print(f"{as_of}: {counts or 'nothing'}")
+        for label, found in (("skipped (bad_rows: skip)", skipped), ("problem", problems)):
+            for problem in found:
+                print(f"{label}: {problem}")
+        verdict = "would stop the load" if problems else "nothing stops the load"
+        print(
+            f"{len(snapshots)} snapshot(s), {len(problems)} problem(s): {verdict}; nothing was loaded."
+        )
+        return 1 if problems else 0
+    if problems:
+        raise DataValidationError(problems)
+    for as_of, frames in snapshots:
+        counts = store.write_snapshot(path, frames, as_of, source=source)
+        shown = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
+        absent = [name for name, n in counts.items() if not n]
+        log.info(
+            "Loaded snapshot %s into %s: %s.%s",
+            as_of,
+            path,
+            shown,
+            f" No rows for: {', '.join(absent)}." if absent else "",
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pmo_lib.errors import DataValidationError, PMOError, Problem
@@ -113,13 +114,23 @@ def _parse(value: object, kind: str) -> object:
 
 
 def coerce_table(
-    raw: pd.DataFrame, table: Table, file_label: str, first_row: int
+    raw: pd.DataFrame,
+    table: Table,
+    file_label: str,
+    first_row: int = 2,
+    rows: list[int] | None = None,
+    labels: dict[str, str] | None = None,
+    check_keys: bool = True,
 ) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """Rename columns to the model, parse each cell to its type and check the per-cell rules.
 
-    Returns the typed frame (only model columns, extra columns ignored), the problems found,
-    and the names of the ignored extra columns.
+    rows: each raw row's number in its source file (default: first_row onwards); labels: the
+    name a problem gives each column (default: the model's; a mapping names the source column).
+    Returns the typed frame (only model columns, extra columns ignored; index = source rows),
+    the problems found, and the names of the ignored extra columns.
     """
+    rows = list(rows) if rows is not None else list(range(first_row, first_row + len(raw)))
+    labels = labels or {}
     problems: list[Problem] = []
     by_name: dict[str, str] = {}
     for original in raw.columns:
@@ -142,17 +153,17 @@ def coerce_table(
             typed[column.name] = [None] * len(raw)
             continue
         values: list = []
-        for offset, value in enumerate(raw[by_name[column.name]].tolist()):
-            row = first_row + offset
+        shown = labels.get(column.name, column.name)
+        for row, value in zip(rows, raw[by_name[column.name]].tolist(), strict=True):
             if _blank(value):
                 if column.required and not column.blank_ok:
-                    problems.append(Problem(file_label, row, column.name, "", column.describe()))
+                    problems.append(Problem(file_label, row, shown, "", column.describe()))
                 values.append(None)
                 continue
             try:
                 parsed = _parse(value, column.type)
             except (ValueError, TypeError, OverflowError):
-                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+                problems.append(Problem(file_label, row, shown, value, column.describe()))
                 values.append(None)
                 continue
             if (
@@ -165,35 +176,48 @@ def coerce_table(
                 or column.month_start
                 and parsed.day != 1
             ):
-                problems.append(Problem(file_label, row, column.name, value, column.describe()))
+                problems.append(Problem(file_label, row, shown, value, column.describe()))
             values.append(parsed)
         typed[column.name] = values
-    frame = pd.DataFrame(typed, index=pd.RangeIndex(first_row, first_row + len(raw)))
+    frame = pd.DataFrame(typed, index=pd.Index(rows, dtype="int64"))
     frame = frame.astype(table.dtypes)
 
     for earlier, later in table.date_order:
         bad = frame[earlier].notna() & frame[later].notna() & (frame[earlier] > frame[later])
-        for row in frame.index[bad]:
+        for pos in np.flatnonzero(bad.to_numpy()):
             problems.append(
                 Problem(
                     file_label,
-                    int(row),
-                    later,
-                    frame.at[row, later].date().isoformat(),
-                    f"a date on or after {earlier} ({frame.at[row, earlier].date().isoformat()})",
+                    int(frame.index[pos]),
+                    labels.get(later, later),
+                    frame[later].iloc[pos].date().isoformat(),
+                    f"a date on or after {labels.get(earlier, earlier)}"
+                    f" ({frame[earlier].iloc[pos].date().isoformat()})",
                 )
             )
-    key_cols = [c for c in table.key if c in by_name]
-    if len(key_cols) == len(table.key) and len(frame):
-        dup = frame.duplicated(subset=list(table.key), keep="first")
-        for row in frame.index[dup]:
-            shown = ", ".join(f"{c}={frame.at[row, c]}" for c in table.key)
-            problems.append(
-                Problem(
-                    file_label, int(row), table.key[0], shown, "a unique " + "+".join(table.key)
-                )
-            )
+    if check_keys and all(c in by_name for c in table.key):
+        problems.extend(duplicate_keys(frame, table, file_label))
     return frame, problems, extra
+
+
+def duplicate_keys(frame: pd.DataFrame, table: Table, file_label: str) -> list[Problem]:
+    """A row whose key repeats an earlier row's."""
+    if frame.empty:
+        return []
+    dup = frame.duplicated(subset=list(table.key), keep="first").to_numpy()
+    problems = []
+    for pos in np.flatnonzero(dup):
+        shown = ", ".join(f"{c}={frame[c].iloc[pos]}" for c in table.key)
+        problems.append(
+            Problem(
+                file_label,
+                int(frame.index[pos]),
+                table.key[0],
+                shown,
+                "a unique " + "+".join(table.key),
+            )
+        )
+    return problems
 
 
 def check_references(

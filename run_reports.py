@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -57,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)")
     run.add_argument("--outputs", default="outputs", help="output folder (default: outputs)")
+    run.add_argument(
+        "--params", help="folder of parameter files (default: $PMO_PARAMS, else params/)"
+    )
     run.add_argument(
         "--list", action="store_true", help="list the portfolios and reports, then stop"
     )
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in COMMANDS + ("-h", "--help"):
         argv = ["run", *argv]
     args = parser().parse_args(argv)
+    if getattr(args, "params", None):  # before pmo_lib.params is imported; kernels inherit it
+        os.environ["PMO_PARAMS"] = str(Path(args.params).resolve())
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return {"run": cmd_run, "ingest": cmd_ingest, "demo": cmd_demo}[args.command](args)

@@ -12,3 +12,36 @@ REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on th
     "resourcing": "Resourcing",
 }
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"
+
+# What each report's sections need from the data: table -> what it shows. A snapshot without one
+# of these tables (for the report's scope) renders the rest, says on the page what is absent,
+# and the portal marks the report "partial".
+NEEDS: dict[str, dict[str, str]] = {
+    "portfolio_summary": {
+        "financials": "the spend figures",
+        "demand": "the demand figures",
+        "allocations": "the resourcing figures",
+    },
+    "data_quality": {},
+    "demand_pipeline": {
+        "demand": "the funnel, ageing, lead times, backlog and customers",
+        "demand_stage_history": "the flow over time and exact lead times",
+        "financials": "the demand against budget headroom",
+    },
+    "spend": {"financials": "every spend section (plan, forecast and actual by month)"},
+    "health": {
+        "milestones": "the overdue and upcoming milestones",
+        "risks": "the risk and issue sections and the risk dimension",
+        "artifacts": "the gate reviews",
+        "financials": "the cost dimension on EAC and CPI",
+    },
+    "resourcing": {
+        "resources": "the people, teams and capacity",
+        "allocations": "the booked and actual hours",
+    },
+}
+
+
+def absent(report: str, rows: dict[str, int]) -> dict[str, str]:
+    """The tables a report needs that have no rows (rows: table -> row count in its scope)."""
+    return {t: what for t, what in NEEDS.get(report, {}).items() if not rows.get(t)}

@@ -101,7 +101,7 @@ class ReadRule(_Strict):
 
 
 class Join(ReadRule):
-    on: str = Field(description="column in both files; the joined file has one row per value")
+    key: str = Field(description="column in both files; the joined file has one row per value")
 
 
 class SnapshotRule(_Strict):
@@ -327,13 +327,16 @@ class MappingError(PMOError):
     pass
 
 
-def _source_column(src: Source, column: str, mapping_file: Path, key: str) -> pd.Series:
+def _source_column(
+    src: Source, column: str, mapping_file: Path, key: str, rows: pd.DataFrame | None = None
+) -> pd.Series:
+    """A source column (of these rows, a slice of the file); a mapping error if it is not there."""
     if column not in src.frame.columns:
         raise MappingError(
             f"{mapping_file}: key '{key}': column '{column}' is not in {src.name}; it has:"
             f" {', '.join(c for c in src.frame.columns)}"
         )
-    return src.frame[column]
+    return (src.frame if rows is None else rows)[column]
 
 
 def _convert(
@@ -354,18 +357,16 @@ def _convert(
         if rule.first_present:
             picked = pd.Series([None] * len(rows), index=rows.index, dtype=object)
             for value, column in reversed(rule.first_present):
-                present = ~_source_column(src, column, mapping_file, key).loc[rows.index].map(
-                    _blank
-                )
+                present = ~_source_column(src, column, mapping_file, key, rows).map(_blank)
                 picked[present.to_numpy()] = value
             cells, label = picked, "/".join(c for _, c in rule.first_present)
         else:
             names = [rule.source] if isinstance(rule.source, str) else list(rule.source or [])
             if not names:
                 raise MappingError(f"{mapping_file}: key '{key}': needs 'from' or 'first_present'")
-            cells = _source_column(src, names[0], mapping_file, key).loc[rows.index]
+            cells = _source_column(src, names[0], mapping_file, key, rows)
             for other in names[1:]:
-                more = _source_column(src, other, mapping_file, key).loc[rows.index]
+                more = _source_column(src, other, mapping_file, key, rows)
                 cells = cells.where(~cells.map(_blank), more)
             label = names[0] if len(names) == 1 else " / ".join(names)
     out = cells.astype(object).where(~cells.map(_blank), rule.default)
@@ -393,7 +394,7 @@ def _convert(
         out = pd.Series(values, index=rows.index, dtype=object)
     if rule.minus_days:
         days = pd.to_numeric(
-            _source_column(src, rule.minus_days, mapping_file, key).loc[rows.index],
+            _source_column(src, rule.minus_days, mapping_file, key, rows),
             errors="coerce",
         )
         out = pd.Series(
@@ -484,7 +485,7 @@ def build_table(
         labels[target] = f"{target} (constant)"
     for target, cells in columns.items():
         labels.setdefault(target, f"{cells.attrs.get('label', target)}")
-    raw = pd.DataFrame(columns, index=base.index)
+    raw = pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=base.index)
     for column in spec.columns:  # a required column that may be blank: blank when not mapped
         if column.required and column.name not in raw:
             raw[column.name] = None
@@ -613,13 +614,19 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
         tables = by_period[period]
         frames = {name: b.frame for name, b in tables.items()}
         labels = {name: b.file for name, b in tables.items()}
-        if mapping.bad_rows == "skip":
-            bad = [p for b in tables.values() for p in b.problems if p.row is not None]
-            frames = _without(frames, labels, bad)
-            orphans = check_references(frames, labels)
-            frames = _without(frames, labels, orphans)
-            skipped.extend([*bad, *orphans])
-            problems = [p for p in problems if p.row is None or p not in bad]
+        if mapping.bad_rows == "skip":  # a bad row leaves its own table, not the others
+            for name, built in tables.items():
+                bad = [p for p in built.problems if p.row is not None]
+                frames[name] = _without(frames[name], bad)
+                skipped.extend(bad)
+                problems = [p for p in problems if p not in bad]
+            for name in list(frames):
+                targets = {r.target for r in TABLES[name].references} & set(frames)
+                orphans = check_references(
+                    {name: frames[name], **{t: frames[t] for t in targets}}, labels
+                )
+                frames[name] = _without(frames[name], orphans)
+                skipped.extend(orphans)
         else:
             problems.extend(check_references(frames, labels))
         missing = [t for t in TABLES if t not in frames]
@@ -636,17 +643,9 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
     return Mapped(snapshots, problems, notes, skipped)
 
 
-def _without(
-    frames: dict[str, pd.DataFrame], labels: dict[str, str], bad: list[Problem]
-) -> dict[str, pd.DataFrame]:
-    """The frames less the rows of their source file that have a problem."""
-    rows: dict[str, set[int]] = {}
-    for p in bad:
-        rows.setdefault(p.file, set()).add(p.row)
-    return {
-        name: frame[~frame.index.isin(rows.get(labels[name], set()))]
-        for name, frame in frames.items()
-    }
+def _without(frame: pd.DataFrame, bad: list[Problem]) -> pd.DataFrame:
+    """The frame less the source rows that have a problem."""
+    return frame[~frame.index.isin({p.row for p in bad})]
 
 
 def _joined(src: Source, folder: Path, join: Join, mapping_file: Path, key: str) -> Source:
@@ -654,10 +653,10 @@ def _joined(src: Source, folder: Path, join: Join, mapping_file: Path, key: str)
         find_file(folder, join.file, mapping_file, f"{key}.file"), join, mapping_file, key
     )
     for s in (src, other):
-        _source_column(s, join.on, mapping_file, f"{key}.on")
-    extra = other.frame.drop_duplicates(subset=[join.on]).set_index(join.on)
+        _source_column(s, join.key, mapping_file, f"{key}.key")
+    extra = other.frame.drop_duplicates(subset=[join.key]).set_index(join.key)
     extra = extra[[c for c in extra.columns if c not in src.frame.columns]]
-    joined = src.frame.join(extra, on=join.on)
+    joined = src.frame.join(extra, on=join.key)
     joined.index = src.frame.index
     return Source(src.name, joined)
 

@@ -6,6 +6,7 @@ for their default values (the models have none, so a key missing from both is an
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pmo_lib.errors import PMOError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PARAMS_DIR = PROJECT_ROOT / "params"
+PARAMS_ENV = "PMO_PARAMS"  # another folder of parameter files (e.g. for your own data)
+PARAMS_DIR = Path(os.environ.get(PARAMS_ENV) or PROJECT_ROOT / "params").resolve()
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULTS_FILE = "defaults.yaml"
 FUNCTION_SLUG = "function"

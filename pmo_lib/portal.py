@@ -13,7 +13,7 @@ from pmo_lib import formatting
 from pmo_lib.catalog import REPORTS
 
 CSS_FILE = Path(__file__).parent / "templates" / "pmo" / "report.css"
-STATUS_CLASS = {"ok": "ok", "failed": "failed", "no data": "nodata"}
+STATUS_CLASS = {"ok": "ok", "partial": "amber", "failed": "failed", "no data": "nodata"}
 PAGE_CSS = """
 body { max-width: 1180px; margin: 0 auto; padding: 24px 32px; font-family: "Segoe UI", Roboto, Arial, sans-serif; color: #1f2933; }
 .status { padding: 2px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
@@ -84,9 +84,15 @@ def run_index(manifest: dict) -> str:
                 cells.append("<td></td>")
                 continue
             status = job["status"]
-            label = (
-                f'<span class="status {STATUS_CLASS.get(status, "")}">{html.escape(status)}</span>'
+            lacks = (
+                f' title="no {html.escape(", ".join(job["absent"]))} in the data"'
+                if job.get("absent")
+                else ""
             )
+            label = f'<span class="status {STATUS_CLASS.get(status, "")}"{lacks}>{html.escape(status)}</span>'
+            if job.get("absent"):
+                label += f'<span class="error">no {html.escape(", ".join(job["absent"]))}</span>'
+
             link = (
                 f'<a href="{html.escape(scope)}/{html.escape(job["html"])}">open</a> '
                 if job.get("html")

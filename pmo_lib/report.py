@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pmo_lib import formatting, workbook
-from pmo_lib.catalog import HEADLINES_MIME, REPORTS
+from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import PortfolioData, Snapshot
 from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT, ReportConfig
@@ -152,6 +152,12 @@ class Report:
         if self.data.current.is_empty:
             self.notice(
                 f"No data for {self.config.title} in the snapshot of {formatting.date(self.as_of)}."
+            )
+        elif missing := absent(self.name, {t: len(f) for t, f in self.now.tables.items()}):
+            shown = "; ".join(f"no {table} rows, so not {what}" for table, what in missing.items())
+            self.notice(
+                f"Partial data: this snapshot has {shown}. The other sections are complete;"
+                " load those tables (run_reports.py ingest, or a mapping file) to show the rest."
             )
 
     def say(self, *sentences: str) -> None:

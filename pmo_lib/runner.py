@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_lib import portal, store
-from pmo_lib.catalog import HEADLINES_MIME, REPORTS
+from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError
 from pmo_lib.filters import BATCH_ENV
@@ -52,6 +52,7 @@ class Job:
     as_of: str
     fingerprint: str = ""
     siblings: tuple[str, ...] = ()  # the scope's reports, for the navigation bar
+    absent: tuple[str, ...] = ()  # tables the report needs that the scope's data lacks
 
     @property
     def name(self) -> str:
@@ -80,7 +81,7 @@ class Result:
     report: str
     scope: str
     portfolio: str | None
-    status: str  # ok, failed, no data
+    status: str  # ok, partial (rendered, but some tables it needs are absent), failed, no data
     seconds: float
     fingerprint: str
     error: str = ""
@@ -88,6 +89,7 @@ class Result:
     ipynb: str = ""
     reused: bool = False
     headlines: dict = field(default_factory=dict)
+    absent: list = field(default_factory=list)  # status partial: the tables it lacked
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     declared: dict[str, set[str]] = {}
     jobs = []
     for config in configs:
+        rows = store.row_counts(options.source, current.date(), config.portfolio)
         for report in config.reports:
             if options.reports and report not in options.reports:
                 continue
@@ -219,6 +222,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
                     as_of=current.date().isoformat(),
                     fingerprint=digest.hexdigest()[:16],
                     siblings=tuple(config.reports),
+                    absent=tuple(absent(report, rows)),
                 )
             )
     if options.reports:
@@ -367,7 +371,17 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     out_dir.mkdir(parents=True, exist_ok=True)
     fd, scratch = tempfile.mkstemp(dir=out_dir, prefix=f".{job.report}.", suffix=".ipynb")
     os.close(fd)
-    result = Result(job.name, job.report, job.slug, job.portfolio, "ok", 0.0, job.fingerprint)
+    status = "partial" if job.absent else "ok"
+    result = Result(
+        job.name,
+        job.report,
+        job.slug,
+        job.portfolio,
+        status,
+        0.0,
+        job.fingerprint,
+        absent=list(job.absent),
+    )
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=_ipc_path())
@@ -515,7 +529,7 @@ def run(options: Options, dry_run: bool = False) -> int:
                 not options.force
                 and before
                 and before.get("fingerprint") == job.fingerprint
-                and before.get("status") in ("ok", "no data")
+                and before.get("status") in ("ok", "partial", "no data")
                 and job.html_path.exists()
             ):
                 results.append(_reused(before))

@@ -161,6 +161,18 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
     return frames
 
 
+def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, int]:
+    """Rows per table in one snapshot, scoped to one portfolio (None = all)."""
+    with connect_read_only(store) as con:
+        return {
+            name: con.execute(
+                f"SELECT count(*) FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})",
+                {"a": as_of, "p": portfolio},
+            ).fetchone()[0]
+            for name in TABLES
+        }
+
+
 def load_financial_history(store: Path | str, up_to: date, portfolio: str | None) -> pd.DataFrame:
     """Financial rows of every snapshot up to up_to, with their as_of, each scoped to the projects
     the portfolio had in that snapshot."""

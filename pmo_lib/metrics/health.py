@@ -109,6 +109,16 @@ RULES: list[Rule] = [
         ),
     ),
     Rule(
+        "budget_growth",
+        "cost",
+        "Budget change (derived)",
+        "budget_growth_pct",
+        lambda v, p: _bands(v.abs(), p.vac_pct_amber, p.vac_pct_red),
+        lambda p: (
+            f"only when the data has no financials: budget at completion against the project's first snapshot: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond"
+        ),
+    ),
+    Rule(
         "high_risks",
         "risk",
         "Open high risks",
@@ -171,8 +181,12 @@ def overall(dimensions: pd.DataFrame) -> pd.Series:
     return ranked.map({v: k for k, v in SEVERITY.items()})
 
 
-def measures(now: Snapshot, eac_formula: str = "BAC/CPI") -> pd.DataFrame:
-    """The numbers behind the rules, per active project."""
+def measures(
+    now: Snapshot, eac_formula: str = "BAC/CPI", first_budget: pd.Series | None = None
+) -> pd.DataFrame:
+    """The numbers behind the rules, per active project. first_budget (project_id -> budget at
+    completion in its first snapshot) feeds the derived budget change when there are no
+    financials."""
     as_of = now.as_of
     p = now["projects"]
     p = p[p["status"] == "Active"].copy()
@@ -221,19 +235,78 @@ def measures(now: Snapshot, eac_formula: str = "BAC/CPI") -> pd.DataFrame:
     )
     p["status_age_days"] = (as_of - p["last_status_update"]).dt.days.astype("float64")
     p["missing_baseline"] = p["baseline_start"].isna() | p["baseline_finish"].isna()
+    if baseline_start_absent(now):  # the data carries no baseline start: judge the finish
+        p["missing_baseline"] = p["baseline_finish"].isna()
+    p["budget_growth_pct"] = np.nan
+    if now["financials"].empty and first_budget is not None and len(p):
+        first = p["project_id"].map(first_budget).astype("float64")
+        p["budget_growth_pct"] = (100 * (bac - first) / first.where(first > 0)).astype("float64")
     return p.reset_index(drop=True)
 
 
-def assess(now: Snapshot, params: HealthParams, eac_formula: str = "BAC/CPI") -> pd.DataFrame:
+def baseline_start_absent(now: Snapshot) -> bool:
+    projects = now["projects"]
+    return bool(len(projects)) and projects["baseline_start"].isna().all()
+
+
+def assessed_dimensions(now: Snapshot) -> list[str]:
+    """The dimensions the overall RAG takes: risk only when the data has a risk register."""
+    return [d for d in DIMENSIONS if not (d == "risk" and now["risks"].empty)]
+
+
+def derivations(now: Snapshot, first_budget: pd.Series | None) -> list[str]:
+    """What the assessment derived or left out because the data lacks a whole table or column."""
+    notes = []
+    if now["risks"].empty:
+        notes.append(
+            "There is no risk register in this data, so the overall RAG is taken from schedule,"
+            " cost and governance only; add a risks file to rate risk."
+        )
+    if now["financials"].empty:
+        derived = first_budget is not None and len(first_budget)
+        notes.append(
+            "There are no financials in this data: cost is derived from how far each project's"
+            " budget at completion has moved since its first snapshot"
+            + ("" if derived else " (no budget history either, so cost has no data)")
+            + "; add monthly plan, forecast and actual to rate cost on EAC and CPI."
+        )
+    if baseline_start_absent(now):
+        notes.append(
+            "The data carries no baseline start, so the baseline rule checks the baseline"
+            " finish only."
+        )
+    return notes
+
+
+def first_budgets(history: list[Snapshot]) -> pd.Series:
+    """project_id -> budget at completion in the first snapshot that gives one."""
+    frames = [s["projects"][["project_id", "budget_at_completion"]].dropna() for s in history]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.Series(dtype="float64")
+    return (
+        pd.concat(frames)
+        .drop_duplicates("project_id")
+        .set_index("project_id")["budget_at_completion"]
+        .astype("float64")
+    )
+
+
+def assess(
+    now: Snapshot,
+    params: HealthParams,
+    eac_formula: str = "BAC/CPI",
+    first_budget: pd.Series | None = None,
+) -> pd.DataFrame:
     """Every active project with its measures, a RAG per rule (rag_<rule>), per dimension and
     overall, the reasons in words, and whether the reported RAG is better than the computed one."""
-    p = measures(now, eac_formula)
+    p = measures(now, eac_formula, first_budget)
     for rule in RULES:
         p[f"rag_{rule.key}"] = rule.rag(p[rule.measure], params).to_numpy() if len(p) else []
     for dimension in DIMENSIONS:
         columns = [f"rag_{r.key}" for r in RULES if r.dimension == dimension]
         p[dimension] = worst(p[columns]) if len(p) else pd.Series(dtype="str")
-    p["overall"] = overall(p[DIMENSIONS]) if len(p) else pd.Series(dtype="str")
+    p["overall"] = overall(p[assessed_dimensions(now)]) if len(p) else pd.Series(dtype="str")
     p["reasons"] = [reasons(row) for _, row in p.iterrows()]
     rank = p["reported_rag"].map(REPORTED_RANK)
     computed = p["overall"].map(REPORTED_RANK)
@@ -246,7 +319,7 @@ def _fmt(rule: Rule, value: object) -> str:
         return "no data"
     if rule.measure in ("spi", "cpi"):
         return f"{float(value):.2f}"
-    if rule.measure == "vac_pct":
+    if rule.measure in ("vac_pct", "budget_growth_pct"):
         return f"{float(value):+.1f} %"
     if rule.measure == "missing_baseline":
         return "missing" if value else "set"
@@ -501,6 +574,7 @@ class HealthView:
     gate_gaps: pd.DataFrame
     watch: pd.DataFrame
     headlines: dict
+    derived: list[str]  # what was derived or left out for lack of data, in sentences
 
 
 def analyse(
@@ -511,8 +585,9 @@ def analyse(
     eac_formula: str = "BAC/CPI",
 ) -> HealthView:
     """Everything the health report shows; history = every snapshot up to now, oldest first."""
-    assessed = assess(now, params, eac_formula)
-    previous = assess(before, params, eac_formula) if before is not None else None
+    first = first_budgets(history)
+    assessed = assess(now, params, eac_formula, first)
+    previous = assess(before, params, eac_formula, first) if before is not None else None
     trail = [
         (
             s,
@@ -521,7 +596,7 @@ def analyse(
             else (
                 previous
                 if before is not None and s.as_of == before.as_of
-                else assess(s, params, eac_formula)
+                else assess(s, params, eac_formula, first)
             ),
         )
         for s in history
@@ -545,6 +620,7 @@ def analyse(
         gate_gaps=passed_with_missing(artifacts, now["projects"]),
         watch=watch_list(assessed, params.watch_list_size),
         headlines=headlines(assessed, register, milestones),
+        derived=derivations(now, first),
     )
 
 

@@ -22,6 +22,8 @@ def analyse(report: Report) -> health.HealthView:
 def matrix(report: Report) -> None:
     """Health matrix."""
     view = report.view
+    for sentence in view.derived:
+        report.notice(sentence)
     report.say(narrative.health_matrix(view.headlines))
     report.table(
         health.matrix(view.assessed),

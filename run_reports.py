@@ -203,10 +203,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pmo_lib import demo, runner
-    from pmo_lib.params import load_all
+    from pmo_lib.params import PARAMS_DIR, load_all
 
+    params_dir = Path(args.params).resolve() if args.params else PARAMS_DIR
     if args.list:
-        for config in load_all():
+        for config in load_all(params_dir):
             print(
                 f"{config.slug:<24} {config.portfolio or '(whole function)':<28} {', '.join(config.reports)}"
             )
@@ -225,6 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         keep_ipynb=args.keep_ipynb,
         self_contained=args.self_contained,
         force=args.force,
+        params_dir=params_dir,
     )
     return runner.run(options, dry_run=args.dry_run)
 

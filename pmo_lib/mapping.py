@@ -256,7 +256,8 @@ def _blank(value: object) -> bool:
 
 # -- converting cells --------------------------------------------------------------------------
 _MONEY = re.compile(
-    r"^(?P<neg>-)?\(?-?\s*(?P<cur>[A-Z]{3}\s?|[£$€¥])?\s*(?P<num>\d[\d,\s]*(\.\d+)?|\.\d+)"
+    r"^(?P<neg>-)?\(?-?\s*(?P<cur>[A-Z]{3}\s?|[£$€¥])?\s*"
+    r"(?P<num>\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)"
     r"\s*(?P<unit>k|m|mn|bn|b)?\s*\)?$",
     re.IGNORECASE,
 )
@@ -640,7 +641,8 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
     if skipped:
         rows = len({(p.file, p.row) for p in skipped})
         notes.append(f"Skipped {rows:,} source rows with problems (bad_rows: skip); see --check.")
-    return Mapped(snapshots, problems, notes, skipped)
+    unique = list(dict.fromkeys(problems))  # a row that feeds two tables is reported once
+    return Mapped(snapshots, unique, notes, skipped)
 
 
 def _without(frame: pd.DataFrame, bad: list[Problem]) -> pd.DataFrame:

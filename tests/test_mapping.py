@@ -1,0 +1,399 @@
+"""Mapping files: conversions computed by hand, a synthetic export with every kind of mess, the
+errors a user can make, and the three real example datasets ingested, totalled and rendered."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import run_reports
+from pmo_lib import mapping, store
+from pmo_lib.errors import PMOError
+from pmo_lib.params import PROJECT_ROOT
+
+EXAMPLES = PROJECT_ROOT.parent / "shared" / "data" / "examples"
+SOURCES = PROJECT_ROOT / "params" / "sources"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("£12,131.50", 12131.5),
+        ("$1.2M", 1_200_000),
+        ("(1,234)", -1234),
+        ("-1,234", -1234),
+        ("USD 3,000", 3000),
+        ("€0.5bn", 500_000_000),
+        ("2.5k", 2500),
+        (" 865 ", 865),
+        (1234.5, 1234.5),
+    ],
+)
+def test_money_written_as_text(text, amount):
+    assert mapping.parse_money(text) == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("text", ["12abc", "(12", "£", "1.2.3"])
+def test_money_that_is_not(text):
+    with pytest.raises(ValueError):
+        mapping.parse_money(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "day"),
+    [
+        ("5/02/2016 5:00:00 PM", "day-first", "2016-02-05"),
+        ("30/03/2016", "day-first", "2016-03-30"),
+        ("2016-05-25 17:00:00", "day-first", "2016-05-25"),  # ISO in a day-first column
+        ("9/1/2019 0:00", "month-first", "2019-09-01"),
+        ("45000", "excel", "2023-03-15"),
+        (45000, "day-first", "2023-03-15"),  # a serial number among day-first text
+        ("02-Nov-04", "%d-%b-%y", "2004-11-02"),
+    ],
+)
+def test_dates_in_the_ways_spreadsheets_write_them(text, mode, day):
+    assert mapping.parse_date(text, mode) == pd.Timestamp(day)
+
+
+@pytest.mark.parametrize(("text", "mode"), [("31/31/2020", "day-first"), ("5/2/2016", "iso")])
+def test_dates_that_are_not(text, mode):
+    with pytest.raises(ValueError):
+        mapping.parse_date(text, mode)
+
+
+# -- a synthetic export with the usual mess ----------------------------------------------------
+MESSY_MAPPING = """
+description: a finance export and a PPM export
+files:
+  - file: ppm*.csv
+    encoding: cp1252
+    separator: ";"
+    header_row: 2                # row 1 is a title
+    skip_rows: [3]               # row 3 explains the columns
+    snapshots: {column: Period, date: day-first}
+    tables:
+      projects:
+        constants: {portfolio: Capital}
+        columns:
+          project_id: Ref
+          project_name: Title
+          status: {from: State, values: {Live: Active, Parked: On Hold, Done: Closed}}
+          reported_rag: {from: RAG, values: {Amber/Red: Red, G: Green, A: Amber, R: Red}}
+          baseline_start: {from: Start, date: day-first}
+          baseline_finish: {from: Finish, date: day-first}
+          budget_at_completion: {from: Budget, money: true}
+      financials:
+        constants: {measure: plan, expense_type: Capex}
+        columns:
+          project_id: Ref
+          period: {date: "%b-%y"}
+          amount: {money: true}
+        unpivot: {pattern: "^Plan (\\\\w{3}-\\\\d{2})$", label_to: period, value_to: amount}
+"""
+# cp1252: "Café" has é = 0xE9; money as text; one period split into two snapshots
+MESSY_ROWS = [
+    ["PPM export, all projects", "", "", "", "", "", "", "", "", ""],
+    [
+        "Period",
+        "Ref",
+        "Title",
+        "State",
+        "RAG",
+        "Start",
+        "Finish",
+        "Budget",
+        "Plan Jul-26",
+        "Plan Aug-26",
+    ],
+    ["reporting month", "id", "name", "state", "rag", "", "", "GBP", "", ""],
+    [
+        "31/07/2026",
+        "P1",
+        "Café refit",
+        "Live",
+        "Amber/Red",
+        "1/07/2026",
+        "30/06/2027",
+        "£1,200.50",
+        "£100",
+        "(50)",
+    ],
+    ["31/07/2026", "P2", "Payroll", "Parked", "G", "45474", "", "$1.2M", "$1k", ""],
+    [
+        "31/08/2026",
+        "P1",
+        "Café refit",
+        "Live",
+        "A",
+        "1/07/2026",
+        "30/06/2027",
+        "£1,300",
+        "£100",
+        "£120",
+    ],
+    ["31/08/2026", "P2", "Payroll", "Done", "G", "45474", "", "$1.2M", "$1k", "$1k"],
+]
+
+
+def write_messy(folder: Path, rows=MESSY_ROWS, mapping_text=MESSY_MAPPING) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "ppm_export.csv").open("w", encoding="cp1252", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    path = folder / "messy.yaml"
+    path.write_text(mapping_text, encoding="utf-8")
+    return path
+
+
+def test_a_messy_export_maps_into_snapshots(tmp_path):
+    path = write_messy(tmp_path)
+    mapped = mapping.map_folder(path, tmp_path)
+    assert mapped.problems == []
+    assert [s.as_of for s in mapped.snapshots] == [date(2026, 7, 31), date(2026, 8, 31)]
+    july = mapped.snapshots[0].frames
+    p = july["projects"].set_index("project_id")
+    assert p.loc["P1", "project_name"] == "Café refit"
+    assert p.loc["P1", "status"] == "Active" and p.loc["P2", "status"] == "On Hold"
+    assert p.loc["P1", "reported_rag"] == "Red" and p.loc["P2", "reported_rag"] == "Green"
+    assert p.loc["P1", "baseline_start"] == pd.Timestamp("2026-07-01")
+    assert p.loc["P2", "baseline_start"] == pd.Timestamp("2024-07-01")  # Excel serial 45474
+    assert p.loc["P1", "budget_at_completion"] == 1200.5
+    assert p.loc["P2", "budget_at_completion"] == 1_200_000
+    f = july["financials"].sort_values(["project_id", "period"])
+    assert f[["project_id", "period", "amount"]].values.tolist() == [
+        ["P1", pd.Timestamp("2026-07-01"), 100.0],
+        ["P1", pd.Timestamp("2026-08-01"), -50.0],
+        ["P2", pd.Timestamp("2026-07-01"), 1000.0],  # a blank month is no row
+    ]
+    assert set(f["measure"]) == {"plan"} and set(f["expense_type"]) == {"Capex"}
+    # rows as the file numbers them: title 1, header 2, notes 3, data from 4
+    assert list(july["projects"].index) == [4, 5]
+    assert mapped.snapshots[1].frames["projects"].set_index("project_id").loc["P2", "status"] == (
+        "Closed"
+    )
+
+
+def test_every_problem_in_mapped_data_names_file_row_column_value_and_expectation(tmp_path):
+    rows = [list(r) for r in MESSY_ROWS]
+    rows[3][5] = "31/31/2026"  # row 4: no such date
+    rows[4][7] = "lots"  # row 5: not an amount
+    rows[5][8] = "£1,2,0"  # row 6: a monthly amount that does not parse
+    rows[6][1] = ""  # row 7: no project id
+    path = write_messy(tmp_path, rows)
+    shown = [str(p) for p in mapping.map_folder(path, tmp_path).problems]
+    assert all(s.startswith("ppm_export.csv, row ") for s in shown)
+    assert any(
+        s.startswith("ppm_export.csv, row 4, column 'Start': got '31/31/2026'") for s in shown
+    )
+    assert any(s.startswith("ppm_export.csv, row 5, column 'Budget': got 'lots'") for s in shown)
+    assert any(s.startswith("ppm_export.csv, row 6, column 'Plan Jul-26") for s in shown)
+    assert any(s.startswith("ppm_export.csv, row 7, column 'Ref'") for s in shown)
+
+
+def _broken(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("      projects:", "      projekts:", "key 'files[0].tables.projekts': unknown table"),
+        (
+            "          project_name: Title",
+            "          project_title: Title",
+            "key 'files[0].tables.projects': unknown column 'project_title' of projects",
+        ),
+        (
+            "          project_name: Title",
+            "          project_name: Name",
+            "key 'files[0].tables.projects.columns.project_name': column 'Name' is not in"
+            " ppm_export.csv",
+        ),
+        (
+            "Done: Closed}",
+            "Parked: On Hold}",
+            "key 'files[0].tables.projects.columns.status.values': leaves 'Done' (1 rows) unmapped",
+        ),
+        ("    separator:", "    seperator:", "key 'files[0].seperator': unknown key"),
+        ("  - file: ppm*.csv", "  - file: finance*.csv", "key 'files[0].file': no file in"),
+        (
+            "          status: {from:",
+            "          state: {from:",
+            "key 'files[0].tables.projects': unknown column 'state'",
+        ),
+    ],
+)
+def test_a_mapping_error_names_the_mapping_file_and_the_key(tmp_path, old, new, message):
+    path = write_messy(tmp_path, mapping_text=_broken(MESSY_MAPPING, old, new))
+    with pytest.raises(PMOError) as caught:
+        mapping.map_folder(path, tmp_path)
+    assert f"{path}: {message}" in str(caught.value)
+
+
+def test_an_encoding_that_does_not_fit_says_which_key_to_set(tmp_path):
+    path = write_messy(
+        tmp_path, mapping_text=_broken(MESSY_MAPPING, "encoding: cp1252", "encoding: utf-8")
+    )
+    with pytest.raises(PMOError, match=r"is not utf-8; set 'files\[0\].encoding'"):
+        mapping.map_folder(path, tmp_path)
+
+
+def test_check_loads_nothing_and_lists_every_problem(tmp_path, capsys):
+    rows = [list(r) for r in MESSY_ROWS]
+    rows[3][5] = "31/31/2026"
+    path = write_messy(tmp_path, rows)
+    db = tmp_path / "pmo.duckdb"
+    code = run_reports.main(
+        ["ingest", str(tmp_path), "--mapping", str(path), "--check", "--source", str(db)]
+    )
+    out = capsys.readouterr().out
+    assert code == 1 and not db.exists()
+    assert "2026-07-31: projects 2, financials 3" in out
+    assert "problem: ppm_export.csv, row 4, column 'Start': got '31/31/2026'" in out
+    assert "2 snapshot(s), 1 problem(s): would stop the load; nothing was loaded." in out
+    # the load itself refuses, naming the same problem
+    assert (
+        run_reports.main(["ingest", str(tmp_path), "--mapping", str(path), "--source", str(db)])
+        == 2
+    )
+    assert "row 4, column 'Start'" in capsys.readouterr().err
+
+
+# -- the real examples -------------------------------------------------------------------------
+def _ingest(name: str, folder: str, db: Path) -> None:
+    code = run_reports.main(
+        [
+            "ingest",
+            str(EXAMPLES / folder),
+            "--mapping",
+            str(SOURCES / f"{name}.yaml"),
+            "--source",
+            str(db),
+        ]
+    )
+    assert code == 0
+
+
+def _stored(db: Path, query: str) -> pd.DataFrame:
+    with store.connect_read_only(db) as con:
+        return con.execute(query).df()
+
+
+def test_nyc_capital_projects_totals_per_period_equal_the_source(tmp_path):
+    db = tmp_path / "nyc.duckdb"
+    _ingest("nyc_capital_projects", "nyc_capital_projects_dashboard", db)
+    raw = pd.read_csv(
+        EXAMPLES / "nyc_capital_projects_dashboard" / "Capital_Projects.csv",
+        encoding="cp1252",
+        encoding_errors="replace",
+        skiprows=[1, 2],
+    )
+    raw["as_of"] = pd.to_datetime(raw["Date Reported As Of"], format="%m/%d/%Y %H:%M")
+    budget = pd.to_numeric(raw["Budget Forecast"])
+    kept = raw[~(budget < 0)]  # the one negative budget is skipped and listed by --check
+    assert len(raw) - len(kept) == 1
+    expected = kept.groupby("as_of").agg(
+        projects=("PID", "size"), budget=("Budget Forecast", "sum")
+    )
+    stored = _stored(
+        db,
+        "SELECT as_of, count(*) AS projects, sum(budget_at_completion) AS budget FROM projects"
+        " GROUP BY as_of ORDER BY as_of",
+    ).set_index("as_of")
+    assert len(stored) == 15
+    assert stored["projects"].tolist() == expected["projects"].tolist()
+    assert stored["budget"].to_numpy() == pytest.approx(expected["budget"].to_numpy())
+
+
+def test_melbourne_water_gate_dates_and_cost_equal_the_source(tmp_path):
+    db = tmp_path / "mw.duckdb"
+    _ingest("melbourne_water_capital_delivery", "melbourne_water_capital_delivery", db)
+    raw = pd.read_csv(
+        EXAMPLES / "melbourne_water_capital_delivery" / "Capital_Delivery_Project_deidentified.csv",
+        encoding="utf-8-sig",
+    )
+    demand = _stored(db, "SELECT * FROM demand")
+    assert len(demand) == len(raw) == 445
+    assert demand["estimated_cost"].sum() == pytest.approx(raw["FFC"].sum())
+    assert _stored(db, "SELECT sum(budget_at_completion) s FROM projects")["s"][0] == pytest.approx(
+        raw["FFC"].sum()
+    )
+    gates = ["BNI", "PBC", "BCA", "Tender Closed", "Stage1"]
+    history = _stored(db, "SELECT stage, count(*) n FROM demand_stage_history GROUP BY stage")
+    assert history["n"].sum() == raw[gates].notna().sum().sum()
+    row = _stored(db, "SELECT * FROM demand WHERE demand_id = 'Q05388'").iloc[0]
+    assert row["submitted_date"] == pd.Timestamp("2016-02-05")  # 5/02/2016 5:00:00 PM, day first
+
+
+def test_sip_hours_equal_the_source(tmp_path):
+    db = tmp_path / "sip.duckdb"
+    _ingest("sip_task_effort", "sip_task_effort", db)
+    raw = pd.read_csv(EXAMPLES / "sip_task_effort" / "Sip-task-info.csv", encoding="cp1252")
+    hours = _stored(db, "SELECT sum(actual_hours) a, sum(planned_hours) p FROM allocations")
+    assert hours["a"][0] == pytest.approx(raw["DeveloperHoursActual"].sum())
+    assert hours["p"][0] == pytest.approx(raw["DeveloperHoursActual"].sum())
+    assert _stored(db, "SELECT count(*) n FROM resources")["n"][0] == raw["DeveloperID"].nunique()
+    assert _stored(db, "SELECT count(*) n FROM projects")["n"][0] == raw["ProjectCode"].nunique()
+    demand = _stored(db, "SELECT count(*) n FROM demand")["n"][0]
+    assert demand == raw["TaskNumber"].nunique() - 45  # 45 tasks started before their estimate
+
+
+EXAMPLE_RUNS = [
+    (
+        "nyc_capital_projects",
+        "nyc_capital_projects_dashboard",
+        "NYC Capital Projects",
+        ["health", "spend"],
+    ),
+    (
+        "melbourne_water_capital_delivery",
+        "melbourne_water_capital_delivery",
+        "Melbourne Water Capital",
+        ["demand_pipeline"],
+    ),
+    ("sip_task_effort", "sip_task_effort", "SiP Software", ["resourcing"]),
+]
+
+
+@pytest.mark.parametrize(("name", "folder", "portfolio", "reports"), EXAMPLE_RUNS)
+def test_each_example_renders_the_reports_its_data_feeds(
+    tmp_path, monkeypatch, name, folder, portfolio, reports
+):
+    db = tmp_path / "store.duckdb"
+    _ingest(name, folder, db)
+    params = tmp_path / "params"
+    params.mkdir()
+    shutil.copy(PROJECT_ROOT / "params" / "defaults.yaml", params)
+    shutil.copy(PROJECT_ROOT / "params" / "function.yaml", params)
+    (params / "own.yaml").write_text(f"portfolio: {portfolio}\n", encoding="utf-8")
+    argv = [
+        "--source",
+        str(db),
+        "--params",
+        str(params),
+        "--outputs",
+        str(tmp_path / "out"),
+        "--portfolio",
+        "own",
+        "--jobs",
+        "2",
+    ]
+    for report in [*reports, "data_quality"]:
+        argv += ["--report", report]
+    monkeypatch.setenv("PMO_PARAMS", str(params))  # restored after the test
+    assert run_reports.main(argv) == 0
+    run = next((tmp_path / "out").glob("*/manifest.json"))
+    jobs = json.loads(run.read_text())["jobs"]
+    assert {j["status"] for j in jobs} <= {"ok", "partial"}
+    for job in jobs:
+        page = (run.parent / "own" / job["html"]).read_text()
+        assert f"<h1>{portfolio}" in page and "Traceback" not in page
+        if job["status"] == "partial":
+            assert "Partial data: this snapshot has no" in page
+            assert "partial" in (run.parent / "index.html").read_text()

@@ -370,6 +370,7 @@ def _convert(
                 more = _source_column(src, other, mapping_file, key, rows)
                 cells = cells.where(~cells.map(_blank), more)
             label = names[0] if len(names) == 1 else " / ".join(names)
+    per_row = cells.attrs.get("columns") or [label] * len(cells)  # unpivot: each cell's column
     out = cells.astype(object).where(~cells.map(_blank), rule.default)
     if rule.values is not None:
         out = _map_values(out, rule.values, spec.allowed, mapping_file, key)
@@ -379,9 +380,10 @@ def _convert(
     if rule.date or (spec.type == "date" and not rule.values):
         mode = rule.date or "iso"
         converters.append((lambda v, m=mode: parse_date(v, m), describe_date(mode)))
+    failed: list[int] = []
     if converters:
         values = []
-        for row, value in zip(rows.index, out, strict=True):
+        for row, value, column in zip(rows.index, out, per_row, strict=True):
             if value is None:
                 values.append(None)
                 continue
@@ -389,7 +391,8 @@ def _convert(
                 for convert, _ in converters:
                     value = convert(value)
             except (ValueError, TypeError, OverflowError):
-                problems.append(Problem(src.name, int(row), label, value, converters[-1][1]))
+                problems.append(Problem(src.name, int(row), column, value, converters[-1][1]))
+                failed.append(int(row))
                 value = None
             values.append(value)
         out = pd.Series(values, index=rows.index, dtype=object)
@@ -409,6 +412,7 @@ def _convert(
     if rule.month:
         out = out.map(lambda v: None if v is None else pd.Timestamp(v).replace(day=1))
     out.attrs["label"] = label
+    out.attrs["failed"] = failed  # rows whose cell did not convert (now blank)
     return out
 
 
@@ -498,11 +502,17 @@ def build_table(
         labels=labels,
         check_keys=not rule.group_by,
     )
-    problems.extend(found)
+    failed = {
+        (row, labels[target])
+        for target, cells in columns.items()
+        for row in cells.attrs.get("failed", ())
+    }
+    # a cell that did not convert is blank now: its conversion problem says it already
+    problems.extend(p for p in found if not (p.value == "" and (p.row, p.column) in failed))
     if rule.group_by and len(frame):
         frame = _grouped(frame, rule.group_by, rule.sum)
         problems.extend(duplicate_keys(frame, spec, src.name))
-    return Built(table, src.name, frame, _first_per_cell(problems))
+    return Built(table, src.name, frame, problems)
 
 
 def _unpivot(
@@ -525,17 +535,19 @@ def _unpivot(
             )
     else:
         raise MappingError(f"{mapping_file}: key '{key}.unpivot': needs columns or pattern")
-    parts, labels, values = [], [], []
+    parts, labels, values, names = [], [], [], []
     for column, label in chosen.items():
         cells = rows[column]
         kept = ~cells.map(_blank)
         parts.append(rows[kept])
+        names += [column] * int(kept.sum())
         labels.append(pd.Series([label] * int(kept.sum()), index=rows.index[kept], dtype=object))
         values.append(cells[kept].astype(object))
     base = pd.concat(parts) if parts else rows.iloc[0:0]
     label_cells = pd.concat(labels) if labels else pd.Series(dtype=object)
     value_cells = pd.concat(values) if values else pd.Series(dtype=object)
     label_cells.attrs["label"] = "column name"
+    label_cells.attrs["columns"] = value_cells.attrs["columns"] = names
     value_cells.attrs["label"] = ", ".join(list(chosen)[:3]) + (", …" if len(chosen) > 3 else "")
     return base, label_cells, value_cells
 
@@ -552,18 +564,6 @@ def _grouped(frame: pd.DataFrame, keys: list[str], sums: list[str]) -> pd.DataFr
     out.index = pd.Index(grouped.apply(lambda g: g.index[0], include_groups=False).to_numpy())
     del rows
     return out.astype(frame.dtypes.to_dict())
-
-
-def _first_per_cell(problems: list[Problem]) -> list[Problem]:
-    """A cell that failed to convert is blank afterwards: report it once, not twice."""
-    seen, kept = set(), []
-    for p in problems:
-        where = (p.file, p.row, p.column)
-        if p.row is not None and where in seen:
-            continue
-        seen.add(where)
-        kept.append(p)
-    return kept
 
 
 # -- the whole folder --------------------------------------------------------------------------

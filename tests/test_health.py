@@ -360,3 +360,42 @@ def test_heat_map_and_headlines():
         h.counts(empty) == {"Green": 0, "Amber": 0, "Red": 0, "No data": 0}
         and h.watch_list(empty, 5).empty
     )
+
+
+def test_without_financials_or_a_risk_register_cost_and_overall_are_derived_and_said():
+    """Budgets 1000 first; now 1040 (+4 %: green), 1070 (+7 %: amber), 880 (−12 %: red)."""
+    projects = [
+        project("P1", budget_at_completion=1040.0, reported_rag=None),
+        project("P2", budget_at_completion=1070.0, reported_rag=None),
+        project("P3", budget_at_completion=880.0, reported_rag=None),
+    ]
+    first = pd.Series({"P1": 1000.0, "P2": 1000.0, "P3": 1000.0})
+    now = snapshot(projects=projects)
+    rated = h.assess(now, PARAMS, first_budget=first).set_index("project_id")
+    assert rated["budget_growth_pct"].round(6).tolist() == [4.0, 7.0, -12.0]
+    assert rated["cost"].tolist() == ["Green", "Amber", "Red"]
+    assert rated["risk"].tolist() == ["No data"] * 3  # shown, but not held against the overall
+    assert rated["overall"].tolist() == ["Green", "Amber", "Red"]
+    assert rated.loc["P3", "reasons"] == "Budget change (derived) -12.0 % (red)"
+    said = " ".join(h.derivations(now, first))
+    assert "no risk register" in said and "budget at completion has moved" in said
+
+
+def test_with_financials_and_risks_nothing_is_derived():
+    p = project("P1", budget_at_completion=1200.0)
+    now = snapshot(projects=[p], financials=on_track("P1"), risks=[one_risk("P1")])
+    rated = h.assess(now, PARAMS, first_budget=pd.Series({"P1": 600.0})).iloc[0]
+    assert pd.isna(rated["budget_growth_pct"])  # doubling the budget only counts without EAC
+    assert rated["overall"] == "Green" and h.derivations(now, None) == []
+
+
+def test_a_dataset_without_any_baseline_start_is_judged_on_the_finish():
+    now = snapshot(
+        projects=[
+            project("P1", baseline_start=None),
+            project("P2", baseline_start=None, baseline_finish=None),
+        ]
+    )
+    rated = h.assess(now, PARAMS).set_index("project_id")
+    assert rated["missing_baseline"].tolist() == [False, True]
+    assert "no baseline start" in " ".join(h.derivations(now, None))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import importlib
-import importlib.util
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -404,6 +403,8 @@ def open_report(
         interactive = filters.in_jupyterlab()
     report = Report(name, config, data, source=source, interactive=interactive)
     report.header()
-    if importlib.util.find_spec(f"pmo_lib.sections.{name}"):
-        report.record(report.view.headlines)
+    sections = _sections_of(name)
+    report.record(
+        sections.headlines(report) if hasattr(sections, "headlines") else report.view.headlines
+    )
     return report

@@ -1,0 +1,77 @@
+"""The sections of the data-quality report: each renders one part of the page from report.view,
+so the notebook shows them in order and the JupyterLab filter panel re-renders them in place."""
+
+from __future__ import annotations
+
+from pmo_lib import charts, narrative
+from pmo_lib.metrics import data_quality as dq
+from pmo_lib.report import Report
+
+
+def analyse(report: Report) -> dq.Assessment:
+    """Everything the sections show, computed once per data the report holds."""
+    return dq.assess(report.now, report.before, report.config.thresholds)
+
+
+def headlines(report: Report) -> dict:
+    return dq.headlines(report.now, report.view.issues)
+
+
+def score(report: Report) -> None:
+    """Data-quality score."""
+    report.say(narrative.dq_score(report.view, report.before.as_of if report.before else None))
+
+
+def by_kind(report: Report) -> None:
+    """Issues by kind, and the change since the previous snapshot."""
+    view = report.view
+    report.chart(charts.issue_counts(view.change, "Data-quality issues by kind"))
+    report.say(narrative.dq_by_kind(view))
+
+
+def by_kind_table(report: Report) -> None:
+    """Issues by kind, and the change since the previous snapshot."""
+    view = report.view
+    report.table(
+        view.change,
+        {
+            "label": "Check",
+            "issues": "Issues now",
+            "previous": "Previous",
+            "change": "Change",
+            "new": "New",
+            "fixed": "Fixed",
+        },
+        counts=["issues", "previous", "new", "fixed"],
+        signed=["change"],
+    )
+
+
+def by_owner(report: Report) -> None:
+    """Records to fix, by owner."""
+    view = report.view
+    owners = dq.by_owner(view.issues)
+    report.chart(charts.issues_by_owner(owners, "Issues per owner (top 15)"))
+    report.say(narrative.dq_owners(owners))
+
+
+def records_to_fix(report: Report) -> None:
+    """Records to fix, by owner."""
+    view = report.view
+    report.table(
+        dq.records_to_fix(view.issues),
+        {
+            "owner": "Owner",
+            "check_label": "Issue",
+            "record_type": "Record",
+            "record_id": "ID",
+            "record_name": "Name",
+            "detail": "Detail",
+        },
+        empty="No records to fix.",
+    )
+
+
+def checks(report: Report) -> None:
+    """The checks."""
+    report.table(dq.rules(report.config.thresholds), {"label": "Check", "rule": "Rule"})

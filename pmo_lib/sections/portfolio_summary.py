@@ -1,0 +1,127 @@
+"""The sections of the executive summary: each renders one part of the page from report.view, so
+the notebook shows them in order and the JupyterLab filter panel re-renders them in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pmo_lib import charts, data, narrative
+from pmo_lib.metrics import summary
+from pmo_lib.report import Report
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    load: pd.DataFrame  # hours booked per person and month, in every portfolio
+    figures: dict  # the detailed reports' headline figures now
+    previous_figures: dict | None  # ... at the snapshot compared with
+
+    @property
+    def headlines(self) -> dict:
+        return self.figures
+
+
+def analyse(report: Report) -> SummaryView:
+    """Everything the sections show, computed once per data the report holds."""
+    load = data.resource_load(report.data)
+    now, before = summary.headline_pair(
+        report.now,
+        report.before,
+        load,
+        data.resource_load(report.data, previous=True),
+        report.config.portfolio,
+        report.config,
+    )
+    return SummaryView(load, now, before)
+
+
+def key_figures(report: Report) -> None:
+    """Key figures."""
+    now = report.view.figures
+    before = report.view.previous_figures
+    previous_as_of = report.before.as_of if report.before else None
+    report.kpis(
+        narrative.summary_tiles(summary.tiles(now, before), report.config.currency, previous_as_of)
+    )
+
+
+def changes(report: Report) -> None:
+    """What changed since last period."""
+    previous_as_of = report.before.as_of if report.before else None
+    for sentence in narrative.summary_changes(
+        summary.changes(report.now, report.before, report.config),
+        report.config.currency,
+        previous_as_of,
+    ):
+        report.say(sentence)
+
+
+def life_cycle(report: Report) -> None:
+    """Life cycle at a glance."""
+    report.chart(
+        charts.lifecycle(summary.lifecycle(report.now), "From demand to delivery to closure")
+    )
+
+
+def exceptions(report: Report) -> None:
+    """Exceptions needing a decision."""
+    load = report.view.load
+    report.table(
+        summary.with_links(
+            summary.exceptions(report.now, load, report.config.portfolio, report.config)
+        ),
+        {"area": "Area", "item": "Item", "why": "Why"},
+        links={"item": "href"},
+        empty="Nothing needs a decision.",
+    )
+
+
+def comparison(report: Report) -> None:
+    """Portfolio comparison."""
+    load = report.view.load
+    report.table(
+        summary.comparison(report.now, load, report.config),
+        {
+            "portfolio": "Portfolio",
+            "active_projects": "Active",
+            "rag_red": "Red",
+            "rag_amber": "Amber",
+            "rag_green": "Green",
+            "fy_plan": "FY Plan",
+            "fy_outlook": "Outlook",
+            "fy_variance": "Variance",
+            "demand_open_count": "Backlog",
+            "planned_utilisation_next_month": "Util. next month",
+            "open_high_risks": "High risks",
+        },
+        counts=[
+            "active_projects",
+            "rag_red",
+            "rag_amber",
+            "rag_green",
+            "demand_open_count",
+            "open_high_risks",
+        ],
+        money=["fy_plan", "fy_outlook", "fy_variance"],
+        percent=["planned_utilisation_next_month"],
+        empty="This page covers one portfolio; the whole-function page compares them.",
+    )
+    report.table(
+        summary.by_sub_portfolio(report.now, report.config),
+        {
+            "portfolio": "Portfolio",
+            "sub_portfolio": "Sub-portfolio",
+            "projects": "Active",
+            "Red": "Red",
+            "Amber": "Amber",
+            "Green": "Green",
+            "fy_plan": "FY Plan",
+            "fy_outlook": "Outlook",
+            "fy_variance": "Variance",
+        },
+        counts=["projects", "Red", "Amber", "Green"],
+        money=["fy_plan", "fy_outlook", "fy_variance"],
+        caption="Sub-portfolios",
+    )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pmo_lib.data import PortfolioData, load_portfolio, resolve_source
 from pmo_lib.errors import PMOError
-from pmo_lib.params import ReportConfig, config_for, load_all
+from pmo_lib.params import ReportConfig, config_for, load_all, pick_config
 from pmo_lib.store import list_snapshots
 
 BATCH_ENV = "PMO_BATCH"  # set by the runner: never show widgets
@@ -97,12 +97,18 @@ def load(choice: Choice, source: str | Path | None = None) -> tuple[ReportConfig
     return config, narrow(data, config.title, choice.sub_portfolio, choice.program)
 
 
-def options(choice: Choice, data: PortfolioData) -> Options:
+def options(
+    choice: Choice,
+    data: PortfolioData,
+    configs: list[ReportConfig] | None = None,
+    dates: list[str] | None = None,
+) -> Options:
     """What each filter can offer once the choice's portfolio is loaded (data: not narrowed)."""
-    dates = [d.date().isoformat() for d in pd.to_datetime(list_snapshots(data.store)["as_of"])]
+    if dates is None:
+        dates = [d.date().isoformat() for d in pd.to_datetime(list_snapshots(data.store)["as_of"])]
     as_of = data.current.as_of.date().isoformat()
     return Options(
-        portfolios=[(c.title, c.portfolio or "") for c in load_all()],
+        portfolios=[(c.title, c.portfolio or "") for c in configs or load_all()],
         sub_portfolios=sub_portfolios(data),
         programs=programs(data, choice.sub_portfolio),
         snapshots=dates,
@@ -122,7 +128,8 @@ def resolve(choice: Choice, source: str | Path | None = None) -> Resolved:
     """The panel's step: load the choice's portfolio (from the cache when unchanged), drop the
     parts of the choice that the new scope lacks (another portfolio's sub-portfolio, a
     comparison that is not earlier than as_of), and narrow."""
-    config = config_for(choice.portfolio or None)
+    configs = load_all()
+    config = pick_config(configs, choice.portfolio or None)
     path = resolve_source(source)
     dates = [d.date().isoformat() for d in pd.to_datetime(list_snapshots(path)["as_of"])]
     as_of = choice.as_of if choice.as_of in dates else ""
@@ -138,5 +145,5 @@ def resolve(choice: Choice, source: str | Path | None = None) -> Resolved:
         settled,
         config,
         narrow(whole, config.title, sub, program),
-        options(settled, whole),
+        options(settled, whole, configs, dates),
     )

@@ -228,7 +228,13 @@ def config_for(
     portfolio: str | None, params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR
 ) -> ReportConfig:
     """The configuration of a portfolio (by name or slug; empty/None = the whole function)."""
-    configs = load_all(params_dir, notebooks_dir)
+    return pick_config(load_all(params_dir, notebooks_dir), portfolio, params_dir)
+
+
+def pick_config(
+    configs: list[ReportConfig], portfolio: str | None, params_dir: Path = PARAMS_DIR
+) -> ReportConfig:
+    """The configuration of a portfolio among these (None = the whole function)."""
     wanted = (portfolio or "").strip()
     for config in configs:
         if (not wanted and config.is_function) or wanted in (config.portfolio, config.slug):

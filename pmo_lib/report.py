@@ -8,6 +8,7 @@ import html
 import importlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,8 +34,30 @@ def _display(bundle: Mapping[str, object]) -> None:
     display(dict(bundle), raw=True)
 
 
+def lab_stylesheet() -> str:
+    """The page stylesheet's own rules (pmo-*, rag cells), for JupyterLab: the exported HTML
+    loads the whole file, but its rules for the notebook's chrome (jp-*) and print would restyle
+    the lab itself."""
+    text = (Path(__file__).parent / "templates" / "pmo" / "report.css").read_text(encoding="utf-8")
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    rules, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                rule = text[start : i + 1].strip()
+                selector = rule.split("{", 1)[0]
+                if not selector.startswith("@") and ("pmo" in selector or ".rag" in selector):
+                    rules.append(rule)
+                start = i + 1
+    return "\n".join(rules)
+
+
 def _html(markup: str) -> None:
-    _display({"text/html": markup, "text/plain": ""})
+    # tex2jax_ignore: JupyterLab would typeset "$1.1M to $1.2M" as LaTeX between the dollars
+    _display({"text/html": f'<div class="tex2jax_ignore">{markup}</div>', "text/plain": ""})
 
 
 @dataclass
@@ -51,6 +74,7 @@ class Report:
     )  # workbook sheet name -> (frame, money columns, date columns)
     _view: object = field(default=None, repr=False)
     _rendered: list = field(default_factory=list, repr=False)  # (output widget, section)
+    panel: object = field(default=None, repr=False)  # the filter panel, once shown
 
     @property
     def view(self):
@@ -86,17 +110,16 @@ class Report:
             except PMOError as exc:
                 self.notice(str(exc))
 
-    def filter_panel(self):
+    def filter_panel(self) -> None:
         """In JupyterLab, show the panel that chooses portfolio, sub-portfolio, program, as-of and
         comparison snapshots and re-renders the sections in place. Under papermill or the
         runner it shows nothing, and the report renders statically."""
         if not self.interactive:
-            return None
+            return
         from pmo_lib.panel import FilterPanel
 
-        panel = FilterPanel(self)
-        panel.show()
-        return panel
+        self.panel = FilterPanel(self)
+        self.panel.show()
 
     def refilter(self, config: ReportConfig, data: PortfolioData) -> None:
         """Hold other data (another choice in the filter panel) and re-render every section."""
@@ -402,6 +425,8 @@ def open_report(
     if interactive is None:
         interactive = filters.in_jupyterlab()
     report = Report(name, config, data, source=source, interactive=interactive)
+    if interactive:  # the exported page has the stylesheet; the lab needs the page's rules
+        _display({"text/html": f"<style>{lab_stylesheet()}</style>", "text/plain": ""})
     report.header()
     sections = _sections_of(name)
     report.record(

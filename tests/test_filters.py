@@ -135,14 +135,16 @@ def test_the_panel_shows_only_in_a_jupyterlab_kernel(monkeypatch):
 
 def test_a_static_report_has_no_panel(demo_store):
     report = open_report("spend", DA, source=str(demo_store), interactive=False)
-    assert report.filter_panel() is None
+    report.filter_panel()
+    assert report.panel is None
 
 
 def test_the_panel_re_renders_every_section_for_the_new_choice(demo_store, loads):
     report = open_report("spend", DA, source=str(demo_store), interactive=True)
     seen = []
     report.section(lambda r: seen.append((r.data.sub_portfolio, r.data.program, r.view)))
-    panel = report.filter_panel()
+    report.filter_panel()
+    panel = report.panel
     assert panel.portfolio.value == DA and panel.sub_portfolio.value == ""
     read = len(loads)
 

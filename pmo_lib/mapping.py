@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pmo_lib.errors import DataValidationError, PMOError, Problem
 from pmo_lib.schema import TABLES
-from pmo_lib.validate import check_references, coerce_table, duplicate_keys
+from pmo_lib.validate import check_references, coerce_table, duplicate_keys, is_blank
 
 SOURCES_DIR = "sources"  # under params/
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -233,25 +233,14 @@ def read_source(path: Path, rule: ReadRule, mapping_file: Path, key: str) -> Sou
     if rule.header_row > len(cells):
         raise PMOError(f"{mapping_file}: key '{key}.header_row': {path.name} has {len(cells)} rows")
     header = [
-        str(v).strip() if not _blank(v) else f"(column {i + 1})"
+        str(v).strip() if not is_blank(v) else f"(column {i + 1})"
         for i, v in enumerate(cells.loc[rule.header_row])
     ]
     data = cells.loc[rule.header_row + 1 :]
     data = data.drop(index=[r for r in rule.skip_rows if r in data.index])
     data.columns = header
-    empty = data.apply(lambda row: all(_blank(v) for v in row), axis=1)
+    empty = data.apply(lambda row: all(is_blank(v) for v in row), axis=1)
     return Source(path.name, data[~empty] if len(data) else data)
-
-
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 # -- converting cells --------------------------------------------------------------------------
@@ -358,7 +347,7 @@ def _convert(
         if rule.first_present:
             picked = pd.Series([None] * len(rows), index=rows.index, dtype=object)
             for value, column in reversed(rule.first_present):
-                present = ~_source_column(src, column, mapping_file, key, rows).map(_blank)
+                present = ~_source_column(src, column, mapping_file, key, rows).map(is_blank)
                 picked[present.to_numpy()] = value
             cells, label = picked, "/".join(c for _, c in rule.first_present)
         else:
@@ -368,10 +357,10 @@ def _convert(
             cells = _source_column(src, names[0], mapping_file, key, rows)
             for other in names[1:]:
                 more = _source_column(src, other, mapping_file, key, rows)
-                cells = cells.where(~cells.map(_blank), more)
+                cells = cells.where(~cells.map(is_blank), more)
             label = names[0] if len(names) == 1 else " / ".join(names)
     per_row = cells.attrs.get("columns") or [label] * len(cells)  # unpivot: each cell's column
-    out = cells.astype(object).where(~cells.map(_blank), rule.default)
+    out = cells.astype(object).where(~cells.map(is_blank), rule.default)
     if rule.values is not None:
         out = _map_values(out, rule.values, spec.allowed, mapping_file, key)
     converters: list[tuple[Callable[[object], object], str]] = []
@@ -538,7 +527,7 @@ def _unpivot(
     parts, labels, values, names = [], [], [], []
     for column, label in chosen.items():
         cells = rows[column]
-        kept = ~cells.map(_blank)
+        kept = ~cells.map(is_blank)
         parts.append(rows[kept])
         names += [column] * int(kept.sum())
         labels.append(pd.Series([label] * int(kept.sum()), index=rows.index[kept], dtype=object))

@@ -24,6 +24,7 @@ from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT, ReportConfig
 from pmo_lib.portal import facts_html
 
+PROJECT_COLUMNS = {"project_id": "Project", "project_name": "Name", "project_manager": "Manager"}
 EXPLORE_ROWS = 15  # longer tables are sortable, searchable and paged in the browser
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 

@@ -65,7 +65,7 @@ def read_export(path: Path) -> tuple[pd.DataFrame, int]:
     raise PMOError(f"{path.name}: unsupported file type; expected one of {', '.join(READERS)}")
 
 
-def _blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
@@ -155,7 +155,7 @@ def coerce_table(
         values: list = []
         shown = labels.get(column.name, column.name)
         for row, value in zip(rows, raw[by_name[column.name]].tolist(), strict=True):
-            if _blank(value):
+            if is_blank(value):
                 if column.required and not column.blank_ok:
                     problems.append(Problem(file_label, row, shown, "", column.describe()))
                 values.append(None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, data, narrative
 from pmo_lib.metrics import health
-from pmo_lib.report import Report
+from pmo_lib.report import PROJECT_COLUMNS, Report
 
 
 def analyse(report: Report) -> health.HealthView:
@@ -28,9 +28,7 @@ def matrix(report: Report) -> None:
     report.table(
         health.matrix(view.assessed),
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "schedule": "Schedule",
             "cost": "Cost",
             "risk": "Risk",
@@ -65,9 +63,7 @@ def trend(report: Report) -> None:
     report.table(
         view.changed,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "was": "Was",
             "now": "Now",
         },
@@ -193,9 +189,7 @@ def gates(report: Report) -> None:
     report.table(
         view.gate_gaps,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "gate": "Gate",
             "passed": "Passed",
             "not_approved": "Not approved",
@@ -213,9 +207,7 @@ def watch_list(report: Report) -> None:
     report.table(
         view.watch,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "overall": "Computed",
             "reported_rag": "Reported",
             "why": "Why it is on the list",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, data, narrative
 from pmo_lib.metrics import resourcing
-from pmo_lib.report import Report
+from pmo_lib.report import PROJECT_COLUMNS, Report
 
 
 def analyse(report: Report) -> resourcing.ResourcingView:
@@ -169,9 +169,7 @@ def plan_against_actual(report: Report) -> None:
     report.table(
         view.plan_actual,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "status": "Status",
             "planned_hours": "Planned (h)",
             "actual_hours": "Actual (h)",

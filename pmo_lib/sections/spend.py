@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, data, narrative
 from pmo_lib.metrics import spend
-from pmo_lib.report import Report
+from pmo_lib.report import PROJECT_COLUMNS, Report
 
 
 def analyse(report: Report) -> spend.SpendView:
@@ -71,9 +71,7 @@ def exceptions(report: Report) -> None:
     report.table(
         view.exceptions,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "fy_plan": "FY Plan",
             "fy_outlook": "Outlook",
             "fy_variance": "Variance",
@@ -132,9 +130,7 @@ def earned_value_table(report: Report) -> None:
     report.table(
         view.ev,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "bac": "BAC",
             "pv": "PV",
             "ev": "EV",
@@ -172,9 +168,7 @@ def outlook_drift(report: Report) -> None:
     report.table(
         moves,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "first": "First snapshot",
             "last": "This snapshot",
             "change": "Change",
@@ -192,9 +186,7 @@ def hygiene(report: Report) -> None:
     report.table(
         view.hygiene,
         {
-            "project_id": "Project",
-            "project_name": "Name",
-            "project_manager": "Manager",
+            **PROJECT_COLUMNS,
             "rule_text": "Rule",
             "detail": "Detail",
         },

@@ -187,6 +187,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     if problems:
         raise DataValidationError(problems)
+    said: list[str] = []
     for as_of, frames in snapshots:
         counts = store.write_snapshot(path, frames, as_of, source=source)
         shown = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
@@ -196,8 +197,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             as_of,
             path,
             shown,
-            f" No rows for: {', '.join(absent)}." if absent else "",
+            f" No rows for: {', '.join(absent)}." if absent and absent != said else "",
         )
+        said = absent
     return 0
 
 

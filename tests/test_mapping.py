@@ -401,3 +401,78 @@ def test_each_example_renders_the_reports_its_data_feeds(
         if job["status"] == "partial":
             assert "Partial data: this snapshot has no" in page
             assert "partial" in (run.parent / "index.html").read_text()
+
+
+def test_an_xlsx_export_with_real_date_cells_and_serial_numbers(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Projects as of October"])  # a title row
+    sheet.append(["Ref", "Title", "State", "Start", "Finish", "Budget"])
+    sheet.append(["P1", "Data hub", "Live", date(2026, 1, 5), 46387, "£12,131.50"])
+    sheet.append(["P2", "CRM", "Done", "05/02/2026", None, 900])
+    book.save(tmp_path / "ppm.xlsx")
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        """
+as_of: 2026-10-31
+files:
+  - file: ppm.xlsx
+    header_row: 2
+    tables:
+      projects:
+        constants: {portfolio: Capital}
+        columns:
+          project_id: Ref
+          project_name: Title
+          status: {from: State, values: {Live: Active, Done: Closed}}
+          baseline_start: {from: Start, date: day-first}
+          baseline_finish: {from: Finish, date: excel}
+          budget_at_completion: {from: Budget, money: true}
+""",
+        encoding="utf-8",
+    )
+    mapped = mapping.map_folder(path, tmp_path)
+    assert mapped.problems == [] and mapped.snapshots[0].as_of == date(2026, 10, 31)
+    p = mapped.snapshots[0].frames["projects"].set_index("project_id")
+    assert p.loc["P1", "baseline_start"] == pd.Timestamp("2026-01-05")  # a date cell
+    assert p.loc["P1", "baseline_finish"] == pd.Timestamp("2026-12-31")  # serial 46387
+    assert p.loc["P2", "baseline_start"] == pd.Timestamp("2026-02-05")  # day first
+    assert p["budget_at_completion"].tolist() == [12131.5, 900.0]
+    assert list(p.index) == ["P1", "P2"] and list(mapped.snapshots[0].frames["projects"].index) == [
+        3,
+        4,
+    ]
+
+
+def test_a_mapping_without_a_snapshot_date_says_how_to_give_one(tmp_path):
+    path = write_messy(
+        tmp_path,
+        mapping_text=_broken(
+            MESSY_MAPPING, "    snapshots: {column: Period, date: day-first}\n", ""
+        ),
+    )
+    with pytest.raises(
+        PMOError, match=r"no snapshot date: give --as-of YYYY-MM-DD, or 'as_of' in the mapping"
+    ):
+        mapping.map_folder(path, tmp_path)
+    mapped = mapping.map_folder(path, tmp_path, as_of=date(2026, 8, 31))
+    assert [s.as_of for s in mapped.snapshots] == [date(2026, 8, 31)]
+
+
+def test_check_works_on_native_exports_too(tmp_path, capsys):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "projects.csv").write_text(
+        "project_id,project_name,portfolio,status,baseline_start,baseline_finish,budget_at_completion\n"
+        "P1,Hub,Capital,Running,2026-01-01,2026-12-31,100\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "pmo.duckdb"
+    code = run_reports.main(
+        ["ingest", str(folder), "--as-of", "2026-10-31", "--check", "--source", str(db)]
+    )
+    out = capsys.readouterr().out
+    assert code == 1 and not db.exists()
+    assert "problem: projects.csv, row 2, column 'status': got 'Running'" in out

@@ -102,8 +102,10 @@ def demand_funnel(funnel: pd.DataFrame, title: str) -> go.Figure:
     return _layout(fig, title, "Requests that reached the stage", "")
 
 
-def demand_outcomes(outcomes: pd.DataFrame, title: str) -> go.Figure:
-    """Rejected and withdrawn requests by the stage they left from."""
+def demand_outcomes(outcomes: pd.DataFrame, title: str) -> go.Figure | None:
+    """Rejected and withdrawn requests by the stage they left from (None when there are none)."""
+    if outcomes.empty or not outcomes["requests"].sum():
+        return None
     fig = go.Figure()
     for outcome, rows in outcomes.groupby("outcome"):
         fig.add_bar(

@@ -131,6 +131,15 @@ def test_outcomes_by_the_stage_left():
     assert set(dm.outcomes(DEMAND, None)["left_from"]) == {"unknown (no stage history)"}
 
 
+def test_no_rejected_or_withdrawn_request_draws_no_empty_chart():
+    from pmo_lib import charts
+
+    delivered = DEMAND[~DEMAND["stage"].isin(["Rejected", "Withdrawn"])]
+    none = dm.outcomes(delivered, HISTORY)
+    assert none.empty and charts.demand_outcomes(none, "t") is None
+    assert charts.demand_outcomes(dm.outcomes(DEMAND, HISTORY), "t") is not None
+
+
 def test_ageing_against_sla_with_and_without_history():
     aged = dm.ageing(DEMAND, HISTORY, AS_OF, SLA).set_index("demand_id")
     assert list(aged.index) == ["D2", "D4"]  # open: approved and triage

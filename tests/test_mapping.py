@@ -17,7 +17,7 @@ from pmo_lib import mapping, store
 from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT
 
-EXAMPLES = PROJECT_ROOT.parent / "shared" / "data" / "examples"
+EXAMPLES = PROJECT_ROOT / "tests" / "data" / "examples"  # as in ../shared/data/examples
 SOURCES = PROJECT_ROOT / "params" / "sources"
 
 

@@ -239,7 +239,8 @@ def read_source(path: Path, rule: ReadRule, mapping_file: Path, key: str) -> Sou
     data = cells.loc[rule.header_row + 1 :]
     data = data.drop(index=[r for r in rule.skip_rows if r in data.index])
     data.columns = header
-    empty = data.apply(lambda row: all(is_blank(v) for v in row), axis=1)
+    text = data.astype("string").fillna("")
+    empty = text.apply(lambda column: column.str.strip().eq("")).all(axis=1)
     return Source(path.name, data[~empty] if len(data) else data)
 
 
@@ -542,16 +543,17 @@ def _unpivot(
 
 
 def _grouped(frame: pd.DataFrame, keys: list[str], sums: list[str]) -> pd.DataFrame:
-    """One row per key: summed columns added up (blank when all blank), the others first."""
-    rows = pd.Series(frame.index, index=frame.index)
-    grouped = frame.groupby(keys, dropna=False, sort=False)
+    """One row per key: summed columns added up (blank when all blank), the others their first
+    non-blank value; each row keeps the source row of its group's first row."""
+    grouped = frame.assign(_row=frame.index).groupby(keys, dropna=False, sort=False)
     agg = {c: "first" for c in frame.columns if c not in keys and c not in sums}
-    out = grouped.agg(agg) if agg else grouped.size().to_frame("_n")[[]]
+    out = grouped.agg({**agg, "_row": "first"})
     for column in sums:
         out[column] = grouped[column].sum(min_count=1)
-    out = out.reset_index()[list(frame.columns)]
-    out.index = pd.Index(grouped.apply(lambda g: g.index[0], include_groups=False).to_numpy())
-    del rows
+    out = out.reset_index()
+    rows = out.pop("_row").to_numpy()
+    out = out[list(frame.columns)]
+    out.index = pd.Index(rows, dtype="int64")
     return out.astype(frame.dtypes.to_dict())
 
 

@@ -23,13 +23,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 import yaml
 from dateutil import parser as dateparser
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pmo_lib.errors import DataValidationError, PMOError, Problem
+from pmo_lib.errors import PMOError, Problem
 from pmo_lib.schema import TABLES
 from pmo_lib.validate import check_references, coerce_table, duplicate_keys, is_blank
 
@@ -695,12 +694,3 @@ def _periods(
         rows = src.frame.loc[periods.index[(periods == period).to_numpy()]]
         yield period, rows, problems if first else []
         first = False
-
-
-def total(frame: pd.DataFrame, column: str) -> float:
-    return float(np.nansum(frame[column].astype("float64"))) if len(frame) else 0.0
-
-
-def raise_problems(mapped: Mapped) -> None:
-    if mapped.problems:
-        raise DataValidationError(mapped.problems)

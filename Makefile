@@ -36,6 +36,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_runner.py
+	$(PY) benchmarks/bench_analyst.py
 
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache build *.egg-info

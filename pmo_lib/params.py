@@ -177,7 +177,14 @@ def _explain(exc: ValidationError, files: list[tuple[Path, dict]]) -> PMOError:
 
 def scope_files(params_dir: Path = PARAMS_DIR) -> list[Path]:
     """Every report scope's file: the function's first, then portfolios by name."""
+    if not Path(params_dir).is_dir():
+        raise PMOError(f"{params_dir}: no such folder of parameter files")
     files = sorted(p for p in Path(params_dir).glob("*.yaml") if p.name != DEFAULTS_FILE)
+    if not files:
+        raise PMOError(
+            f"{params_dir}: no parameter files; expected {DEFAULTS_FILE}, {FUNCTION_SLUG}.yaml"
+            " and one file per portfolio"
+        )
     return sorted(files, key=lambda p: (p.stem != FUNCTION_SLUG, p.stem))
 
 

@@ -108,3 +108,14 @@ def test_bad_yaml_and_a_duplicate_portfolio(params):
     (params / "extra.yaml").write_text("portfolio: [unclosed\n")
     with pytest.raises(PMOError, match=r"extra.yaml: not valid YAML"):
         load_config(params / "extra.yaml")
+
+
+def test_a_params_folder_that_is_missing_or_empty_is_named(tmp_path, capsys, monkeypatch):
+    import run_reports
+
+    monkeypatch.setenv("PMO_PARAMS", str(tmp_path))  # main() sets it; restored after the test
+
+    assert run_reports.main(["--params", str(tmp_path / "nope"), "--dry-run"]) == 2
+    assert f"{tmp_path / 'nope'}: no such folder of parameter files" in capsys.readouterr().err
+    assert run_reports.main(["--params", str(tmp_path), "--dry-run"]) == 2
+    assert f"{tmp_path}: no parameter files; expected defaults.yaml" in capsys.readouterr().err

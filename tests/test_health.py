@@ -399,3 +399,25 @@ def test_a_dataset_without_any_baseline_start_is_judged_on_the_finish():
     rated = h.assess(now, PARAMS).set_index("project_id")
     assert rated["missing_baseline"].tolist() == [False, True]
     assert "no baseline start" in " ".join(h.derivations(now, None))
+
+
+def test_the_summary_rates_a_dataset_without_financials_as_the_health_report_does():
+    """+7 % budget growth and no financials: amber on the health page and in the summary, and
+    no spend figures (not zeros)."""
+    from pmo_lib.metrics import summary
+
+    config = config_for(None)
+    now = snapshot(projects=[project("P1", budget_at_completion=1070.0, reported_rag=None)])
+    first = pd.Series({"P1": 1000.0})
+    load = pd.DataFrame(
+        {
+            "resource_id": pd.Series(dtype="str"),
+            "period": pd.Series(dtype="datetime64[us]"),
+            "planned_hours": pd.Series(dtype="float64"),
+        }
+    )
+    figures = summary.figures(now, load, None, config, first)
+    rated = h.assess(now, config.health, first_budget=first)
+    assert rated["overall"].tolist() == ["Amber"]
+    assert figures["rag_amber"] == 1 and figures["rag_green"] == 0
+    assert figures["fy_plan"] is None and figures["fy_variance"] is None

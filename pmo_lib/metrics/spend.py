@@ -405,7 +405,10 @@ HEADLINE_KEYS = (
 )
 
 
-def _headlines(position: dict, ev_total: dict) -> dict:
+def _headlines(position: dict, ev_total: dict, financials: pd.DataFrame) -> dict:
+    """No financial rows at all: no figures (not zeros, which would read as on plan)."""
+    if financials.empty:
+        return dict.fromkeys([*HEADLINE_KEYS, "cpi", "spi"])
     return {
         **{k: position[k] for k in HEADLINE_KEYS},
         "cpi": ev_total["cpi"],
@@ -417,7 +420,9 @@ def headlines(now, start_month: int, eac_formula: str = "BAC/CPI") -> dict:
     """The manifest's figures: FY position and the active projects' CPI and SPI (from sums)."""
     ev = earned_value(now["projects"], now["financials"], now.as_of, eac_formula)
     totals = earned_value_total(ev[ev["status"] == "Active"], eac_formula)
-    return _headlines(fy_position(now["financials"], now.as_of, start_month), totals)
+    return _headlines(
+        fy_position(now["financials"], now.as_of, start_month), totals, now["financials"]
+    )
 
 
 @dataclass(frozen=True)
@@ -449,7 +454,7 @@ def analyse(now, before, start_month: int, params, function_name: str = "IT Func
     ev = earned_value(projects, financials, as_of, params.eac_formula)
     ev = ev[ev["status"] == "Active"].reset_index(drop=True)
     ev_total = earned_value_total(ev, params.eac_formula)
-    headlines = _headlines(position, ev_total)
+    headlines = _headlines(position, ev_total, now["financials"])
     return SpendView(
         fy=fy,
         position=position,

@@ -16,10 +16,16 @@ from pmo_lib.params import ReportConfig
 LIFECYCLE = ["Initiate", "Plan", "Execute", "Close"]
 
 
-def figures(now: Snapshot, load: pd.DataFrame, portfolio: str | None, config: ReportConfig) -> dict:
+def figures(
+    now: Snapshot,
+    load: pd.DataFrame,
+    portfolio: str | None,
+    config: ReportConfig,
+    first_budget: pd.Series | None = None,
+) -> dict:
     """Every headline of the detailed reports for one snapshot, under the reports' own names."""
     out: dict = {}
-    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
     out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
     out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
     history = now["demand_stage_history"]
@@ -60,10 +66,16 @@ def headline_pair(
     load_before: pd.DataFrame,
     portfolio: str | None,
     config: ReportConfig,
+    first_budget: pd.Series | None = None,
 ) -> tuple[dict, dict | None]:
-    """The headline figures now and at the previous snapshot (None when there is none)."""
-    previous = figures(before, load_before, portfolio, config) if before is not None else None
-    return figures(now, load_now, portfolio, config), previous
+    """The headline figures now and at the previous snapshot (None when there is none);
+    first_budget feeds health's derived cost rule (see health.first_budgets)."""
+    previous = (
+        figures(before, load_before, portfolio, config, first_budget)
+        if before is not None
+        else None
+    )
+    return figures(now, load_now, portfolio, config, first_budget), previous
 
 
 def tiles(now: dict, before: dict | None) -> pd.DataFrame:
@@ -97,11 +109,16 @@ class Changes:
     gates_passed: pd.DataFrame
 
 
-def changes(now: Snapshot, before: Snapshot | None, config: ReportConfig) -> Changes:
+def changes(
+    now: Snapshot,
+    before: Snapshot | None,
+    config: ReportConfig,
+    first_budget: pd.Series | None = None,
+) -> Changes:
     """What changed since the previous snapshot, from the detailed reports' functions."""
-    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
     previous = (
-        health.assess(before, config.health, config.spend.eac_formula)
+        health.assess(before, config.health, config.spend.eac_formula, first_budget)
         if before is not None
         else None
     )
@@ -182,11 +199,16 @@ def lifecycle(now: Snapshot) -> pd.DataFrame:
 
 
 def exceptions(
-    now: Snapshot, load: pd.DataFrame, portfolio: str | None, config: ReportConfig, top: int = 5
+    now: Snapshot,
+    load: pd.DataFrame,
+    portfolio: str | None,
+    config: ReportConfig,
+    top: int = 5,
+    first_budget: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The items needing a decision, with the report and section that explain them."""
     rows = []
-    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
     for r in health.watch_list(assessed, top).itertuples():
         rows.append(
             {
@@ -249,20 +271,29 @@ def exceptions(
     return pd.DataFrame(rows, columns=["area", "item", "why", "report", "section"])
 
 
-def by_portfolio(now: Snapshot, load: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+def by_portfolio(
+    now: Snapshot, load: pd.DataFrame, config: ReportConfig, first_budget: pd.Series | None = None
+) -> pd.DataFrame:
     """Portfolios side by side on the summary's KPIs (function-level page). load: every person's
     total bookings (the same whatever the scope)."""
     rows = []
     for name in sorted(
         set(now["projects"]["portfolio"].dropna()) | set(now["demand"]["portfolio"].dropna())
     ):
-        rows.append({"portfolio": name, **figures(now.in_portfolio(name), load, name, config)})
+        rows.append(
+            {
+                "portfolio": name,
+                **figures(now.in_portfolio(name), load, name, config, first_budget),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def by_sub_portfolio(now: Snapshot, config: ReportConfig) -> pd.DataFrame:
+def by_sub_portfolio(
+    now: Snapshot, config: ReportConfig, first_budget: pd.Series | None = None
+) -> pd.DataFrame:
     """Per sub-portfolio: active projects, computed RAG counts, FY Plan, Outlook and variance."""
-    assessed = health.assess(now, config.health, config.spend.eac_formula)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
     rag = health.summary(assessed, "sub_portfolio").set_index("sub_portfolio")
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
     per = spend.with_projects(
@@ -290,8 +321,10 @@ def with_links(found: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def comparison(now: Snapshot, load: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+def comparison(
+    now: Snapshot, load: pd.DataFrame, config: ReportConfig, first_budget: pd.Series | None = None
+) -> pd.DataFrame:
     """The portfolios side by side on the function's page; empty on a portfolio's own page."""
     if config.is_function:
-        return by_portfolio(now, load, config)
+        return by_portfolio(now, load, config, first_budget)
     return pd.DataFrame(columns=["portfolio"])

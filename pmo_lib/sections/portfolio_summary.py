@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pmo_lib import charts, data, narrative
-from pmo_lib.metrics import summary
+from pmo_lib.metrics import health, summary
 from pmo_lib.report import Report
 
 
@@ -17,6 +17,7 @@ class SummaryView:
     load: pd.DataFrame  # hours booked per person and month, in every portfolio
     figures: dict  # the detailed reports' headline figures now
     previous_figures: dict | None  # ... at the snapshot compared with
+    first_budget: pd.Series  # each project's first budget at completion (health's derived cost)
 
     @property
     def headlines(self) -> dict:
@@ -26,6 +27,7 @@ class SummaryView:
 def analyse(report: Report) -> SummaryView:
     """Everything the sections show, computed once per data the report holds."""
     load = data.resource_load(report.data)
+    first = health.first_budgets(data.all_snapshots(report.data))
     now, before = summary.headline_pair(
         report.now,
         report.before,
@@ -33,8 +35,9 @@ def analyse(report: Report) -> SummaryView:
         data.resource_load(report.data, previous=True),
         report.config.portfolio,
         report.config,
+        first,
     )
-    return SummaryView(load, now, before)
+    return SummaryView(load, now, before, first)
 
 
 def key_figures(report: Report) -> None:
@@ -51,7 +54,7 @@ def changes(report: Report) -> None:
     """What changed since last period."""
     previous_as_of = report.before.as_of if report.before else None
     for sentence in narrative.summary_changes(
-        summary.changes(report.now, report.before, report.config),
+        summary.changes(report.now, report.before, report.config, report.view.first_budget),
         report.config.currency,
         previous_as_of,
     ):
@@ -70,7 +73,13 @@ def exceptions(report: Report) -> None:
     load = report.view.load
     report.table(
         summary.with_links(
-            summary.exceptions(report.now, load, report.config.portfolio, report.config)
+            summary.exceptions(
+                report.now,
+                load,
+                report.config.portfolio,
+                report.config,
+                first_budget=report.view.first_budget,
+            )
         ),
         {"area": "Area", "item": "Item", "why": "Why"},
         links={"item": "href"},
@@ -82,7 +91,7 @@ def comparison(report: Report) -> None:
     """Portfolio comparison."""
     load = report.view.load
     report.table(
-        summary.comparison(report.now, load, report.config),
+        summary.comparison(report.now, load, report.config, report.view.first_budget),
         {
             "portfolio": "Portfolio",
             "active_projects": "Active",
@@ -109,7 +118,7 @@ def comparison(report: Report) -> None:
         empty="This page covers one portfolio; the whole-function page compares them.",
     )
     report.table(
-        summary.by_sub_portfolio(report.now, report.config),
+        summary.by_sub_portfolio(report.now, report.config, report.view.first_budget),
         {
             "portfolio": "Portfolio",
             "sub_portfolio": "Sub-portfolio",

@@ -485,8 +485,11 @@ def _tile_value(value: object, kind: str, currency: str) -> str:
     }[kind](value)
 
 
-def summary_changes(ch, currency: str, previous_as_of: pd.Timestamp | None) -> list[str]:
-    """What changed since last period, one sentence per kind of change."""
+def summary_changes(
+    ch, currency: str, previous_as_of: pd.Timestamp | None, absent: frozenset = frozenset()
+) -> list[str]:
+    """What changed since last period, one sentence per kind of change; absent names the tables
+    the data lacks, whose sentences would only say zero."""
     if previous_as_of is None:
         return ["There is no earlier snapshot to compare with."]
     out = []
@@ -502,39 +505,43 @@ def summary_changes(ch, currency: str, previous_as_of: pd.Timestamp | None) -> l
         + (f": {names(ch.recovered, 'project_id', 'project_name')}" if len(ch.recovered) else "")
         + "."
     )
-    if len(ch.outlook_moves):
-        top = ch.outlook_moves.iloc[0]
+    if "financials" not in absent:
+        if len(ch.outlook_moves):
+            top = ch.outlook_moves.iloc[0]
+            out.append(
+                f"The largest Outlook movement is {top['project_id']} {top['project_name']}: {fmt.money(top['outlook_change'], currency, compact=True)}"
+                f" to {fmt.money(top['fy_outlook'], currency, compact=True)}; {fmt.count(len(ch.outlook_moves))} projects moved past the exception threshold."
+            )
+        else:
+            out.append("No project's Outlook moved past the exception threshold.")
+    if "risks" not in absent:
         out.append(
-            f"The largest Outlook movement is {top['project_id']} {top['project_name']}: {fmt.money(top['outlook_change'], currency, compact=True)}"
-            f" to {fmt.money(top['fy_outlook'], currency, compact=True)}; {fmt.count(len(ch.outlook_moves))} projects moved past the exception threshold."
+            f"{fmt.count(len(ch.new_high_risks))} new high risks"
+            + (
+                f", among them {names(ch.new_high_risks, 'item_id', 'title', 2)}"
+                if len(ch.new_high_risks)
+                else ""
+            )
+            + "."
         )
-    else:
-        out.append("No project's Outlook moved past the exception threshold.")
-    out.append(
-        f"{fmt.count(len(ch.new_high_risks))} new high risks"
-        + (
-            f", among them {names(ch.new_high_risks, 'item_id', 'title', 2)}"
-            if len(ch.new_high_risks)
-            else ""
+    if "demand" not in absent:
+        approved = (
+            int(ch.decided["stage"].isin(["Approved", "In Delivery", "Delivered"]).sum())
+            if len(ch.decided)
+            else 0
         )
-        + "."
-    )
-    approved = (
-        int(ch.decided["stage"].isin(["Approved", "In Delivery", "Delivered"]).sum())
-        if len(ch.decided)
-        else 0
-    )
-    rejected = int((ch.decided["stage"] == "Rejected").sum()) if len(ch.decided) else 0
-    out.append(
-        f"Demand: {fmt.count(approved)} requests approved and {fmt.count(rejected)} rejected."
-    )
-    out.append(
-        f"{fmt.count(len(ch.gates_passed))} gate reviews passed"
-        + (
-            f", e.g. {ch.gates_passed.iloc[0]['project_id']} {ch.gates_passed.iloc[0]['milestone']}"
-            if len(ch.gates_passed)
-            else ""
+        rejected = int((ch.decided["stage"] == "Rejected").sum()) if len(ch.decided) else 0
+        out.append(
+            f"Demand: {fmt.count(approved)} requests approved and {fmt.count(rejected)} rejected."
         )
-        + "."
-    )
+    if "milestones" not in absent:
+        out.append(
+            f"{fmt.count(len(ch.gates_passed))} gate reviews passed"
+            + (
+                f", e.g. {ch.gates_passed.iloc[0]['project_id']} {ch.gates_passed.iloc[0]['milestone']}"
+                if len(ch.gates_passed)
+                else ""
+            )
+            + "."
+        )
     return out

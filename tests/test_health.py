@@ -351,8 +351,14 @@ def test_heat_map_and_headlines():
     assert (
         figures["active_projects"] == 1
         and figures["open_high_risks"] == 2
-        and figures["overdue_milestones"] == 0
+        and figures["overdue_milestones"] is None  # no milestones at all: no figure
     )
+    with_one = snapshot(
+        projects=[project("P1")],
+        milestones=[{"project_id": "P1", "milestone": "M", "baseline_date": "2027-01-31"}],
+    )
+    counted = h.headlines(h.assess(with_one, PARAMS), register, h.milestone_status(with_one))
+    assert counted["overdue_milestones"] == 0
     # risk amber (two open high risks); schedule green (no slip; SPI and milestones without data); cost no data
     assert (figures["rag_amber"], figures["rag_red"], figures["rag_no_data"]) == (1, 0, 0)
     empty = h.assess(snapshot(), PARAMS)

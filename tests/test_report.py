@@ -92,3 +92,22 @@ def test_long_tables_are_explorable_with_raw_sort_keys():
     assert short.startswith('<table class="pmo-table">') and "data-sort" not in short
     capped = html_table(pd.DataFrame({"n": range(6000)}), None, "USD", counts=["n"])
     assert "The first 5,000 rows are shown; 1,000 more are not." in capped
+
+
+def test_what_changed_leaves_out_what_the_data_cannot_say():
+    """A dataset without financials, risks, demand or milestones would read '0 new high risks':
+    those sentences go; the page's partial-data notice says what is absent."""
+    import pandas as pd
+
+    from pmo_lib import narrative
+    from pmo_lib.metrics.summary import Changes
+
+    nothing = pd.DataFrame(columns=["project_id", "project_name", "item_id", "title", "stage"])
+    changes = Changes(*([nothing] * 6))
+    when = pd.Timestamp("2026-09-30")
+    full = narrative.summary_changes(changes, "USD", when)
+    assert len(full) == 5 and "0 new high risks." in full
+    partial = narrative.summary_changes(
+        changes, "USD", when, frozenset({"financials", "risks", "demand", "milestones"})
+    )
+    assert partial == ["**0** projects turned red; 0 recovered from red."]

@@ -353,7 +353,16 @@ def changes(
 def headlines(
     demand: pd.DataFrame, history: pd.DataFrame | None, as_of: pd.Timestamp, params: DemandParams
 ) -> dict[str, float | int | None]:
-    """The manifest's figures for the demand pipeline."""
+    """The manifest's figures for the demand pipeline (none without any request)."""
+    if demand.empty:
+        return dict.fromkeys(
+            [
+                "demand_open_count",
+                "demand_open_estimated_cost",
+                "demand_past_sla_count",
+                "demand_median_lead_time_days",
+            ]
+        )
     open_ = demand[demand["stage"].isin(OPEN)]
     aged = ageing(demand, history, as_of, params.sla_days)
     return {

@@ -536,7 +536,7 @@ def watch_list(assessed: pd.DataFrame, size: int) -> pd.DataFrame:
 
 def headlines(
     assessed: pd.DataFrame, register: pd.DataFrame, milestones: pd.DataFrame
-) -> dict[str, int]:
+) -> dict[str, int | None]:
     c = counts(assessed)
     active = set(assessed["project_id"])
     open_high = register[
@@ -552,8 +552,9 @@ def headlines(
         "rag_red": c[RED],
         "rag_no_data": c[NO_DATA],
         "reported_better_than_computed": int(assessed["reported_better"].sum()),
-        "open_high_risks": len(open_high),
-        "overdue_milestones": len(overdue),
+        # no register or no milestones at all: no figure, not a reassuring zero
+        "open_high_risks": len(open_high) if len(register) else None,
+        "overdue_milestones": len(overdue) if len(milestones) else None,
     }
 
 

@@ -57,6 +57,7 @@ def changes(report: Report) -> None:
         summary.changes(report.now, report.before, report.config, report.view.first_budget),
         report.config.currency,
         previous_as_of,
+        frozenset(t for t, frame in report.now.tables.items() if frame.empty),
     ):
         report.say(sentence)
 

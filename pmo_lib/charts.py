@@ -473,21 +473,11 @@ def opened_closed(flow: pd.DataFrame, title: str) -> go.Figure:
 
 
 def capacity_vs_demand(by_month: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_bar(
-        x=by_month["period"],
-        y=by_month["planned_hours"],
-        name="Planned (allocated)",
-        marker_color="#2680c2",
-        hovertemplate="%{x|%b %Y}: %{y:,.0f} h planned<extra></extra>",
-    )
-    fig.add_bar(
-        x=by_month["period"],
-        y=by_month["actual_hours"],
-        name="Actual (timesheets)",
-        marker_color="#0b4f8a",
-        hovertemplate="%{x|%b %Y}: %{y:,.0f} h actual<extra></extra>",
-    )
+    series = [
+        ("planned_hours", "Planned (allocated)", "#2680c2", "h planned"),
+        ("actual_hours", "Actual (timesheets)", "#0b4f8a", "h actual"),
+    ]
+    fig = _monthly_bars(by_month, "period", series, "group")
     fig.add_scatter(
         x=by_month["period"],
         y=by_month["capacity_hours"],
@@ -496,8 +486,6 @@ def capacity_vs_demand(by_month: pd.DataFrame, title: str) -> go.Figure:
         line={"color": "#ba2525", "width": 3},
         hovertemplate="%{x|%b %Y}: %{y:,.0f} h capacity<extra></extra>",
     )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(tickformat="%b %Y")
     fig.update_yaxes(tickformat="~s")
     return _layout(fig, title, "Month", "Hours", height=380)
 

@@ -30,18 +30,30 @@ def _missing(value: object) -> bool:
 
 
 def money(value: object, currency: str = "USD", compact: bool = False) -> str:
-    """$1,234,567 (or $1.2M when compact); blank for a missing value."""
+    """$1,234,567 (or $1.2M when compact: k, M, bn); cents below 100 ($0.45, not $0); never
+    "-$0"; blank for a missing value."""
     if _missing(value):
         return ""
     amount = float(value)
     symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
+    size = abs(amount)
     if compact:
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if amount >= limit:
-                return f"{sign}{symbol}{amount / limit:,.1f}{suffix}"
-    return f"{sign}{symbol}{amount:,.0f}"
+        for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+            if round(size / limit, 1) >= 1:
+                shown = f"{size / limit:,.1f}{suffix}"
+                break
+        else:
+            shown = _small(size)
+    else:
+        shown = f"{size:,.0f}" if size >= 100 else _small(size)
+    sign = "-" if amount < 0 and shown.strip("0.,") else ""
+    return f"{sign}{symbol}{shown}"
+
+
+def _small(size: float) -> str:
+    """An amount under 100 (or under a thousand, compact): cents only where it has them."""
+    whole = round(size)
+    return f"{whole:,}" if abs(size - whole) < 0.005 else f"{size:,.2f}"
 
 
 def percent(value: object, digits: int = 1) -> str:

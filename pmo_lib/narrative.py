@@ -176,6 +176,48 @@ def demand_changes(changed: dict, previous_as_of: pd.Timestamp | None) -> str:
     )
 
 
+def spend_budget_tiles(
+    budgets: pd.DataFrame, previous_as_of: pd.Timestamp | None, currency: str
+) -> list[tuple[str, str, str]]:
+    """Tiles for data with budgets but no financials: what the budgets are and how they moved."""
+    top = budgets.iloc[0]
+    leaves = budgets[budgets["level"] == 4]
+    with_budget = int(leaves["bac"].notna().sum())
+    since = (
+        f"since {fmt.date(previous_as_of)}" if previous_as_of is not None else "no earlier snapshot"
+    )
+    return [
+        (
+            "Budget at completion",
+            fmt.money(top["bac"], currency, compact=True) or "n/a",
+            "all projects in scope",
+        ),
+        (
+            "Projects with a budget",
+            f"{with_budget:,} of {len(leaves):,}",
+            "budget at completion given",
+        ),
+        ("Budget change", fmt.money(top["bac_change"], currency, compact=True) or "n/a", since),
+    ]
+
+
+def spend_budgets(budgets: pd.DataFrame, currency: str) -> str:
+    top = budgets.iloc[0]
+    if pd.isna(top["bac"]):
+        return "This data has neither financials nor budgets at completion, so there is no spend to show."
+    m = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
+    text = (
+        "This data has no monthly financials (plan, forecast, actual), so FY Plan, Outlook and"
+        f" spend to date cannot be shown. Its projects' budgets at completion add up to **{m(top['bac'])}**"
+    )
+    if pd.notna(top["bac_change"]):
+        direction = "up" if top["bac_change"] > 0 else "down"
+        text += f", {direction} {m(abs(top['bac_change']))} on the projects the previous snapshot also had"
+        if top["bac_change"] == 0:
+            text = text.replace(f", {direction} {m(0)} on", ", unchanged on")
+    return text + "; the table below gives them by level."
+
+
 def spend_headline(position: dict, currency: str) -> str:
     m = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
     direction = "above" if position["fy_variance"] > 0 else "below"
@@ -189,6 +231,11 @@ def spend_headline(position: dict, currency: str) -> str:
         f" {direction} the FY Plan of {m(position['fy_plan'])}. Spend to date is {m(position['ytd_actual'])} against a YTD plan"
         f" of {m(position['ytd_plan'])}."
     )
+    if position.get("fy_forecast_closed"):
+        text += (
+            f" The Outlook includes {m(position['fy_forecast_closed'])} of forecasts for closed"
+            " months that have no actuals booked (taken as the best figure there is)."
+        )
     gap = position["fy_run_rate_projection"] - position["fy_outlook"]
     side = "above" if gap > 0 else "below"
     return (

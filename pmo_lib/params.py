@@ -78,6 +78,9 @@ class HealthParams(_Strict):
     stale_update_amber_days: int = Field(gt=0)
     stale_update_red_days: int = Field(gt=0)
     watch_list_size: int = Field(gt=0)
+    min_rated_pct: float = Field(
+        ge=0, le=100, description="a rule with data for fewer active projects is not rated"
+    )
 
 
 class ResourcingParams(_Strict):

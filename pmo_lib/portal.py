@@ -135,10 +135,12 @@ def _rag_cell(figures: dict) -> str:
         ("Red", "rag_red", "failed"),
         ("Amber", "rag_amber", "amber"),
         ("Green", "rag_green", "ok"),
+        ("No data", "rag_no_data", "nodata"),
     ]
     return " ".join(
         f'<span class="status {css}">{figures[key]} {name.lower()}</span>'
         for name, key, css in parts
+        if figures.get(key) is not None and (key != "rag_no_data" or figures[key])
     )
 
 

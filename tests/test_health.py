@@ -375,24 +375,28 @@ def test_without_financials_or_a_risk_register_cost_and_overall_are_derived_and_
         project("P2", budget_at_completion=1070.0, reported_rag=None),
         project("P3", budget_at_completion=880.0, reported_rag=None),
     ]
-    first = pd.Series({"P1": 1000.0, "P2": 1000.0, "P3": 1000.0})
+    first = h.Past.budgets({"P1": 1000.0, "P2": 1000.0, "P3": 1000.0})
     now = snapshot(projects=projects)
-    rated = h.assess(now, PARAMS, first_budget=first).set_index("project_id")
+    rated = h.assess(now, PARAMS, past=first).set_index("project_id")
     assert rated["budget_growth_pct"].round(6).tolist() == [4.0, 7.0, -12.0]
     assert rated["cost"].tolist() == ["Green", "Amber", "Red"]
-    assert rated["risk"].tolist() == ["No data"] * 3  # shown, but not held against the overall
+    assert rated["risk"].tolist() == ["Not rated"] * 3  # no register: shown, not held against it
     assert rated["overall"].tolist() == ["Green", "Amber", "Red"]
     assert rated.loc["P3", "reasons"] == "Budget change (derived) -12.0 % (red)"
-    said = " ".join(h.derivations(now, first))
+    said = " ".join(h.derivations(now, rated, first))
     assert "no risk register" in said and "budget at completion has moved" in said
 
 
 def test_with_financials_and_risks_nothing_is_derived():
     p = project("P1", budget_at_completion=1200.0)
     now = snapshot(projects=[p], financials=on_track("P1"), risks=[one_risk("P1")])
-    rated = h.assess(now, PARAMS, first_budget=pd.Series({"P1": 600.0})).iloc[0]
+    assessed = h.assess(now, PARAMS, past=h.Past.budgets({"P1": 600.0}))
+    rated = assessed.iloc[0]
     assert pd.isna(rated["budget_growth_pct"])  # doubling the budget only counts without EAC
-    assert rated["overall"] == "Green" and h.derivations(now, None) == []
+    assert rated["overall"] == "Green"
+    # no gate artifacts in the data: that rule alone is not rated, and the page says so
+    (said,) = h.derivations(now, assessed, None)
+    assert said.startswith("Not rated for this data") and "Missing gate artifacts" in said
 
 
 def test_a_dataset_without_any_baseline_start_is_judged_on_the_finish():
@@ -404,7 +408,7 @@ def test_a_dataset_without_any_baseline_start_is_judged_on_the_finish():
     )
     rated = h.assess(now, PARAMS).set_index("project_id")
     assert rated["missing_baseline"].tolist() == [False, True]
-    assert "no baseline start" in " ".join(h.derivations(now, None))
+    assert "no baseline start" in " ".join(h.derivations(now, rated.reset_index(), None))
 
 
 def test_the_summary_rates_a_dataset_without_financials_as_the_health_report_does():
@@ -414,7 +418,7 @@ def test_the_summary_rates_a_dataset_without_financials_as_the_health_report_doe
 
     config = config_for(None)
     now = snapshot(projects=[project("P1", budget_at_completion=1070.0, reported_rag=None)])
-    first = pd.Series({"P1": 1000.0})
+    first = h.Past.budgets({"P1": 1000.0})
     load = pd.DataFrame(
         {
             "resource_id": pd.Series(dtype="str"),
@@ -423,7 +427,7 @@ def test_the_summary_rates_a_dataset_without_financials_as_the_health_report_doe
         }
     )
     figures = summary.figures(now, load, None, config, first)
-    rated = h.assess(now, config.health, first_budget=first)
+    rated = h.assess(now, config.health, past=first)
     assert rated["overall"].tolist() == ["Amber"]
     assert figures["rag_amber"] == 1 and figures["rag_green"] == 0
     assert figures["fy_plan"] is None and figures["fy_variance"] is None

@@ -73,8 +73,31 @@ def test_as_of_in_the_first_and_last_month_of_the_year():
     # run rate: Jan (0), Feb (40), Mar (50) -> 30 a month x 12 months left
     assert first["fy_run_rate_projection"] == pytest.approx(30 * 12)
     last = spend.fy_position(ROWS, pd.Timestamp("2027-03-31"), 4)  # every month closed
-    assert last["fy_outlook"] == last["ytd_actual"] == 220.0
+    # June is closed with a forecast and no actual: its forecast stays in the Outlook, said apart
+    assert last["ytd_actual"] == 220.0 and last["fy_outlook"] == 350.0
+    assert last["fy_forecast_closed"] == 130.0
     assert last["fy_run_rate_projection"] == 220.0
+
+
+def test_a_register_with_one_forecast_a_year_keeps_it_in_the_outlook():
+    """A yearly return: plan 1,000 and forecast 1,100 dated the year's first month, which is
+    closed, with no actuals: the Outlook is 1,100 (not 0, not a -100 % variance)."""
+    rows = frame(
+        "financials",
+        [
+            fin("P1", "2026-04-01", "plan", 1000.0),
+            fin("P1", "2026-04-01", "forecast", 1100.0),
+            fin("P2", "2026-04-01", "plan", 500.0),
+            fin("P2", "2026-04-01", "forecast", 450.0),
+            fin("P2", "2026-04-01", "actual", 400.0),  # booked: the actual wins
+        ],
+    )
+    pos = spend.fy_position(rows, pd.Timestamp("2026-10-31"), 4)
+    assert pos["fy_outlook"] == 1100.0 + 400.0 and pos["fy_forecast_closed"] == 1100.0
+    assert pos["ytd_actual"] == 400.0 and pos["fy_variance"] == 0.0
+    burn = spend.monthly_burn(rows, pd.Timestamp("2026-10-31"), fiscal_year(pd.Timestamp("2026-10-31"), 4))
+    april = burn.iloc[0]
+    assert (april["actual"], april["forecast"]) == (400.0, 1100.0)
 
 
 def test_monthly_burn_and_mix():

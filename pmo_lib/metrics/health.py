@@ -14,13 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.metrics.spend import earned_value
 from pmo_lib.params import HealthParams
 
 GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
+NOT_RATED = "Not rated"  # a rule (or dimension) the scope's data cannot support at all
 RAGS = [GREEN, AMBER, RED, NO_DATA]
 SEVERITY = {GREEN: 0, NO_DATA: 1, AMBER: 2, RED: 3}  # for the overall RAG
+MONTHLY_DAYS = 31  # the cadence the staleness thresholds are written for
 REPORTED_RANK = {GREEN: 0, AMBER: 1, RED: 2}
 DIMENSIONS = ["schedule", "cost", "risk", "governance"]
 HIGH_RISK = 15  # risk score (probability × impact) of a high risk, DESIGN.md
@@ -34,6 +37,8 @@ class Rule:
     measure: str  # column holding the number behind the colour
     rag: Callable[[pd.Series, HealthParams], pd.Series]
     describe: Callable[[HealthParams], str]  # the rule in words, with its thresholds
+    needs: str = ""  # what the rule reads, for "not rated for this data: ..."
+    has_data: str = ""  # column whose blanks mean "no data" (default: the measure)
 
 
 def _bands(value: pd.Series, amber_at: float, red_at: float) -> pd.Series:
@@ -67,6 +72,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"forecast finish later than baseline finish: amber from {p.slip_days_amber} days, red from {p.slip_days_red}; no baseline or forecast = no data"
         ),
+        needs="a baseline finish and a forecast finish",
     ),
     Rule(
         "overdue_milestones",
@@ -77,6 +83,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"milestones whose forecast date has passed with no actual date: amber from {p.overdue_milestones_amber}, red from {p.overdue_milestones_red}; no milestones = no data"
         ),
+        needs="milestones",
     ),
     Rule(
         "spi",
@@ -87,6 +94,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"schedule performance index EV ÷ PV: green within 1 ± {p.index_green_band:g}, amber within 1 ± {p.index_amber_band:g}, red outside; no plan to date or no percent complete = no data"
         ),
+        needs="percent complete and a plan to date",
     ),
     Rule(
         "vac",
@@ -97,6 +105,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"(BAC − EAC) ÷ BAC: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond; no budget or no EAC = no data"
         ),
+        needs="percent complete, a budget and actuals",
     ),
     Rule(
         "cpi",
@@ -107,6 +116,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"cost performance index EV ÷ AC: green within 1 ± {p.index_green_band:g}, amber within 1 ± {p.index_amber_band:g}, red outside; no actuals = no data"
         ),
+        needs="percent complete and actuals",
     ),
     Rule(
         "budget_growth",
@@ -115,8 +125,9 @@ RULES: list[Rule] = [
         "budget_growth_pct",
         lambda v, p: _bands(v.abs(), p.vac_pct_amber, p.vac_pct_red),
         lambda p: (
-            f"only when the data has no financials: budget at completion against the project's first snapshot: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond"
+            f"only when cost cannot be rated on EAC and CPI (no financials or no percent complete): budget at completion against the project's first snapshot: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond"
         ),
+        needs="a budget at completion in more than one snapshot",
     ),
     Rule(
         "high_risks",
@@ -127,6 +138,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"open risks scoring {HIGH_RISK} or more (probability × impact): amber from {p.open_high_risks_amber}, red from {p.open_high_risks_red}; an empty risk register = no data"
         ),
+        needs="a risk register",
     ),
     Rule(
         "overdue_issues",
@@ -137,6 +149,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"open issues past their due date: amber from {p.overdue_issues_amber}, red from {p.overdue_issues_red}; an empty risk register = no data"
         ),
+        needs="a risk register",
     ),
     Rule(
         "missing_artifacts",
@@ -147,6 +160,8 @@ RULES: list[Rule] = [
         lambda p: (
             f"artifacts still missing for gates already passed: amber from {p.missing_artifacts_amber}, red from {p.missing_artifacts_red}"
         ),
+        needs="gate milestones and their artifacts",
+        has_data="gate_checked",
     ),
     Rule(
         "stale_update",
@@ -157,6 +172,7 @@ RULES: list[Rule] = [
         lambda p: (
             f"days since the last status update: amber after {p.stale_update_amber_days}, red after {p.stale_update_red_days}; never updated = no data"
         ),
+        needs="a last status update date",
     ),
     Rule(
         "baseline",
@@ -165,32 +181,119 @@ RULES: list[Rule] = [
         "missing_baseline",
         lambda v, p: pd.Series(np.where(v.astype(bool), RED, GREEN), index=v.index),
         lambda p: "a project without a baseline start and finish is red",
+        needs="baseline dates",
+        has_data="baseline_finish",
     ),
 ]
 
 
 def worst(rags: pd.DataFrame) -> pd.Series:
-    """A dimension: the worst colour among rules with data; No data when none has."""
-    ranked = rags.replace({NO_DATA: -1, GREEN: 0, AMBER: 1, RED: 2}).astype(int).max(axis=1)
-    return ranked.map({-1: NO_DATA, 0: GREEN, 1: AMBER, 2: RED})
+    """A dimension: the worst colour among rules with data; No data when none has; Not rated
+    when none of its rules is rated for this data."""
+    rated = rags.where(rags != NOT_RATED)
+    ranked = rated.replace({NO_DATA: -1, GREEN: 0, AMBER: 1, RED: 2}).astype("float64")
+    out = ranked.max(axis=1).map({-1: NO_DATA, 0: GREEN, 1: AMBER, 2: RED})
+    return out.fillna(NOT_RATED).astype(object)
 
 
 def overall(dimensions: pd.DataFrame) -> pd.Series:
-    """Red > Amber > No data > Green across the dimensions."""
-    ranked = dimensions.replace(SEVERITY).astype(int).max(axis=1)
-    return ranked.map({v: k for k, v in SEVERITY.items()})
+    """Red > Amber > No data > Green across the rated dimensions (No data when none is rated)."""
+    rated = dimensions.where(dimensions != NOT_RATED)
+    ranked = rated.replace(SEVERITY).astype("float64").max(axis=1)
+    return ranked.map({v: k for k, v in SEVERITY.items()}).fillna(NO_DATA).astype(object)
+
+
+@dataclass(frozen=True)
+class Past:
+    """What the snapshots up to the report's say about each project: when it was first seen,
+    and its first budget at completion and forecast finish (with the snapshot that gave them);
+    and how many days apart the snapshots come (None with one snapshot)."""
+
+    first: pd.DataFrame  # index project_id: seen, budget, budget_as_of, finish, finish_as_of
+    cadence_days: float | None = None
+
+    @classmethod
+    def of(cls, history: list[Snapshot]) -> Past:
+        frames = [
+            s["projects"][["project_id", "budget_at_completion", "forecast_finish"]].assign(
+                as_of=s.as_of
+            )
+            for s in history
+            if len(s["projects"])
+        ]
+        dates = sorted({s.as_of for s in history})
+        gaps = pd.Series(dates).diff().dt.days.dropna()
+        cadence = float(gaps.median()) if len(gaps) else None
+        if not frames:
+            return cls(_no_past(), cadence)
+        rows = pd.concat(frames, ignore_index=True).sort_values("as_of", kind="stable")
+        seen = rows.groupby("project_id")["as_of"].min()
+        budget = rows.dropna(subset=["budget_at_completion"]).drop_duplicates("project_id")
+        finish = rows.dropna(subset=["forecast_finish"]).drop_duplicates("project_id")
+        first = pd.DataFrame({"seen": seen})
+        first["budget"] = budget.set_index("project_id")["budget_at_completion"].astype("float64")
+        first["budget_as_of"] = budget.set_index("project_id")["as_of"]
+        first["finish"] = finish.set_index("project_id")["forecast_finish"]
+        first["finish_as_of"] = finish.set_index("project_id")["as_of"]
+        return cls(first, cadence)
+
+    @classmethod
+    def budgets(cls, budgets: dict[str, float], as_of: str = "2000-01-01") -> Past:
+        """A past of first budgets only, all seen at as_of (for hand-made cases)."""
+        first = _no_past().reindex(pd.Index(list(budgets), name="project_id"))
+        first["seen"] = first["budget_as_of"] = pd.Timestamp(as_of)
+        first["budget"] = pd.Series(budgets, dtype="float64")
+        return cls(first)
+
+
+def _no_past() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "seen": pd.Series(dtype="datetime64[us]"),
+            "budget": pd.Series(dtype="float64"),
+            "budget_as_of": pd.Series(dtype="datetime64[us]"),
+            "finish": pd.Series(dtype="datetime64[us]"),
+            "finish_as_of": pd.Series(dtype="datetime64[us]"),
+        },
+        index=pd.Index([], name="project_id", dtype="str"),
+    )
+
+
+def _earlier(p: pd.DataFrame, past: Past, value: str, as_of: pd.Timestamp) -> pd.Series:
+    """Per project, its first `value` (budget or finish) when an earlier snapshot gave it; blank
+    for a project first seen now: a change-based rule has nothing to compare it with."""
+    first = past.first
+    given = first[value].where(first[f"{value}_as_of"] < as_of)
+    return p["project_id"].map(given)
+
+
+def _share(column: pd.Series) -> float:
+    """The share of rows with a value (1.0 for no rows: nothing is missing)."""
+    return float(column.notna().mean()) if len(column) else 1.0
 
 
 def measures(
-    now: Snapshot, eac_formula: str = "BAC/CPI", first_budget: pd.Series | None = None
+    now: Snapshot,
+    eac_formula: str = "BAC/CPI",
+    past: Past | None = None,
+    min_rated_pct: float = 10,
 ) -> pd.DataFrame:
-    """The numbers behind the rules, per active project. first_budget (project_id -> budget at
-    completion in its first snapshot) feeds the derived budget change when there are no
-    financials."""
+    """The numbers behind the rules, per active project. Where the scope's data has (nearly) no
+    baseline finish, the forecast finish of the project's first snapshot serves as its baseline
+    (slip_basis says which); where it cannot rate cost on EAC and CPI (no financials, or no
+    percent complete), cost is derived from the budget at completion's change since the
+    project's first snapshot. A project first seen now has no change to rate (blank)."""
     as_of = now.as_of
+    past = past or Past(_no_past())
+    enough = min_rated_pct / 100
     p = now["projects"]
     p = p[p["status"] == "Active"].copy()
     p["slip_days"] = (p["forecast_finish"] - p["baseline_finish"]).dt.days.astype("float64")
+    p["slip_basis"] = "baseline"
+    if _share(p["baseline_finish"]) < enough and len(p):
+        first_finish = _earlier(p, past, "finish", as_of)
+        p["slip_days"] = (p["forecast_finish"] - first_finish).dt.days.astype("float64")
+        p["slip_basis"] = "first snapshot"
     m = now["milestones"]
     overdue = m[(m["forecast_date"].fillna(m["baseline_date"]) < as_of) & m["actual_date"].isna()]
     has_milestones = p["project_id"].isin(m["project_id"])
@@ -233,13 +336,14 @@ def measures(
     p["missing_artifacts"] = (
         p["project_id"].map(missing.groupby("project_id").size()).fillna(0).astype("float64")
     )
+    p["gate_checked"] = 1.0 if len(now["artifacts"]) else np.nan  # no artifacts: nothing checked
     p["status_age_days"] = (as_of - p["last_status_update"]).dt.days.astype("float64")
     p["missing_baseline"] = p["baseline_start"].isna() | p["baseline_finish"].isna()
     if baseline_start_absent(now):  # the data carries no baseline start: judge the finish
         p["missing_baseline"] = p["baseline_finish"].isna()
     p["budget_growth_pct"] = np.nan
-    if now["financials"].empty and first_budget is not None and len(p):
-        first = p["project_id"].map(first_budget).astype("float64")
+    if len(p) and _share(p["vac_pct"]) < enough and _share(p["cpi"]) < enough:
+        first = _earlier(p, past, "budget", as_of).astype("float64")
         p["budget_growth_pct"] = (100 * (bac - first) / first.where(first > 0)).astype("float64")
     return p.reset_index(drop=True)
 
@@ -254,55 +358,104 @@ def assessed_dimensions(now: Snapshot) -> list[str]:
     return [d for d in DIMENSIONS if not (d == "risk" and now["risks"].empty)]
 
 
-def derivations(now: Snapshot, first_budget: pd.Series | None) -> list[str]:
-    """What the assessment derived or left out because the data lacks a whole table or column."""
+def stale_allowance(past: Past | None) -> int:
+    """Days added to the staleness thresholds when snapshots come less often than monthly: a
+    yearly extract is not stale because it is yearly."""
+    if past is None or past.cadence_days is None:
+        return 0
+    return max(0, round(past.cadence_days) - MONTHLY_DAYS)
+
+
+def not_rated(assessed: pd.DataFrame) -> list[Rule]:
+    """The rules the scope's data cannot support (not rated for any project)."""
+    if assessed.empty:
+        return []
+    return [r for r in RULES if assessed[f"rag_{r.key}"].eq(NOT_RATED).all()]
+
+
+def derivations(
+    now: Snapshot, assessed: pd.DataFrame, past: Past | None = None, min_rated_pct: float = 10
+) -> list[str]:
+    """What the assessment derived or left out because the data lacks a table or a column."""
     notes = []
     if now["risks"].empty:
         notes.append(
             "There is no risk register in this data, so the overall RAG is taken from schedule,"
             " cost and governance only; add a risks file to rate risk."
         )
-    if now["financials"].empty:
-        derived = first_budget is not None and len(first_budget)
+    derived_cost = len(assessed) and assessed["rag_budget_growth"].ne(NOT_RATED).any()
+    if derived_cost:
+        why = "no financials" if now["financials"].empty else "no percent complete"
         notes.append(
-            "There are no financials in this data: cost is derived from how far each project's"
-            " budget at completion has moved since its first snapshot"
-            + ("" if derived else " (no budget history either, so cost has no data)")
-            + "; add monthly plan, forecast and actual to rate cost on EAC and CPI."
+            f"This data has {why}, so cost is derived from how far each project's budget at"
+            " completion has moved since the first snapshot that gave it (a project first seen"
+            " in this snapshot has no change to rate yet); add monthly plan, forecast and actual"
+            " and percent complete to rate cost on EAC and CPI."
+        )
+    if len(assessed) and (assessed["slip_basis"] == "first snapshot").all():
+        notes.append(
+            "This data has (nearly) no baseline finish, so each project's forecast finish in the"
+            " first snapshot it appears in serves as its baseline for the finish slip (a project"
+            " first seen in this snapshot has no slip to rate yet)."
         )
     if baseline_start_absent(now):
         notes.append(
             "The data carries no baseline start, so the baseline rule checks the baseline"
             " finish only."
         )
+    if allowance := stale_allowance(past):
+        notes.append(
+            f"Snapshots come about every {past.cadence_days:.0f} days, so a status update counts"
+            f" as stale {allowance} days later than the thresholds below say."
+        )
+    skipped = [
+        r for r in not_rated(assessed) if r.key != "budget_growth" or _ev_cost_gone(assessed)
+    ]
+    if skipped:
+        shown = "; ".join(f"{r.label} (needs {r.needs})" for r in skipped)
+        notes.append(
+            f"Not rated for this data — fewer than {min_rated_pct:g} % of the active projects"
+            f" have what these rules read, so they do not colour the overall RAG: {shown}."
+        )
     return notes
 
 
-def first_budgets(history: list[Snapshot]) -> pd.Series:
-    """project_id -> budget at completion in the first snapshot that gives one."""
-    frames = [s["projects"][["project_id", "budget_at_completion"]].dropna() for s in history]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.Series(dtype="float64")
-    return (
-        pd.concat(frames)
-        .drop_duplicates("project_id")
-        .set_index("project_id")["budget_at_completion"]
-        .astype("float64")
-    )
+def _ev_cost_gone(assessed: pd.DataFrame) -> bool:
+    return bool(assessed["rag_vac"].eq(NOT_RATED).all() and assessed["rag_cpi"].eq(NOT_RATED).all())
 
 
 def assess(
     now: Snapshot,
     params: HealthParams,
     eac_formula: str = "BAC/CPI",
-    first_budget: pd.Series | None = None,
+    past: Past | None = None,
 ) -> pd.DataFrame:
     """Every active project with its measures, a RAG per rule (rag_<rule>), per dimension and
-    overall, the reasons in words, and whether the reported RAG is better than the computed one."""
-    p = measures(now, eac_formula, first_budget)
+    overall, the reasons in words, and whether the reported RAG is better than the computed one.
+    A rule whose input is blank for (nearly) every active project in scope is "Not rated" and
+    does not colour its dimension; a project without data where its peers have it stays
+    "No data", which the overall ranks above Green."""
+    p = measures(now, eac_formula, past, params.min_rated_pct)
+    if allowance := stale_allowance(past):
+        params = params.model_copy(
+            update={
+                "stale_update_amber_days": params.stale_update_amber_days + allowance,
+                "stale_update_red_days": params.stale_update_red_days + allowance,
+            }
+        )
+    enough = params.min_rated_pct / 100
     for rule in RULES:
-        p[f"rag_{rule.key}"] = rule.rag(p[rule.measure], params).to_numpy() if len(p) else []
+        column = p[rule.has_data or rule.measure] if len(p) else pd.Series(dtype="float64")
+        if rule.key == "baseline" and len(p) and (p["slip_basis"] == "first snapshot").all():
+            rated = False  # the data has no baselines to check
+        else:
+            rated = _share(column) >= enough and not (len(p) and column.isna().all())
+        if not len(p):
+            p[f"rag_{rule.key}"] = pd.Series(dtype="str")
+        elif rated:
+            p[f"rag_{rule.key}"] = rule.rag(p[rule.measure], params).to_numpy()
+        else:
+            p[f"rag_{rule.key}"] = NOT_RATED
     for dimension in DIMENSIONS:
         columns = [f"rag_{r.key}" for r in RULES if r.dimension == dimension]
         p[dimension] = worst(p[columns]) if len(p) else pd.Series(dtype="str")
@@ -356,16 +509,23 @@ def counts(assessed: pd.DataFrame) -> dict[str, int]:
 
 
 def summary(assessed: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Projects per computed overall RAG, by sub-portfolio or program."""
+    """Projects per computed overall RAG, by sub-portfolio or program: grouped on the full
+    hierarchy key (a name repeated under two portfolios is two rows), with a `label` that names
+    the parent where the bare name would be ambiguous."""
+    columns = [*hierarchy.key(by), "label", *RAGS, "projects"]
     if assessed.empty:
-        return pd.DataFrame(columns=[by, *RAGS, "projects"])
-    keyed = assessed.assign(**{by: assessed[by].fillna(f"(no {by.replace('_', '-')})")})
+        return pd.DataFrame(columns=columns)
+    keyed = hierarchy.named(assessed, by).assign(label=hierarchy.labels(assessed, by))
     table = keyed.pivot_table(
-        index=by, columns="overall", values="project_id", aggfunc="count", fill_value=0
+        index=[*hierarchy.key(by), "label"],
+        columns="overall",
+        values="project_id",
+        aggfunc="count",
+        fill_value=0,
     )
     table = table.reindex(columns=RAGS, fill_value=0)
     table["projects"] = table.sum(axis=1)
-    return table.reset_index().rename_axis(columns=None)
+    return table.reset_index().rename_axis(columns=None)[columns]
 
 
 def trend(snapshots: list[tuple[Snapshot, pd.DataFrame]]) -> pd.DataFrame:
@@ -586,9 +746,9 @@ def analyse(
     eac_formula: str = "BAC/CPI",
 ) -> HealthView:
     """Everything the health report shows; history = every snapshot up to now, oldest first."""
-    first = first_budgets(history)
-    assessed = assess(now, params, eac_formula, first)
-    previous = assess(before, params, eac_formula, first) if before is not None else None
+    past = Past.of(history)
+    assessed = assess(now, params, eac_formula, past)
+    previous = assess(before, params, eac_formula, past) if before is not None else None
     trail = [
         (
             s,
@@ -597,7 +757,7 @@ def analyse(
             else (
                 previous
                 if before is not None and s.as_of == before.as_of
-                else assess(s, params, eac_formula, first)
+                else assess(s, params, eac_formula, past)
             ),
         )
         for s in history
@@ -621,7 +781,7 @@ def analyse(
         gate_gaps=passed_with_missing(artifacts, now["projects"]),
         watch=watch_list(assessed, params.watch_list_size),
         headlines=headlines(assessed, register, milestones),
-        derived=derivations(now, first),
+        derived=derivations(now, assessed, past, params.min_rated_pct),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pmo_lib import hierarchy
 from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, month_start
 
 PROJECT_COLUMNS = [
@@ -25,9 +26,15 @@ PROJECT_COLUMNS = [
     "project_manager",
     "status",
 ]
-FY_COLUMNS = ["fy_plan", "ytd_plan", "ytd_actual", "fy_forecast", "fy_outlook", "fy_variance"]
-LEVELS = ["portfolio", "sub_portfolio", "program", "project_id"]
-NO_NAME = {"sub_portfolio": "(no sub-portfolio)", "program": "(no program)"}
+FY_COLUMNS = [
+    "fy_plan",
+    "ytd_plan",
+    "ytd_actual",
+    "fy_forecast",
+    "fy_forecast_closed",
+    "fy_outlook",
+    "fy_variance",
+]
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -41,22 +48,42 @@ def variance_pct(variance: pd.Series, plan: pd.Series) -> pd.Series:
     return 100 * _ratio(variance, plan)
 
 
-def fy_by_project(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) -> pd.DataFrame:
-    """Per project with financial rows in the fiscal year: plan, YTD plan and actual, remaining
-    forecast, Outlook and variance (Outlook − Plan)."""
+def _unbooked(f: pd.DataFrame, closed: pd.Series) -> pd.Series:
+    """Rows whose project has no actual row in their month when that month is closed."""
+    booked = pd.MultiIndex.from_frame(
+        f.loc[(f["measure"] == "actual") & closed, ["project_id", "period"]]
+    )
+    return pd.Series(
+        ~pd.MultiIndex.from_frame(f[["project_id", "period"]]).isin(booked), index=f.index
+    )
+
+
+def fy_by_project(
+    financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str = "project_id"
+) -> pd.DataFrame:
+    """Per project (or per another column, `by`) with financial rows in the fiscal year: plan,
+    YTD plan and actual, remaining forecast, Outlook and variance (Outlook − Plan).
+
+    A closed month in which a project has a forecast but no actual row (a register that
+    publishes one forecast per year, or actuals not yet booked) counts its forecast in the
+    Outlook, not as zero; `fy_forecast_closed` holds that part so the page can say so."""
     f = financials[(financials["period"] >= fy.start) & (financials["period"] <= fy.end)]
     closed = is_closed_month(f["period"], as_of)
     amount = f["amount"].astype("float64")
+    is_actual = f["measure"] == "actual"
+    forecast = f["measure"] == "forecast"
     parts = pd.DataFrame(
         {
-            "project_id": f["project_id"],
+            by: f[by].astype(object).fillna("(not given)") if by != "project_id" else f[by],
             "fy_plan": amount.where(f["measure"] == "plan", 0.0),
             "ytd_plan": amount.where((f["measure"] == "plan") & closed, 0.0),
-            "ytd_actual": amount.where((f["measure"] == "actual") & closed, 0.0),
-            "fy_forecast": amount.where((f["measure"] == "forecast") & ~closed, 0.0),
+            "ytd_actual": amount.where(is_actual & closed, 0.0),
+            "fy_forecast": amount.where(forecast & ~closed, 0.0),
+            "fy_forecast_closed": amount.where(forecast & closed & _unbooked(f, closed), 0.0),
         }
     )
-    out = parts.groupby("project_id", as_index=False).sum()
+    out = parts.groupby(by, as_index=False, sort=True).sum()
+    out["fy_forecast"] = out["fy_forecast"] + out["fy_forecast_closed"]
     out["fy_outlook"] = out["ytd_actual"] + out["fy_forecast"]
     out["fy_variance"] = out["fy_outlook"] - out["fy_plan"]
     return out
@@ -66,8 +93,7 @@ def with_projects(projects: pd.DataFrame, per_project: pd.DataFrame) -> pd.DataF
     """Every project (zeros where it has no rows this year) with its hierarchy and manager."""
     out = projects[PROJECT_COLUMNS].merge(per_project, on="project_id", how="left")
     out[FY_COLUMNS] = out[FY_COLUMNS].fillna(0.0).astype("float64")
-    for level, blank in NO_NAME.items():
-        out[level] = out[level].fillna(blank)
+    out = hierarchy.named(out, "program")
     out["fy_variance_pct"] = variance_pct(out["fy_variance"], out["fy_plan"])
     return out
 
@@ -112,6 +138,7 @@ def fy_position(
         "fy_variance": outlook - plan,
         "fy_variance_pct": 100 * (outlook - plan) / plan if plan else None,
         "fy_headroom": plan - outlook,
+        "fy_forecast_closed": float(totals["fy_forecast_closed"]),
         "fy_run_rate_projection": run_rate_projection(
             financials, as_of, fy, float(totals["ytd_actual"])
         ),
@@ -119,15 +146,18 @@ def fy_position(
 
 
 def monthly_burn(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) -> pd.DataFrame:
-    """Per month of the fiscal year: plan, actual (closed months), forecast (open months), and the
-    cumulative plan and cumulative actual-then-forecast (the path to the Outlook)."""
+    """Per month of the fiscal year: plan, actual (closed months), forecast (open months, and
+    closed months a project has no actual for), and the cumulative plan and cumulative
+    actual-then-forecast (the path to the Outlook)."""
     months = fy.months()
     f = financials[(financials["period"] >= fy.start) & (financials["period"] <= fy.end)]
     closed = is_closed_month(f["period"], as_of)
+    is_actual = f["measure"] == "actual"
+    unbooked = _unbooked(f, closed)
     keep = (
         (f["measure"] == "plan")
-        | ((f["measure"] == "actual") & closed)
-        | ((f["measure"] == "forecast") & ~closed)
+        | (is_actual & closed)
+        | ((f["measure"] == "forecast") & (~closed | unbooked))
     )
     table = f[keep].pivot_table(
         index="period", columns="measure", values="amount", aggfunc="sum", fill_value=0.0
@@ -141,20 +171,24 @@ def monthly_burn(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) 
     return table.rename_axis("month").reset_index()
 
 
-def roll_up(projects: pd.DataFrame, function_name: str = "IT Function") -> pd.DataFrame:
+def roll_up(
+    projects: pd.DataFrame, function_name: str = "IT Function", columns: list[str] = FY_COLUMNS
+) -> pd.DataFrame:
     """The hierarchy from the function down to projects, each level's figures the sum of the level
-    below: rows in tree order with level (0 function … 4 project), name and the FY figures."""
+    below (blank where no project below has a figure): rows in tree order with level
+    (0 function … 4 project), name, key (the full path) and the figures."""
     rows = []
+    projects = hierarchy.named(projects, "program")
 
     def add(level: int, name: str, frame: pd.DataFrame, key: tuple) -> None:
-        sums = frame[FY_COLUMNS].sum()
+        sums = frame[columns].sum(min_count=1)
         rows.append(
             {
                 "level": level,
                 "name": name,
                 "key": key,
                 "projects": len(frame),
-                **{c: float(sums[c]) for c in FY_COLUMNS},
+                **{c: float(sums[c]) for c in columns},
             }
         )
 
@@ -165,7 +199,7 @@ def roll_up(projects: pd.DataFrame, function_name: str = "IT Function") -> pd.Da
             add(2, sub, s, (portfolio, sub))
             for program, g in s.groupby("program", sort=True):
                 add(3, program, g, (portfolio, sub, program))
-                for row in g.sort_values("project_id").itertuples():
+                for row in g.sort_values("project_id", key=hierarchy.natural_key).itertuples():
                     add(
                         4,
                         f"{row.project_id} {row.project_name}",
@@ -173,7 +207,8 @@ def roll_up(projects: pd.DataFrame, function_name: str = "IT Function") -> pd.Da
                         (portfolio, sub, program, row.project_id),
                     )
     out = pd.DataFrame(rows)
-    out["fy_variance_pct"] = variance_pct(out["fy_variance"], out["fy_plan"])
+    if "fy_variance" in columns:
+        out["fy_variance_pct"] = variance_pct(out["fy_variance"], out["fy_plan"])
     return out
 
 
@@ -218,14 +253,7 @@ def exceptions(
 
 def mix(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str) -> pd.DataFrame:
     """FY Plan and Outlook by expense type or cost category (blank shown as "(not given)")."""
-    f = financials.assign(**{by: financials[by].fillna("(not given)")})
-    rows = []
-    for name, group in f.groupby(by, sort=True):
-        sums = fy_by_project(group, as_of, fy)[["fy_plan", "fy_outlook"]].sum()
-        rows.append(
-            {by: name, "fy_plan": float(sums["fy_plan"]), "fy_outlook": float(sums["fy_outlook"])}
-        )
-    return pd.DataFrame(rows, columns=[by, "fy_plan", "fy_outlook"])
+    return fy_by_project(financials, as_of, fy, by)[[by, "fy_plan", "fy_outlook"]]
 
 
 # -- earned value -----------------------------------------------------------------------------
@@ -309,26 +337,30 @@ def outlook_drift(history: pd.DataFrame, projects: pd.DataFrame, fy: FiscalYear)
 
 
 def drift_by_portfolio(drift: pd.DataFrame) -> pd.DataFrame:
-    return drift.groupby(["as_of", "portfolio"], as_index=False)[["fy_outlook", "fy_plan"]].sum()
+    """The Outlook and Plan per portfolio and snapshot; a project no longer in the current
+    snapshot counts under "(no portfolio)" rather than vanishing."""
+    named = hierarchy.named(drift, "portfolio")
+    return named.groupby(["as_of", "portfolio"], as_index=False)[["fy_outlook", "fy_plan"]].sum()
 
 
 def largest_moves(drift: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     """Projects whose Outlook moved most between the first and the last snapshot."""
     if drift.empty:
         return pd.DataFrame(columns=["project_id", "project_name", "first", "last", "change"])
+    names = ["project_name", "project_manager"]  # blank names must not drop rows
+    drift = drift.assign(**{c: drift[c].astype(object).fillna("") for c in names})
     wide = drift.pivot_table(
-        index=["project_id", "project_name", "project_manager"],
+        index=["project_id", *names],
         columns="as_of",
         values="fy_outlook",
         aggfunc="sum",
-        fill_value=0.0,
     )
-    out = pd.DataFrame({"first": wide.iloc[:, 0], "last": wide.iloc[:, -1]})
+    # first: the Outlook in the first snapshot that had the project (not a zero before it)
+    out = pd.DataFrame({"first": wide.bfill(axis=1).iloc[:, 0], "last": wide.iloc[:, -1]})
     out["change"] = out["last"] - out["first"]
-    out = (
-        out.reindex(out["change"].abs().sort_values(ascending=False).index).head(top).reset_index()
-    )
-    return out[out["change"] != 0].reset_index(drop=True)
+    out = out[out["change"].notna() & (out["change"] != 0)]
+    out = out.reindex(out["change"].abs().sort_values(ascending=False).index).head(top)
+    return out.reset_index()
 
 
 # -- financial hygiene ------------------------------------------------------------------------
@@ -394,6 +426,28 @@ def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestam
     return out.sort_values(["rule", "project_id"]).reset_index(drop=True)
 
 
+# -- budgets, for data without financials -------------------------------------------------------
+BUDGET_COLUMNS = ["bac", "bac_before", "bac_change"]
+
+
+def budgets(
+    projects: pd.DataFrame, before: pd.DataFrame | None, function_name: str = "IT Function"
+) -> pd.DataFrame:
+    """Budget at completion by level (the roll-up's tree), with its value at the previous
+    snapshot and the change, for data that has budgets but no monthly financials. A project
+    not in the previous snapshot has no change (blank), nor does a level with none."""
+    per = projects[PROJECT_COLUMNS].copy()
+    per["bac"] = projects["budget_at_completion"].astype("float64")
+    earlier = (
+        before.set_index("project_id")["budget_at_completion"].astype("float64")
+        if before is not None
+        else pd.Series(dtype="float64")
+    )
+    per["bac_before"] = per["project_id"].map(earlier).astype("float64")
+    per["bac_change"] = per["bac"] - per["bac_before"]
+    return roll_up(per, function_name, BUDGET_COLUMNS)
+
+
 # -- everything the spend report shows ----------------------------------------------------------
 HEADLINE_KEYS = (
     "fy_plan",
@@ -405,14 +459,20 @@ HEADLINE_KEYS = (
 )
 
 
-def _headlines(position: dict, ev_total: dict, financials: pd.DataFrame) -> dict:
-    """No financial rows at all: no figures (not zeros, which would read as on plan)."""
+def _headlines(
+    position: dict, ev_total: dict, financials: pd.DataFrame, projects: pd.DataFrame
+) -> dict:
+    """No financial rows at all: no figures (not zeros, which would read as on plan); the
+    budget at completion of the projects in scope whenever any has one."""
+    bac = projects["budget_at_completion"].astype("float64").sum(min_count=1)
+    budget = {"budget_at_completion": None if pd.isna(bac) else float(bac)}
     if financials.empty:
-        return dict.fromkeys([*HEADLINE_KEYS, "cpi", "spi"])
+        return {**dict.fromkeys([*HEADLINE_KEYS, "cpi", "spi"]), **budget}
     return {
         **{k: position[k] for k in HEADLINE_KEYS},
         "cpi": ev_total["cpi"],
         "spi": ev_total["spi"],
+        **budget,
     }
 
 
@@ -421,7 +481,10 @@ def headlines(now, start_month: int, eac_formula: str = "BAC/CPI") -> dict:
     ev = earned_value(now["projects"], now["financials"], now.as_of, eac_formula)
     totals = earned_value_total(ev[ev["status"] == "Active"], eac_formula)
     return _headlines(
-        fy_position(now["financials"], now.as_of, start_month), totals, now["financials"]
+        fy_position(now["financials"], now.as_of, start_month),
+        totals,
+        now["financials"],
+        now["projects"],
     )
 
 
@@ -439,6 +502,11 @@ class SpendView:
     ev_total: dict
     hygiene: pd.DataFrame
     headlines: dict
+    budgets: pd.DataFrame  # budget at completion by level (what data without financials has)
+
+    @property
+    def has_financials(self) -> bool:
+        return self.headlines["fy_plan"] is not None
 
 
 def analyse(now, before, start_month: int, params, function_name: str = "IT Function") -> SpendView:
@@ -454,7 +522,7 @@ def analyse(now, before, start_month: int, params, function_name: str = "IT Func
     ev = earned_value(projects, financials, as_of, params.eac_formula)
     ev = ev[ev["status"] == "Active"].reset_index(drop=True)
     ev_total = earned_value_total(ev, params.eac_formula)
-    headlines = _headlines(position, ev_total, now["financials"])
+    headlines = _headlines(position, ev_total, now["financials"], projects)
     return SpendView(
         fy=fy,
         position=position,
@@ -474,6 +542,9 @@ def analyse(now, before, start_month: int, params, function_name: str = "IT Func
         ev_total=ev_total,
         hygiene=hygiene(projects, financials, as_of),
         headlines=headlines,
+        budgets=budgets(
+            projects, before["projects"] if before is not None else None, function_name
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.formatting import money
 from pmo_lib.metrics import demand, health, resourcing, spend
@@ -21,11 +22,11 @@ def figures(
     load: pd.DataFrame,
     portfolio: str | None,
     config: ReportConfig,
-    first_budget: pd.Series | None = None,
+    past: health.Past | None = None,
 ) -> dict:
     """Every headline of the detailed reports for one snapshot, under the reports' own names."""
     out: dict = {}
-    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
     out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
     out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
     history = now["demand_stage_history"]
@@ -47,6 +48,7 @@ TILES = [  # (label, headline key, kind, is a rise good?)
     ("Computed red", "rag_red", "count", False),
     ("Computed amber", "rag_amber", "count", False),
     ("Computed green", "rag_green", "count", True),
+    ("No data to rate", "rag_no_data", "count", False),
     ("FY Plan", "fy_plan", "money", None),
     ("YTD Actual", "ytd_actual", "money", None),
     ("Outlook", "fy_outlook", "money", None),
@@ -66,16 +68,12 @@ def headline_pair(
     load_before: pd.DataFrame,
     portfolio: str | None,
     config: ReportConfig,
-    first_budget: pd.Series | None = None,
+    past: health.Past | None = None,
 ) -> tuple[dict, dict | None]:
     """The headline figures now and at the previous snapshot (None when there is none);
-    first_budget feeds health's derived cost rule (see health.first_budgets)."""
-    previous = (
-        figures(before, load_before, portfolio, config, first_budget)
-        if before is not None
-        else None
-    )
-    return figures(now, load_now, portfolio, config, first_budget), previous
+    past feeds health's change-based rules (see health.Past)."""
+    previous = figures(before, load_before, portfolio, config, past) if before is not None else None
+    return figures(now, load_now, portfolio, config, past), previous
 
 
 def tiles(now: dict, before: dict | None) -> pd.DataFrame:
@@ -113,12 +111,12 @@ def changes(
     now: Snapshot,
     before: Snapshot | None,
     config: ReportConfig,
-    first_budget: pd.Series | None = None,
+    past: health.Past | None = None,
 ) -> Changes:
     """What changed since the previous snapshot, from the detailed reports' functions."""
-    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
     previous = (
-        health.assess(before, config.health, config.spend.eac_formula, first_budget)
+        health.assess(before, config.health, config.spend.eac_formula, past)
         if before is not None
         else None
     )
@@ -204,11 +202,11 @@ def exceptions(
     portfolio: str | None,
     config: ReportConfig,
     top: int = 5,
-    first_budget: pd.Series | None = None,
+    past: health.Past | None = None,
 ) -> pd.DataFrame:
     """The items needing a decision, with the report and section that explain them."""
     rows = []
-    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
     for r in health.watch_list(assessed, top).itertuples():
         rows.append(
             {
@@ -272,7 +270,7 @@ def exceptions(
 
 
 def by_portfolio(
-    now: Snapshot, load: pd.DataFrame, config: ReportConfig, first_budget: pd.Series | None = None
+    now: Snapshot, load: pd.DataFrame, config: ReportConfig, past: health.Past | None = None
 ) -> pd.DataFrame:
     """Portfolios side by side on the summary's KPIs (function-level page). load: every person's
     total bookings (the same whatever the scope)."""
@@ -283,31 +281,34 @@ def by_portfolio(
         rows.append(
             {
                 "portfolio": name,
-                **figures(now.in_portfolio(name), load, name, config, first_budget),
+                **figures(now.in_portfolio(name), load, name, config, past),
             }
         )
     return pd.DataFrame(rows)
 
 
 def by_sub_portfolio(
-    now: Snapshot, config: ReportConfig, first_budget: pd.Series | None = None
+    now: Snapshot, config: ReportConfig, past: health.Past | None = None
 ) -> pd.DataFrame:
-    """Per sub-portfolio: active projects, computed RAG counts, FY Plan, Outlook and variance."""
-    assessed = health.assess(now, config.health, config.spend.eac_formula, first_budget)
-    rag = health.summary(assessed, "sub_portfolio").set_index("sub_portfolio")
+    """Per sub-portfolio (keyed by portfolio and sub-portfolio: a name two portfolios share is
+    two rows): active projects, computed RAG counts, FY Plan, Outlook and variance (blank
+    without financials)."""
+    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+    keys = hierarchy.key("sub_portfolio")
+    rag = health.summary(assessed, "sub_portfolio").drop(columns="label")
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
     per = spend.with_projects(
         now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
     )
     money = (
-        per.groupby(["portfolio", "sub_portfolio"])[["fy_plan", "fy_outlook", "fy_variance"]]
+        hierarchy.named(per, "sub_portfolio")
+        .groupby(keys, as_index=False)[["fy_plan", "fy_outlook", "fy_variance"]]
         .sum()
-        .reset_index()
     )
-    out = money.merge(rag, left_on="sub_portfolio", right_index=True, how="left").fillna(
-        {k: 0 for k in health.RAGS + ["projects"]}
-    )
-    return out.sort_values(["portfolio", "sub_portfolio"]).reset_index(drop=True)
+    if now["financials"].empty:  # no financials: no figures, not zeros
+        money[["fy_plan", "fy_outlook", "fy_variance"]] = float("nan")
+    out = money.merge(rag, on=keys, how="left").fillna({k: 0 for k in health.RAGS + ["projects"]})
+    return out.sort_values(keys).reset_index(drop=True)
 
 
 def section_link(report: str, section: str) -> str:
@@ -322,9 +323,9 @@ def with_links(found: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison(
-    now: Snapshot, load: pd.DataFrame, config: ReportConfig, first_budget: pd.Series | None = None
+    now: Snapshot, load: pd.DataFrame, config: ReportConfig, past: health.Past | None = None
 ) -> pd.DataFrame:
     """The portfolios side by side on the function's page; empty on a portfolio's own page."""
     if config.is_function:
-        return by_portfolio(now, load, config, first_budget)
+        return by_portfolio(now, load, config, past)
     return pd.DataFrame(columns=["portfolio"])

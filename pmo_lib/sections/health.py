@@ -47,10 +47,10 @@ def trend(report: Report) -> None:
     view = report.view
     report.chart(
         charts.rag_bars(
-            view.by_sub_portfolio, "sub_portfolio", "Computed RAG by sub-portfolio", "Sub-portfolio"
+            view.by_sub_portfolio, "label", "Computed RAG by sub-portfolio", "Sub-portfolio"
         )
     )
-    report.chart(charts.rag_bars(view.by_program, "program", "Computed RAG by program", "Program"))
+    report.chart(charts.rag_bars(view.by_program, "label", "Computed RAG by program", "Program"))
     report.chart(
         charts.rag_bars(
             view.trend.assign(snapshot=view.trend["as_of"].dt.strftime("%d %b %Y")),

@@ -17,7 +17,7 @@ class SummaryView:
     load: pd.DataFrame  # hours booked per person and month, in every portfolio
     figures: dict  # the detailed reports' headline figures now
     previous_figures: dict | None  # ... at the snapshot compared with
-    first_budget: pd.Series  # each project's first budget at completion (health's derived cost)
+    past: health.Past  # what earlier snapshots say of each project (health's change-based rules)
 
     @property
     def headlines(self) -> dict:
@@ -27,7 +27,7 @@ class SummaryView:
 def analyse(report: Report) -> SummaryView:
     """Everything the sections show, computed once per data the report holds."""
     load = data.resource_load(report.data)
-    first = health.first_budgets(data.all_snapshots(report.data))
+    past = health.Past.of(data.all_snapshots(report.data))
     now, before = summary.headline_pair(
         report.now,
         report.before,
@@ -35,9 +35,9 @@ def analyse(report: Report) -> SummaryView:
         data.resource_load(report.data, previous=True),
         report.config.portfolio,
         report.config,
-        first,
+        past,
     )
-    return SummaryView(load, now, before, first)
+    return SummaryView(load, now, before, past)
 
 
 def key_figures(report: Report) -> None:
@@ -54,7 +54,7 @@ def changes(report: Report) -> None:
     """What changed since last period."""
     previous_as_of = report.before.as_of if report.before else None
     for sentence in narrative.summary_changes(
-        summary.changes(report.now, report.before, report.config, report.view.first_budget),
+        summary.changes(report.now, report.before, report.config, report.view.past),
         report.config.currency,
         previous_as_of,
         frozenset(t for t, frame in report.now.tables.items() if frame.empty),
@@ -79,7 +79,7 @@ def exceptions(report: Report) -> None:
                 load,
                 report.config.portfolio,
                 report.config,
-                first_budget=report.view.first_budget,
+                past=report.view.past,
             )
         ),
         {"area": "Area", "item": "Item", "why": "Why"},
@@ -92,13 +92,14 @@ def comparison(report: Report) -> None:
     """Portfolio comparison."""
     load = report.view.load
     report.table(
-        summary.comparison(report.now, load, report.config, report.view.first_budget),
+        summary.comparison(report.now, load, report.config, report.view.past),
         {
             "portfolio": "Portfolio",
             "active_projects": "Active",
             "rag_red": "Red",
             "rag_amber": "Amber",
             "rag_green": "Green",
+            "rag_no_data": "No data",
             "fy_plan": "FY Plan",
             "fy_outlook": "Outlook",
             "fy_variance": "Variance",
@@ -111,6 +112,7 @@ def comparison(report: Report) -> None:
             "rag_red",
             "rag_amber",
             "rag_green",
+            "rag_no_data",
             "demand_open_count",
             "open_high_risks",
         ],
@@ -119,7 +121,7 @@ def comparison(report: Report) -> None:
         empty="This page covers one portfolio; the whole-function page compares them.",
     )
     report.table(
-        summary.by_sub_portfolio(report.now, report.config, report.view.first_budget),
+        summary.by_sub_portfolio(report.now, report.config, report.view.past),
         {
             "portfolio": "Portfolio",
             "sub_portfolio": "Sub-portfolio",
@@ -127,11 +129,12 @@ def comparison(report: Report) -> None:
             "Red": "Red",
             "Amber": "Amber",
             "Green": "Green",
+            "No data": "No data",
             "fy_plan": "FY Plan",
             "fy_outlook": "Outlook",
             "fy_variance": "Variance",
         },
-        counts=["projects", "Red", "Amber", "Green"],
+        counts=["projects", "Red", "Amber", "Green", "No data"],
         money=["fy_plan", "fy_outlook", "fy_variance"],
         caption="Sub-portfolios",
     )

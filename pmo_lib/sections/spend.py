@@ -19,16 +19,31 @@ def analyse(report: Report) -> spend.SpendView:
     )
 
 
+def _without_financials(report: Report) -> bool:
+    """True (and says so) when the data has no financials for this section to show."""
+    if report.view.has_financials:
+        return False
+    report.notice("No monthly financials in this data: this section has nothing to show.")
+    return True
+
+
 def headline(report: Report) -> None:
     """Headline."""
     view = report.view
     currency = report.config.currency
+    if not view.has_financials:
+        previous = report.before.as_of if report.before else None
+        report.kpis(narrative.spend_budget_tiles(view.budgets, previous, currency))
+        report.say(narrative.spend_budgets(view.budgets, currency))
+        return
     report.kpis(narrative.spend_tiles(view.position, currency))
     report.say(narrative.spend_headline(view.position, currency))
 
 
 def burn(report: Report) -> None:
     """Monthly burn."""
+    if _without_financials(report):
+        return
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
@@ -47,6 +62,19 @@ def rollup(report: Report) -> None:
     """Roll-up."""
     view = report.view
     currency = report.config.currency
+    if not view.has_financials:
+        report.table(
+            spend.indented(view.budgets),
+            {
+                "label": "Function / portfolio / sub-portfolio / program / project",
+                "bac": "Budget at completion",
+                "bac_before": "Previous snapshot",
+                "bac_change": "Change",
+            },
+            money=["bac", "bac_before", "bac_change"],
+            caption="Budget at completion by level",
+        )
+        return
     report.say(narrative.spend_rollup(view.rollup, currency))
     report.table(
         spend.indented(view.rollup),
@@ -65,6 +93,8 @@ def rollup(report: Report) -> None:
 
 def exceptions(report: Report) -> None:
     """Exceptions."""
+    if _without_financials(report):
+        return
     view = report.view
     currency = report.config.currency
     report.say(narrative.spend_exceptions(view.exceptions, report.config.spend, currency))
@@ -87,6 +117,8 @@ def exceptions(report: Report) -> None:
 
 def mix(report: Report) -> None:
     """Mix."""
+    if _without_financials(report):
+        return
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
@@ -108,6 +140,8 @@ def mix(report: Report) -> None:
 
 def earned_value(report: Report) -> None:
     """Earned value."""
+    if _without_financials(report):
+        return
     view = report.view
     currency = report.config.currency
     report.say(
@@ -126,6 +160,8 @@ def earned_value(report: Report) -> None:
 
 def earned_value_table(report: Report) -> None:
     """Earned value."""
+    if not report.view.has_financials:  # the section's first part said so
+        return
     view = report.view
     report.table(
         view.ev,
@@ -152,6 +188,8 @@ def earned_value_table(report: Report) -> None:
 
 def outlook_drift(report: Report) -> None:
     """Outlook drift."""
+    if _without_financials(report):
+        return
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
@@ -181,6 +219,8 @@ def outlook_drift(report: Report) -> None:
 
 def hygiene(report: Report) -> None:
     """Financial hygiene."""
+    if _without_financials(report):
+        return
     view = report.view
     report.say(narrative.spend_hygiene(view.hygiene))
     report.table(

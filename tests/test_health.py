@@ -431,3 +431,126 @@ def test_the_summary_rates_a_dataset_without_financials_as_the_health_report_doe
     assert rated["overall"].tolist() == ["Amber"]
     assert figures["rag_amber"] == 1 and figures["rag_green"] == 0
     assert figures["fy_plan"] is None and figures["fy_variance"] is None
+
+
+def test_a_rule_without_data_for_nearly_every_project_is_not_rated_and_said():
+    """Ten projects, percent complete only on P0 (10 %: still rated, the threshold), then on none
+    (0 %: SPI, CPI and VAC not rated, and with no earlier snapshot cost is not rated at all)."""
+    some = [project(f"P{i}", percent_complete=50.0 if i == 0 else None) for i in range(10)]
+    rows = rate(*some)
+    assert rows.loc["P0", "rag_spi"] == "Green" and rows.loc["P1", "rag_spi"] == "No data"
+    assert rows.loc["P1", "overall"] == "No data"  # a gap where a peer has data stays a finding
+    none = [project(f"P{i}", percent_complete=None) for i in range(10)]
+    rows = rate(*none)
+    assert set(rows["rag_spi"]) == set(rows["rag_cpi"]) == set(rows["rag_vac"]) == {"Not rated"}
+    assert set(rows["overall"]) == {"Green"}  # on-time, no risks: what is rated is green
+    said = " ".join(h.derivations(snapshot(projects=none), rows.reset_index()))
+    assert "Not rated for this data" in said and "SPI (needs percent complete" in said
+    # cost would fall back on the budget change, but there is no earlier snapshot either
+    assert "Budget change (derived) (needs a budget at completion in more than one" in said
+    assert set(rows["cost"]) == {"Not rated"}
+
+
+def test_financials_without_percent_complete_rate_cost_on_the_budget_change():
+    """Financials exist but percent complete does not: +7 % budget since the first snapshot is
+    amber; a project first seen now has no change to rate (No data, not Green)."""
+    past = h.Past.budgets({"P1": 1000.0})
+    now = snapshot(
+        projects=[
+            project("P1", budget_at_completion=1070.0, percent_complete=None),
+            project("P2", budget_at_completion=500.0, percent_complete=None),
+        ],
+        financials=on_track("P1") + on_track("P2"),
+    )
+    rated = h.assess(now, PARAMS, past=past).set_index("project_id")
+    assert rated.loc["P1", ["rag_budget_growth", "cost"]].tolist() == ["Amber", "Amber"]
+    assert pd.isna(rated.loc["P2", "budget_growth_pct"]) and rated.loc["P2", "cost"] == "No data"
+
+
+def test_without_baselines_the_first_snapshot_serves_as_baseline():
+    """No baseline finish anywhere: P1's forecast finish was 2026-12-31 in the first snapshot and
+    is 2027-02-14 now (45 days: red); P2 is first seen now (no slip to rate)."""
+    first = Snapshot(
+        pd.Timestamp("2026-09-30"),
+        {
+            name: frame(
+                name,
+                [project("P1", baseline_finish=None, baseline_start=None)]
+                if name == "projects"
+                else [],
+            )
+            for name in TABLES
+        },
+    )
+    now = snapshot(
+        projects=[
+            project("P1", baseline_start=None, baseline_finish=None, forecast_finish="2027-02-14"),
+            project("P2", baseline_start=None, baseline_finish=None),
+        ]
+    )
+    past = h.Past.of([first, now])
+    rated = h.assess(now, PARAMS, past=past).set_index("project_id")
+    assert rated.loc["P1", ["slip_days", "rag_slip"]].tolist() == [45.0, "Red"]
+    assert pd.isna(rated.loc["P2", "slip_days"]) and rated.loc["P2", "rag_slip"] == "No data"
+    assert set(rated["rag_baseline"]) == {"Not rated"}  # not red for the data's lack
+    said = " ".join(h.derivations(now, rated.reset_index(), past))
+    assert "first snapshot it appears in serves as its baseline" in said
+
+
+def test_staleness_follows_the_snapshot_cadence():
+    """Yearly snapshots (365 days apart): thresholds move by 365 − 31 = 334 days, so an update
+    300 days old is green and one 350 days old amber (14 + 334 = 348); monthly data keeps 14/30."""
+    yearly = [
+        Snapshot(pd.Timestamp(d), {name: frame(name, []) for name in TABLES})
+        for d in ("2024-10-31", "2025-10-31", "2026-10-31")
+    ]
+    past = h.Past.of(yearly)
+    assert past.cadence_days == 365 and h.stale_allowance(past) == 334
+    now = snapshot(
+        projects=[
+            project("P1", last_status_update="2026-01-04"),  # 300 days
+            project("P2", last_status_update="2025-11-15"),  # 350 days
+        ]
+    )
+    rated = h.assess(now, PARAMS, past=past).set_index("project_id")
+    assert rated["status_age_days"].tolist() == [300.0, 350.0]
+    assert rated["rag_stale_update"].tolist() == ["Green", "Amber"]
+    assert h.assess(now, PARAMS)["rag_stale_update"].tolist() == ["Red", "Red"]
+
+
+def test_sub_portfolio_and_program_names_shared_by_two_portfolios_stay_apart():
+    rows = rate(
+        project("A", portfolio="Cloud", sub_portfolio="Data", program="Core"),
+        project("B", portfolio="Apps", sub_portfolio="Data", program="Core"),
+        project("C", portfolio="Apps", sub_portfolio="Data", program="Core"),
+        project("D", portfolio="Apps", sub_portfolio="Web", program="Portal"),
+    ).reset_index()
+    subs = h.summary(rows, "sub_portfolio").set_index("label")
+    assert subs["projects"].to_dict() == {"Apps › Data": 2, "Web": 1, "Cloud › Data": 1}
+    programs = h.summary(rows, "program").set_index("label")
+    assert programs["projects"].to_dict() == {
+        "Apps › Data › Core": 2,
+        "Portal": 1,
+        "Cloud › Data › Core": 1,
+    }
+
+
+def test_the_summary_counts_each_sub_portfolio_under_its_own_portfolio():
+    """Two portfolios share the sub-portfolio name "Data": 1 and 2 active projects, not 3 each."""
+    from pmo_lib.metrics import summary
+
+    now = snapshot(
+        projects=[
+            project("A", portfolio="Cloud", sub_portfolio="Data"),
+            project("B", portfolio="Apps", sub_portfolio="Data"),
+            project("C", portfolio="Apps", sub_portfolio="Data"),
+        ],
+        financials=on_track("A") + on_track("B") + on_track("C"),
+    )
+    table = summary.by_sub_portfolio(now, config_for(None)).set_index(
+        ["portfolio", "sub_portfolio"]
+    )
+    assert table["projects"].to_dict() == {("Apps", "Data"): 2, ("Cloud", "Data"): 1}
+    assert table.loc[("Apps", "Data"), "fy_plan"] == 2 * 240.0  # FY from July: 4 months of 60
+    bare = summary.by_sub_portfolio(snapshot(projects=[project("A")]), config_for(None))
+    assert pd.isna(bare.loc[0, "fy_plan"])  # no financials: blank, not 0

@@ -55,3 +55,14 @@ def natural_key(values: pd.Series) -> pd.Series:
         return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
 
     return values.map(one)
+
+
+def sort_naturally(
+    frame: pd.DataFrame, by: list[str] | str, ascending: bool | list[bool] = True
+) -> pd.DataFrame:
+    """frame.sort_values, with ID columns (…_id, and record_id) in natural order."""
+
+    def key(column: pd.Series) -> pd.Series:
+        return natural_key(column) if str(column.name).endswith("_id") else column
+
+    return frame.sort_values(by, ascending=ascending, key=key, kind="stable")

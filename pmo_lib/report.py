@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -250,11 +251,10 @@ class Report:
         return workbook.write(Path(path), self.sheets)
 
     def record(self, figures: Mapping[str, float | int | None]) -> None:
-        """Hand the report's headline figures (exact numbers) to the runner's manifest."""
-        clean = {
-            k: (None if v is None or pd.isna(v) else (int(v) if isinstance(v, int) else float(v)))
-            for k, v in figures.items()
-        }
+        """Hand the report's headline figures to the runner's manifest: money exact to the cent
+        (sums of float amounts carry noise such as 66730000.07000001: rounded to 6 decimals,
+        which keeps ratios precise and cents exact), blank as null, never as 0."""
+        clean = {k: clean_figure(v) for k, v in figures.items()}
         _display({HEADLINES_MIME: clean, "text/plain": ""})
 
     def footer(self) -> None:
@@ -281,6 +281,16 @@ class Report:
             name = html.escape(Path(target).name)
             download = f'<p class="pmo-download"><a href="{name}" download>Download the tables of this report (Excel, {len(self.sheets)} sheets)</a></p>'
         _html(f'<footer class="pmo-footer">{download}<p>Run parameters — {items}</p></footer>')
+
+
+def clean_figure(value: object) -> int | float | None:
+    """A headline figure for JSON: null when blank or not finite, ints kept, floats rounded."""
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)
+    number = float(value)
+    return round(number, 6) if np.isfinite(number) else None
 
 
 def _relative(path: str) -> str:

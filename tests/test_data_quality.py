@@ -258,13 +258,21 @@ def test_score_counts_records_not_issues():
                 "portfolio": "D",
                 "stage": "Triage",
                 "submitted_date": "2026-01-01",
-            }
+            },
+            {
+                "demand_id": "D2",
+                "title": "B",
+                "customer": "Finance",
+                "portfolio": "D",
+                "stage": "Triage",
+                "submitted_date": "2026-01-01",
+            },
         ],
     )
     issues = dq.find_issues(snap, LIMITS)
-    # P1 has two issues, D1 one (no customer): 2 of 4 records affected.
+    # P1 has two issues, D1 one (no customer): 2 of 5 records affected.
     assert sorted(issues["check"]) == ["demand_without_customer", "no_baseline", "stale_status"]
-    assert dq.score(snap, issues) == 50.0
+    assert dq.score(snap, issues) == 60.0
     figures = dq.headlines(snap, issues)
     assert (
         figures["dq_issues_total"] == 3
@@ -304,3 +312,14 @@ def test_an_empty_snapshot_has_no_issues_and_no_score():
     assert a.score is None
     assert a.change["issues"].sum() == 0 and a.change["previous"].isna().all()
     assert dq.by_owner(a.issues).empty
+
+
+def test_a_column_the_source_does_not_carry_is_not_assessed_and_not_held_against_the_score():
+    """No project has a last status update (the export has no such column): the staleness check
+    is not assessed, so three otherwise clean projects score 100 %, not 0 %."""
+    snap = snapshot(projects=[project(f"P{i}", last_status_update=None) for i in range(3)])
+    assert [c.key for c in dq.not_assessed(snap)] == ["stale_status"]
+    issues = dq.find_issues(snap, LIMITS)
+    assert issues.empty and dq.score(snap, issues) == 100.0
+    one_blank = snapshot(projects=[project("P1", last_status_update=None), project("P2")])
+    assert dq.find_issues(one_blank, LIMITS)["check"].tolist() == ["stale_status"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pmo_lib import formatting
-from pmo_lib.report import html_table
+from pmo_lib import formatting, hierarchy
+from pmo_lib.report import clean_figure, html_table
 
 
 def test_numbers_read_as_money_percentages_counts_and_dates():
@@ -111,3 +111,33 @@ def test_what_changed_leaves_out_what_the_data_cannot_say():
         changes, "USD", when, frozenset({"financials", "risks", "demand", "milestones"})
     )
     assert partial == ["**0** projects turned red; 0 recovered from red."]
+
+
+def test_money_reads_right_at_every_magnitude():
+    m = lambda v: formatting.money(v, "GBP", compact=True)  # noqa: E731
+    assert [m(40.5), m(950), m(40_500), m(999_960), m(40_500_000), m(7.2e9)] == [
+        "£40.50",
+        "£950",
+        "£40.5k",
+        "£1.0M",  # not "£1,000.0k"
+        "£40.5M",
+        "£7.2bn",
+    ]
+    assert formatting.money(-0.001) == "$0" and formatting.money(-0.4) == "-$0.40"  # no "-$0"
+
+
+def test_manifest_figures_are_exact_to_the_cent_and_never_inf():
+    assert clean_figure(66730000.07000001) == 66730000.07
+    assert clean_figure(0.1 + 0.2) == 0.3 and clean_figure(7) == 7
+    assert clean_figure(float("inf")) is None and clean_figure(float("nan")) is None
+    assert clean_figure(None) is None
+
+
+def test_ids_sort_as_people_read_them():
+    ids = pd.Series(["PRJ-10", "PRJ-2", "PRJ-100", "prj-1", "10", "9", None])
+    ordered = ids.iloc[hierarchy.natural_key(ids).argsort(kind="stable")].tolist()
+    assert ordered[:6] == ["9", "10", "prj-1", "PRJ-2", "PRJ-10", "PRJ-100"]
+    assert pd.isna(ordered[6])  # blank last
+    frame = pd.DataFrame({"rank": [1, 1, 0], "project_id": ["P-10", "P-2", "P-30"]})
+    sorted_ = hierarchy.sort_naturally(frame, ["rank", "project_id"])
+    assert sorted_["project_id"].tolist() == ["P-30", "P-2", "P-10"]

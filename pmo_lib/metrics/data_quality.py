@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.metrics.health import gate_artifacts
 from pmo_lib.params import Thresholds
@@ -30,6 +31,7 @@ class Check:
     label: str  # what the page calls it
     rule: str  # the rule in words, shown on the page
     find: Callable[[Snapshot, Thresholds], pd.DataFrame]
+    reads: tuple[tuple[str, str], ...] = ()  # (table, column): blank throughout = not assessed
 
 
 def _issues(
@@ -283,24 +285,28 @@ CHECKS: dict[str, Check] = {
             "Project without baseline",
             "an open project (proposed, active, on hold) has no baseline start or finish",
             no_baseline,
+            reads=(("projects", "baseline_start"), ("projects", "baseline_finish")),
         ),
         Check(
             "no_budget",
             "Project without budget",
             "an open project's budget at completion is blank or zero",
             no_budget,
+            reads=(("projects", "budget_at_completion"),),
         ),
         Check(
             "stale_status",
             "Stale status update",
             "an active or on-hold project's last status update is older than {stale_status_days} days (or missing)",
             stale_status,
+            reads=(("projects", "last_status_update"),),
         ),
         Check(
             "forecast_before_start",
             "Forecast finish before baseline start",
             "a project's forecast finish falls before its baseline start",
             forecast_before_start,
+            reads=(("projects", "baseline_start"),),
         ),
         Check(
             "actuals_after_close",
@@ -325,24 +331,28 @@ CHECKS: dict[str, Check] = {
             "Demand without customer",
             "a demand request names no customer",
             demand_without_customer,
+            reads=(("demand", "customer"),),
         ),
         Check(
             "demand_without_estimate",
             "Demand without estimate",
             "a request in assessment or later has no estimated cost",
             demand_without_estimate,
+            reads=(("demand", "estimated_cost"),),
         ),
         Check(
             "risk_without_owner",
             "Risk or issue without owner",
             "an open risk or issue has no owner",
             risk_without_owner,
+            reads=(("risks", "owner"),),
         ),
         Check(
             "risk_past_due",
             "Risk or issue past due",
             "an open risk or issue is past its due date",
             risk_past_due,
+            reads=(("risks", "due_date"),),
         ),
         Check(
             "gate_missing_artifacts",
@@ -354,9 +364,23 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def not_assessed(snapshot: Snapshot) -> list[Check]:
+    """The checks this data cannot support: every column they read is blank in every row of a
+    table that has rows (the source has no such column, as a mapping that does not map it).
+    Flagging every record for it would say nothing about how well the data is kept."""
+    out = []
+    for check in CHECKS.values():
+        columns = [(t, c) for t, c in check.reads if len(snapshot[t])]
+        if columns and all(snapshot[t][c].isna().all() for t, c in columns):
+            out.append(check)
+    return out
+
+
 def find_issues(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
-    """Every data-quality issue of a snapshot, one row per record to fix (see ISSUE_COLUMNS)."""
-    found = [check.find(snapshot, thresholds) for check in CHECKS.values()]
+    """Every data-quality issue of a snapshot, one row per record to fix (see ISSUE_COLUMNS);
+    checks the data cannot support (not_assessed) find nothing."""
+    skipped = {c.key for c in not_assessed(snapshot)}
+    found = [c.find(snapshot, thresholds) for c in CHECKS.values() if c.key not in skipped]
     found = [f for f in found if len(f)]
     if not found:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in ISSUE_COLUMNS})
@@ -442,6 +466,7 @@ class Assessment:
     previous_score: float | None
     records: int
     change: pd.DataFrame
+    not_assessed: list[Check]  # checks this data cannot support (a column it does not have)
 
 
 def assess(now: Snapshot, before: Snapshot | None, thresholds: Thresholds) -> Assessment:
@@ -454,6 +479,7 @@ def assess(now: Snapshot, before: Snapshot | None, thresholds: Thresholds) -> As
         previous_score=score(before, earlier) if before is not None else None,
         records=records_checked(now),
         change=change_since(issues, earlier),
+        not_assessed=not_assessed(now),
     )
 
 
@@ -474,7 +500,7 @@ def records_to_fix(issues: pd.DataFrame) -> pd.DataFrame:
     order = {key: i for i, key in enumerate(CHECKS)}
     out = issues.assign(check_label=issues["check"].map(labels), _order=issues["check"].map(order))
     return (
-        out.sort_values(["owner", "_order", "record_id"])
+        out.pipe(hierarchy.sort_naturally, ["owner", "_order", "record_id"])
         .drop(columns="_order")
         .reset_index(drop=True)
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.metrics.spend import fy_position
 from pmo_lib.params import DemandParams, DemandScoring
@@ -141,7 +142,7 @@ def past_sla(aged: pd.DataFrame) -> pd.DataFrame:
     """The requests past their stage's SLA, oldest first."""
     return (
         aged[aged["past_sla"]]
-        .sort_values(["age_days", "demand_id"], ascending=[False, True])
+        .pipe(hierarchy.sort_naturally, ["age_days", "demand_id"], ascending=[False, True])
         .reset_index(drop=True)
     )
 
@@ -274,9 +275,9 @@ def prioritise(demand: pd.DataFrame, weights: DemandScoring) -> pd.DataFrame:
         + weights.priority_weight * priority_part
     )
     backlog["score"] = (100 * weighted / total).astype(float) if total else 0.0
-    backlog = backlog.sort_values(["score", "demand_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    backlog = hierarchy.sort_naturally(
+        backlog, ["score", "demand_id"], ascending=[False, True]
+    ).reset_index(drop=True)
     backlog.insert(0, "rank", range(1, len(backlog) + 1))
     return backlog
 

@@ -546,7 +546,7 @@ def changed(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFrame:
     out = moved.rename(columns={"overall_before": "was", "overall": "now"})[
         ["project_id", "project_name", "project_manager", "was", "now"]
     ]
-    return out.sort_values("project_id").reset_index(drop=True)
+    return hierarchy.sort_naturally(out, "project_id").reset_index(drop=True)
 
 
 # -- schedule ---------------------------------------------------------------------------------
@@ -577,7 +577,7 @@ def due_soon(milestones: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         ["next 30 days", "31–60 days"],
         "61–90 days",
     )
-    return out.sort_values(["due_date", "project_id"]).reset_index(drop=True)
+    return hierarchy.sort_naturally(out, ["due_date", "project_id"]).reset_index(drop=True)
 
 
 # -- risks and issues -------------------------------------------------------------------------
@@ -663,7 +663,9 @@ def passed_with_missing(artifacts: pd.DataFrame, projects: pd.DataFrame) -> pd.D
     out = grouped.reset_index().merge(
         projects[["project_id", "project_name", "project_manager"]], on="project_id"
     )
-    return out.sort_values(["passed", "project_id"], ascending=[False, True]).reset_index(drop=True)
+    return hierarchy.sort_naturally(
+        out, ["passed", "project_id"], ascending=[False, True]
+    ).reset_index(drop=True)
 
 
 # -- watch list -------------------------------------------------------------------------------
@@ -814,9 +816,7 @@ def late_milestones(milestones: pd.DataFrame) -> pd.DataFrame:
 def matrix(assessed: pd.DataFrame) -> pd.DataFrame:
     """The health matrix: worst computed RAG first, then by project."""
     order = assessed["overall"].map(SEVERITY)
-    return (
-        assessed.assign(_order=order)
-        .sort_values(["_order", "project_id"], ascending=[False, True])
-        .drop(columns="_order")
-        .reset_index(drop=True)
+    ordered = hierarchy.sort_naturally(
+        assessed.assign(_order=order), ["_order", "project_id"], ascending=[False, True]
     )
+    return ordered.drop(columns="_order").reset_index(drop=True)

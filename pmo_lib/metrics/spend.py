@@ -423,7 +423,7 @@ def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestam
     out["project_name"] = out["project_id"].map(names["project_name"])
     out["project_manager"] = out["project_id"].map(names["project_manager"])
     out["rule_text"] = out["rule"].map(HYGIENE_RULES)
-    return out.sort_values(["rule", "project_id"]).reset_index(drop=True)
+    return hierarchy.sort_naturally(out, ["rule", "project_id"]).reset_index(drop=True)
 
 
 # -- budgets, for data without financials -------------------------------------------------------

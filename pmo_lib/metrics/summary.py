@@ -181,15 +181,25 @@ def _was_low(before: Snapshot) -> pd.Series:
 
 
 def lifecycle(now: Snapshot) -> pd.DataFrame:
-    """One line from demand to closure: requests per demand stage, projects per lifecycle stage, closed projects."""
-    d = now["demand"]["stage"].value_counts()
-    rows = [
-        {"phase": "Demand", "stage": s, "count": int(d.get(s, 0))}
-        for s in ["Submitted", "Triage", "Assessment", "Approved"]
-    ]
+    """One line from demand to closure: requests per demand stage, projects per lifecycle stage,
+    closed projects. No bars of zeros for what the data does not carry: without demand there
+    is no demand phase, and open projects without a lifecycle stage count as "(stage not given)"."""
+    rows = []
+    if len(now["demand"]):
+        d = now["demand"]["stage"].value_counts()
+        rows += [
+            {"phase": "Demand", "stage": s, "count": int(d.get(s, 0))}
+            for s in ["Submitted", "Triage", "Assessment", "Approved"]
+        ]
     p = now["projects"]
-    live = p[p["status"].isin(["Proposed", "Active", "On Hold"])]["lifecycle_stage"].value_counts()
-    rows += [{"phase": "Delivery", "stage": s, "count": int(live.get(s, 0))} for s in LIFECYCLE]
+    stages = p.loc[p["status"].isin(["Proposed", "Active", "On Hold"]), "lifecycle_stage"]
+    if stages.notna().any():
+        live = stages.value_counts()
+        rows += [{"phase": "Delivery", "stage": s, "count": int(live.get(s, 0))} for s in LIFECYCLE]
+    if stages.isna().any():
+        rows.append(
+            {"phase": "Delivery", "stage": "(stage not given)", "count": int(stages.isna().sum())}
+        )
     rows.append(
         {"phase": "Closure", "stage": "Closed", "count": int((p["status"] == "Closed").sum())}
     )

@@ -20,6 +20,11 @@ def headlines(report: Report) -> dict:
 def score(report: Report) -> None:
     """Data-quality score."""
     report.say(narrative.dq_score(report.view, report.before.as_of if report.before else None))
+    if skipped := report.view.not_assessed:
+        report.notice(
+            "Not assessed for this data (the column they read is blank in every row, so the"
+            " source does not carry it): " + "; ".join(c.label for c in skipped) + "."
+        )
 
 
 def by_kind(report: Report) -> None:

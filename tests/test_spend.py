@@ -95,7 +95,9 @@ def test_a_register_with_one_forecast_a_year_keeps_it_in_the_outlook():
     pos = spend.fy_position(rows, pd.Timestamp("2026-10-31"), 4)
     assert pos["fy_outlook"] == 1100.0 + 400.0 and pos["fy_forecast_closed"] == 1100.0
     assert pos["ytd_actual"] == 400.0 and pos["fy_variance"] == 0.0
-    burn = spend.monthly_burn(rows, pd.Timestamp("2026-10-31"), fiscal_year(pd.Timestamp("2026-10-31"), 4))
+    burn = spend.monthly_burn(
+        rows, pd.Timestamp("2026-10-31"), fiscal_year(pd.Timestamp("2026-10-31"), 4)
+    )
     april = burn.iloc[0]
     assert (april["actual"], april["forecast"]) == (400.0, 1100.0)
 

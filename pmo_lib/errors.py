@@ -20,6 +20,8 @@ class Problem:
     column: str | None
     value: object
     expected: str
+    cause: str = "bad cell"  # bad cell, blank required, duplicate key, orphan (pmo_lib.ingest_log)
+    blanked: bool = False  # the cell was blanked (bad_cells: blank) and its row kept
 
     def __str__(self) -> str:
         where = self.file

@@ -3,38 +3,54 @@
 A mapping (params/sources/<name>.yaml) lists the files to read and, per file, how to read it
 (encoding, separator, header and note rows) and which canonical tables it feeds: per table, the
 column each canonical column comes from, with its conversions (value maps, date formats, money
-written as text, the first non-blank of several columns), constants, an unpivot of wide columns
-into rows, and a group-by. A column of the file may split it into reporting periods, one
-snapshot each. Nothing here knows any particular dataset: that is the mapping file's job.
+written as text, unit scales, spellings merged, the first non-blank of several columns),
+constants, an unpivot of wide columns into rows, and a group-by. A column of the file may split
+it into reporting periods, one snapshot each; or the file is dated by the mapping or by its own
+name. A file pattern may match several files: their rows are stacked.
 
 Two kinds of error: a mapping error (unknown table, column or key; a value map that leaves
 values unmapped) names the mapping file and the key; a data problem (a date or amount that does
 not parse, a rule of the model broken) names the source file, its row as a spreadsheet shows
 it (header = row 1), the source column, the value and what was expected, all of them at once.
+With bad_rows: skip or bad_cells: blank a data problem leaves its row out or its cell blank
+instead of stopping the load, and says so in the snapshot's ingest log (pmo_lib.ingest_log).
 """
 
 from __future__ import annotations
 
+import calendar
+import difflib
 import fnmatch
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 import yaml
 from dateutil import parser as dateparser
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from pmo_lib import ingest_log
 from pmo_lib.errors import PMOError, Problem
-from pmo_lib.schema import TABLES
-from pmo_lib.validate import check_references, coerce_table, duplicate_keys, is_blank
+from pmo_lib.schema import TABLES, Column
+from pmo_lib.validate import coerce_table, duplicate_keys, is_blank, orphans
 
 SOURCES_DIR = "sources"  # under params/
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DATE_MODES = ("iso", "day-first", "month-first", "excel")
+CellPolicy = Literal["refuse", "blank"]
 
 
 # -- the mapping file ------------------------------------------------------------------------------
@@ -42,11 +58,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _date_mode(value: str | None) -> str | None:
+    if value is not None and value not in DATE_MODES and "%" not in value:
+        raise ValueError(f"expected one of {', '.join(DATE_MODES)} or a format with %")
+    return value
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+    return value
+
+
 class ColumnRule(_Strict):
     """Where one canonical column comes from, and how its cells convert."""
 
     source: str | list[str] | None = Field(
-        None, alias="from", description="source column; a list takes the first non-blank"
+        None,
+        alias="from",
+        description="source column (a header, 'Header#2' for its second column, or '#5' for the"
+        " fifth column); a list takes the first non-blank",
     )
     first_present: list[tuple[str, str]] | None = Field(
         None, description="[[value, source column], ...]: the value of the first non-blank column"
@@ -55,19 +89,24 @@ class ColumnRule(_Strict):
         None, description="iso, day-first, month-first, excel, or a strftime format like %d-%b-%y"
     )
     money: bool = Field(False, description="amounts as text: £12,131.50, $1.2M, (1,234)")
+    scale: float | None = Field(
+        None, gt=0, description="multiply the number after parsing: 1000000 for money in £m"
+    )
     month: bool = Field(False, description="a date moved to the first day of its month")
     minus_days: str | None = Field(None, description="a source column of days to subtract")
     values: dict[str, Any] | None = Field(
         None, description="source word -> our word, case-insensitive; '*' maps any other"
     )
+    same_case: bool = Field(
+        False,
+        description="values differing only in case or spacing take their most frequent spelling",
+    )
     default: Any = Field(None, description="the value of a blank cell")
+    bad_cells: CellPolicy | None = Field(
+        None, description="refuse or blank, for this column (default: the mapping's bad_cells)"
+    )
 
-    @field_validator("date")
-    @classmethod
-    def _known_date(cls, value: str | None) -> str | None:
-        if value is not None and value not in DATE_MODES and "%" not in value:
-            raise ValueError(f"expected one of {', '.join(DATE_MODES)} or a format with %")
-        return value
+    _known_date = field_validator("date")(_date_mode)
 
 
 class Unpivot(_Strict):
@@ -79,6 +118,8 @@ class Unpivot(_Strict):
     )
     label_to: str = Field(description="canonical column that takes the label")
     value_to: str = Field(description="canonical column that takes the cell")
+
+    _pattern = field_validator("pattern")(_regex)
 
 
 class TableRule(_Strict):
@@ -107,21 +148,74 @@ class SnapshotRule(_Strict):
     column: str = Field(description="source column naming each row's reporting period")
     date: str = "iso"
 
+    _known_date = field_validator("date")(_date_mode)
+
+
+class AsOfFromName(_Strict):
+    """A file's snapshot date made from its name: regex groups filled into a template."""
+
+    pattern: str = Field(description="regex searched in the file name, e.g. '^(\\d{4})_'")
+    template: str = Field(description="'{1}-06-30': {1} is group 1, {0} the whole match")
+    date: str = "iso"
+
+    _pattern = field_validator("pattern")(_regex)
+    _known_date = field_validator("date")(_date_mode)
+
 
 class FileRule(ReadRule):
     join: list[Join] = []
     snapshots: SnapshotRule | None = None
+    as_of: date | None = Field(None, description="the snapshot date of this file's rows")
+    as_of_from_name: AsOfFromName | None = None
     tables: dict[str, TableRule]
+
+    @model_validator(mode="after")
+    def _one_date(self) -> FileRule:
+        given = [k for k in ("snapshots", "as_of", "as_of_from_name") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"give one of snapshots, as_of, as_of_from_name (not {given})")
+        return self
 
 
 class Mapping(_Strict):
     description: str = ""
     bad_rows: Literal["refuse", "skip"] = Field(
         "refuse",
-        description="refuse: any problem stops the load; skip: load the other rows, list these",
+        description="refuse: any problem stops the load; skip: load the other rows, log these",
+    )
+    bad_cells: CellPolicy = Field(
+        "refuse",
+        description="blank: a cell that does not convert is blanked and logged, its row kept",
     )
     as_of: date | None = Field(None, description="snapshot date when the data has no period")
     files: list[FileRule] = Field(min_length=1)
+
+
+_MODELS = (Mapping, FileRule, Join, SnapshotRule, AsOfFromName, TableRule, Unpivot, ColumnRule)
+KNOWN_KEYS = sorted(
+    {k for m in _MODELS for n, f in m.model_fields.items() for k in (n, f.alias) if k}
+)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """'; did you mean 'X'?' or "; 'a  b' differs from 'a b' only in spacing", else ''."""
+    known = list(dict.fromkeys(str(k) for k in known))
+    squeezed = "".join(name.split())
+    for other in known:
+        if other == name:
+            continue
+        if "".join(other.split()) == squeezed:
+            return f"; '{name}' differs from '{other}' only in spacing"
+        if "".join(other.split()).casefold() == squeezed.casefold():
+            how = "case" if other.casefold() == name.casefold() else "case and spacing"
+            return f"; '{name}' differs from '{other}' only in {how}"
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _blankable(column: Column) -> bool:
+    """A cell of this column may be blank: a bad one can be blanked."""
+    return not (column.required and not column.blank_ok)
 
 
 def load_mapping(path: Path | str) -> Mapping:
@@ -131,19 +225,12 @@ def load_mapping(path: Path | str) -> Mapping:
         raise PMOError(f"{path}: no such mapping file")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise PMOError(f"{path}: not valid YAML: {exc}") from exc
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            key = _key(*error["loc"])
-            if error["type"] == "extra_forbidden":
-                lines.append(f"{path}: key '{key}': unknown key")
-            else:
-                lines.append(f"{path}: key '{key}': {error['msg']}")
-        raise PMOError("\n".join(lines)) from None
+        raise PMOError("\n".join(_validation_lines(path, exc))) from None
     problems = []
     for i, file_rule in enumerate(mapping.files):
         for name, rule in file_rule.tables.items():
@@ -151,6 +238,7 @@ def load_mapping(path: Path | str) -> Mapping:
             if name not in TABLES:
                 problems.append(
                     f"{path}: key '{where}': unknown table; tables are {', '.join(TABLES)}"
+                    + did_you_mean(name, TABLES)
                 )
                 continue
             columns = TABLES[name].column_names
@@ -161,7 +249,7 @@ def load_mapping(path: Path | str) -> Mapping:
                 if column not in columns:
                     problems.append(
                         f"{path}: key '{where}': unknown column '{column}' of {name};"
-                        f" its columns are {', '.join(columns)}"
+                        f" its columns are {', '.join(columns)}" + did_you_mean(column, columns)
                     )
             given = set(named)
             for column in TABLES[name].columns:
@@ -170,11 +258,58 @@ def load_mapping(path: Path | str) -> Mapping:
                         f"{path}: key '{where}': no rule for the required column '{column.name}'"
                         " (map it in columns, or set it in constants)"
                     )
+            for target, how in rule.columns.items():
+                if isinstance(how, str) or target not in columns:
+                    continue
+                spec = TABLES[name].column(target)
+                if how.scale is not None and spec.type not in ("float", "int"):
+                    problems.append(
+                        f"{path}: key '{where}.columns.{target}.scale': {target} is not a number"
+                        f" ({spec.describe()})"
+                    )
+                if how.bad_cells == "blank" and not _blankable(spec):
+                    problems.append(
+                        f"{path}: key '{where}.columns.{target}.bad_cells': {target} must not"
+                        " be blank, so its bad cells cannot be blanked (bad_rows: skip leaves"
+                        " such rows out)"
+                    )
             if rule.sum and not rule.group_by:
                 problems.append(f"{path}: key '{where}.sum': needs group_by")
     if problems:
         raise PMOError("\n".join(problems))
     return mapping
+
+
+_RULE_SHAPE = "expected a source column name, or a rule like {from: <column>, ...}"
+
+
+def _validation_lines(path: Path, exc: ValidationError) -> list[str]:
+    """One line per error, naming the key; a column rule (a name or a rule) reads as one."""
+    lines: list[str] = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        message = error["msg"]
+        # a column rule is a name (str) or a rule (ColumnRule): pydantic tries both
+        tags = [
+            i
+            for i, p in enumerate(loc)
+            if p in ("str", "ColumnRule") and loc[i - 2 : i - 1] == ["columns"]
+        ]
+        if tags:
+            i = tags[0]
+            tag, loc = loc[i], loc[:i] + loc[i + 1 :]
+            if tag == "str" and isinstance(error.get("input"), dict):
+                continue  # a rule was meant: its own errors say what is wrong
+            if tag == "str" or len(loc) == i:
+                message = _RULE_SHAPE
+        key = _key(*loc)
+        if error["type"] == "extra_forbidden":
+            line = f"{path}: key '{key}': unknown key" + did_you_mean(str(loc[-1]), KNOWN_KEYS)
+        else:
+            line = f"{path}: key '{key}': {message}"
+        if line not in lines:
+            lines.append(line)
+    return lines
 
 
 def _key(*parts: object) -> str:
@@ -187,25 +322,54 @@ def _key(*parts: object) -> str:
 # -- reading a source file ---------------------------------------------------------------------
 @dataclass
 class Source:
-    """One source file read as text cells; index = row numbers as the file shows them."""
+    """Source rows read as text cells. The index identifies each row: for one file, its row
+    number as the file shows it; for several files stacked, a running id, and origin gives each
+    id's (file, row)."""
 
-    name: str
+    name: str  # the file name, or the stacked files' names joined with ", "
     frame: pd.DataFrame
+    origin: dict[int, tuple[str, int]] | None = None
+    headers: dict[str, list[str]] = field(default_factory=dict)  # file -> its column names
+
+    def where(self, row: int) -> tuple[str, int]:
+        return self.origin[row] if self.origin else (self.name, int(row))
+
+    def locate(self, problem: Problem) -> Problem:
+        """The problem as the user sees it: its own file and row number."""
+        if problem.row is None or not self.origin:
+            return problem
+        file, row = self.origin[problem.row]
+        return replace(problem, file=file, row=row)
+
+
+def find_files(folder: Path, pattern: str, mapping_file: Path, key: str) -> list[Path]:
+    """The files of folder whose name matches pattern (at least one; Excel lock files aside)."""
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("~$"))
+    matches = [folder / n for n in names if fnmatch.fnmatch(n, pattern)]
+    if not matches:
+        raise PMOError(
+            f"{mapping_file}: key '{key}': no file in {folder} matches '{pattern}'; it holds"
+            f" {', '.join(names) or 'nothing'}" + did_you_mean(pattern, names)
+        )
+    return matches
 
 
 def find_file(folder: Path, pattern: str, mapping_file: Path, key: str) -> Path:
-    matches = sorted(p for p in folder.iterdir() if fnmatch.fnmatch(p.name, pattern))
+    """The one file of folder whose name matches pattern."""
+    matches = find_files(folder, pattern, mapping_file, key)
     if len(matches) != 1:
-        found = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-        what = "no file" if not matches else f"{len(matches)} files"
         raise PMOError(
-            f"{mapping_file}: key '{key}': {what} in {folder} match '{pattern}'; it holds {found}"
+            f"{mapping_file}: key '{key}': {len(matches)} files in {folder} match '{pattern}'"
+            f" ({', '.join(p.name for p in matches)}); expected one"
         )
     return matches[0]
 
 
 def read_source(path: Path, rule: ReadRule, mapping_file: Path, key: str) -> Source:
-    """Read a CSV or XLSX whole as text, then take the header row and drop the note rows."""
+    """Read a CSV or XLSX whole as text, then take the header row and drop the note rows.
+
+    A header that repeats names its second column 'Header#2', its third 'Header#3', ...
+    """
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             cells = pd.read_excel(path, header=None, dtype=object, sheet_name=rule.sheet)
@@ -226,73 +390,156 @@ def read_source(path: Path, rule: ReadRule, mapping_file: Path, key: str) -> Sou
             f" is not {rule.encoding}; set '{key}.encoding' to the file's encoding in"
             f" {mapping_file}, or encoding_errors: replace"
         ) from exc
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except LookupError as exc:  # an unknown encoding or error handler
+        raise PMOError(f"{mapping_file}: key '{key}.encoding': {exc}") from exc
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
         raise PMOError(f"{path.name}: cannot be read: {exc}") from exc
+    except Exception as exc:  # openpyxl's own errors for a file that is not a workbook
+        if type(exc).__module__.startswith("openpyxl"):
+            raise PMOError(f"{path.name}: cannot be read: {exc}") from exc
+        raise
     cells.index = pd.RangeIndex(1, len(cells) + 1)  # row numbers as the file shows them
     if rule.header_row > len(cells):
         raise PMOError(f"{mapping_file}: key '{key}.header_row': {path.name} has {len(cells)} rows")
-    header = [
-        str(v).strip() if not is_blank(v) else f"(column {i + 1})"
-        for i, v in enumerate(cells.loc[rule.header_row])
-    ]
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for i, value in enumerate(cells.loc[rule.header_row]):
+        name = str(value).strip() if not is_blank(value) else f"(column {i + 1})"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1 or name in header:
+            n = seen[name]
+            while f"{name}#{n}" in header:
+                n += 1
+            name = f"{name}#{n}"
+        header.append(name)
     data = cells.loc[rule.header_row + 1 :]
     data = data.drop(index=[r for r in rule.skip_rows if r in data.index])
     data.columns = header
     text = data.astype("string").fillna("")
     empty = text.apply(lambda column: column.str.strip().eq("")).all(axis=1)
-    return Source(path.name, data[~empty] if len(data) else data)
+    kept = data[~empty.to_numpy(dtype=bool)] if len(data) else data
+    return Source(path.name, kept, headers={path.name: header})
+
+
+def _stack(sources: list[Source]) -> Source:
+    """Several files' rows as one source; each row keeps its own file and row number."""
+    if len(sources) == 1:
+        return sources[0]
+    origin: dict[int, tuple[str, int]] = {}
+    frames = []
+    for src in sources:
+        ids = range(len(origin), len(origin) + len(src.frame))
+        origin.update(zip(ids, ((src.name, int(r)) for r in src.frame.index), strict=True))
+        frames.append(src.frame.set_axis(pd.Index(ids, dtype="int64"), axis=0))
+    frame = pd.concat(frames, sort=False)
+    headers = {name: cols for src in sources for name, cols in src.headers.items()}
+    return Source(", ".join(s.name for s in sources), frame, origin, headers)
 
 
 # -- converting cells --------------------------------------------------------------------------
+_NUMBER = r"(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)(e[+-]?\d+)?"
 _MONEY = re.compile(
-    r"^(?P<neg>-)?\(?-?\s*(?P<cur>[A-Z]{3}\s?|[£$€¥])?\s*"
-    r"(?P<num>\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)"
+    r"^(?P<neg>-)?\(?(?P<neg2>-)?\s*(?P<cur>[A-Z]{3}\s?|[£$€¥])?\s*(?P<neg3>-)?\s*"
+    rf"(?P<num>{_NUMBER})"
     r"\s*(?P<unit>k|m|mn|bn|b)?\s*\)?$",
     re.IGNORECASE,
 )
 _UNITS = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+MONEY_TEXT = "an amount (12,131.50, £12,131.50, $1.2M, (1,234))"
 
 
 def parse_money(value: object) -> float:
-    """'£12,131.50' -> 12131.5; '$1.2M' -> 1200000; '(1,234)' and '-1,234' -> -1234."""
+    """'£12,131.50' -> 12131.5; '$1.2M' -> 1200000; '(1,234)' and '-1,234' -> -1234;
+    '2.0E-6' -> 0.000002."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
     match = _MONEY.match(text)
     if not match or (text.startswith("(") != text.endswith(")")):
         raise ValueError(value)
-    number = float(match["num"].replace(",", "").replace(" ", ""))
+    number = float(match["num"].replace(",", ""))
     number *= _UNITS.get((match["unit"] or "").lower(), 1)
-    negative = text.startswith("(") or text.startswith("-") or "(-" in text or "-" in text[:6]
+    negative = text.startswith("(") or any(match[g] for g in ("neg", "neg2", "neg3"))
     return -number if negative else number
 
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+def parse_number(value: object) -> float:
+    """'1,234.5' -> 1234.5; '1.5e3' -> 1500; a number stays itself. Raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = float(value) if isinstance(value, int | float) else float(str(value).replace(",", ""))
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(value)
+    return number
+
+
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$",
+    re.IGNORECASE,
+)
+_ISO_MONTH = re.compile(r"^(?P<year>\d{4})-(?P<mon>\d{1,2})$")
+_MONTH_YEAR = (
+    re.compile(r"^(?P<mon>[a-z]{3,9})\.?[\s\-/',.]*(?P<year>\d{4}|\d{2})$", re.IGNORECASE),
+    re.compile(r"^(?P<year>\d{4})[\s\-/.]+(?P<mon>[a-z]{3,9})\.?$", re.IGNORECASE),
+    re.compile(r"^(?P<year>\d{4})[/.](?P<mon>\d{1,2})$"),
+    re.compile(r"^(?P<mon>\d{1,2})[-/.](?P<year>\d{4})$"),
+)
+_MONTHS = {
+    **{m.lower(): i for i, m in enumerate(calendar.month_abbr) if m},
+    **{m.lower(): i for i, m in enumerate(calendar.month_name) if m},
+    "sept": 9,
+}
 _SERIAL = re.compile(r"^\d{4,5}(\.\d+)?$")
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))  # a missing day is the 1st
+
+
+def _month_year(match: re.Match) -> pd.Timestamp:
+    """The first of the month a month-year match names (May-15, Jan 2019, 2019-05, 05/2019)."""
+    mon, year = match["mon"], int(match["year"])
+    month = int(mon) if mon.isdigit() else _MONTHS.get(mon.lower())
+    if not month or not 1 <= month <= 12:
+        raise ValueError(match.string)
+    if len(match["year"]) == 2:
+        year += 2000 if year <= 68 else 1900  # as strptime's %y
+    return pd.Timestamp(year=year, month=month, day=1)
 
 
 def parse_date(value: object, mode: str) -> pd.Timestamp:
-    """A date cell in any of the ways spreadsheets write them: ISO (always understood), an
-    Excel serial number, or text day-first / month-first / in a strftime format; a time of day
-    is dropped. Raises ValueError."""
+    """A date cell in any of the ways spreadsheets write them: ISO (always understood; a time
+    and zone are dropped, the calendar date kept as written), ISO year-month, an Excel serial
+    number, or text day-first / month-first (a month and year alone is the first of the month)
+    / in a strftime format. Raises ValueError."""
     if isinstance(value, pd.Timestamp | datetime | date):
         return pd.Timestamp(value).normalize()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (EXCEL_EPOCH + timedelta(days=float(value))).normalize()
-    text = str(value).strip()
-    if _ISO.match(text):
-        return pd.Timestamp(text).normalize()
+    return _parse_date_text(str(value).strip(), mode)
+
+
+@lru_cache(maxsize=65536)
+def _parse_date_text(text: str, mode: str) -> pd.Timestamp:
+    if match := _ISO.match(text):
+        return pd.Timestamp(match[1])
+    if "%" not in mode and (match := _ISO_MONTH.match(text)) and mode != "excel":
+        return _month_year(match)
     if _SERIAL.match(text) and mode in ("excel", "day-first", "month-first"):
         return (EXCEL_EPOCH + timedelta(days=float(text))).normalize()
-    if mode == "excel" or mode == "iso":
-        raise ValueError(value)
+    if mode in ("excel", "iso"):
+        raise ValueError(text)
     if "%" in mode:
         return pd.Timestamp(datetime.strptime(text, mode)).normalize()
-    try:
-        parsed = dateparser.parse(text, dayfirst=mode == "day-first")
-    except (dateparser.ParserError, OverflowError) as exc:
-        raise ValueError(value) from exc
-    return pd.Timestamp(parsed).normalize()
+    for pattern in _MONTH_YEAR:
+        if match := pattern.match(text):
+            return _month_year(match)
+    try:  # twice, with different defaults: a part the text lacks shows as a difference
+        first, second = (
+            dateparser.parse(text, dayfirst=mode == "day-first", default=d) for d in _DEFAULTS
+        )
+    except (dateparser.ParserError, OverflowError, ValueError, TypeError) as exc:
+        raise ValueError(text) from exc
+    if (first.year, first.month) != (second.year, second.month):
+        raise ValueError(text)  # no year, or no month: not a date
+    return pd.Timestamp(first).normalize()
 
 
 def describe_date(mode: str) -> str:
@@ -304,29 +551,97 @@ def describe_date(mode: str) -> str:
     }.get(mode, f"a date like {mode}")
 
 
+def _same_spelling(cells: pd.Series, universe: pd.Series) -> pd.Series:
+    """Each value as the most frequent spelling (first seen on a tie) among the values of
+    universe that differ from it only in case or spacing."""
+    counts: dict[str, dict[str, int]] = {}
+    for value in universe:
+        if is_blank(value):
+            continue
+        spelling = " ".join(str(value).split())
+        kinds = counts.setdefault("".join(spelling.split()).casefold(), {})
+        kinds[spelling] = kinds.get(spelling, 0) + 1
+    chosen = {k: max(v, key=v.get) for k, v in counts.items()}  # max keeps the first of a tie
+
+    def one(value: object) -> object:
+        if is_blank(value):
+            return value
+        return chosen.get("".join(str(value).split()).casefold(), value)
+
+    return cells.map(one)
+
+
 # -- one table from one file -------------------------------------------------------------------
 @dataclass
 class Built:
     table: str
-    file: str
-    frame: pd.DataFrame  # canonical columns, typed; index = source rows
-    problems: list[Problem] = field(default_factory=list)
+    file: str  # the source's name (files joined with ", " when stacked)
+    frame: pd.DataFrame  # canonical columns, typed; index = source row ids; rows left out gone
+    problems: list[Problem] = field(default_factory=list)  # they stop the load
+    blanked: list[Problem] = field(default_factory=list)  # cells blanked, rows kept
+    left_out: list[Problem] = field(default_factory=list)  # bad_rows: skip; rows left out
+    src: Source | None = None
+    full: pd.DataFrame | None = None  # every row, before any was left out or grouped
 
 
 class MappingError(PMOError):
     pass
 
 
+def _resolve(src: Source, column: str, mapping_file: Path, key: str) -> str:
+    """The name in src.frame of a source column: a header, 'Header#2', or '#5' (5th column)."""
+    headers = src.headers or {src.name: list(src.frame.columns)}
+    if match := re.fullmatch(r"#(\d+)", column.strip()):
+        n = int(match[1])
+        names = set()
+        for file, columns in headers.items():
+            if not 1 <= n <= len(columns):
+                raise MappingError(
+                    f"{mapping_file}: key '{key}': column {column}: {file} has {len(columns)}"
+                    " columns"
+                )
+            names.add(columns[n - 1])
+        if len(names) > 1:
+            raise MappingError(
+                f"{mapping_file}: key '{key}': column {column} is not the same column in every"
+                f" file ({', '.join(sorted(names))}); name it by its header"
+            )
+        return names.pop()
+    for file, columns in headers.items():
+        if column not in columns:
+            raise MappingError(
+                f"{mapping_file}: key '{key}': column '{column}' is not in {file}; it has:"
+                f" {', '.join(columns)}" + did_you_mean(column, columns)
+            )
+    return column
+
+
 def _source_column(
     src: Source, column: str, mapping_file: Path, key: str, rows: pd.DataFrame | None = None
 ) -> pd.Series:
     """A source column (of these rows, a slice of the file); a mapping error if it is not there."""
-    if column not in src.frame.columns:
-        raise MappingError(
-            f"{mapping_file}: key '{key}': column '{column}' is not in {src.name}; it has:"
-            f" {', '.join(c for c in src.frame.columns)}"
-        )
-    return (src.frame if rows is None else rows)[column]
+    name = _resolve(src, column, mapping_file, key)
+    return (src.frame if rows is None else rows)[name]
+
+
+def _pick(
+    src: Source, rule: ColumnRule, rows: pd.DataFrame, mapping_file: Path, key: str
+) -> tuple[pd.Series, str]:
+    """The cells a rule takes from these rows, and the name a problem gives their column."""
+    if rule.first_present:
+        picked = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+        for value, column in reversed(rule.first_present):
+            present = ~_source_column(src, column, mapping_file, key, rows).map(is_blank)
+            picked[present.to_numpy(dtype=bool)] = value
+        return picked, "/".join(c for _, c in rule.first_present)
+    names = [rule.source] if isinstance(rule.source, str) else list(rule.source or [])
+    if not names:
+        raise MappingError(f"{mapping_file}: key '{key}': needs 'from' or 'first_present'")
+    cells = _source_column(src, names[0], mapping_file, key, rows)
+    for other in names[1:]:
+        more = _source_column(src, other, mapping_file, key, rows)
+        cells = cells.where(~cells.map(is_blank), more)
+    return cells, names[0] if len(names) == 1 else " / ".join(names)
 
 
 def _convert(
@@ -340,64 +655,78 @@ def _convert(
     problems: list[Problem],
     cells: pd.Series | None = None,
     label: str | None = None,
+    blank: bool = False,
 ) -> pd.Series:
-    """The canonical column target for these source rows, converted; problems collected."""
+    """The canonical column target for these source rows, converted; problems collected.
+    blank: a cell that does not convert is blanked (its problem says blanked), not refused."""
     spec = TABLES[table].column(target)
+    universe = cells
     if cells is None:
-        if rule.first_present:
-            picked = pd.Series([None] * len(rows), index=rows.index, dtype=object)
-            for value, column in reversed(rule.first_present):
-                present = ~_source_column(src, column, mapping_file, key, rows).map(is_blank)
-                picked[present.to_numpy()] = value
-            cells, label = picked, "/".join(c for _, c in rule.first_present)
-        else:
-            names = [rule.source] if isinstance(rule.source, str) else list(rule.source or [])
-            if not names:
-                raise MappingError(f"{mapping_file}: key '{key}': needs 'from' or 'first_present'")
-            cells = _source_column(src, names[0], mapping_file, key, rows)
-            for other in names[1:]:
-                more = _source_column(src, other, mapping_file, key, rows)
-                cells = cells.where(~cells.map(is_blank), more)
-            label = names[0] if len(names) == 1 else " / ".join(names)
+        cells, label = _pick(src, rule, rows, mapping_file, key)
+        if rule.same_case and not rule.first_present:  # spellings counted over the whole file
+            universe = _pick(src, rule, src.frame, mapping_file, key)[0]
     per_row = cells.attrs.get("columns") or [label] * len(cells)  # unpivot: each cell's column
     out = cells.astype(object).where(~cells.map(is_blank), rule.default)
+    if rule.same_case and universe is not None:
+        out = _same_spelling(out, universe)
     if rule.values is not None:
         out = _map_values(out, rule.values, spec.allowed, mapping_file, key)
-    converters: list[tuple[Callable[[object], object], str]] = []
+    steps: list[Callable[[object], object]] = []
+    expected = ""
     if rule.money:
-        converters.append((parse_money, "an amount (12,131.50, £12,131.50, $1.2M, (1,234))"))
+        steps.append(parse_money)
+        expected = MONEY_TEXT
+    elif rule.scale is not None:
+        steps.append(parse_number)
+        expected = "a number (1,234.5, 1.5e3)"
+    if rule.scale is not None:
+        steps.append(lambda v, s=rule.scale: v * s)
     if rule.date or (spec.type == "date" and not rule.values):
         mode = rule.date or "iso"
-        converters.append((lambda v, m=mode: parse_date(v, m), describe_date(mode)))
+        steps.append(lambda v, m=mode: parse_date(v, m))
+        expected = describe_date(mode)
     failed: list[int] = []
-    if converters:
+    if steps:
         values = []
         for row, value, column in zip(rows.index, out, per_row, strict=True):
             if value is None:
                 values.append(None)
                 continue
+            original = value
             try:
-                for convert, _ in converters:
-                    value = convert(value)
+                for step in steps:
+                    value = step(value)
             except (ValueError, TypeError, OverflowError):
-                problems.append(Problem(src.name, int(row), column, value, converters[-1][1]))
+                problems.append(
+                    Problem(src.name, int(row), column, original, expected, blanked=blank)
+                )
                 failed.append(int(row))
                 value = None
             values.append(value)
         out = pd.Series(values, index=rows.index, dtype=object)
     if rule.minus_days:
-        days = pd.to_numeric(
-            _source_column(src, rule.minus_days, mapping_file, key, rows),
-            errors="coerce",
-        )
-        out = pd.Series(
-            [
-                None if v is None or pd.isna(d) else v - pd.Timedelta(days=float(d))
-                for v, d in zip(out, days, strict=True)
-            ],
-            index=rows.index,
-            dtype=object,
-        )
+        days = _source_column(src, rule.minus_days, mapping_file, key, rows)
+        values = []
+        for row, value, count in zip(rows.index, out, days, strict=True):
+            if value is None or is_blank(count):
+                values.append(None)  # no days given: the date cannot be worked out
+                continue
+            try:
+                values.append(value - pd.Timedelta(days=parse_number(count)))
+            except (ValueError, TypeError, OverflowError):
+                problems.append(
+                    Problem(
+                        src.name,
+                        int(row),
+                        rule.minus_days,
+                        count,
+                        f"a number of days (to subtract from {label})",
+                        blanked=blank,
+                    )
+                )
+                failed.append(int(row))
+                values.append(None)
+        out = pd.Series(values, index=rows.index, dtype=object)
     if rule.month:
         out = out.map(lambda v: None if v is None else pd.Timestamp(v).replace(day=1))
     out.attrs["label"] = label
@@ -437,17 +766,36 @@ def _map_values(
 
 
 def build_table(
-    src: Source, rows: pd.DataFrame, table: str, rule: TableRule, mapping_file: Path, key: str
+    src: Source,
+    rows: pd.DataFrame,
+    table: str,
+    rule: TableRule,
+    mapping_file: Path,
+    key: str,
+    bad_rows: str = "refuse",
+    bad_cells: str = "refuse",
 ) -> Built:
-    """One canonical table from these rows of a source file."""
+    """One canonical table from these rows of a source file.
+
+    bad_cells: blank (or a column's own bad_cells) blanks a cell that does not convert or
+    breaks a rule, when its column may be blank; bad_rows: skip leaves out a row with any other
+    problem (before group_by merges rows, and before the key is checked for duplicates)."""
     problems: list[Problem] = []
     spec = TABLES[table]
     columns: dict[str, pd.Series] = {}
     labels: dict[str, str] = {}
+    blank_bad: set[str] = set()
+
+    def blanks(target: str, how: ColumnRule) -> bool:
+        if (how.bad_cells or bad_cells) == "blank" and _blankable(spec.column(target)):
+            blank_bad.add(target)
+            return True
+        return False
+
     base = rows
     if rule.unpivot:
         base, label_cells, value_cells = _unpivot(src, rows, rule.unpivot, mapping_file, key)
-        expanded = Source(src.name, base)
+        expanded = replace(src, frame=base)
         for target, cells in (
             (rule.unpivot.label_to, label_cells),
             (rule.unpivot.value_to, value_cells),
@@ -465,6 +813,7 @@ def build_table(
                 problems,
                 cells,
                 cells.attrs["label"],
+                blanks(target, how),
             )
         src = expanded
     for target, how in rule.columns.items():
@@ -472,7 +821,15 @@ def build_table(
             continue
         how = ColumnRule(source=how) if isinstance(how, str) else how
         columns[target] = _convert(
-            src, base, table, target, how, mapping_file, f"{key}.columns.{target}", problems
+            src,
+            base,
+            table,
+            target,
+            how,
+            mapping_file,
+            f"{key}.columns.{target}",
+            problems,
+            blank=blanks(target, how),
         )
     for target, value in rule.constants.items():
         columns[target] = pd.Series([value] * len(base), index=base.index, dtype=object)
@@ -489,7 +846,8 @@ def build_table(
         src.name,
         rows=list(base.index),
         labels=labels,
-        check_keys=not rule.group_by,
+        check_keys=False,
+        blank_bad=blank_bad,
     )
     failed = {
         (row, labels[target])
@@ -498,19 +856,33 @@ def build_table(
     }
     # a cell that did not convert is blank now: its conversion problem says it already
     problems.extend(p for p in found if not (p.value == "" and (p.row, p.column) in failed))
+    problems = list(dict.fromkeys(problems))
+    blanked = [p for p in problems if p.blanked]
+    bad = [p for p in problems if not p.blanked]
+    full, left_out = frame, []
+    if bad_rows == "skip":
+        left_out = [p for p in bad if p.row is not None]
+        bad = [p for p in bad if p.row is None]
+        frame = frame[~frame.index.isin({p.row for p in left_out})]
     if rule.group_by and len(frame):
         frame = _grouped(frame, rule.group_by, rule.sum)
-        problems.extend(duplicate_keys(frame, spec, src.name))
-    return Built(table, src.name, frame, problems)
+    duplicates = duplicate_keys(frame, spec, src.name)
+    if duplicates and bad_rows == "skip":
+        frame = frame[~frame.duplicated(subset=list(spec.key), keep="first").to_numpy()]
+        left_out += duplicates
+    else:
+        bad += duplicates
+    return Built(table, src.name, frame, bad, blanked, left_out, src, full)
 
 
 def _unpivot(
     src: Source, rows: pd.DataFrame, rule: Unpivot, mapping_file: Path, key: str
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     if rule.columns:
-        chosen = rule.columns
-        for column in chosen:
-            _source_column(src, column, mapping_file, f"{key}.unpivot.columns.{column}")
+        chosen = {
+            _resolve(src, column, mapping_file, f"{key}.unpivot.columns.{column}"): label
+            for column, label in rule.columns.items()
+        }
     elif rule.pattern:
         regex = re.compile(rule.pattern)
         chosen = {}
@@ -520,14 +892,14 @@ def _unpivot(
         if not chosen:
             raise MappingError(
                 f"{mapping_file}: key '{key}.unpivot.pattern': no column of {src.name} matches"
-                f" '{rule.pattern}'"
+                f" '{rule.pattern}'; it has: {', '.join(src.frame.columns)}"
             )
     else:
         raise MappingError(f"{mapping_file}: key '{key}.unpivot': needs columns or pattern")
     parts, labels, values, names = [], [], [], []
     for column, label in chosen.items():
         cells = rows[column]
-        kept = ~cells.map(is_blank)
+        kept = ~cells.map(is_blank).to_numpy(dtype=bool)
         parts.append(rows[kept])
         names += [column] * int(kept.sum())
         labels.append(pd.Series([label] * int(kept.sum()), index=rows.index[kept], dtype=object))
@@ -560,8 +932,9 @@ def _grouped(frame: pd.DataFrame, keys: list[str], sums: list[str]) -> pd.DataFr
 @dataclass
 class Snapshot:
     as_of: date
-    frames: dict[str, pd.DataFrame]
-    files: dict[str, str]  # table -> source file
+    frames: dict[str, pd.DataFrame]  # index = each row's source row number
+    files: dict[str, str]  # table -> source file(s)
+    log: pd.DataFrame = field(default_factory=ingest_log.empty)  # rows left out, cells blanked
 
 
 @dataclass
@@ -569,88 +942,239 @@ class Mapped:
     snapshots: list[Snapshot]
     problems: list[Problem]  # they stop the load
     notes: list[str]
-    skipped: list[Problem] = field(default_factory=list)  # bad_rows: skip; rows left out
+    skipped: list[Problem] = field(default_factory=list)  # rows left out (also in the logs)
 
 
 def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None = None) -> Mapped:
-    """Read the folder through the mapping: one snapshot per reporting period (or one at as_of,
-    the mapping's as_of, else the error says how to give one). Problems are collected, not
-    raised, so that --check can list them all."""
+    """Read the folder through the mapping: one snapshot per reporting period or dated file (or
+    one at as_of, the mapping's as_of, else the error says how to give one); as_of picks one
+    period of data that dates itself. Problems are collected, not raised, so that --check can
+    list them all; rows left out and cells blanked go into each snapshot's log."""
     mapping_file, folder = Path(mapping_file), Path(folder)
     mapping = load_mapping(mapping_file)
     if not folder.is_dir():
         raise PMOError(f"{folder}: no such folder of exports")
     by_period: dict[date, dict[str, Built]] = {}
     problems: list[Problem] = []
+    periods_seen: set[date] = set()
+    files_read: list[str] = []
     for i, file_rule in enumerate(mapping.files):
         key = f"files[{i}]"
-        path = find_file(folder, file_rule.file, mapping_file, f"{key}.file")
-        src = read_source(path, file_rule, mapping_file, key)
-        for j, join in enumerate(file_rule.join):
-            src = _joined(src, folder, join, mapping_file, f"{key}.join[{j}]")
-        for period, rows, found in _periods(src, file_rule, mapping, as_of, mapping_file, key):
-            problems.extend(found)
-            for name, rule in file_rule.tables.items():
-                built = build_table(src, rows, name, rule, mapping_file, f"{key}.tables.{name}")
-                problems.extend(built.problems)
-                tables = by_period.setdefault(period, {})
-                if name in tables:
-                    raise MappingError(
-                        f"{mapping_file}: key '{key}.tables.{name}': table {name} is already fed"
-                        f" by {tables[name].file}; one file per table"
+        paths = find_files(folder, file_rule.file, mapping_file, f"{key}.file")
+        for file_date, group in _dated(paths, file_rule, mapping_file, key):
+            if file_date is not None:
+                periods_seen.add(file_date)
+                if as_of and file_date != as_of:
+                    continue
+            src = _stack([read_source(p, file_rule, mapping_file, key) for p in group])
+            files_read.append(src.name)
+            for j, join in enumerate(file_rule.join):
+                src = _joined(src, folder, join, mapping_file, f"{key}.join[{j}]")
+            chosen, found = _periods(
+                src, file_rule, mapping, as_of, file_date, mapping_file, key, periods_seen
+            )
+            problems.extend(src.locate(p) for p in found)
+            for period, rows in chosen:
+                for name, rule in file_rule.tables.items():
+                    built = build_table(
+                        src,
+                        rows,
+                        name,
+                        rule,
+                        mapping_file,
+                        f"{key}.tables.{name}",
+                        mapping.bad_rows,
+                        mapping.bad_cells,
                     )
-                tables[name] = built
+                    tables = by_period.setdefault(period, {})
+                    if name in tables:
+                        raise MappingError(
+                            f"{mapping_file}: key '{key}.tables.{name}': table {name} is already"
+                            f" fed by {tables[name].file}; one file rule per table"
+                        )
+                    tables[name] = built
     snapshots, notes, skipped = [], [], []
     for period in sorted(by_period):
         tables = by_period[period]
-        frames = {name: b.frame for name, b in tables.items()}
-        labels = {name: b.file for name, b in tables.items()}
-        if mapping.bad_rows == "skip":  # a bad row leaves its own table, not the others
-            for name, built in tables.items():
-                bad = [p for p in built.problems if p.row is not None]
-                frames[name] = _without(frames[name], bad)
-                skipped.extend(bad)
-                problems = [p for p in problems if p not in bad]
-            for name in list(frames):
-                targets = {r.target for r in TABLES[name].references} & set(frames)
-                orphans = check_references(
-                    {name: frames[name], **{t: frames[t] for t in targets}}, labels
-                )
-                frames[name] = _without(frames[name], orphans)
-                skipped.extend(orphans)
-        else:
-            problems.extend(check_references(frames, labels))
-        missing = [t for t in TABLES if t not in frames]
-        if "projects" not in frames:
+        if "projects" not in tables:
             raise MappingError(
                 f"{mapping_file}: no file feeds the table 'projects', which every snapshot needs"
+                f" (none for {period})"
             )
-        snapshots.append(Snapshot(period, frames, labels))
+        frames = {name: b.frame for name, b in tables.items()}
+        labels = {name: b.file for name, b in tables.items()}
+        gone = {name: list(b.left_out) for name, b in tables.items()}
+        for b in tables.values():
+            problems.extend(b.src.locate(p) for p in b.problems)
+        if mapping.bad_rows == "skip":  # a bad row leaves its own table, its orphans theirs
+            _leave_out_orphans(tables, frames, labels, gone)
+        else:
+            for name, frame in frames.items():
+                problems.extend(
+                    tables[name].src.locate(p) for p in orphans(name, frame, frames, labels)[1]
+                )
+        log = _log(tables, gone)
+        for name, b in tables.items():
+            skipped.extend(b.src.locate(p) for p in gone[name])
+            if b.src.origin:  # stacked files: each row numbered as its own file numbers it
+                frames[name] = frames[name].set_axis(
+                    pd.Index([b.src.where(r)[1] for r in frames[name].index], dtype="int64")
+                )
+        snapshots.append(Snapshot(period, frames, labels, log))
+        missing = [t for t in TABLES if t not in frames]
         if missing and not notes:
             notes.append(f"No source for: {', '.join(missing)} (stored empty).")
-    if skipped:
-        rows = len({(p.file, p.row) for p in skipped})
-        notes.append(f"Skipped {rows:,} source rows with problems (bad_rows: skip); see --check.")
+    if not snapshots and not problems:
+        if as_of and periods_seen:
+            shown = ", ".join(d.isoformat() for d in sorted(periods_seen))
+            raise PMOError(
+                f"--as-of {as_of}: the data of {folder} has no such period; it has {shown}"
+            )
+        raise PMOError(
+            f"{folder}: nothing to load: no data rows in {', '.join(files_read) or 'any file'}"
+        )
     unique = list(dict.fromkeys(problems))  # a row that feeds two tables is reported once
     return Mapped(snapshots, unique, notes, skipped)
 
 
-def _without(frame: pd.DataFrame, bad: list[Problem]) -> pd.DataFrame:
-    """The frame less the source rows that have a problem."""
-    return frame[~frame.index.isin({p.row for p in bad})]
+_LEFT_OUT_FOR = {
+    "bad cell": "for a bad cell",
+    "blank required": "for a blank required cell",
+    "duplicate key": "as a duplicate key",
+    "orphan": "as an orphan",
+}
+
+
+def _leave_out_orphans(
+    tables: dict[str, Built],
+    frames: dict[str, pd.DataFrame],
+    labels: dict[str, str],
+    gone: dict[str, list[Problem]],
+) -> None:
+    """Leave out (in frames, recorded in gone) every row whose reference names a row its table
+    does not hold, until none does: a row left out may orphan others."""
+    changed = True
+    while changed:
+        changed = False
+        for name in frames:
+            if not TABLES[name].references:
+                continue
+            mask, found = orphans(name, frames[name], frames, labels)
+            if not mask.any():
+                continue
+            found = [replace(p, expected=p.expected + _why(p, name, tables, gone)) for p in found]
+            frames[name] = frames[name][~mask]
+            gone[name].extend(found)
+            changed = True
+
+
+def _why(problem: Problem, name: str, tables: dict[str, Built], gone: dict) -> str:
+    """' (PRJ-9 was left out for a bad cell)' when the row an orphan names was left out."""
+    ref = next(r for r in TABLES[name].references if r.column == problem.column)
+    if ref.target not in tables:
+        return f" (no file feeds {ref.target})"
+    full = tables[ref.target].full
+    causes: dict[int, str] = {}
+    for p in gone[ref.target]:
+        causes.setdefault(p.row, p.cause)
+    hit = full[full.index.isin(causes) & full[ref.target_column].eq(problem.value).fillna(False)]
+    if hit.empty:
+        return ""
+    return f" ({problem.value} was left out {_LEFT_OUT_FOR.get(causes[hit.index[0]], '')})"
+
+
+def _log(tables: dict[str, Built], gone: dict[str, list[Problem]]) -> pd.DataFrame:
+    """The snapshot's ingest log: rows left out, and cells blanked in the rows kept."""
+    portfolio_of = _portfolios(tables)
+    parts = []
+    for name, built in tables.items():
+        out = {p.row for p in gone[name]}
+        entries = [p for p in built.blanked if p.row not in out] + gone[name]
+        entries.sort(key=lambda p: (p.row is None, p.row or 0))
+        parts.append(
+            ingest_log.from_problems(
+                [built.src.locate(p) for p in entries],
+                name,
+                [portfolio_of(name, p.row) for p in entries],
+            )
+        )
+    return ingest_log.concat(parts)
+
+
+def _portfolios(tables: dict[str, Built]) -> Callable[[str, int | None], str | None]:
+    """A row's portfolio: its own, else its project's, demand's or resource's (rows left out
+    included, so that an orphan of a project left out still counts for that portfolio)."""
+    firsts = {
+        name: b.full[~b.full.index.duplicated()] for name, b in tables.items() if b.full is not None
+    }
+    homes: dict[str, dict] = {}
+    for name, frame in firsts.items():
+        spec = TABLES[name]
+        if "portfolio" in spec.column_names and len(spec.key) == 1:
+            known = frame[frame[spec.key[0]].notna() & frame["portfolio"].notna()]
+            homes[name] = dict(zip(known[spec.key[0]], known["portfolio"], strict=True))
+
+    def find(name: str, row: int | None) -> str | None:
+        frame = firsts.get(name)
+        if row is None or frame is None or row not in frame.index:
+            return None
+        values = frame.loc[row]
+        if "portfolio" in values.index and not is_blank(values["portfolio"]):
+            return str(values["portfolio"])
+        refs = sorted(TABLES[name].references, key=lambda r: r.target != "projects")
+        for ref in refs:
+            value = values[ref.column]
+            if not is_blank(value) and value in homes.get(ref.target, {}):
+                return str(homes[ref.target][value])
+        return None
+
+    return find
 
 
 def _joined(src: Source, folder: Path, join: Join, mapping_file: Path, key: str) -> Source:
     other = read_source(
         find_file(folder, join.file, mapping_file, f"{key}.file"), join, mapping_file, key
     )
-    for s in (src, other):
-        _source_column(s, join.key, mapping_file, f"{key}.key")
-    extra = other.frame.drop_duplicates(subset=[join.key]).set_index(join.key)
+    mine = _resolve(src, join.key, mapping_file, f"{key}.key")
+    theirs = _resolve(other, join.key, mapping_file, f"{key}.key")
+    extra = other.frame.drop_duplicates(subset=[theirs]).set_index(theirs)
     extra = extra[[c for c in extra.columns if c not in src.frame.columns]]
-    joined = src.frame.join(extra, on=join.key)
+    joined = src.frame.join(extra, on=mine)
     joined.index = src.frame.index
-    return Source(src.name, joined)
+    headers = {f: [*cols, *extra.columns] for f, cols in src.headers.items()}
+    return replace(src, frame=joined, headers=headers)
+
+
+def _dated(
+    paths: list[Path], rule: FileRule, mapping_file: Path, key: str
+) -> list[tuple[date | None, list[Path]]]:
+    """The files matched, in groups by their own snapshot date (None: not dated by the file)."""
+    if rule.as_of_from_name is None:
+        return [(rule.as_of, paths)]
+    how = rule.as_of_from_name
+    groups: dict[date, list[Path]] = {}
+    for path in paths:
+        match = re.search(how.pattern, path.name)
+        where = f"{mapping_file}: key '{key}.as_of_from_name"
+        if not match:
+            raise MappingError(f"{where}.pattern': {path.name} does not match '{how.pattern}'")
+        try:
+            text = how.template.format(
+                match.group(0), *(g or "" for g in match.groups()), **match.groupdict()
+            )
+        except (IndexError, KeyError, ValueError) as exc:
+            raise MappingError(
+                f"{where}.template': '{how.template}' names a group the pattern does not have"
+                f" ({exc}); it has {{0}} to {{{len(match.groups())}}}"
+            ) from None
+        try:
+            stamp = parse_date(text, how.date)
+        except (ValueError, TypeError, OverflowError):
+            raise MappingError(
+                f"{where}.template': '{text}' (from {path.name}) is not {describe_date(how.date)}"
+            ) from None
+        groups.setdefault(stamp.date(), []).append(path)
+    return sorted(groups.items())
 
 
 def _periods(
@@ -658,19 +1182,21 @@ def _periods(
     rule: FileRule,
     mapping: Mapping,
     as_of: date | None,
+    file_date: date | None,
     mapping_file: Path,
     key: str,
-):
-    """(as_of, rows, problems) per reporting period of the file."""
+    seen: set[date],
+) -> tuple[list[tuple[date, pd.DataFrame]], list[Problem]]:
+    """The file's rows per reporting period, and the rows whose period is not a date."""
     if rule.snapshots is None:
-        chosen = as_of or mapping.as_of
+        chosen = file_date or as_of or mapping.as_of
         if chosen is None:
             raise PMOError(
                 f"{mapping_file}: no snapshot date: give --as-of YYYY-MM-DD, or 'as_of' in the"
-                f" mapping, or '{key}.snapshots' naming the column of the reporting period"
+                f" mapping, or '{key}.snapshots' naming the column of the reporting period, or"
+                f" '{key}.as_of' / '{key}.as_of_from_name' dating the file"
             )
-        yield chosen, src.frame, []
-        return
+        return [(chosen, src.frame)], []
     column = _source_column(src, rule.snapshots.column, mapping_file, f"{key}.snapshots.column")
     dates, problems = {}, []
     for row, value in column.items():
@@ -683,14 +1209,14 @@ def _periods(
                     int(row),
                     rule.snapshots.column,
                     value,
-                    describe_date(rule.snapshots.date),
+                    describe_date(rule.snapshots.date) + " (the row's reporting period)",
                 )
             )
     periods = pd.Series(dates, dtype=object)
-    first = True
-    for period in sorted(set(periods)):
-        if as_of and period != as_of:
-            continue
-        rows = src.frame.loc[periods.index[(periods == period).to_numpy()]]
-        yield period, rows, problems if first else []
-        first = False
+    seen.update(periods)
+    chosen = [
+        (period, src.frame.loc[periods.index[(periods == period).to_numpy()]])
+        for period in sorted(set(periods))
+        if not as_of or period == as_of
+    ]
+    return chosen, problems

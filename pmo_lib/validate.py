@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -121,13 +122,17 @@ def coerce_table(
     rows: list[int] | None = None,
     labels: dict[str, str] | None = None,
     check_keys: bool = True,
+    blank_bad: Collection[str] = (),
 ) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """Rename columns to the model, parse each cell to its type and check the per-cell rules.
 
     rows: each raw row's number in its source file (default: first_row onwards); labels: the
     name a problem gives each column (default: the model's; a mapping names the source column).
-    Returns the typed frame (only model columns, extra columns ignored; index = source rows),
-    the problems found, and the names of the ignored extra columns.
+    blank_bad: model columns whose bad cells (not parsed, not allowed, out of bounds, or a date
+    before the date it must follow) are blanked rather than kept: their problems are returned
+    with blanked=True. Returns the typed frame (only model columns, extra columns ignored;
+    index = source rows), the problems found (each with its cause), and the names of the
+    ignored extra columns.
     """
     rows = list(rows) if rows is not None else list(range(first_row, first_row + len(raw)))
     labels = labels or {}
@@ -157,13 +162,26 @@ def coerce_table(
         for row, value in zip(rows, raw[by_name[column.name]].tolist(), strict=True):
             if is_blank(value):
                 if column.required and not column.blank_ok:
-                    problems.append(Problem(file_label, row, shown, "", column.describe()))
+                    problems.append(
+                        Problem(
+                            file_label, row, shown, "", column.describe(), cause="blank required"
+                        )
+                    )
                 values.append(None)
                 continue
             try:
                 parsed = _parse(value, column.type)
             except (ValueError, TypeError, OverflowError):
-                problems.append(Problem(file_label, row, shown, value, column.describe()))
+                problems.append(
+                    Problem(
+                        file_label,
+                        row,
+                        shown,
+                        value,
+                        column.describe(),
+                        blanked=column.name in blank_bad,
+                    )
+                )
                 values.append(None)
                 continue
             if (
@@ -176,7 +194,12 @@ def coerce_table(
                 or column.month_start
                 and parsed.day != 1
             ):
-                problems.append(Problem(file_label, row, shown, value, column.describe()))
+                blank = column.name in blank_bad
+                problems.append(
+                    Problem(file_label, row, shown, value, column.describe(), blanked=blank)
+                )
+                if blank:
+                    parsed = None
             values.append(parsed)
         typed[column.name] = values
     frame = pd.DataFrame(typed, index=pd.Index(rows, dtype="int64"))
@@ -184,7 +207,8 @@ def coerce_table(
 
     for earlier, later in table.date_order:
         bad = frame[earlier].notna() & frame[later].notna() & (frame[earlier] > frame[later])
-        for pos in np.flatnonzero(bad.to_numpy()):
+        positions = np.flatnonzero(bad.to_numpy())
+        for pos in positions:
             problems.append(
                 Problem(
                     file_label,
@@ -193,8 +217,11 @@ def coerce_table(
                     frame[later].iloc[pos].date().isoformat(),
                     f"a date on or after {labels.get(earlier, earlier)}"
                     f" ({frame[earlier].iloc[pos].date().isoformat()})",
+                    blanked=later in blank_bad,
                 )
             )
+        if later in blank_bad and len(positions):  # the later date is the one reported
+            frame.iloc[positions, frame.columns.get_loc(later)] = pd.NaT
     if check_keys and all(c in by_name for c in table.key):
         problems.extend(duplicate_keys(frame, table, file_label))
     return frame, problems, extra
@@ -215,6 +242,7 @@ def duplicate_keys(frame: pd.DataFrame, table: Table, file_label: str) -> list[P
                 table.key[0],
                 shown,
                 "a unique " + "+".join(table.key),
+                cause="duplicate key",
             )
         )
     return problems
@@ -228,24 +256,41 @@ def check_references(
     """Every foreign key (project_id, resource_id, demand_id) must name a row of its target table."""
     problems: list[Problem] = []
     for name, frame in frames.items():
-        for ref in TABLES[name].references:
-            if ref.target in frames:
-                known = set(frames[ref.target][ref.target_column].dropna())
-            else:
-                known = (existing or {}).get(ref.target, set())
-            column = frame[ref.column]
-            bad = column.notna() & ~column.isin(known)
-            for row in frame.index[bad]:
-                problems.append(
-                    Problem(
-                        labels[name],
-                        int(row),
-                        ref.column,
-                        column[row],
-                        f"a {ref.target_column} listed in {labels.get(ref.target, ref.target)}",
-                    )
-                )
+        problems.extend(orphans(name, frame, frames, labels, existing)[1])
     return problems
+
+
+def orphans(
+    name: str,
+    frame: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    labels: dict[str, str],
+    existing: dict[str, set[str]] | None = None,
+) -> tuple[np.ndarray, list[Problem]]:
+    """The rows of table name whose references name no row of their target table: a boolean
+    mask by position, and one problem per source row and value (cause "orphan")."""
+    mask = np.zeros(len(frame), dtype=bool)
+    problems: list[Problem] = []
+    for ref in TABLES[name].references:
+        if ref.target in frames:
+            known = set(frames[ref.target][ref.target_column].dropna())
+        else:
+            known = (existing or {}).get(ref.target, set())
+        column = frame[ref.column]
+        bad = (column.notna() & ~column.isin(known)).to_numpy(dtype=bool)
+        mask |= bad
+        for pos in np.flatnonzero(bad):
+            problems.append(
+                Problem(
+                    labels[name],
+                    int(frame.index[pos]),
+                    ref.column,
+                    column.iloc[pos],
+                    f"a {ref.target_column} listed in {labels.get(ref.target, ref.target)}",
+                    cause="orphan",
+                )
+            )
+    return mask, list(dict.fromkeys(problems))  # an unpivoted source row: once
 
 
 def load_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:

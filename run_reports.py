@@ -147,22 +147,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pmo_lib import mapping, store, validate
+    from pmo_lib import ingest_log, mapping, store, validate
     from pmo_lib.errors import DataValidationError
 
     path = _source(args.source)
     source = str(args.folder.resolve())
     if args.mapping:
         mapped = mapping.map_folder(args.mapping, args.folder, args.as_of)
-        snapshots = [(s.as_of, s.frames) for s in mapped.snapshots]
-        problems, notes, skipped = mapped.problems, mapped.notes, mapped.skipped
+        snapshots = [(s.as_of, s.frames, s.log) for s in mapped.snapshots]
+        problems, notes = mapped.problems, mapped.notes
         source += f" (mapping {args.mapping.name})"
     else:
         if not args.as_of:
             raise PMOError(
                 "ingest: give --as-of YYYY-MM-DD (or --mapping, whose data may date itself)"
             )
-        skipped = []
         try:
             frames, notes = validate.load_folder(args.folder)
             problems = []
@@ -170,16 +169,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if not args.check:
                 raise
             frames, notes, problems = {}, [], exc.problems
-        snapshots = [(args.as_of, frames)]
+        snapshots = [(args.as_of, frames, ingest_log.empty())]  # all or nothing: no log
     for note in notes:
         log.info(note)
     if args.check:
-        for as_of, frames in snapshots:
+        for as_of, frames, entries in snapshots:
             counts = ", ".join(f"{name} {len(f):,}" for name, f in frames.items())
             print(f"{as_of}: {counts or 'nothing'}")
-        for label, found in (("skipped (bad_rows: skip)", skipped), ("problem", problems)):
-            for problem in found:
-                print(f"{label}: {problem}")
+            if len(entries):
+                print(f"  {ingest_log.describe(entries)}:")
+                for _, entry in entries.iterrows():
+                    print(f"  - {ingest_log.entry_text(entry)}")
+        for problem in problems:
+            print(f"problem: {problem}")
         verdict = "would stop the load" if problems else "nothing stops the load"
         print(
             f"{len(snapshots)} snapshot(s), {len(problems)} problem(s): {verdict}; nothing was loaded."
@@ -188,16 +190,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if problems:
         raise DataValidationError(problems)
     said: list[str] = []
-    for as_of, frames in snapshots:
-        counts = store.write_snapshot(path, frames, as_of, source=source)
+    for as_of, frames, entries in snapshots:
+        counts = store.write_snapshot(path, frames, as_of, source=source, log=entries)
         shown = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
         absent = [name for name, n in counts.items() if not n]
         log.info(
-            "Loaded snapshot %s into %s: %s.%s",
+            "Loaded snapshot %s into %s: %s.%s%s",
             as_of,
             path,
             shown,
             f" No rows for: {', '.join(absent)}." if absent and absent != said else "",
+            f" {ingest_log.describe(entries).capitalize()}; --check lists them."
+            if len(entries)
+            else "",
         )
         said = absent
     return 0

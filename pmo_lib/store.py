@@ -1,7 +1,9 @@
 """The DuckDB store: snapshots of the canonical tables, each under its as_of date.
 
 Only this module (and pmo_lib.data above it) touches storage. Ingest is all-or-nothing;
-loads are scoped in SQL to one portfolio (or all) and one as_of.
+loads are scoped in SQL to one portfolio (or all) and one as_of. Beside each snapshot, its
+ingest log (pmo_lib.ingest_log: rows a mapped ingest left out, cells it blanked) in the table
+ingest_log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pmo_lib import ingest_log
 from pmo_lib.errors import PMOError
 from pmo_lib.schema import DUCKDB_TYPES, TABLES
 
@@ -52,16 +55,24 @@ SCOPE_FILTERS: dict[str, str] = {
 assert set(SCOPE_FILTERS) == set(TABLES), "every table needs a portfolio scope"
 
 
-def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
-    """A content hash of a snapshot's tables, stable across runs and machines."""
+def fingerprint(frames: dict[str, pd.DataFrame], log: pd.DataFrame | None = None) -> str:
+    """A content hash of a snapshot's tables (and its ingest log, when it has entries), stable
+    across runs and machines."""
     digest = hashlib.sha256()
-    for name in sorted(frames):
-        frame = frames[name]
+    parts = dict(frames)
+    if log is not None and len(log):
+        parts["ingest_log"] = log
+    for name in sorted(parts):
+        frame = parts[name]
         digest.update(name.encode())
         digest.update(",".join(map(str, frame.columns)).encode())
         if len(frame):
             digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+_LOG_TYPES = {**dict.fromkeys(ingest_log.COLUMNS, "VARCHAR"), "row": "BIGINT"}
+_LOG_COLUMNS = ", ".join(f'"{c}"' for c in ingest_log.COLUMNS)  # table, row, column: keywords
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -72,15 +83,24 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE IF NOT EXISTS snapshots (as_of DATE PRIMARY KEY, ingested_at TIMESTAMP,"
         " source VARCHAR, fingerprint VARCHAR, row_counts VARCHAR)"
     )
+    columns = ", ".join(f'"{c}" {t}' for c, t in _LOG_TYPES.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS ingest_log (as_of DATE NOT NULL, {columns})")
 
 
 def write_snapshot(
-    store: Path | str, frames: dict[str, pd.DataFrame], as_of: date, source: str
+    store: Path | str,
+    frames: dict[str, pd.DataFrame],
+    as_of: date,
+    source: str,
+    log: pd.DataFrame | None = None,
 ) -> dict[str, int]:
-    """Replace the snapshot as_of with frames, in one transaction: all of it lands or none.
+    """Replace the snapshot as_of with frames and its ingest log (None: no entries), in one
+    transaction: all of it lands or none.
 
     Tables absent from frames are stored empty for this as_of. Returns row counts per table.
     """
+    if log is not None and list(log.columns) != list(ingest_log.COLUMNS):
+        raise ValueError(f"log: expected the columns {', '.join(ingest_log.COLUMNS)}")
     store = Path(store)
     existed = store.exists()
     store.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +124,15 @@ def write_snapshot(
                 [as_of],
             )
             con.unregister("incoming")
+        con.execute("DELETE FROM ingest_log WHERE as_of = ?", [as_of])
+        if log is not None and len(log):
+            con.register("incoming_log", log.astype(ingest_log.DTYPES))
+            con.execute(
+                f"INSERT INTO ingest_log (as_of, {_LOG_COLUMNS})"
+                f" SELECT ?::DATE, {_LOG_COLUMNS} FROM incoming_log",
+                [as_of],
+            )
+            con.unregister("incoming_log")
         con.execute("DELETE FROM snapshots WHERE as_of = ?", [as_of])
         con.execute(
             "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)",
@@ -111,7 +140,7 @@ def write_snapshot(
                 as_of,
                 datetime.now().replace(microsecond=0),
                 source,
-                fingerprint(frames),
+                fingerprint(frames, log),
                 json.dumps(counts),
             ],
         )
@@ -159,6 +188,21 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
             query = f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
             frames[name] = _typed(con.execute(query, {"a": as_of, "p": portfolio}).df(), name)
     return frames
+
+
+def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
+    """The ingest log of one snapshot (pmo_lib.ingest_log.COLUMNS), in the order written;
+    empty for a snapshot without entries, or a store older than the log."""
+    with connect_read_only(store) as con:
+        has_log = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_log'"
+        ).fetchone()[0]
+        if not has_log:
+            return ingest_log.empty()
+        frame = con.execute(
+            f"SELECT {_LOG_COLUMNS} FROM ingest_log WHERE as_of = $a ORDER BY rowid", {"a": as_of}
+        ).df()
+    return frame.astype(ingest_log.DTYPES) if len(frame) else ingest_log.empty()
 
 
 def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, int]:

@@ -459,6 +459,8 @@ def parse_money(value: object) -> float:
         raise ValueError(value)
     number = float(match["num"].replace(",", ""))
     number *= _UNITS.get((match["unit"] or "").lower(), 1)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(value)
     negative = text.startswith("(") or any(match[g] for g in ("neg", "neg2", "neg3"))
     return -number if negative else number
 
@@ -582,6 +584,15 @@ class Built:
     left_out: list[Problem] = field(default_factory=list)  # bad_rows: skip; rows left out
     src: Source | None = None
     full: pd.DataFrame | None = None  # every row, before any was left out or grouped
+    labels: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
+
+    def said(self, problem: Problem) -> Problem:
+        """A problem as the user sees it: its source file and row, and for one found on the
+        canonical table (an orphan, a duplicate key) the source column."""
+        problem = self.src.locate(problem) if self.src else problem
+        if problem.cause in ("orphan", "duplicate key") and problem.column in self.labels:
+            problem = replace(problem, column=self.labels[problem.column])
+        return problem
 
 
 class MappingError(PMOError):
@@ -872,7 +883,7 @@ def build_table(
         left_out += duplicates
     else:
         bad += duplicates
-    return Built(table, src.name, frame, bad, blanked, left_out, src, full)
+    return Built(table, src.name, frame, bad, blanked, left_out, src, full, labels)
 
 
 def _unpivot(
@@ -1005,17 +1016,17 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
         labels = {name: b.file for name, b in tables.items()}
         gone = {name: list(b.left_out) for name, b in tables.items()}
         for b in tables.values():
-            problems.extend(b.src.locate(p) for p in b.problems)
+            problems.extend(b.said(p) for p in b.problems)
         if mapping.bad_rows == "skip":  # a bad row leaves its own table, its orphans theirs
             _leave_out_orphans(tables, frames, labels, gone)
         else:
             for name, frame in frames.items():
                 problems.extend(
-                    tables[name].src.locate(p) for p in orphans(name, frame, frames, labels)[1]
+                    tables[name].said(p) for p in orphans(name, frame, frames, labels)[1]
                 )
         log = _log(tables, gone)
         for name, b in tables.items():
-            skipped.extend(b.src.locate(p) for p in gone[name])
+            skipped.extend(b.said(p) for p in gone[name])
             if b.src.origin:  # stacked files: each row numbered as its own file numbers it
                 frames[name] = frames[name].set_axis(
                     pd.Index([b.src.where(r)[1] for r in frames[name].index], dtype="int64")
@@ -1093,7 +1104,7 @@ def _log(tables: dict[str, Built], gone: dict[str, list[Problem]]) -> pd.DataFra
         entries.sort(key=lambda p: (p.row is None, p.row or 0))
         parts.append(
             ingest_log.from_problems(
-                [built.src.locate(p) for p in entries],
+                [built.said(p) for p in entries],
                 name,
                 [portfolio_of(name, p.row) for p in entries],
             )

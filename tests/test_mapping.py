@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import shutil
 from datetime import date
 from pathlib import Path
@@ -476,3 +477,391 @@ def test_check_works_on_native_exports_too(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1 and not db.exists()
     assert "problem: projects.csv, row 2, column 'status': got 'Running'" in out
+
+
+# -- nothing lost silently: bad_cells, bad_rows and the ingest log ------------------------------
+CELLS_MAPPING = """
+as_of: 2026-10-31
+bad_rows: skip
+bad_cells: blank
+files:
+  - file: projects.csv
+    tables:
+      projects:
+        columns:
+          project_id: ID
+          project_name: Name
+          portfolio: Portfolio
+          status: Status
+          baseline_start: {from: Start, date: day-first}
+          budget_at_completion: {from: Budget (£m), money: true, scale: 1000000}
+          percent_complete: Complete
+  - file: financials.csv
+    tables:
+      financials:
+        constants: {measure: plan}
+        columns:
+          project_id: Project
+          period: {date: day-first}
+          amount: {money: true}
+        unpivot: {pattern: '^(\\w{3}-\\d{2})$', label_to: period, value_to: amount}
+"""
+CELLS_PROJECTS = """ID,Name,Portfolio,Status,Start,Budget (£m),Complete
+PRJ-1,Hub,Digital,Active,2026-01-05,1.5,50
+PRJ-2,CRM,Infra,Active,"Exempt under Section 26 of the FOI Act",n/a,150
+PRJ-3,Data,Digital,Running,2026-02-01,2,10
+"""
+CELLS_FINANCIALS = """Project,Jan-26,Feb-26
+PRJ-1,"1,000",1.2e3
+PRJ-2,lots,300
+PRJ-3,500,
+PRJ-9,5,6
+"""
+
+
+def write_cells(folder: Path, mapping_text: str = CELLS_MAPPING) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "projects.csv").write_text(CELLS_PROJECTS, encoding="utf-8")
+    (folder / "financials.csv").write_text(CELLS_FINANCIALS, encoding="utf-8")
+    path = folder / "cells.yaml"
+    path.write_text(mapping_text, encoding="utf-8")
+    return path
+
+
+def _entries(log: pd.DataFrame) -> list[tuple]:
+    return [
+        (r.table, r.file, r.row, r.column, r.value, r.action, r.cause, r.portfolio)
+        for r in log.astype(object).where(log.notna(), None).itertuples()
+    ]
+
+
+def test_bad_cells_blank_keeps_the_row_and_logs_the_cell(tmp_path):
+    from pmo_lib import ingest_log
+
+    mapped = mapping.map_folder(write_cells(tmp_path), tmp_path)
+    assert mapped.problems == []
+    snap = mapped.snapshots[0]
+    p = snap.frames["projects"].set_index("project_id")
+    assert list(p.index) == ["PRJ-1", "PRJ-2"]  # PRJ-3's status cannot be blanked: left out
+    assert p.loc["PRJ-1", "budget_at_completion"] == 1_500_000  # £m scaled
+    assert pd.isna(p.loc["PRJ-2", "baseline_start"]) and pd.isna(
+        p.loc["PRJ-2", "budget_at_completion"]
+    )
+    assert pd.isna(p.loc["PRJ-2", "percent_complete"])  # 150: out of bounds, blanked
+    f = snap.frames["financials"]
+    assert sorted(zip(f["period"].dt.month, f["amount"], strict=True)) == [(1, 1000.0), (2, 1200.0)]
+    assert _entries(snap.log) == [
+        ("projects", "projects.csv", 3, "Start", "Exempt under Section 26 of the FOI Act",
+         "cell blanked", "bad cell", "Infra"),
+        ("projects", "projects.csv", 3, "Budget (£m)", "n/a", "cell blanked", "bad cell", "Infra"),
+        ("projects", "projects.csv", 3, "Complete", "150", "cell blanked", "bad cell", "Infra"),
+        ("projects", "projects.csv", 4, "Status", "Running", "row left out", "bad cell",
+         "Digital"),
+        # amount must not be blank: the row is left out, both months
+        ("financials", "financials.csv", 3, "Jan-26", "lots", "row left out", "bad cell",
+         "Infra"),
+        ("financials", "financials.csv", 4, "Project", "PRJ-3", "row left out", "orphan",
+         "Digital"),
+        ("financials", "financials.csv", 5, "Project", "PRJ-9", "row left out", "orphan", None),
+    ]  # fmt: skip
+    orphan = snap.log[snap.log["value"] == "PRJ-3"].iloc[0]
+    assert orphan["expected"] == (
+        "a project_id listed in projects.csv (PRJ-3 was left out for a bad cell)"
+    )
+    assert ingest_log.summary(snap.log) == {
+        "rows_left_out": 4,
+        "cells_blanked": 3,
+        "by_cause": {"bad cell": 2, "orphan": 2},
+    }
+    assert ingest_log.summary(snap.log, "Digital") == {
+        "rows_left_out": 2,
+        "cells_blanked": 0,
+        "by_cause": {"bad cell": 1, "orphan": 1},
+    }
+    assert ingest_log.summary(snap.log, "Infra")["cells_blanked"] == 3
+
+
+def test_bad_cells_refuse_is_the_default_and_a_column_may_say_otherwise(tmp_path):
+    text = _broken(CELLS_MAPPING, "bad_cells: blank\n", "").replace("bad_rows: skip\n", "")
+    text = _broken(
+        text,
+        "baseline_start: {from: Start, date: day-first}",
+        "baseline_start: {from: Start, date: day-first, bad_cells: blank}",
+    )
+    mapped = mapping.map_folder(write_cells(tmp_path, text), tmp_path)
+    shown = [str(p) for p in mapped.problems]
+    # the Start note is blanked (its column says so); every other bad cell stops the load
+    assert not any("'Start'" in s for s in shown)
+    assert "projects.csv, row 3, column 'Budget (£m)': got 'n/a'; expected an amount" in shown[0]
+    assert any(s.startswith("projects.csv, row 4, column 'Status': got 'Running'") for s in shown)
+    # the orphan PRJ-9 (two monthly rows) is one problem, its value printed as a value
+    orphans = [s for s in shown if "PRJ-9" in s]
+    assert orphans == [
+        "financials.csv, row 5, column 'Project': got 'PRJ-9'; expected a project_id listed in"
+        " projects.csv"
+    ]
+    assert _entries(mapped.snapshots[0].log) == [
+        ("projects", "projects.csv", 3, "Start", "Exempt under Section 26 of the FOI Act",
+         "cell blanked", "bad cell", "Infra"),
+    ]  # fmt: skip
+
+
+def test_a_column_that_must_not_be_blank_cannot_say_bad_cells_blank(tmp_path):
+    text = _broken(CELLS_MAPPING, "project_id: ID", "project_id: {from: ID, bad_cells: blank}")
+    with pytest.raises(PMOError) as caught:
+        mapping.map_folder(write_cells(tmp_path, text), tmp_path)
+    assert (
+        "key 'files[0].tables.projects.columns.project_id.bad_cells': project_id must not be"
+        " blank, so its bad cells cannot be blanked" in str(caught.value)
+    )
+
+
+def test_ingest_prints_and_stores_what_it_left_out(tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO)
+    path = write_cells(tmp_path)
+    db = tmp_path / "pmo.duckdb"
+    argv = ["ingest", str(tmp_path), "--mapping", str(path), "--source", str(db)]
+    assert run_reports.main([*argv, "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-10-31: projects 2, financials 2" in out
+    assert "left out 4 row(s) (bad cell 2, orphan 2); blanked 3 cell(s):" in out
+    assert (
+        "- row left out (orphan): financials.csv, row 5, column 'Project': got 'PRJ-9';"
+        " expected a project_id listed in projects.csv" in out
+    )
+    assert out.count("PRJ-9") == 1 and "dtype" not in out
+    assert "- cell blanked (bad cell): projects.csv, row 3, column 'Complete': got '150'" in out
+    assert run_reports.main(argv) == 0
+    assert "Left out 4 row(s) (bad cell 2, orphan 2); blanked 3 cell(s)" in caplog.text
+    log = store.load_ingest_log(db, date(2026, 10, 31))
+    assert len(log) == 7 and set(log["action"]) == {"row left out", "cell blanked"}
+
+
+# -- the mapping language -----------------------------------------------------------------------
+def _one_file_mapping(tmp_path: Path, csv_text: str, columns: str, extra: str = "") -> Path:
+    (tmp_path / "p.csv").write_text(csv_text, encoding="utf-8")
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        f"""
+as_of: 2026-10-31
+files:
+  - file: p.csv
+{extra}    tables:
+      projects:
+        constants: {{status: Active}}
+        columns:
+{columns}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _projects(path: Path, folder: Path) -> pd.DataFrame:
+    mapped = mapping.map_folder(path, folder)
+    assert mapped.problems == [], [str(p) for p in mapped.problems]
+    return mapped.snapshots[0].frames["projects"]
+
+
+def test_scale_multiplies_a_number_after_parsing(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        'ID,Name,Dept,£m,Done\nP1,A,X,1.25,0.5\nP2,B,X,"£2,000.5",1\n',
+        "          project_id: ID\n          project_name: Name\n          portfolio: Dept\n"
+        "          budget_at_completion: {from: £m, money: true, scale: 1000000}\n"
+        "          percent_complete: {from: Done, scale: 100}\n",
+    )
+    p = _projects(path, tmp_path)
+    assert p["budget_at_completion"].tolist() == [1_250_000.0, 2_000_500_000.0]
+    assert p["percent_complete"].tolist() == [50.0, 100.0]
+
+
+def test_scale_on_a_column_that_is_not_a_number_is_a_mapping_error(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Name,Dept\nP1,A,X\n",
+        "          project_id: ID\n          project_name: {from: Name, scale: 10}\n"
+        "          portfolio: Dept\n",
+    )
+    with pytest.raises(PMOError, match=r"columns.project_name.scale': project_name is not a num"):
+        mapping.map_folder(path, tmp_path)
+
+
+DATED_MAPPING = """
+files:
+  - file: "*_projects.csv"
+    as_of_from_name: {pattern: '^(\\d{4})_', template: '{1}-06-30'}
+    tables:
+      projects:
+        constants: {status: Active}
+        columns: {project_id: ID, project_name: Name, portfolio: Dept}
+"""
+
+
+def test_each_file_named_with_its_year_is_its_own_snapshot(tmp_path):
+    (tmp_path / "2024_projects.csv").write_text("ID,Name,Dept\nP1,A,X\n", encoding="utf-8")
+    (tmp_path / "2025_projects.csv").write_text("ID,Name,Dept\nP1,A,X\nP2,B,Y\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(DATED_MAPPING, encoding="utf-8")
+    mapped = mapping.map_folder(tmp_path / "m.yaml", tmp_path)
+    assert [(s.as_of, len(s.frames["projects"])) for s in mapped.snapshots] == [
+        (date(2024, 6, 30), 1),
+        (date(2025, 6, 30), 2),
+    ]
+    assert mapped.snapshots[1].files == {"projects": "2025_projects.csv"}
+    # --as-of picks one of them; one the data does not have says which it has
+    only = mapping.map_folder(tmp_path / "m.yaml", tmp_path, as_of=date(2025, 6, 30))
+    assert [s.as_of for s in only.snapshots] == [date(2025, 6, 30)]
+    with pytest.raises(PMOError, match="has no such period; it has 2024-06-30, 2025-06-30"):
+        mapping.map_folder(tmp_path / "m.yaml", tmp_path, as_of=date(2025, 7, 31))
+    (tmp_path / "old_projects.csv").write_text("ID,Name,Dept\n", encoding="utf-8")
+    with pytest.raises(
+        PMOError, match=r"key 'files\[0\].as_of_from_name.pattern': old_projects.csv does not"
+    ):
+        mapping.map_folder(tmp_path / "m.yaml", tmp_path)
+
+
+def test_files_matching_one_pattern_are_stacked_each_row_keeping_its_file(tmp_path):
+    (tmp_path / "north.csv").write_text("ID,Name,Dept\nP1,A,X\nP2,B,X\n", encoding="utf-8")
+    (tmp_path / "south.csv").write_text(
+        "ID,Name,Dept,Start\nP3,C,Y,2026-01-01\nP1,D,Y,soon\n", encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(
+        """
+files:
+  - file: "*.csv"
+    as_of: 2026-03-31
+    tables:
+      projects:
+        constants: {status: Active}
+        columns:
+          project_id: ID
+          project_name: Name
+          portfolio: Dept
+          baseline_start: {from: Start, date: iso}
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(PMOError, match=r"column 'Start' is not in north.csv"):
+        mapping.map_folder(tmp_path / "m.yaml", tmp_path)
+    (tmp_path / "north.csv").write_text("ID,Name,Dept,Start\nP1,A,X,\nP2,B,X,\n", encoding="utf-8")
+    mapped = mapping.map_folder(tmp_path / "m.yaml", tmp_path)
+    assert mapped.snapshots[0].as_of == date(2026, 3, 31)
+    assert sorted(str(p) for p in mapped.problems) == [
+        "south.csv, row 3, column 'ID': got 'project_id=P1'; expected a unique project_id",
+        "south.csv, row 3, column 'Start': got 'soon'; expected a date YYYY-MM-DD",
+    ]
+    assert mapped.snapshots[0].files == {"projects": "north.csv, south.csv"}
+    assert list(mapped.snapshots[0].frames["projects"].index) == [2, 3, 2, 3]
+
+
+def test_no_file_matching_is_still_an_error_with_a_hint(tmp_path):
+    (tmp_path / "m.yaml").write_text(DATED_MAPPING, encoding="utf-8")
+    (tmp_path / "2024_Projects.csv").write_text("ID,Name,Dept\n", encoding="utf-8")
+    with pytest.raises(
+        PMOError,
+        match=r"key 'files\[0\].file': no file in .* matches '\*_projects.csv'; it holds"
+        r" 2024_Projects.csv, m.yaml",
+    ):
+        mapping.map_folder(tmp_path / "m.yaml", tmp_path)
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Name,Dept\n",
+        "          project_id: ID\n          project_name: Name\n          portfolio: Dept\n",
+    )
+    path.write_text(path.read_text().replace("file: p.csv", "file: P.csv"))
+    with pytest.raises(PMOError, match="'P.csv' differs from 'p.csv' only in case"):
+        mapping.map_folder(path, tmp_path)
+
+
+def test_duplicate_headers_are_numbered_and_any_column_is_addressable_by_position(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Name,Name,Dept,Budget\nP1,short,The long name,X,10\n",
+        "          project_id: ID\n          project_name: Name#2\n"
+        "          portfolio: '#4'\n          budget_at_completion: '#5'\n",
+    )
+    p = _projects(path, tmp_path)
+    assert p[["project_name", "portfolio", "budget_at_completion"]].values.tolist() == [
+        ["The long name", "X", 10.0]
+    ]
+    path.write_text(path.read_text().replace("'#5'", "'#9'"))
+    with pytest.raises(PMOError, match=r"budget_at_completion': column #9: p.csv has 5 columns"):
+        mapping.map_folder(path, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "day"),
+    [
+        ("2011-01-10T00:00:00Z", "iso", "2011-01-10"),
+        ("2011-01-10T13:45:00+02:00", "iso", "2011-01-10"),
+        ("2011-01-10T23:30:00.5-05:00", "day-first", "2011-01-10"),  # the date as written
+        ("May-15", "day-first", "2015-05-01"),
+        ("Jan 2019", "month-first", "2019-01-01"),
+        ("2019-05", "iso", "2019-05-01"),
+        ("05/2019", "day-first", "2019-05-01"),
+        ("Sept 2019", "day-first", "2019-09-01"),
+    ],
+)
+def test_iso_date_times_and_month_year_dates(text, mode, day):
+    assert mapping.parse_date(text, mode) == pd.Timestamp(day)
+
+
+@pytest.mark.parametrize("text", ["15-May", "26", "Exempt under Section 26", "2019-13"])
+def test_a_date_without_a_year_or_month_is_not_a_date(text):
+    with pytest.raises(ValueError):
+        mapping.parse_date(text, "day-first")
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("2.0E-6", 0.000002), ("1.5e3", 1500), ("-1.5e3", -1500), ("£1.2E+3", 1200)],
+)
+def test_money_in_scientific_notation(text, amount):
+    assert mapping.parse_money(text) == pytest.approx(amount)
+
+
+def test_same_case_merges_spellings_into_the_most_frequent(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Name,Dept\nP1,A,DfT\nP2,B,DFT\nP3,C, dft \nP4,D,DfT\nP5,E,Home  office\n"
+        "P6,F,Home Office\n",
+        "          project_id: ID\n          project_name: Name\n"
+        "          portfolio: {from: Dept, same_case: true}\n",
+    )
+    p = _projects(path, tmp_path)
+    assert p["portfolio"].tolist() == ["DfT"] * 4 + ["Home office"] * 2  # a tie: first seen
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "project_name: Project Name",
+            "project_name: Project  Name",
+            "column 'Project  Name' is not in p.csv; it has: ID, Project Name, Dept;"
+            " 'Project  Name' differs from 'Project Name' only in spacing",
+        ),
+        ("portfolio: Dept", "portfolio: Dpet", "did you mean 'Dept'?"),
+        ("      projects:", "      project:", "unknown table; tables are"),
+        ("      projects:", "      project:", "did you mean 'projects'?"),
+        (
+            "    tables:",
+            "    seperator: ';'\n    tables:",
+            "unknown key; did you mean 'separator'?",
+        ),
+        ("portfolio: Dept", "portfolo: Dept", "unknown column 'portfolo' of projects;"),
+        ("portfolio: Dept", "portfolio: {form: Dept}", "unknown key; did you mean 'from'?"),
+    ],
+)
+def test_a_name_not_found_says_which_was_meant(tmp_path, old, new, message):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Project Name,Dept\nP1,A,X\n",
+        "          project_id: ID\n          project_name: Project Name\n"
+        "          portfolio: Dept\n",
+    )
+    path.write_text(_broken(path.read_text(), old, new))
+    with pytest.raises(PMOError) as caught:
+        mapping.map_folder(path, tmp_path)
+    assert message in str(caught.value)
+    assert "Input should be a valid string" not in str(caught.value)

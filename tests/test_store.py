@@ -127,3 +127,91 @@ def test_passwords_in_a_source_url_are_redacted():
         store.redact("postgresql://pmo:s3cret@db.local/pmo") == "postgresql://pmo:***@db.local/pmo"
     )
     assert store.redact("data/pmo.duckdb") == "data/pmo.duckdb"
+
+
+# -- the ingest log ------------------------------------------------------------------------------
+def _log(*entries: tuple) -> pd.DataFrame:
+    from pmo_lib import ingest_log
+    from pmo_lib.errors import Problem
+
+    problems = [
+        Problem(file, row, column, value, "a thing", cause=cause, blanked=blanked)
+        for _, file, row, column, value, cause, blanked, _ in entries
+    ]
+    parts = [
+        ingest_log.from_problems([p], e[0], [e[-1]]) for p, e in zip(problems, entries, strict=True)
+    ]
+    return ingest_log.concat(parts)
+
+
+LOG = (
+    ("projects", "p.csv", 4, "Status", "Running", "bad cell", False, "Digital"),
+    ("projects", "p.csv", 4, "Budget", 12.5, "bad cell", False, "Digital"),  # same row again
+    ("projects", "p.csv", 3, "Start", "Exempt", "bad cell", True, "Infra"),
+    ("financials", "f.csv", 9, "Project", "P3", "orphan", False, "Digital"),
+    ("financials", "f.csv", 10, "Project", "P9", "orphan", False, None),
+)
+
+
+def test_the_ingest_log_counts_rows_once_and_per_portfolio():
+    from pmo_lib import ingest_log
+
+    log = _log(*LOG)
+    assert tuple(log.columns) == ingest_log.COLUMNS
+    assert log["value"].tolist() == ["Running", "12.5", "Exempt", "P3", "P9"]  # as text
+    assert log["action"].tolist() == ["row left out"] * 2 + ["cell blanked"] + ["row left out"] * 2
+    assert ingest_log.summary(log) == {
+        "rows_left_out": 3,
+        "cells_blanked": 1,
+        "by_cause": {"bad cell": 1, "orphan": 2},
+    }
+    assert ingest_log.summary(log, "Digital") == {
+        "rows_left_out": 2,
+        "cells_blanked": 0,
+        "by_cause": {"bad cell": 1, "orphan": 1},
+    }
+    assert ingest_log.summary(log, "Infra")["cells_blanked"] == 1
+    assert ingest_log.summary(ingest_log.empty()) == {
+        "rows_left_out": 0,
+        "cells_blanked": 0,
+        "by_cause": {},
+    }
+
+
+def test_the_ingest_log_is_stored_with_its_snapshot_and_replaced_with_it(tmp_path):
+    from pmo_lib import ingest_log
+
+    path = tmp_path / "s.duckdb"
+    log = _log(*LOG)
+    store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test", log=log)
+    store.write_snapshot(path, _snapshot(1.0), date(2026, 2, 28), "test")
+    pd.testing.assert_frame_equal(store.load_ingest_log(path, date(2026, 1, 31)), log)
+    assert store.load_ingest_log(path, date(2026, 2, 28)).empty
+    first = store.list_snapshots(path)["fingerprint"].tolist()
+    assert first[0] != first[1]  # same tables, but one has a log: a report may say so
+    # a failed re-ingest leaves the log as it was; a good one replaces it
+    broken = _snapshot(9.0)
+    broken["risks"] = broken["risks"].assign(probability=pd.array(["high"], dtype="str"))
+    with pytest.raises(duckdb.Error):
+        store.write_snapshot(path, broken, date(2026, 1, 31), "test", log=log.iloc[:1])
+    assert len(store.load_ingest_log(path, date(2026, 1, 31))) == len(LOG)
+    store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test", log=log.iloc[:1])
+    assert store.load_ingest_log(path, date(2026, 1, 31))["value"].tolist() == ["Running"]
+    store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")
+    loaded = store.load_ingest_log(path, date(2026, 1, 31))
+    assert loaded.empty and tuple(loaded.columns) == ingest_log.COLUMNS
+
+
+def test_a_store_from_before_the_ingest_log_is_read_as_it_is(tmp_path):
+    from pmo_lib import ingest_log
+
+    path = tmp_path / "old.duckdb"
+    store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE ingest_log")
+    before = path.read_bytes()
+    log = store.load_ingest_log(path, date(2026, 1, 31))
+    assert log.empty and tuple(log.columns) == ingest_log.COLUMNS
+    assert dict(log.dtypes) == {c: ingest_log.DTYPES[c] for c in ingest_log.COLUMNS}
+    assert path.read_bytes() == before  # read only
+    assert _budgets(path, date(2026, 1, 31)) == [1.0, 7.0]

@@ -188,3 +188,75 @@ def test_an_unreadable_file_and_a_missing_projects_file(tmp_path):
         load_folder(tmp_path)
     with pytest.raises(PMOError, match="no such folder"):
         load_folder(tmp_path / "nope")
+
+
+def test_every_problem_says_its_cause(tmp_path):
+    _projects(tmp_path, "P1,,Digital,Active,2026-01-01,2026-12-31,x", GOOD)
+    write_csv(tmp_path, "risks.csv", "item_id,project_id,kind,title,status\nR1,P9,Risk,Late,Open")
+    with pytest.raises(DataValidationError) as caught:
+        load_folder(tmp_path)
+    assert [(p.row, p.cause) for p in caught.value.problems] == [
+        (2, "blank required"),
+        (2, "bad cell"),
+        (3, "duplicate key"),
+        (2, "orphan"),
+    ]
+    assert not any(p.blanked for p in caught.value.problems)
+
+
+def test_coerce_table_blanks_the_bad_cells_of_the_columns_it_is_told():
+    from pmo_lib.schema import TABLES
+    from pmo_lib.validate import coerce_table
+
+    raw = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2"],
+            "project_name": ["A", "B"],
+            "portfolio": ["D", "D"],
+            "status": ["Active", "Running"],
+            "baseline_start": ["2026-06-01", "soon"],
+            "baseline_finish": ["2026-01-31", "2026-12-31"],
+            "budget_at_completion": ["-5", "10"],
+            "percent_complete": ["50", "150"],
+        }
+    )
+    blank = {"baseline_start", "baseline_finish", "budget_at_completion", "percent_complete"}
+    frame, problems, _ = coerce_table(raw, TABLES["projects"], "p.csv", blank_bad=blank)
+    found = {(p.row, p.column, p.blanked) for p in problems}
+    assert found == {
+        (3, "status", False),  # required: cannot be blanked
+        (2, "budget_at_completion", True),
+        (3, "baseline_start", True),
+        (3, "percent_complete", True),
+        (2, "baseline_finish", True),  # before its start: the later date is blanked
+    }
+    assert frame["status"].tolist() == ["Active", "Running"]
+    assert frame[sorted(blank)].isna().to_numpy().tolist() == [
+        [True, False, True, False],  # baseline_finish, baseline_start, budget, percent
+        [False, True, False, True],
+    ]
+
+
+def test_an_orphan_from_one_source_row_of_many_table_rows_is_named_once():
+    from pmo_lib.validate import orphans
+    from tests.conftest import frame
+
+    projects = frame("projects", [{"project_id": "P1", "portfolio": "D"}])
+    financials = frame(
+        "financials",
+        [
+            {"project_id": "P9", "period": "2026-01-01", "measure": "plan", "amount": 1.0},
+            {"project_id": "P9", "period": "2026-02-01", "measure": "plan", "amount": 2.0},
+            {"project_id": "P1", "period": "2026-02-01", "measure": "plan", "amount": 2.0},
+        ],
+    ).set_axis([7, 7, 8])  # one wide source row unpivoted into two
+    mask, found = orphans(
+        "financials",
+        financials,
+        {"projects": projects, "financials": financials},
+        {"projects": "p.csv", "financials": "f.csv"},
+    )
+    assert mask.tolist() == [True, True, False]
+    assert [str(p) for p in found] == [
+        "f.csv, row 7, column 'project_id': got 'P9'; expected a project_id listed in p.csv"
+    ]

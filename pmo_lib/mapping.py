@@ -387,13 +387,19 @@ def read_source(path: Path, rule: ReadRule, mapping_file: Path, key: str) -> Sou
     except UnicodeDecodeError as exc:
         raise PMOError(
             f"{path.name}: byte {exc.object[exc.start : exc.start + 1]!r} at offset {exc.start}"
-            f" is not {rule.encoding}; set '{key}.encoding' to the file's encoding in"
-            f" {mapping_file}, or encoding_errors: replace"
+            f" is not {rule.encoding}{_bom_hint(path, rule)}; set '{key}.encoding' to the file's"
+            f" encoding in {mapping_file}, or encoding_errors: replace"
         ) from exc
+    except pd.errors.ParserError as exc:
+        raise PMOError(
+            f"{path.name}: cannot be read as a CSV separated by {rule.separator!r} in"
+            f" {rule.encoding}{_bom_hint(path, rule)}: {str(exc).strip()}; check"
+            f" '{key}.separator' and '{key}.encoding' in {mapping_file}"
+        ) from exc
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise PMOError(f"{path.name}: cannot be read: {str(exc).strip()}") from exc
     except LookupError as exc:  # an unknown encoding or error handler
         raise PMOError(f"{mapping_file}: key '{key}.encoding': {exc}") from exc
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
-        raise PMOError(f"{path.name}: cannot be read: {exc}") from exc
     except Exception as exc:  # openpyxl's own errors for a file that is not a workbook
         if type(exc).__module__.startswith("openpyxl"):
             raise PMOError(f"{path.name}: cannot be read: {exc}") from exc
@@ -415,10 +421,22 @@ def read_source(path: Path, rule: ReadRule, mapping_file: Path, key: str) -> Sou
     data = cells.loc[rule.header_row + 1 :]
     data = data.drop(index=[r for r in rule.skip_rows if r in data.index])
     data.columns = header
-    text = data.astype("string").fillna("")
-    empty = text.apply(lambda column: column.str.strip().eq("")).all(axis=1)
-    kept = data[~empty.to_numpy(dtype=bool)] if len(data) else data
-    return Source(path.name, kept, headers={path.name: header})
+    if len(data):  # rows with nothing in any cell are no rows
+        blank = data.astype("string").fillna("").apply(lambda c: c.str.strip().eq(""))
+        data = data[~blank.all(axis=1).to_numpy(dtype=bool)]
+    return Source(path.name, data, headers={path.name: header})
+
+
+def _bom_hint(path: Path, rule: ReadRule) -> str:
+    """' (it starts with a UTF-16 byte order mark)' when it does and the rule says otherwise."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(2)
+    except OSError:
+        return ""
+    if start in (b"\xff\xfe", b"\xfe\xff") and "16" not in rule.encoding:
+        return " (it starts with a UTF-16 byte order mark: encoding: utf-16)"
+    return ""
 
 
 def _stack(sources: list[Source]) -> Source:
@@ -967,6 +985,7 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
         raise PMOError(f"{folder}: no such folder of exports")
     by_period: dict[date, dict[str, Built]] = {}
     problems: list[Problem] = []
+    notes: list[str] = []
     periods_seen: set[date] = set()
     files_read: list[str] = []
     for i, file_rule in enumerate(mapping.files):
@@ -977,7 +996,9 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
                 periods_seen.add(file_date)
                 if as_of and file_date != as_of:
                     continue
-            src = _stack([read_source(p, file_rule, mapping_file, key) for p in group])
+            read = [read_source(p, file_rule, mapping_file, key) for p in group]
+            notes.extend(f"{r.name}: no data rows (a header only)." for r in read if r.frame.empty)
+            src = _stack(read)
             files_read.append(src.name)
             for j, join in enumerate(file_rule.join):
                 src = _joined(src, folder, join, mapping_file, f"{key}.join[{j}]")
@@ -1004,7 +1025,7 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
                             f" fed by {tables[name].file}; one file rule per table"
                         )
                     tables[name] = built
-    snapshots, notes, skipped = [], [], []
+    snapshots, skipped = [], []
     for period in sorted(by_period):
         tables = by_period[period]
         if "projects" not in tables:
@@ -1033,7 +1054,7 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
                 )
         snapshots.append(Snapshot(period, frames, labels, log))
         missing = [t for t in TABLES if t not in frames]
-        if missing and not notes:
+        if missing and not any(n.startswith("No source for") for n in notes):
             notes.append(f"No source for: {', '.join(missing)} (stored empty).")
     if not snapshots and not problems:
         if as_of and periods_seen:

@@ -87,7 +87,7 @@ def concat(logs: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(logs, ignore_index=True).drop_duplicates(ignore_index=True).astype(DTYPES)
 
 
-def summary(log: pd.DataFrame, portfolio: str | None = None) -> dict:
+def summary(log: pd.DataFrame | None, portfolio: str | None = None) -> dict:
     """{"rows_left_out": int, "cells_blanked": int, "by_cause": {cause: rows left out}}.
 
     Rows are source rows per table (a row that fed two tables and was left out of both counts
@@ -96,8 +96,7 @@ def summary(log: pd.DataFrame, portfolio: str | None = None) -> dict:
     blanked are always cause "bad cell". portfolio: only the entries of rows of that portfolio;
     None = the whole function.
     """
-    if portfolio is not None:
-        log = log[log["portfolio"].eq(portfolio).fillna(False).to_numpy(dtype=bool)]
+    log = scoped(log, portfolio)
     out = log[log["action"] == ROW_LEFT_OUT].drop_duplicates(["table", "file", "row"])
     blanked = log[log["action"] == CELL_BLANKED].drop_duplicates(["table", "file", "row", "column"])
     counts = out["cause"].value_counts()
@@ -107,6 +106,46 @@ def summary(log: pd.DataFrame, portfolio: str | None = None) -> dict:
         "cells_blanked": len(blanked),
         "by_cause": {cause: int(counts[cause]) for cause in order},
     }
+
+
+def scoped(log: pd.DataFrame | None, portfolio: str | None = None) -> pd.DataFrame:
+    """The entries about rows of this portfolio (None: all of them; no log: none)."""
+    if log is None:
+        return empty()
+    if portfolio is None:
+        return log
+    return log[log["portfolio"].eq(portfolio).fillna(False).to_numpy(dtype=bool)]
+
+
+def by_cause(log: pd.DataFrame | None) -> pd.DataFrame:
+    """Entries counted per action, cause and table: columns action, cause, table, entries."""
+    log = empty() if log is None else log
+    counts = log.groupby(["action", "cause", "table"]).size().rename("entries").reset_index()
+    rank = {v: i for i, v in enumerate((*ACTIONS, *CAUSES))}
+    order = counts[["action", "cause"]].map(lambda v: rank.get(v, len(rank)))
+    counts = counts.assign(_a=order["action"], _c=order["cause"])
+    counts = counts.sort_values(["_a", "_c", "table"]).drop(columns=["_a", "_c"])
+    return counts.reset_index(drop=True).astype(
+        {"action": "str", "cause": "str", "table": "str", "entries": "int64"}
+    )
+
+
+def banner(log: pd.DataFrame | None, portfolio: str | None = None) -> str:
+    """A sentence for the top of a report when the ingest left out rows or blanked cells of
+    this portfolio (None: the whole function); '' when it did not."""
+    found = summary(scoped(log, portfolio))
+    if not found["rows_left_out"] and not found["cells_blanked"]:
+        return ""
+    parts = []
+    if found["rows_left_out"]:
+        causes = ", ".join(f"{cause} {n:,}" for cause, n in found["by_cause"].items())
+        parts.append(f"left out {found['rows_left_out']:,} source row(s) ({causes})")
+    if found["cells_blanked"]:
+        parts.append(f"blanked {found['cells_blanked']:,} cell(s) that did not convert")
+    return (
+        f"The ingest of this snapshot {' and '.join(parts)}: the figures here leave them out;"
+        " the data-quality report lists each one."
+    )
 
 
 def describe(log: pd.DataFrame, portfolio: str | None = None) -> str:

@@ -171,6 +171,21 @@ def test_the_ingest_log_counts_rows_once_and_per_portfolio():
         "by_cause": {"bad cell": 1, "orphan": 1},
     }
     assert ingest_log.summary(log, "Infra")["cells_blanked"] == 1
+    assert ingest_log.scoped(log, "Infra")["column"].tolist() == ["Start"]
+    assert ingest_log.scoped(None, "Infra").empty and len(ingest_log.scoped(log)) == 5
+    assert ingest_log.by_cause(log).values.tolist() == [
+        ["row left out", "bad cell", "projects", 2],  # entries, not rows
+        ["row left out", "orphan", "financials", 2],
+        ["cell blanked", "bad cell", "projects", 1],
+    ]
+    assert ingest_log.banner(log, "Infra") == (
+        "The ingest of this snapshot blanked 1 cell(s) that did not convert: the figures here"
+        " leave them out; the data-quality report lists each one."
+    )
+    assert ingest_log.banner(log).startswith(
+        "The ingest of this snapshot left out 3 source row(s) (bad cell 1, orphan 2) and blanked"
+    )
+    assert ingest_log.banner(log, "Elsewhere") == ingest_log.banner(None) == ""
     assert ingest_log.summary(ingest_log.empty()) == {
         "rows_left_out": 0,
         "cells_blanked": 0,

@@ -191,10 +191,22 @@ class Mapping(_Strict):
     files: list[FileRule] = Field(min_length=1)
 
 
-_MODELS = (Mapping, FileRule, Join, SnapshotRule, AsOfFromName, TableRule, Unpivot, ColumnRule)
-KNOWN_KEYS = sorted(
-    {k for m in _MODELS for n, f in m.model_fields.items() for k in (n, f.alias) if k}
-)
+_MODELS = {
+    Mapping: "the top level",
+    FileRule: "a file",
+    Join: "a join",
+    SnapshotRule: "snapshots",
+    AsOfFromName: "as_of_from_name",
+    TableRule: "a table",
+    Unpivot: "unpivot",
+    ColumnRule: "a column rule",
+}
+KEYS_OF: dict[str, list[str]] = {}  # key -> where it belongs
+for _model, _where in _MODELS.items():
+    for _name, _field in _model.model_fields.items():
+        for _k in {_name, _field.alias} - {None}:
+            KEYS_OF.setdefault(_k, []).append(_where)
+KNOWN_KEYS = sorted(KEYS_OF)
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -303,7 +315,10 @@ def _validation_lines(path: Path, exc: ValidationError) -> list[str]:
             if tag == "str" or len(loc) == i:
                 message = _RULE_SHAPE
         key = _key(*loc)
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and str(loc[-1]) in KEYS_OF:
+            where = " or ".join(dict.fromkeys(KEYS_OF[str(loc[-1])]))
+            line = f"{path}: key '{key}': not a key here; '{loc[-1]}' is a key of {where}"
+        elif error["type"] == "extra_forbidden":
             line = f"{path}: key '{key}': unknown key" + did_you_mean(str(loc[-1]), KNOWN_KEYS)
         else:
             line = f"{path}: key '{key}': {message}"

@@ -849,6 +849,11 @@ def test_same_case_merges_spellings_into_the_most_frequent(tmp_path):
             "    seperator: ';'\n    tables:",
             "unknown key; did you mean 'separator'?",
         ),
+        (
+            "    tables:",
+            "    group_by: [project_id]\n    tables:",
+            "key 'files[0].group_by': not a key here; 'group_by' is a key of a table",
+        ),
         ("portfolio: Dept", "portfolo: Dept", "unknown column 'portfolo' of projects;"),
         ("portfolio: Dept", "portfolio: {form: Dept}", "unknown key; did you mean 'from'?"),
     ],

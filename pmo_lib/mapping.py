@@ -681,6 +681,7 @@ def _pick(
     names = [rule.source] if isinstance(rule.source, str) else list(rule.source or [])
     if not names:
         raise MappingError(f"{mapping_file}: key '{key}': needs 'from' or 'first_present'")
+    names = [_resolve(src, name, mapping_file, key) for name in names]  # '#5': its header
     cells = _source_column(src, names[0], mapping_file, key, rows)
     for other in names[1:]:
         more = _source_column(src, other, mapping_file, key, rows)

@@ -784,6 +784,9 @@ def test_duplicate_headers_are_numbered_and_any_column_is_addressable_by_positio
     assert p[["project_name", "portfolio", "budget_at_completion"]].values.tolist() == [
         ["The long name", "X", 10.0]
     ]
+    (tmp_path / "p.csv").write_text("ID,Name,Name,Dept,Budget\nP1,short,long,X,lots\n")
+    shown = [str(p) for p in mapping.map_folder(path, tmp_path).problems]
+    assert shown == ["p.csv, row 2, column 'Budget': got 'lots'; expected a number >= 0"]
     path.write_text(path.read_text().replace("'#5'", "'#9'"))
     with pytest.raises(PMOError, match=r"budget_at_completion': column #9: p.csv has 5 columns"):
         mapping.map_folder(path, tmp_path)

@@ -45,7 +45,7 @@ from pydantic import (
 from pmo_lib import ingest_log
 from pmo_lib.errors import PMOError, Problem
 from pmo_lib.schema import TABLES, Column
-from pmo_lib.validate import coerce_table, duplicate_keys, is_blank, orphans
+from pmo_lib.validate import check_value, coerce_table, duplicate_keys, is_blank, orphans
 
 SOURCES_DIR = "sources"  # under params/
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -284,6 +284,17 @@ def load_mapping(path: Path | str) -> Mapping:
                         f"{path}: key '{where}.columns.{target}.bad_cells': {target} must not"
                         " be blank, so its bad cells cannot be blanked (bad_rows: skip leaves"
                         " such rows out)"
+                    )
+            for target, value in rule.constants.items():
+                if target not in columns or is_blank(value):
+                    continue
+                spec = TABLES[name].column(target)
+                try:
+                    check_value(value, spec)
+                except (ValueError, TypeError, OverflowError):
+                    problems.append(
+                        f"{path}: key '{where}.constants.{target}': got {value!r}; expected"
+                        f" {spec.describe()}"
                     )
             if rule.sum and not rule.group_by:
                 problems.append(f"{path}: key '{where}.sum': needs group_by")
@@ -591,7 +602,7 @@ def _same_spelling(cells: pd.Series, universe: pd.Series) -> pd.Series:
     universe that differ from it only in case or spacing."""
     counts: dict[str, dict[str, int]] = {}
     for value in universe:
-        if is_blank(value):
+        if not isinstance(value, str) or is_blank(value):  # a number or date is as it is
             continue
         spelling = " ".join(str(value).split())
         kinds = counts.setdefault("".join(spelling.split()).casefold(), {})
@@ -599,7 +610,7 @@ def _same_spelling(cells: pd.Series, universe: pd.Series) -> pd.Series:
     chosen = {k: max(v, key=v.get) for k, v in counts.items()}  # max keeps the first of a tie
 
     def one(value: object) -> object:
-        if is_blank(value):
+        if not isinstance(value, str) or is_blank(value):
             return value
         return chosen.get("".join(str(value).split()).casefold(), value)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib.errors import DataValidationError, PMOError, Problem
-from pmo_lib.schema import TABLES, Table
+from pmo_lib.schema import TABLES, Column, Table
 
 READERS = (".csv", ".xlsx", ".parquet")
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
@@ -112,6 +112,23 @@ def _parse(value: object, kind: str) -> object:
             return False
         raise ValueError(value)
     raise AssertionError(kind)
+
+
+def check_value(value: object, column: Column) -> object:
+    """One value as the column's type, if it fits the column's rules; raises ValueError."""
+    parsed = _parse(value, column.type)
+    if (
+        column.allowed
+        and parsed not in column.allowed
+        or column.min is not None
+        and parsed < column.min
+        or column.max is not None
+        and parsed > column.max
+        or column.month_start
+        and parsed.day != 1
+    ):
+        raise ValueError(value)
+    return parsed
 
 
 def coerce_table(

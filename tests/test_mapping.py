@@ -858,6 +858,11 @@ def test_same_case_merges_spellings_into_the_most_frequent(tmp_path):
             "key 'files[0].group_by': not a key here; 'group_by' is a key of a table",
         ),
         ("portfolio: Dept", "portfolo: Dept", "unknown column 'portfolo' of projects;"),
+        (
+            "{status: Active}",
+            "{status: Live}",
+            "key 'files[0].tables.projects.constants.status': got 'Live'; expected one of",
+        ),
         ("portfolio: Dept", "portfolio: {form: Dept}", "unknown key; did you mean 'from'?"),
     ],
 )

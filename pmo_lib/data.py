@@ -104,6 +104,7 @@ class PortfolioData:
     store: Path | None = None  # the DuckDB file the snapshots came from
     sub_portfolio: str | None = None
     program: str | None = None
+    ingest_log: pd.DataFrame | None = None  # what the as_of snapshot's ingest left out or blanked
 
     def narrow(self, snapshot: Snapshot) -> Snapshot:
         """A snapshot of the same portfolio narrowed like this data (sub-portfolio, program)."""
@@ -203,6 +204,7 @@ def load_portfolio(
         ingested_at=pd.Timestamp(row["ingested_at"]),
         source=store.redact(str(row["source"])),
         store=path,
+        ingest_log=store.load_ingest_log(path, current.date()),
     )
 
 

@@ -25,6 +25,19 @@ def dq_score(a: Assessment, previous_as_of: pd.Timestamp | None) -> str:
     return text
 
 
+def dq_ingest(counts: dict) -> str:
+    """What the ingest of this snapshot left out, in a sentence (counts: ingest_log.summary)."""
+    rows, cells = counts["rows_left_out"], counts["cells_blanked"]
+    if not rows and not cells:
+        return "The ingest loaded every source row and cell of this snapshot: nothing was left out."
+    causes = ", ".join(f"{n:,} {cause}" for cause, n in counts["by_cause"].items())
+    return (
+        f"The ingest left out **{rows:,} source rows** and blanked **{cells:,} cells** that did"
+        f" not fit the data model ({causes}). The figures of every report leave them out;"
+        " fix them at the source, or in the mapping file, and ingest again."
+    )
+
+
 def dq_by_kind(a: Assessment) -> str:
     counts = a.change[a.change["issues"] > 0].sort_values("issues", ascending=False)
     if counts.empty:
@@ -336,6 +349,18 @@ def spend_tiles(position: dict, currency: str) -> list[tuple[str, str, str]]:
         ("Outlook", m(position["fy_outlook"]), "actuals + forecast"),
         ("Variance", m(position["fy_variance"]), f"Outlook − Plan {pct}".strip()),
         ("Run-rate projection", m(position["fy_run_rate_projection"]), "last 3 months' pace"),
+    ]
+
+
+def health_tiles(headlines: dict) -> list[tuple[str, str, str]]:
+    """Active projects and the computed RAG counts, No data beside red, amber and green."""
+    h = headlines
+    return [
+        ("Active projects", fmt.count(h["active_projects"]), "rated by the rules below"),
+        ("Computed red", fmt.count(h["rag_red"]), "act now"),
+        ("Computed amber", fmt.count(h["rag_amber"]), "watch"),
+        ("Computed green", fmt.count(h["rag_green"]), "on track"),
+        ("No data to rate", fmt.count(h["rag_no_data"]), "missing what the rules read"),
     ]
 
 

@@ -122,10 +122,23 @@ def run_index(manifest: dict) -> str:
     )
     body = (
         f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Reports as of {formatting.date(manifest['as_of'])}</h1>{facts}</header>"
+        f"{_ingest_notice(manifest.get('ingest'))}"
         f"<table class='pmo-table'><thead><tr><th>Portfolio</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "<p><a href='../index.html'>All runs</a> · <a href='manifest.json'>manifest.json</a></p>"
     )
     return _page(f"PMO Reports — {manifest['as_of']}", body)
+
+
+def _ingest_notice(counts: dict | None) -> str:
+    """What the snapshot's ingest left out, when it left out anything."""
+    if not counts or not (counts["rows_left_out"] or counts["cells_blanked"]):
+        return ""
+    causes = ", ".join(f"{cause} {n:,}" for cause, n in counts["by_cause"].items())
+    rows = f"{counts['rows_left_out']:,} source rows left out" + (f" ({causes})" if causes else "")
+    return (
+        f"<p class='pmo-notice'>{html.escape(rows)} and {counts['cells_blanked']:,} cells blanked"
+        " at ingest: every report leaves them out; the data-quality reports list each one.</p>"
+    )
 
 
 def _rag_cell(figures: dict) -> str:

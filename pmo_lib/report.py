@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from pmo_lib import formatting, workbook
+from pmo_lib import formatting, ingest_log, workbook
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import PortfolioData, Snapshot
 from pmo_lib.errors import PMOError
@@ -173,6 +173,8 @@ class Report:
             f"<h1>{name} <small>({scope})</small></h1>"
             f"{facts_html(facts)}</header>"
         )
+        if banner := ingest_log.banner(self.data.ingest_log, self.config.portfolio):
+            self.notice(banner)
         if self.data.current.is_empty:
             self.notice(
                 f"No data for {self.config.title} in the snapshot of {formatting.date(self.as_of)}."

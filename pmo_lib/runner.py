@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pmo_lib import portal, store
+from pmo_lib import ingest_log, portal, store
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError
@@ -237,6 +237,8 @@ def plan(options: Options) -> tuple[list[Job], dict]:
         "run_dir": run_dir,
         "portfolios_with_data": with_data,
         "source": store.redact(str(options.source)),
+        # what the snapshot's ingest left out or blanked (counted per cause), for every reader
+        "ingest": ingest_log.summary(store.load_ingest_log(options.source, current.date())),
     }
     return jobs, facts
 
@@ -553,6 +555,7 @@ def run(options: Options, dry_run: bool = False) -> int:
         "generated_at": datetime.now().isoformat(timespec="seconds"),
         "source": facts["source"],
         "seconds": round(time.perf_counter() - started, 2),
+        "ingest": facts["ingest"],
         "jobs": [asdict(r) for r in results],
     }
     write_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))

@@ -21,6 +21,7 @@ from pmo_lib.metrics import demand, health, resourcing, spend
 from pmo_lib.params import PARAMS_DIR, config_for
 from pmo_lib.report import clean_figure
 from run_reports import main
+from tests.conftest import write_csv
 from tests.test_store import _snapshot
 
 AS_OF = "2026-10-31"
@@ -426,3 +427,79 @@ def test_the_exploration_notebook_runs(demo_store, tmp_path):
     assert any(
         "application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs
     )  # the chart shows in JupyterLab
+
+
+MESSY_MAPPING = """
+bad_rows: skip
+bad_cells: blank
+as_of: 2026-10-31
+files:
+  - file: register.csv
+    tables:
+      projects:
+        constants: {status: Active}
+        columns:
+          project_id: ID
+          project_name: Name
+          portfolio: Dept
+          baseline_finish: {from: Finish, date: day-first}
+          budget_at_completion: {from: Budget, money: true}
+  - file: spend.csv
+    tables:
+      financials:
+        columns:
+          project_id: ID
+          period: {from: Month, date: iso}
+          measure: Measure
+          amount: {from: Amount, money: true}
+"""
+
+
+def test_what_the_ingest_left_out_is_on_every_page_in_data_quality_and_the_manifest(
+    tmp_path, monkeypatch
+):
+    """A note in a date cell is blanked (the project stays), a row without an ID is left out,
+    and spend on an unknown project is left out as an orphan: the portal, each page's banner,
+    the data-quality list and the manifest all say so."""
+    folder = tmp_path / "exports"
+    write_csv(
+        folder,
+        "register.csv",
+        "ID,Name,Dept,Finish,Budget\n"
+        "P1,Alpha,Digital,31/12/2026,£1.5M\n"
+        'P2,Beta,Digital,"Exempt under Section 26 (commercial interests)",£2M\n'
+        ",Gamma,Digital,31/12/2027,£3M\n",
+    )
+    write_csv(
+        folder,
+        "spend.csv",
+        "ID,Month,Measure,Amount\n"
+        "P1,2026-08-01,plan,100\nP1,2026-08-01,actual,90\nP9,2026-08-01,actual,50\n",
+    )
+    mapping = tmp_path / "messy.yaml"
+    mapping.write_text(MESSY_MAPPING, encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    assert main(["ingest", str(folder), "--mapping", str(mapping), "--source", str(db)]) == 0
+    params = tmp_path / "params"
+    params.mkdir()
+    for name in ("defaults.yaml", "function.yaml"):
+        (params / name).write_text((PARAMS_DIR / name).read_text(encoding="utf-8"))
+    monkeypatch.setenv("PMO_PARAMS", str(params))
+    argv = ["--source", str(db), "--params", str(params), "--outputs", str(tmp_path / "out")]
+    argv += ["--report", "data_quality", "--report", "spend", "--jobs", "1"]
+    assert main(argv) == 0
+    run_dir = tmp_path / "out" / AS_OF
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["ingest"] == {
+        "rows_left_out": 2,
+        "cells_blanked": 1,
+        "by_cause": {"orphan": 1, "blank required": 1},
+    }
+    assert "2 source rows left out (orphan 1, blank required 1) and 1 cells blanked" in html.unescape(
+        (run_dir / "index.html").read_text()
+    )
+    spend_page = html.unescape((run_dir / "function" / "spend.html").read_text())
+    assert "left out 2 source row(s) (orphan 1, blank required 1) and blanked 1 cell(s)" in spend_page
+    dq_page = html.unescape((run_dir / "function" / "data_quality.html").read_text())
+    assert "Exempt under Section 26 (commercial interests)" in dq_page and "P9" in dq_page
+    assert "left out **2 source rows**" not in dq_page and "2 source rows" in dq_page

@@ -3,7 +3,7 @@ so the notebook shows them in order and the JupyterLab filter panel re-renders t
 
 from __future__ import annotations
 
-from pmo_lib import charts, narrative
+from pmo_lib import charts, hierarchy, ingest_log, narrative
 from pmo_lib.metrics import data_quality as dq
 from pmo_lib.report import Report
 
@@ -74,6 +74,32 @@ def records_to_fix(report: Report) -> None:
             "detail": "Detail",
         },
         empty="No records to fix.",
+    )
+
+
+def ingest(report: Report) -> None:
+    """What the ingest left out."""
+    log = ingest_log.scoped(report.data.ingest_log, report.config.portfolio)
+    report.say(narrative.dq_ingest(ingest_log.summary(log)))
+    report.table(
+        ingest_log.by_cause(log),
+        {"action": "What was done", "cause": "Why", "table": "Table", "entries": "Entries"},
+        counts=["entries"],
+        caption="Left out or blanked at ingest, by cause",
+        empty="",
+    )
+    report.table(
+        hierarchy.sort_naturally(log, ["file", "row"]),
+        {
+            "file": "File",
+            "row": "Row",
+            "column": "Column",
+            "value": "Value",
+            "action": "What was done",
+            "expected": "Expected",
+        },
+        caption="Each source row left out and each cell blanked",
+        empty="The ingest loaded every source row and cell of this snapshot.",
     )
 
 

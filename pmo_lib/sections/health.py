@@ -22,6 +22,7 @@ def analyse(report: Report) -> health.HealthView:
 def matrix(report: Report) -> None:
     """Health matrix."""
     view = report.view
+    report.kpis(narrative.health_tiles(view.headlines))
     for sentence in view.derived:
         report.notice(sentence)
     report.say(narrative.health_matrix(view.headlines))

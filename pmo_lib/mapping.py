@@ -664,9 +664,16 @@ def _resolve(src: Source, column: str, mapping_file: Path, key: str) -> str:
         return names.pop()
     for file, columns in headers.items():
         if column not in columns:
+            hint = did_you_mean(column, columns)
+            one = columns[0] if len(columns) == 1 else ""
+            if seps := [repr(c) for c in (";", "\t", "|", ",") if c in one]:
+                hint += (
+                    f"; its header is one column holding {' and '.join(seps)}: set the"
+                    f" separator of {file} in {mapping_file}"
+                )
             raise MappingError(
                 f"{mapping_file}: key '{key}': column '{column}' is not in {file}; it has:"
-                f" {', '.join(columns)}" + did_you_mean(column, columns)
+                f" {', '.join(columns)}{hint}"
             )
     return column
 

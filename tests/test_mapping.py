@@ -845,6 +845,12 @@ def test_same_case_merges_spellings_into_the_most_frequent(tmp_path):
             " 'Project  Name' differs from 'Project Name' only in spacing",
         ),
         ("portfolio: Dept", "portfolio: Dpet", "did you mean 'Dept'?"),
+        (
+            "  - file: p.csv",
+            "  - file: p.csv\n    separator: ';'",
+            "it has: ID,Project Name,Dept; its header is one column holding ',': set the"
+            " separator of p.csv",
+        ),
         ("      projects:", "      project:", "unknown table; tables are"),
         ("      projects:", "      project:", "did you mean 'projects'?"),
         (

@@ -205,6 +205,14 @@ class Report:
     def notice(self, text: str) -> None:
         _html(f'<p class="pmo-notice">{html.escape(text)}</p>')
 
+    def notices(self, heading: str, items: Iterable[str]) -> None:
+        """Several notices in one box, under a heading (nothing when there are none)."""
+        items = [i for i in items if i]
+        if not items:
+            return
+        listed = "".join(f"<li>{html.escape(i)}</li>" for i in items)
+        _html(f'<div class="pmo-notice"><p>{html.escape(heading)}</p><ul>{listed}</ul></div>')
+
     def chart(self, fig: go.Figure | None, missing: str = "") -> None:
         """A plotly chart that shows in JupyterLab (plotly mimetype) and in the HTML (a div that
         draws with the plotly.js the runner puts in the page), never through a CDN. A chart

@@ -435,7 +435,9 @@ def budgets(
 ) -> pd.DataFrame:
     """Budget at completion by level (the roll-up's tree), with its value at the previous
     snapshot and the change, for data that has budgets but no monthly financials. A project
-    not in the previous snapshot has no change (blank), nor does a level with none."""
+    not in the previous snapshot (or without a budget now) has no previous figure and no change
+    (blank), nor does a level with none; so a level's previous figure covers the projects that
+    have both, and its change is the sum of theirs."""
     per = projects[PROJECT_COLUMNS].copy()
     per["bac"] = projects["budget_at_completion"].astype("float64")
     earlier = (
@@ -443,7 +445,8 @@ def budgets(
         if before is not None
         else pd.Series(dtype="float64")
     )
-    per["bac_before"] = per["project_id"].map(earlier).astype("float64")
+    # the same projects on both sides, so that each level's change is now − before
+    per["bac_before"] = per["project_id"].map(earlier).astype("float64").where(per["bac"].notna())
     per["bac_change"] = per["bac"] - per["bac_before"]
     return roll_up(per, function_name, BUDGET_COLUMNS)
 

@@ -49,6 +49,7 @@ TILES = [  # (label, headline key, kind, is a rise good?)
     ("Computed amber", "rag_amber", "count", False),
     ("Computed green", "rag_green", "count", True),
     ("No data to rate", "rag_no_data", "count", False),
+    ("Budget at completion", "budget_at_completion", "money", None),
     ("FY Plan", "fy_plan", "money", None),
     ("YTD Actual", "ytd_actual", "money", None),
     ("Outlook", "fy_outlook", "money", None),

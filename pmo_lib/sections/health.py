@@ -23,8 +23,7 @@ def matrix(report: Report) -> None:
     """Health matrix."""
     view = report.view
     report.kpis(narrative.health_tiles(view.headlines))
-    for sentence in view.derived:
-        report.notice(sentence)
+    report.notices("What this data lets the rules rate:", view.derived)
     report.say(narrative.health_matrix(view.headlines))
     report.table(
         health.matrix(view.assessed),

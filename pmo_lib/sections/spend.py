@@ -68,7 +68,7 @@ def rollup(report: Report) -> None:
             {
                 "label": "Function / portfolio / sub-portfolio / program / project",
                 "bac": "Budget at completion",
-                "bac_before": "Previous snapshot",
+                "bac_before": "Previous snapshot (same projects)",
                 "bac_change": "Change",
             },
             money=["bac", "bac_before", "bac_change"],

@@ -37,6 +37,24 @@ def sheet(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(ws) -> None:
+    """Every text cell stays text: openpyxl stores a string that starts with "=" as a live
+    formula (=HYPERLINK(...), =cmd|...), so a name typed into the source would run in the
+    reader's Excel. A text cell that starts like a formula (=, +, -, @, tab, CR: OWASP) is
+    typed as a string and carries Excel's quote prefix, so it shows exactly what was typed and
+    stays text even when edited; numbers and dates keep their types."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type in ("f", "s", "inlineStr") and str(cell.value).startswith(
+                FORMULA_STARTS
+            ):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def write(path: Path, sheets: dict[str, tuple[pd.DataFrame, set[str], set[str]]]) -> Path:
     """Write the sheets (frame, money columns, date columns) atomically to path."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +65,7 @@ def write(path: Path, sheets: dict[str, tuple[pd.DataFrame, set[str], set[str]]]
             for name, (frame, money, dates) in sheets.items():
                 frame.to_excel(writer, sheet_name=name, index=False)
                 ws = writer.sheets[name]
+                _as_text(ws)
                 for i, column in enumerate(frame.columns, start=1):
                     width = (
                         max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 2

@@ -141,3 +141,25 @@ def test_ids_sort_as_people_read_them():
     frame = pd.DataFrame({"rank": [1, 1, 0], "project_id": ["P-10", "P-2", "P-30"]})
     sorted_ = hierarchy.sort_naturally(frame, ["rank", "project_id"])
     assert sorted_["project_id"].tolist() == ["P-30", "P-2", "P-10"]
+
+
+def test_text_that_looks_like_a_formula_is_written_to_excel_as_text(tmp_path):
+    """OWASP formula injection: names typed as =HYPERLINK(...), =cmd|..., +1, -2, @SUM, tab or
+    CR stay text (no <f> element, quote-prefixed); numbers stay numbers."""
+    import zipfile
+
+    import openpyxl
+
+    from pmo_lib import workbook
+
+    names = ['=HYPERLINK("http://x","click")', "=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)"]
+    names += ["\tx", "\rx", "plain"]
+    table = pd.DataFrame({"name": names, "amount": [-1.5, 2, 3, 4, 5, 6, 7, 8]})
+    path = workbook.write(tmp_path / "t.xlsx", {"T": (table, {"amount"}, set())})
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml
+    cells = openpyxl.load_workbook(path)["T"]
+    read = [c.value for c in cells["A"][1:]]
+    assert read[:6] + read[7:] == names[:6] + names[7:] and read[6].endswith("x")  # XML: CR→LF
+    assert [c.quotePrefix for c in cells["A"][1:]] == [True] * 7 + [False]
+    assert [c.data_type for c in cells["B"][1:]] == ["n"] * 8 and cells["B"][1].value == -1.5

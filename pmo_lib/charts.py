@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 TEMPLATE = "plotly_white"
 COLOURS = {"issues": "#c0392b", "previous": "#95a5a6", "bar": "#2e86c1"}
+
+
+_TRACE_TEXT = ("x", "y", "text", "hovertext", "name", "labels", "customdata", "legendgrouptitle")
+
+
+def _escape(value: object) -> object:
+    """Text as plotly must show it: its labels understand a few HTML tags (<a href>, <span
+    style>, <b>, <br>), so a name typed as markup would become a live link or styling."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, tuple | list | np.ndarray | pd.Series | pd.Index):
+        items = list(value)
+        if any(isinstance(v, str | tuple | list | np.ndarray) for v in items):
+            return [_escape(v) for v in items]
+    return value
+
+
+def escape_data_text(fig: go.Figure) -> go.Figure:
+    """Escape every text a chart shows that data can reach: trace labels, categories, names,
+    hover text and custom data, annotations, tick labels and titles. Numbers and dates pass
+    unchanged. Report.chart calls it on every figure, so no chart can be missed."""
+    for trace in fig.data:
+        for attr in _TRACE_TEXT:
+            if attr in trace and trace[attr] is not None:
+                value = trace[attr]
+                if attr == "legendgrouptitle":
+                    if value.text:
+                        value.text = html.escape(value.text, quote=False)
+                    continue
+                trace[attr] = _escape(value)
+    layout = fig.layout
+    if layout.title and layout.title.text:
+        layout.title.text = html.escape(layout.title.text, quote=False)
+    for note in layout.annotations or ():
+        if note.text:
+            note.text = html.escape(note.text, quote=False)
+    for axis in (a for a in layout if a.startswith(("xaxis", "yaxis"))):
+        ax = layout[axis]
+        if ax.ticktext is not None:
+            ax.ticktext = _escape(ax.ticktext)
+        if ax.title and ax.title.text:
+            ax.title.text = html.escape(ax.title.text, quote=False)
+    return fig
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 420) -> go.Figure:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from pmo_lib import formatting, ingest_log, workbook
+from pmo_lib import charts, formatting, ingest_log, workbook
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import PortfolioData, Snapshot
 from pmo_lib.errors import PMOError
@@ -220,6 +220,7 @@ class Report:
         if fig is None:
             self.notice(missing or "This chart needs data the snapshot does not have.")
             return
+        fig = charts.escape_data_text(fig)
         div = fig.to_html(
             full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG
         )

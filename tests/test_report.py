@@ -163,3 +163,31 @@ def test_text_that_looks_like_a_formula_is_written_to_excel_as_text(tmp_path):
     assert read[:6] + read[7:] == names[:6] + names[7:] and read[6].endswith("x")  # XML: CR→LF
     assert [c.quotePrefix for c in cells["A"][1:]] == [True] * 7 + [False]
     assert [c.data_type for c in cells["B"][1:]] == ["n"] * 8 and cells["B"][1].value == -1.5
+
+
+def test_data_text_in_charts_is_shown_as_text_not_markup(monkeypatch):
+    """A name typed as <a href> or <span style> reaches plotly as escaped text in every label,
+    category, hover, legend, tick and title of the rendered chart."""
+    import json
+
+    from pmo_lib import charts, report
+
+    evil = '<a href="http://evil.example">click</a><span style="font-size:99px">big</span>'
+    table = pd.DataFrame(
+        {"label": [evil, "B & C"], "Green": [1, 0], "Amber": [0, 1], "Red": [0, 0]}
+    )
+    owners = pd.DataFrame({"owner": [evil], "issues": [3], "records": [2]})
+    shown = []
+    monkeypatch.setattr(report, "_display", shown.append)
+    for fig in (
+        charts.rag_bars(table, "label", f"RAG by {evil}", "Sub-portfolio"),
+        charts.issues_by_owner(owners, "Issues per owner"),
+    ):
+        report.Report.chart(None, fig)
+    for bundle in shown:
+        spec = json.dumps(bundle["application/vnd.plotly.v1+json"])
+        page = bundle["text/html"]
+        for text in (spec, page):
+            assert "<a href" not in text and "<span style" not in text
+            assert "\\u003ca href" not in text  # plotly's JSON escaping of "<"
+        assert "&lt;a href=" in spec

@@ -22,6 +22,7 @@ PARAMS_DIR = Path(os.environ.get(PARAMS_ENV) or PROJECT_ROOT / "params").resolve
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULTS_FILE = "defaults.yaml"
 FUNCTION_SLUG = "function"
+SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a folder name: never '..' or empty
 
 
 class _Strict(BaseModel):
@@ -202,6 +203,11 @@ def load_config(
     scope = _read_yaml(path)
     merged = _merge(defaults, scope)
     merged.setdefault("title", scope.get("portfolio") or "IT Function")
+    if not SAFE_SLUG.fullmatch(path.stem):
+        raise PMOError(
+            f"{path}: the file name '{path.stem}' cannot name a report folder; use letters,"
+            " digits, '-', '_' or '.', starting with a letter or digit (e.g. cloud-infra.yaml)"
+        )
     merged["slug"] = path.stem
     merged["file"] = str(path)
     try:
@@ -231,6 +237,15 @@ def load_all(
                 f" {seen[config.portfolio]}"
             )
         seen[config.portfolio] = config.file
+    # A scope is chosen by portfolio name or by file name: one must never name two scopes.
+    by_slug = {c.slug: c for c in configs}
+    for config in configs:
+        other = by_slug.get(config.portfolio or "")
+        if other is not None and other is not config:
+            raise PMOError(
+                f"ambiguous parameters: the portfolio '{config.portfolio}' of {config.file} is"
+                f" also the file name of {other.file}; rename one of the two files"
+            )
     return configs
 
 

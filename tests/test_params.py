@@ -119,3 +119,27 @@ def test_a_params_folder_that_is_missing_or_empty_is_named(tmp_path, capsys, mon
     assert f"{tmp_path / 'nope'}: no such folder of parameter files" in capsys.readouterr().err
     assert run_reports.main(["--params", str(tmp_path), "--dry-run"]) == 2
     assert f"{tmp_path}: no parameter files; expected defaults.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, portfolio",
+    [
+        ("obrien.yaml", "function"),  # a portfolio named like the function's file
+        ("obrien.yaml", "data-analytics"),  # ... or like another portfolio's file
+    ],
+)
+def test_a_portfolio_named_like_another_scopes_file_is_refused_naming_both(params, name, portfolio):
+    (params / name).write_text(f"portfolio: {portfolio}\n")
+    with pytest.raises(PMOError) as caught:
+        load_all(params)
+    message = str(caught.value)
+    assert f"the portfolio '{portfolio}' of {params / name}" in message
+    assert f"also the file name of {params / (portfolio + '.yaml')}" in message
+
+
+@pytest.mark.parametrize("stem", ["..", "...", ".hidden", "-x"])
+def test_a_params_file_whose_name_cannot_be_a_folder_is_refused(params, stem):
+    """'...yaml' would render into '..' outside the run folder: refused, naming the file."""
+    (params / f"{stem}.yaml").write_text("portfolio: Data & Analytics\n")
+    with pytest.raises(PMOError, match=r"cannot name a report folder"):
+        load_all(params)

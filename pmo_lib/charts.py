@@ -8,10 +8,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from pmo_lib.formatting import cut
+
 TEMPLATE = "plotly_white"
 COLOURS = {"issues": "#c0392b", "previous": "#95a5a6", "bar": "#2e86c1"}
 
 
+MAX_LABEL_CHARS = 120  # a longer label is cut: a chart never carries a megabyte name
 _TRACE_TEXT = ("x", "y", "text", "hovertext", "name", "labels", "customdata", "legendgrouptitle")
 
 
@@ -19,7 +22,7 @@ def _escape(value: object) -> object:
     """Text as plotly must show it: its labels understand a few HTML tags (<a href>, <span
     style>, <b>, <br>), so a name typed as markup would become a live link or styling."""
     if isinstance(value, str):
-        return html.escape(value, quote=False)
+        return html.escape(cut(value, MAX_LABEL_CHARS), quote=False)
     if isinstance(value, tuple | list | np.ndarray | pd.Series | pd.Index):
         items = list(value)
         if any(isinstance(v, str | tuple | list | np.ndarray) for v in items):

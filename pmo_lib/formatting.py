@@ -56,6 +56,12 @@ def _small(size: float) -> str:
     return f"{whole:,}" if abs(size - whole) < 0.005 else f"{size:,.2f}"
 
 
+def cut(text: str, limit: int) -> str:
+    """Text of at most limit characters: a longer one ends in '…' (a page never carries a
+    megabyte name)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def percent(value: object, digits: int = 1) -> str:
     """A percentage given on the 0-100 scale: 85.9 -> '85.9%'."""
     return "" if _missing(value) else f"{float(value):.{digits}f}%"

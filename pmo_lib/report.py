@@ -26,6 +26,7 @@ from pmo_lib.params import PROJECT_ROOT, ReportConfig
 from pmo_lib.portal import facts_html
 
 PROJECT_COLUMNS = {"project_id": "Project", "project_name": "Name", "project_manager": "Manager"}
+MAX_CELL_CHARS = 300  # a longer text cell is cut on the page (the workbook keeps it whole)
 EXPLORE_ROWS = 15  # longer tables are sortable, searchable and paged in the browser
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -188,7 +189,7 @@ class Report:
 
     def say(self, *sentences: str) -> None:
         """A generated paragraph (plain text; **bold** marks the key figures)."""
-        text = " ".join(s for s in sentences if s)
+        text = formatting.cut(" ".join(s for s in sentences if s), 5 * MAX_CELL_CHARS)
         parts = html.escape(text).split("**")
         marked = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
         _html(f'<p class="pmo-say">{marked}</p>')
@@ -380,7 +381,7 @@ def html_table(
             )
             if column in rag_columns and text:
                 css = f"rag rag-{text.lower().replace(' ', '-')}"
-            shown = html.escape(text)
+            shown = html.escape(formatting.cut(text, MAX_CELL_CHARS))
             if links and column in links:
                 shown = f'<a href="{html.escape(str(getattr(record, links[column])))}">{shown}</a>'
             key = _sort_key(value) if explorable and column in kinds else None

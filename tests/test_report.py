@@ -191,3 +191,15 @@ def test_data_text_in_charts_is_shown_as_text_not_markup(monkeypatch):
             assert "<a href" not in text and "<span style" not in text
             assert "\\u003ca href" not in text  # plotly's JSON escaping of "<"
         assert "&lt;a href=" in spec
+
+
+def test_long_text_is_cut_on_the_page_and_in_charts():
+    from pmo_lib import charts
+
+    huge = "x" * 100_000
+    page = html_table(pd.DataFrame({"name": [huge]}), None, "USD")
+    assert len(page) < 1_000 and "x" * 299 + "…" in page
+    fig = charts.escape_data_text(
+        charts.rag_bars(pd.DataFrame({"label": [huge], "Red": [1]}), "label", "t", "x")
+    )
+    assert fig.data[0].x[0] == "x" * 119 + "…"

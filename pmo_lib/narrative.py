@@ -280,6 +280,10 @@ def spend_rollup(rollup: pd.DataFrame, currency: str) -> str:
     )
 
 
+def _blank(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value)) or str(value) == ""
+
+
 def spend_exceptions(exceptions: pd.DataFrame, params, currency: str) -> str:
     rule = (
         f"A project is listed when |Outlook − Plan| is at least {fmt.percent(params.exception_variance_pct)} of its plan and"
@@ -289,9 +293,10 @@ def spend_exceptions(exceptions: pd.DataFrame, params, currency: str) -> str:
     if exceptions.empty:
         return rule + " No project passes these thresholds."
     top = exceptions.iloc[0]
+    manager = f" ({top['project_manager']})" if not _blank(top["project_manager"]) else ""
     return rule + (
         f" **{fmt.count(len(exceptions))}** projects do; the largest variance is {top['project_id']} {top['project_name']}"
-        f" ({top['project_manager']}), {fmt.money(top['fy_variance'], currency, compact=True)}."
+        f"{manager}, {fmt.money(top['fy_variance'], currency, compact=True)}."
     )
 
 

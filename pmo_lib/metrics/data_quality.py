@@ -32,6 +32,7 @@ class Check:
     rule: str  # the rule in words, shown on the page
     find: Callable[[Snapshot, Thresholds], pd.DataFrame]
     reads: tuple[tuple[str, str], ...] = ()  # (table, column): blank throughout = not assessed
+    table: str = "projects"  # the records it checks: no rows in scope, no figure
 
 
 def _issues(
@@ -313,18 +314,21 @@ CHECKS: dict[str, Check] = {
             "Actuals on closed or cancelled project",
             "actual spend is booked in a month after a closed or cancelled project ended",
             actuals_after_close,
+            table="financials",
         ),
         Check(
             "forecast_in_closed_month",
             "Forecast in a closed month",
             "a forecast amount remains in a month that is closed (its last day is on or before the as-of date)",
             forecast_in_closed_month,
+            table="financials",
         ),
         Check(
             "allocations_to_closed_projects",
             "Allocation to closed project",
             "people are booked to a closed or cancelled project after it ended",
             allocations_to_closed_projects,
+            table="allocations",
         ),
         Check(
             "demand_without_customer",
@@ -332,6 +336,7 @@ CHECKS: dict[str, Check] = {
             "a demand request names no customer",
             demand_without_customer,
             reads=(("demand", "customer"),),
+            table="demand",
         ),
         Check(
             "demand_without_estimate",
@@ -339,6 +344,7 @@ CHECKS: dict[str, Check] = {
             "a request in assessment or later has no estimated cost",
             demand_without_estimate,
             reads=(("demand", "estimated_cost"),),
+            table="demand",
         ),
         Check(
             "risk_without_owner",
@@ -346,6 +352,7 @@ CHECKS: dict[str, Check] = {
             "an open risk or issue has no owner",
             risk_without_owner,
             reads=(("risks", "owner"),),
+            table="risks",
         ),
         Check(
             "risk_past_due",
@@ -353,12 +360,14 @@ CHECKS: dict[str, Check] = {
             "an open risk or issue is past its due date",
             risk_past_due,
             reads=(("risks", "due_date"),),
+            table="risks",
         ),
         Check(
             "gate_missing_artifacts",
             "Gate passed with missing artifacts",
             "a gate was passed while an artifact it requires is still missing",
             gate_missing_artifacts,
+            table="artifacts",
         ),
     )
 }
@@ -451,8 +460,13 @@ def headlines(snapshot: Snapshot, issues: pd.DataFrame) -> dict[str, float | int
         "dq_issues_total": len(issues),
         "dq_score": score(snapshot, issues),
     }
+    unsupported = {c.key for c in not_assessed(snapshot)} | {
+        c.key for c in CHECKS.values() if snapshot[c.table].empty
+    }
     for row in counts_by_check(issues).itertuples():
-        figures[f"dq_{row.check}"] = int(row.issues)
+        # a check the data cannot support (no records, or a column it does not carry): no
+        # figure, not a reassuring 0
+        figures[f"dq_{row.check}"] = None if row.check in unsupported else int(row.issues)
     return figures
 
 

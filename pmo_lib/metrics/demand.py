@@ -368,7 +368,10 @@ def headlines(
     aged = ageing(demand, history, as_of, params.sla_days)
     return {
         "demand_open_count": len(open_),
-        "demand_open_estimated_cost": float(open_["estimated_cost"].sum()),
+        # no estimate on any request: the data carries none, so no figure (not $0)
+        "demand_open_estimated_cost": (
+            None if demand["estimated_cost"].isna().all() else float(open_["estimated_cost"].sum())
+        ),
         "demand_past_sla_count": int(aged["past_sla"].sum()),
         "demand_median_lead_time_days": median_decision_lead_time(
             lead_times(demand, history), as_of

@@ -586,7 +586,8 @@ def risk_register(now: Snapshot) -> pd.DataFrame:
         now["projects"][["project_id", "project_name"]], on="project_id", how="left"
     )
     r["score"] = (r["probability"] * r["impact"]).astype("Float64")
-    r["band"] = np.select([r["score"] >= HIGH_RISK, r["score"] >= 8], ["High", "Medium"], "Low")
+    score = r["score"].astype("float64").fillna(0)  # blank: "Not scored", set below
+    r["band"] = np.select([score >= HIGH_RISK, score >= 8], ["High", "Medium"], "Low")
     r.loc[r["score"].isna(), "band"] = "Not scored"
     r["age_days"] = (now.as_of - r["raised_date"]).dt.days.astype("Float64")
     r["days_past_due"] = (

@@ -367,22 +367,31 @@ def analyse(
         by_month[by_month["period"] == last].iloc[0] if (by_month["period"] == last).any() else None
     )
     by_role = monthly(now, portfolio, months, "role")
+    resources, alloc = now["resources"], now["allocations"]
+    home = resources if portfolio is None else resources[resources["portfolio"] == portfolio]
+    has_people, bookings = len(home) > 0, len(alloc) > 0
+    timesheets = bool(alloc["actual_hours"].notna().any())
+
+    def figure(row: pd.Series | None, column: str, given: bool) -> float | None:
+        """A month's figure; None (not 0) when the data has none of what it counts."""
+        if not given:
+            return None
+        return 0.0 if row is None or pd.isna(row[column]) else float(row[column])
+
     headlines = {
-        "capacity_hours_next_month": float(row_next["capacity_hours"])
-        if row_next is not None
-        else 0.0,
-        "planned_hours_next_month": float(row_next["planned_hours"])
-        if row_next is not None
-        else 0.0,
+        "capacity_hours_next_month": figure(row_next, "capacity_hours", has_people),
+        "planned_hours_next_month": figure(row_next, "planned_hours", bookings),
         "planned_utilisation_next_month": None
-        if row_next is None or pd.isna(row_next["planned_utilisation"])
+        if row_next is None
+        or not (has_people and bookings)
+        or pd.isna(row_next["planned_utilisation"])
         else float(row_next["planned_utilisation"]),
         "over_allocated_people_next_month": int(
             over.loc[over["period"] == nxt, "resource_id"].nunique()
-        ),
-        "actual_hours_last_month": float(row_last["actual_hours"])
-        if row_last is not None and pd.notna(row_last["actual_hours"])
-        else 0.0,
+        )
+        if bookings
+        else None,
+        "actual_hours_last_month": figure(row_last, "actual_hours", timesheets),
     }
     return ResourcingView(
         closed=closed,

@@ -407,7 +407,12 @@ def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestam
                 {
                     "project_id": row.project_id,
                     "rule": "no_remaining_forecast",
-                    "detail": f"{row.percent_complete:.0f}% complete, no forecast for the open months",
+                    "detail": (
+                        "percent complete not given"
+                        if pd.isna(row.percent_complete)
+                        else f"{row.percent_complete:.0f}% complete"
+                    )
+                    + ", no forecast for the open months",
                 }
             )
     for pid, rows in f[f["amount"] < 0].groupby("project_id"):

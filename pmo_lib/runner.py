@@ -7,13 +7,17 @@ the others, and every output file is written atomically.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import hashlib
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
@@ -243,8 +247,64 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     return jobs, facts
 
 
+# -- dying with the run -------------------------------------------------------------------------
+# A run killed outright (kill -9, the OOM killer) cannot stop its workers, nor they their kernels:
+# each process asks Linux to kill it when its parent dies (the parent-death signal), and a worker
+# also watches its parent, for systems without that signal.
+PR_SET_PDEATHSIG = 1
+_KERNELS: list = []  # this worker's kernel managers (each kernel leads its own process group)
+# Run before a kernel starts (python -c): set the signal, check the worker still lives, then
+# become the kernel (exec keeps the signal).
+_KERNEL_GUARD = """import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+except (AttributeError, OSError):
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def die_with_parent(parent: int, poll: float = 1.0) -> None:
+    """Have this process killed as soon as its parent (pid parent) dies, however it dies."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: the watchdog alone
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the signal was set
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        for manager in list(_KERNELS):
+            process = getattr(manager.provisioner, "process", None)
+            with contextlib.suppress(AttributeError, OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pmo-parent-watch", daemon=True).start()
+
+
+@functools.cache
+def _kernel_manager_class():
+    """KernelManager whose kernels die with this worker (on Linux: through _KERNEL_GUARD)."""
+    from jupyter_client.manager import KernelManager
+
+    class GuardedKernelManager(KernelManager):
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            command = super().format_kernel_cmd(extra_arguments)
+            if not sys.platform.startswith("linux"):
+                return command  # ipykernel polls its parent (JPY_PARENT_PID) on its own
+            guard = [sys.executable, "-I", "-S", "-c", _KERNEL_GUARD, str(os.getpid())]
+            return [*guard, *command]
+
+    return GuardedKernelManager
+
+
 # -- executing one job (in a worker process) ---------------------------------------------------
-def _worker_init(source: str) -> None:
+def _worker_init(source: str, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     os.environ[SOURCE_ENV] = source
     os.environ.setdefault(
         "PYDEVD_DISABLE_FILE_VALIDATION", "1"
@@ -366,7 +426,6 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     """Run one notebook with papermill and publish its HTML; never raises for a notebook error."""
     import nbformat
     import papermill
-    from jupyter_client.manager import KernelManager
 
     started = time.perf_counter()
     out_dir = Path(job.out_dir)
@@ -386,7 +445,8 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     )
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=_ipc_path())
+    kernel = _kernel_manager_class()(kernel_name="python3", transport="ipc", ip=_ipc_path())
+    _KERNELS.append(kernel)
     os.environ[BATCH_ENV] = "1"  # the kernel inherits it: no filter panel, ever
     os.environ[WORKBOOK_ENV] = str(
         job.xlsx_path
@@ -429,6 +489,7 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
         if kernel.has_kernel:  # papermill leaves a kernel it was handed running
             kernel.shutdown_kernel(now=True)
         kernel.cleanup_resources()
+        _KERNELS.remove(kernel)
         Path(scratch).unlink(missing_ok=True)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
@@ -511,7 +572,7 @@ def run(options: Options, dry_run: bool = False) -> int:
         workers,
         mp_context=get_context("spawn"),
         initializer=_worker_init,
-        initargs=(str(options.source),),
+        initargs=(str(options.source), os.getpid()),
     )
     for _ in range(workers):
         pool.submit(int)  # spawns each worker now rather than at the first job

@@ -447,8 +447,17 @@ def outlook_drift(by_portfolio: pd.DataFrame, title: str, symbol: str) -> go.Fig
 RAG_COLOURS = {"Green": "#2f8132", "Amber": "#f0b429", "Red": "#ba2525", "No data": "#bcccdc"}
 
 
-def rag_bars(table: pd.DataFrame, by: str, title: str, x_title: str) -> go.Figure:
-    """Stacked bars of projects per computed RAG (columns Green, Amber, Red, No data) by a key."""
+def rag_bars(table: pd.DataFrame, by: str, title: str, x_title: str, top: int = 25) -> go.Figure:
+    """Stacked bars of projects per computed RAG (columns Green, Amber, Red, No data) by a key;
+    past `top` groups, the largest are shown and the rest are one bar ("N others")."""
+    colours = [c for c in RAG_COLOURS if c in table]
+    if len(table) > top:
+        ranked = table.assign(_n=table[colours].sum(axis=1)).sort_values(
+            ["_n", by], ascending=[False, True], kind="stable"
+        )
+        rest = ranked.iloc[top - 1 :]
+        other = {by: f"{len(rest):,} others", **{c: int(rest[c].sum()) for c in colours}}
+        table = pd.concat([ranked.iloc[: top - 1], pd.DataFrame([other])], ignore_index=True)
     fig = go.Figure()
     for rag, colour in RAG_COLOURS.items():
         if rag in table:

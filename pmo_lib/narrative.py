@@ -74,10 +74,21 @@ def demand_source(history_used: bool) -> str:
 def demand_funnel(funnel: pd.DataFrame, outcomes: pd.DataFrame, currency: str) -> str:
     open_ = funnel[funnel["stage"] != "Delivered"]
     weakest = funnel.dropna(subset=["conversion"]).sort_values("conversion").head(1)
-    text = (
-        f"**{fmt.count(open_['requests'].sum())}** requests are open, worth **{fmt.money(open_['estimated_cost'].sum(), currency, compact=True)}**"
-        f" in estimates; {fmt.count(funnel.iloc[-1]['requests'])} have been delivered."
+    worth = (
+        "(no request carries an estimate)"
+        if open_["estimated_cost"].isna().all()
+        else f"worth **{fmt.money(open_['estimated_cost'].sum(), currency, compact=True)}** in estimates"
     )
+    text = (
+        f"**{fmt.count(open_['requests'].sum())}** requests are open {worth};"
+        f" {fmt.count(funnel.iloc[-1]['requests'])} have been delivered."
+    )
+    if "recorded" in funnel and not funnel["recorded"].all():
+        skipped = ", ".join(funnel.loc[~funnel["recorded"], "stage"])
+        text += (
+            f" The stage history never records {skipped}: requests pass through them by"
+            " implication, so no conversion is given there."
+        )
     if len(weakest):
         w = weakest.iloc[0]
         text += f" The lowest conversion is into {w['stage']}: {w['conversion']:.0%} of the requests that left the stage before it."
@@ -130,10 +141,15 @@ def demand_backlog(ranked: pd.DataFrame, currency: str) -> str:
     if ranked.empty:
         return "The backlog is empty."
     top = ranked.head(10)
+    cost = (
+        "have no estimates"
+        if top["estimated_cost"].isna().all()
+        else f"would cost {fmt.money(top['estimated_cost'].sum(), currency, compact=True)} in estimates"
+    )
     return (
         f"The backlog holds {fmt.count(len(ranked))} requests not yet in delivery. The top ten score"
-        f" {top['score'].min():.0f}–{top['score'].max():.0f} and would cost {fmt.money(top['estimated_cost'].sum(), currency, compact=True)}"
-        f" in estimates; first is {top.iloc[0]['demand_id']} “{top.iloc[0]['title']}”."
+        f" {top['score'].min():.0f}–{top['score'].max():.0f} and {cost};"
+        f" first is {top.iloc[0]['demand_id']} “{top.iloc[0]['title']}”."
     )
 
 
@@ -195,7 +211,7 @@ def spend_budget_tiles(
     """Tiles for data with budgets but no financials: what the budgets are and how they moved."""
     top = budgets.iloc[0]
     leaves = budgets[budgets["level"] == 4]
-    with_budget = int(leaves["bac"].notna().sum())
+    with_budget = int((leaves["bac"] > 0).sum())  # as data quality counts it: blank or 0 is none
     since = (
         f"since {fmt.date(previous_as_of)}" if previous_as_of is not None else "no earlier snapshot"
     )
@@ -401,11 +417,24 @@ def health_trend(trend: pd.DataFrame, changed: pd.DataFrame) -> str:
     )
 
 
-def health_schedule(assessed: pd.DataFrame, late: pd.DataFrame, due: pd.DataFrame) -> str:
-    slipped = assessed[assessed["slip_days"] > 0]
-    text = f"{fmt.count(len(slipped))} active projects forecast to finish after their baseline"
-    if len(slipped):
-        text += f", by a median of {slipped['slip_days'].median():.0f} days"
+def health_schedule(
+    assessed: pd.DataFrame, late: pd.DataFrame, due: pd.DataFrame, has_milestones: bool = True
+) -> str:
+    """Slipped projects (only those with a slip to measure) and, where the data has milestones,
+    what is overdue and due soon."""
+    measured = assessed["slip_days"].notna() if len(assessed) else pd.Series(dtype=bool)
+    if not measured.any():
+        text = "No active project has both a forecast and a baseline finish, so no slip is measured"
+    else:
+        slipped = assessed[assessed["slip_days"] > 0]
+        text = (
+            f"{fmt.count(len(slipped))} of {fmt.count(int(measured.sum()))} active projects with a"
+            " measurable slip forecast to finish after their baseline"
+        )
+        if len(slipped):
+            text += f", by a median of {slipped['slip_days'].median():.0f} days"
+    if not has_milestones:
+        return text + ". The data has no milestones, so none is reported overdue or due soon."
     overdue = int(late["overdue"].sum()) if len(late) else 0
     soon = due["window"].value_counts()
     return text + (

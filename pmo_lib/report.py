@@ -94,9 +94,10 @@ class Report:
     # -- sections and the filter panel ---------------------------------------------------------
     def section(self, render: Callable[[Report], None]) -> None:
         """Show one section of the page. In JupyterLab it renders into an output widget, which
-        the filter panel re-renders in place when a choice changes; elsewhere it renders once."""
+        the filter panel re-renders in place when a choice changes; elsewhere it renders once.
+        A section marked with `needs` shows one notice instead when its tables are empty."""
         if not self.interactive:
-            render(self)
+            self._show(render)
             return
         from IPython.display import display
         from ipywidgets import Output
@@ -109,9 +110,19 @@ class Report:
     def _render_into(self, out, render: Callable[[Report], None]) -> None:
         with out:
             try:
-                render(self)
+                self._show(render)
             except PMOError as exc:
                 self.notice(str(exc))
+
+    def _show(self, render: Callable[[Report], None]) -> None:
+        missing = [t for t in getattr(render, "needs", ()) if self.now[t].empty]
+        if not missing:
+            render(self)
+        elif not getattr(render, "quietly", False):
+            self.notice(
+                f"No {' or '.join(t.replace('_', ' ') for t in missing)} in this data for this"
+                " scope: this section has nothing to show."
+            )
 
     def filter_panel(self) -> None:
         """In JupyterLab, show the panel that chooses portfolio, sub-portfolio, program, as-of and
@@ -303,6 +314,18 @@ def clean_figure(value: object) -> int | float | None:
         return int(value)
     number = float(value)
     return round(number, 6) if np.isfinite(number) else None
+
+
+def needs(*tables: str, quietly: bool = False):
+    """Mark a section as showing nothing the data cannot support: without rows in these tables
+    (for the report's scope) it shows one notice instead of empty charts and zeros; `quietly`
+    for a section whose heading an earlier section already explained."""
+
+    def mark(render: Callable[[Report], None]) -> Callable[[Report], None]:
+        render.needs, render.quietly = tables, quietly
+        return render
+
+    return mark
 
 
 def _relative(path: str) -> str:

@@ -277,7 +277,7 @@ def test_score_counts_records_not_issues():
     assert (
         figures["dq_issues_total"] == 3
         and figures["dq_no_baseline"] == 1
-        and figures["dq_risk_past_due"] == 0
+        and figures["dq_risk_past_due"] is None  # no risks: no figure, not 0
     )
     assert len(figures) == 2 + len(dq.CHECKS)
 
@@ -285,13 +285,18 @@ def test_score_counts_records_not_issues():
 def test_change_since_the_previous_snapshot():
     before = snapshot(
         pd.Timestamp("2026-09-30"),
-        projects=[project("P1", baseline_start=None), project("P2", baseline_start=None)],
+        projects=[
+            project("P1", baseline_start=None),
+            project("P2", baseline_start=None),
+            project("P5"),
+        ],
     )
     now = snapshot(
         projects=[
             project("P1", baseline_start=None),
             project("P3", baseline_start=None),
             project("P4", baseline_start=None),
+            project("P5"),
         ]
     )
     a = dq.assess(now, before, LIMITS)
@@ -310,7 +315,7 @@ def test_an_empty_snapshot_has_no_issues_and_no_score():
     a = dq.assess(snap, None, LIMITS)
     assert a.issues.empty and list(a.issues.columns) == dq.ISSUE_COLUMNS
     assert a.score is None
-    assert a.change["issues"].sum() == 0 and a.change["previous"].isna().all()
+    assert a.change.empty  # no record of any table: no check is assessed
     assert dq.by_owner(a.issues).empty
 
 
@@ -323,3 +328,21 @@ def test_a_column_the_source_does_not_carry_is_not_assessed_and_not_held_against
     assert issues.empty and dq.score(snap, issues) == 100.0
     one_blank = snapshot(projects=[project("P1", last_status_update=None), project("P2")])
     assert dq.find_issues(one_blank, LIMITS)["check"].tolist() == ["stale_status"]
+
+
+def test_a_source_without_baseline_finish_is_checked_on_the_start_only():
+    """The source carries baseline starts but no finish at all: only a missing start is an
+    issue (P2), not every project; checks on absent tables have no figure and no chart row."""
+    snap = snapshot(
+        projects=[
+            project("P1", baseline_finish=None),
+            project("P2", baseline_start=None, baseline_finish=None),
+        ]
+    )
+    issues = dq.find_issues(snap, LIMITS)
+    assert issues.loc[issues["check"] == "no_baseline", "record_id"].tolist() == ["P2"]
+    a = dq.assess(snap, None, LIMITS)
+    assert "risk_without_owner" in a.unsupported and "risk_without_owner" not in set(
+        a.change["check"]
+    )
+    assert a.unsupported["risk_without_owner"] == "no risks in this data"

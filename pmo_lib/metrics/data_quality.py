@@ -92,10 +92,12 @@ def _dates(series: pd.Series) -> pd.Series:
 
 
 def no_baseline(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
+    """Open projects missing a baseline date the data carries: where the source has no baseline
+    finish at all (blank in every row), only the start is checked, and the other way round."""
     p = snapshot["projects"]
-    p = p[
-        p["status"].isin(OPEN_PROJECT) & (p["baseline_start"].isna() | p["baseline_finish"].isna())
-    ]
+    carried = [c for c in ("baseline_start", "baseline_finish") if p[c].notna().any()]
+    missing = p[carried].isna().any(axis=1) if carried else pd.Series(False, index=p.index)
+    p = p[p["status"].isin(OPEN_PROJECT) & missing]
     detail = (
         "baseline start " + _dates(p["baseline_start"]) + ", finish " + _dates(p["baseline_finish"])
     )
@@ -385,6 +387,19 @@ def not_assessed(snapshot: Snapshot) -> list[Check]:
     return out
 
 
+def unsupported(snapshot: Snapshot) -> dict[str, str]:
+    """check key -> why this data cannot support it: no records of its table in scope, or every
+    column it reads blank throughout. Such a check has no figure (not 0) and is not charted."""
+    out = {
+        c.key: f"no {c.table.replace('_', ' ')} in this data"
+        for c in CHECKS.values()
+        if snapshot[c.table].empty
+    }
+    for check in not_assessed(snapshot):
+        out.setdefault(check.key, "the column it reads is blank in every row")
+    return out
+
+
 def find_issues(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
     """Every data-quality issue of a snapshot, one row per record to fix (see ISSUE_COLUMNS);
     checks the data cannot support (not_assessed) find nothing."""
@@ -460,13 +475,11 @@ def headlines(snapshot: Snapshot, issues: pd.DataFrame) -> dict[str, float | int
         "dq_issues_total": len(issues),
         "dq_score": score(snapshot, issues),
     }
-    unsupported = {c.key for c in not_assessed(snapshot)} | {
-        c.key for c in CHECKS.values() if snapshot[c.table].empty
-    }
+    skipped = unsupported(snapshot)
     for row in counts_by_check(issues).itertuples():
         # a check the data cannot support (no records, or a column it does not carry): no
         # figure, not a reassuring 0
-        figures[f"dq_{row.check}"] = None if row.check in unsupported else int(row.issues)
+        figures[f"dq_{row.check}"] = None if row.check in skipped else int(row.issues)
     return figures
 
 
@@ -479,21 +492,22 @@ class Assessment:
     score: float | None
     previous_score: float | None
     records: int
-    change: pd.DataFrame
-    not_assessed: list[Check]  # checks this data cannot support (a column it does not have)
+    change: pd.DataFrame  # per check the data supports
+    unsupported: dict[str, str]  # check key -> why this data cannot support it
 
 
 def assess(now: Snapshot, before: Snapshot | None, thresholds: Thresholds) -> Assessment:
     issues = find_issues(now, thresholds)
     earlier = find_issues(before, thresholds) if before is not None else None
+    change, skipped = change_since(issues, earlier), unsupported(now)
     return Assessment(
         issues=issues,
         previous_issues=earlier,
         score=score(now, issues),
         previous_score=score(before, earlier) if before is not None else None,
         records=records_checked(now),
-        change=change_since(issues, earlier),
-        not_assessed=not_assessed(now),
+        change=change[~change["check"].isin(skipped)].reset_index(drop=True),
+        unsupported=skipped,
     )
 
 

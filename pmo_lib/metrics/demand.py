@@ -58,15 +58,21 @@ def reached(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def funnel(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
-    """Per pipeline stage: requests now in it and their estimated cost, requests that reached
-    it, and the conversion = reached / left the stage before it (blank for the first stage)."""
+    """Per pipeline stage: requests now in it and their estimated cost (blank when no request
+    has an estimate), requests that reached it, and the conversion = reached / left the stage
+    before it (blank for the first stage, and next to a stage the history never recorded)."""
     got_to = reached(demand, history)
     now = demand.groupby("stage")["estimated_cost"].agg(["size", "sum"])
+    estimated = demand["estimated_cost"].notna().any()
+    # with a history, a stage no request was ever seen in is implied, not recorded: no
+    # conversion into or out of it (a Jira export goes from created straight to done)
+    seen = set(history["stage"]) | set(demand["stage"]) if uses_history(history) else None
     rows = []
     for i, stage in enumerate(PIPELINE):
         current = int(now["size"].get(stage, 0))
+        recorded = seen is None or stage in seen
         conversion = None
-        if i:
+        if i and recorded and (seen is None or PIPELINE[i - 1] in seen):
             before = PIPELINE[i - 1]
             left = int(got_to[before].sum()) - int(now["size"].get(before, 0))
             conversion = got_to[stage].sum() / left if left else None
@@ -74,9 +80,10 @@ def funnel(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
             {
                 "stage": stage,
                 "requests": current,
-                "estimated_cost": float(now["sum"].get(stage, 0.0)),
+                "estimated_cost": float(now["sum"].get(stage, 0.0)) if estimated else None,
                 "reached": int(got_to[stage].sum()),
                 "conversion": None if conversion is None else float(conversion),
+                "recorded": recorded,
             }
         )
     return pd.DataFrame(rows)

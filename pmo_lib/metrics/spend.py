@@ -171,6 +171,13 @@ def monthly_burn(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) 
     return table.rename_axis("month").reset_index()
 
 
+def _natural_groups(frame: pd.DataFrame, column: str) -> list[tuple[str, pd.DataFrame]]:
+    """frame.groupby(column), the names in natural order (District 7 before District 10)."""
+    groups = list(frame.groupby(column, sort=False))
+    order = hierarchy.natural_key(pd.Series([name for name, _ in groups], dtype=object))
+    return [groups[i] for i in order.sort_values(kind="stable").index]
+
+
 def roll_up(
     projects: pd.DataFrame, function_name: str = "IT Function", columns: list[str] = FY_COLUMNS
 ) -> pd.DataFrame:
@@ -193,11 +200,11 @@ def roll_up(
         )
 
     add(0, function_name, projects, ())
-    for portfolio, p in projects.groupby("portfolio", sort=True):
+    for portfolio, p in _natural_groups(projects, "portfolio"):
         add(1, portfolio, p, (portfolio,))
-        for sub, s in p.groupby("sub_portfolio", sort=True):
+        for sub, s in _natural_groups(p, "sub_portfolio"):
             add(2, sub, s, (portfolio, sub))
-            for program, g in s.groupby("program", sort=True):
+            for program, g in _natural_groups(s, "program"):
                 add(3, program, g, (portfolio, sub, program))
                 for row in g.sort_values("project_id", key=hierarchy.natural_key).itertuples():
                     add(

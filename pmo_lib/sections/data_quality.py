@@ -20,10 +20,15 @@ def headlines(report: Report) -> dict:
 def score(report: Report) -> None:
     """Data-quality score."""
     report.say(narrative.dq_score(report.view, report.before.as_of if report.before else None))
-    if skipped := report.view.not_assessed:
+    if skipped := report.view.unsupported:
         report.notice(
-            "Not assessed for this data (the column they read is blank in every row, so the"
-            " source does not carry it): " + "; ".join(c.label for c in skipped) + "."
+            "Not assessed for this data, so not counted in the score or below: "
+            + "; ".join(f"{dq.CHECKS[k].label} ({why})" for k, why in skipped.items())
+            + "."
+        )
+    if ingested := ingest_log.banner(report.data.ingest_log, report.config.portfolio):
+        report.notice(
+            "The score covers the records that were loaded. " + ingested.split(":")[0] + "."
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, narrative
 from pmo_lib.metrics import demand
-from pmo_lib.report import Report
+from pmo_lib.report import Report, needs
 
 
 def analyse(report: Report) -> demand.Pipeline:
@@ -20,6 +20,7 @@ def history_source(report: Report) -> None:
     report.notice(narrative.demand_source(report.view.history_used))
 
 
+@needs("demand")
 def funnel(report: Report) -> None:
     """Funnel."""
     view = report.view
@@ -27,6 +28,7 @@ def funnel(report: Report) -> None:
     report.say(narrative.demand_funnel(view.funnel, view.outcomes, report.config.currency))
 
 
+@needs("demand", quietly=True)
 def funnel_table(report: Report) -> None:
     """Funnel."""
     view = report.view
@@ -51,6 +53,7 @@ def funnel_table(report: Report) -> None:
     )
 
 
+@needs("demand")
 def flow(report: Report) -> None:
     """Flow over time."""
     view = report.view
@@ -64,6 +67,7 @@ def flow(report: Report) -> None:
     )
 
 
+@needs("demand")
 def ageing(report: Report) -> None:
     """Ageing against SLA."""
     view = report.view
@@ -75,6 +79,7 @@ def ageing(report: Report) -> None:
     report.say(narrative.demand_ageing(view.late, view.aged))
 
 
+@needs("demand", quietly=True)
 def past_sla(report: Report) -> None:
     """Ageing against SLA."""
     view = report.view
@@ -96,6 +101,7 @@ def past_sla(report: Report) -> None:
     )
 
 
+@needs("demand")
 def lead_times(report: Report) -> None:
     """Lead time."""
     view = report.view
@@ -113,6 +119,7 @@ def lead_times(report: Report) -> None:
     report.say(narrative.demand_lead_times(view.lead_summary, view.median_lead_12m))
 
 
+@needs("demand", quietly=True)
 def lead_time_charts(report: Report) -> None:
     """Lead time."""
     view = report.view
@@ -120,6 +127,7 @@ def lead_time_charts(report: Report) -> None:
     report.chart(charts.lead_time_distribution(view.leads, "Distribution of lead times"))
 
 
+@needs("demand")
 def backlog(report: Report) -> None:
     """Prioritisation."""
     view = report.view
@@ -145,6 +153,7 @@ def backlog(report: Report) -> None:
     )
 
 
+@needs("demand")
 def customers(report: Report) -> None:
     """Customers."""
     view = report.view
@@ -154,6 +163,7 @@ def customers(report: Report) -> None:
     report.say(narrative.demand_customers(view.customers))
 
 
+@needs("demand")
 def capacity(report: Report) -> None:
     """Demand vs capacity."""
     view = report.view
@@ -164,6 +174,7 @@ def capacity(report: Report) -> None:
     report.say(narrative.demand_capacity(view.capacity, view.fiscal, report.config.currency))
 
 
+@needs("demand")
 def changes(report: Report) -> None:
     """Changes since the previous snapshot."""
     view = report.view

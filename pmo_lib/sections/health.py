@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, data, narrative
 from pmo_lib.metrics import health
-from pmo_lib.report import PROJECT_COLUMNS, Report
+from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
 def analyse(report: Report) -> health.HealthView:
@@ -80,10 +80,16 @@ def schedule(report: Report) -> None:
         charts.finish_slip(view.assessed, "Forecast finish against baseline (25 largest slips)")
     )
     report.say(
-        narrative.health_schedule(view.assessed, health.late_milestones(view.milestones), view.due)
+        narrative.health_schedule(
+            view.assessed,
+            health.late_milestones(view.milestones),
+            view.due,
+            has_milestones=not report.now["milestones"].empty,
+        )
     )
 
 
+@needs("milestones", quietly=True)
 def milestones(report: Report) -> None:
     """Schedule."""
     view = report.view
@@ -120,6 +126,7 @@ def milestones(report: Report) -> None:
     )
 
 
+@needs("risks")
 def risks(report: Report) -> None:
     """Risks and issues."""
     view = report.view
@@ -145,6 +152,7 @@ def risks(report: Report) -> None:
     )
 
 
+@needs("risks", quietly=True)
 def issues(report: Report) -> None:
     """Risks and issues."""
     view = report.view
@@ -170,6 +178,7 @@ def issues(report: Report) -> None:
     )
 
 
+@needs("artifacts")
 def gates(report: Report) -> None:
     """Gate reviews."""
     view = report.view

@@ -100,6 +100,7 @@ def comparison(report: Report) -> None:
             "rag_amber": "Amber",
             "rag_green": "Green",
             "rag_no_data": "No data",
+            "budget_at_completion": "Budget at completion",
             "fy_plan": "FY Plan",
             "fy_outlook": "Outlook",
             "fy_variance": "Variance",
@@ -116,7 +117,7 @@ def comparison(report: Report) -> None:
             "demand_open_count",
             "open_high_risks",
         ],
-        money=["fy_plan", "fy_outlook", "fy_variance"],
+        money=["budget_at_completion", "fy_plan", "fy_outlook", "fy_variance"],
         percent=["planned_utilisation_next_month"],
         empty="This page covers one portfolio; the whole-function page compares them.",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, data, narrative
 from pmo_lib.metrics import resourcing
-from pmo_lib.report import PROJECT_COLUMNS, Report
+from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
 def analyse(report: Report) -> resourcing.ResourcingView:
@@ -24,6 +24,7 @@ def scope_note(report: Report) -> None:
     report.notice(narrative.resourcing_scope(report.config.portfolio))
 
 
+@needs("resources")
 def capacity(report: Report) -> None:
     """Capacity against demand."""
     view = report.view
@@ -48,6 +49,7 @@ def capacity(report: Report) -> None:
     )
 
 
+@needs("resources", "allocations")
 def utilisation(report: Report) -> None:
     """Utilisation by team and role."""
     view = report.view
@@ -84,6 +86,7 @@ def utilisation(report: Report) -> None:
     )
 
 
+@needs("allocations")
 def over_and_under_allocated(report: Report) -> None:
     """Over- and under-allocated people (coming months)."""
     view = report.view
@@ -125,6 +128,7 @@ def over_and_under_allocated(report: Report) -> None:
     )
 
 
+@needs("allocations")
 def shortfall(report: Report) -> None:
     """Shortfall forecast by role."""
     view = report.view
@@ -141,6 +145,7 @@ def shortfall(report: Report) -> None:
     )
 
 
+@needs("resources")
 def workforce_mix(report: Report) -> None:
     """Workforce mix."""
     view = report.view
@@ -162,6 +167,7 @@ def workforce_mix(report: Report) -> None:
     )
 
 
+@needs("allocations")
 def plan_against_actual(report: Report) -> None:
     """Plan against actual."""
     view = report.view
@@ -184,6 +190,7 @@ def plan_against_actual(report: Report) -> None:
     )
 
 
+@needs("allocations")
 def project_and_non_project(report: Report) -> None:
     """Project and non-project work."""
     view = report.view
@@ -193,6 +200,7 @@ def project_and_non_project(report: Report) -> None:
     report.say(narrative.resourcing_bau(view.project_share, view.coming))
 
 
+@needs("allocations")
 def changes(report: Report) -> None:
     """Changes since the previous snapshot."""
     view = report.view

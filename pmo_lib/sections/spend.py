@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pmo_lib import charts, data, narrative
 from pmo_lib.metrics import spend
-from pmo_lib.report import PROJECT_COLUMNS, Report
+from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
 def analyse(report: Report) -> spend.SpendView:
@@ -17,14 +17,6 @@ def analyse(report: Report) -> spend.SpendView:
         report.config.spend,
         report.config.title,
     )
-
-
-def _without_financials(report: Report) -> bool:
-    """True (and says so) when the data has no financials for this section to show."""
-    if report.view.has_financials:
-        return False
-    report.notice("No monthly financials in this data: this section has nothing to show.")
-    return True
 
 
 def headline(report: Report) -> None:
@@ -40,10 +32,9 @@ def headline(report: Report) -> None:
     report.say(narrative.spend_headline(view.position, currency))
 
 
+@needs("financials")
 def burn(report: Report) -> None:
     """Monthly burn."""
-    if _without_financials(report):
-        return
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
@@ -91,10 +82,9 @@ def rollup(report: Report) -> None:
     )
 
 
+@needs("financials")
 def exceptions(report: Report) -> None:
     """Exceptions."""
-    if _without_financials(report):
-        return
     view = report.view
     currency = report.config.currency
     report.say(narrative.spend_exceptions(view.exceptions, report.config.spend, currency))
@@ -115,10 +105,9 @@ def exceptions(report: Report) -> None:
     )
 
 
+@needs("financials")
 def mix(report: Report) -> None:
     """Mix."""
-    if _without_financials(report):
-        return
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
@@ -138,10 +127,9 @@ def mix(report: Report) -> None:
     report.say(narrative.spend_mix(view.by_expense_type, currency))
 
 
+@needs("financials")
 def earned_value(report: Report) -> None:
     """Earned value."""
-    if _without_financials(report):
-        return
     view = report.view
     currency = report.config.currency
     report.say(
@@ -158,10 +146,9 @@ def earned_value(report: Report) -> None:
     )
 
 
+@needs("financials", quietly=True)
 def earned_value_table(report: Report) -> None:
     """Earned value."""
-    if not report.view.has_financials:  # the section's first part said so
-        return
     view = report.view
     report.table(
         view.ev,
@@ -186,10 +173,9 @@ def earned_value_table(report: Report) -> None:
     )
 
 
+@needs("financials")
 def outlook_drift(report: Report) -> None:
     """Outlook drift."""
-    if _without_financials(report):
-        return
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
@@ -217,10 +203,9 @@ def outlook_drift(report: Report) -> None:
     )
 
 
+@needs("financials")
 def hygiene(report: Report) -> None:
     """Financial hygiene."""
-    if _without_financials(report):
-        return
     view = report.view
     report.say(narrative.spend_hygiene(view.hygiene))
     report.table(

@@ -12,13 +12,15 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
 
 from pmo_lib.errors import PMOError
 
 log = logging.getLogger("pmo_reports")
 COMMANDS = ("run", "ingest", "demo")
+DEFAULT_MAX_SHRINK_PCT = 50.0  # ingest: a snapshot losing more of its projects is refused
 
 
 def _source(value: str | None) -> Path:
@@ -32,6 +34,16 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a percentage from 0 to 100")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -97,6 +109,18 @@ def parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)"
+    )
+    ingest.add_argument(
+        "--max-shrink-pct",
+        type=_percent,
+        default=DEFAULT_MAX_SHRINK_PCT,
+        help="refuse a snapshot with more than this %% fewer projects than the snapshot it"
+        " replaces, else the latest earlier one (default: %(default)g)",
+    )
+    ingest.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="load a snapshot even if it has no projects, or shrinks by more than --max-shrink-pct",
     )
     demo = sub.add_parser("demo", help="(re)build the demo store")
     demo.add_argument("--source", help="DuckDB store (default: $PMO_SOURCE, else data/pmo.duckdb)")
@@ -172,6 +196,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         snapshots = [(args.as_of, frames, ingest_log.empty())]  # all or nothing: no log
     for note in notes:
         log.info(note)
+    _check_dates(as_of for as_of, _, _ in snapshots)
+    refusals = (
+        [] if args.allow_shrink or problems else _shrinks(path, snapshots, args.max_shrink_pct)
+    )
     if args.check:
         for as_of, frames, entries in snapshots:
             counts = ", ".join(f"{name} {len(f):,}" for name, f in frames.items())
@@ -182,13 +210,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     print(f"  - {ingest_log.entry_text(entry)}")
         for problem in problems:
             print(f"problem: {problem}")
-        verdict = "would stop the load" if problems else "nothing stops the load"
+        for refusal in refusals:
+            print(f"refused: {refusal}")
+        verdict = "would stop the load" if problems or refusals else "nothing stops the load"
         print(
             f"{len(snapshots)} snapshot(s), {len(problems)} problem(s): {verdict}; nothing was loaded."
         )
-        return 1 if problems else 0
+        return 1 if problems or refusals else 0
     if problems:
         raise DataValidationError(problems)
+    if refusals:
+        raise PMOError("\n".join(refusals))
     said: list[str] = []
     for as_of, frames, entries in snapshots:
         counts = store.write_snapshot(path, frames, as_of, source=source, log=entries)
@@ -206,6 +238,61 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
         said = absent
     return 0
+
+
+def _check_dates(dates: Iterable[date]) -> None:
+    """Every snapshot date within the model's date window (9999-12-31 is no reporting date)."""
+    from pmo_lib.schema import DATE_MAX, DATE_MIN
+
+    for as_of in dates:
+        if not DATE_MIN <= as_of <= DATE_MAX:
+            raise PMOError(f"snapshot date {as_of}: expected a date from {DATE_MIN} to {DATE_MAX}")
+
+
+def _shrinks(path: Path, snapshots: list, max_pct: float) -> list[str]:
+    """Why each snapshot of this ingest is refused for its projects: none at all, or more than
+    max_pct % fewer than the snapshot it replaces (else the latest earlier one, in the store or
+    in this ingest). One line per snapshot refused."""
+    from pmo_lib import store
+
+    stored: list[date] = []
+    if path.exists():
+        try:
+            stored = [_as_date(d) for d in store.list_snapshots(path)["as_of"]]
+        except PMOError:
+            stored = []  # not a store yet: nothing to compare with (writing says what is wrong)
+    incoming = {as_of: len(frames.get("projects", ())) for as_of, frames, _ in snapshots}
+
+    def projects(as_of: date) -> int:
+        return store.row_counts(path, as_of, None)["projects"]
+
+    refusals = []
+    for as_of, rows in sorted(incoming.items()):
+        if as_of in stored:  # the snapshot it replaces
+            before, how, old = as_of, f"snapshot {as_of}, which it replaces", projects(as_of)
+        else:  # the latest earlier one: this ingest's (written first), else the store's
+            before = max((d for d in {*stored, *incoming} if d < as_of), default=None)
+            how = f"snapshot {before}"
+            if before is None:
+                old = 0
+            else:
+                old = incoming[before] if before in incoming else projects(before)
+        shrink = 100 * (old - rows) / old if old else 0.0
+        if rows == 0 and old == 0:
+            why = f"snapshot {as_of}: projects would have 0 rows"
+        elif rows == 0 or shrink > max_pct:
+            why = f"snapshot {as_of}: projects would go from {old:,} rows ({how}) to {rows:,}"
+            if rows:
+                why += f", {shrink:.1f} % fewer (more than --max-shrink-pct {max_pct:g})"
+        else:
+            continue
+        refusals.append(why + ": refused; give --allow-shrink to load it anyway")
+    return refusals
+
+
+def _as_date(value: object) -> date:
+    """A store's as_of (a pandas Timestamp or a date) as a date."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ instead of stopping the load, and says so in the snapshot's ingest log (pmo_lib.
 from __future__ import annotations
 
 import calendar
+import codecs
 import difflib
 import fnmatch
 import re
@@ -31,7 +32,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from dateutil import parser as dateparser
 from pydantic import (
     BaseModel,
@@ -42,10 +42,21 @@ from pydantic import (
     model_validator,
 )
 
-from pmo_lib import ingest_log
+from pmo_lib import ingest_log, safe_yaml
 from pmo_lib.errors import PMOError, Problem
-from pmo_lib.schema import TABLES, Column
-from pmo_lib.validate import check_value, coerce_table, duplicate_keys, is_blank, orphans
+from pmo_lib.safe_yaml import clip
+from pmo_lib.schema import DATE_MAX, DATE_MIN, TABLES, Column
+from pmo_lib.validate import (
+    check_value,
+    checks,
+    coerce_table,
+    duplicate_keys,
+    is_blank,
+    iso_day,
+    no_projects,
+    orphans,
+    shown,
+)
 
 SOURCES_DIR = "sources"  # under params/
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -70,6 +81,42 @@ def _regex(value: str | None) -> str | None:
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a regular expression: {exc}") from None
+    return value
+
+
+def _encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except (LookupError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown encoding {safe_yaml.clip(value)!r}; e.g. utf-8-sig, utf-8, cp1252, latin-1,"
+            " utf-16"
+        ) from None
+    return value
+
+
+def _error_handler(value: str) -> str:
+    try:
+        codecs.lookup_error(value)
+    except (LookupError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown error handler {safe_yaml.clip(value)!r}; expected strict, replace or ignore"
+        ) from None
+    return value
+
+
+def _separator(value: str) -> str:
+    """One character, or (as pandas reads it) a regular expression such as '\\s+'."""
+    if not value:
+        raise ValueError("expected a character such as ',', ';', '|' or '\\t'")
+    if len(value) > 1:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(
+                "a separator of more than one character is read as a regular expression, and"
+                f" {safe_yaml.clip(value)!r} is not one: {exc}"
+            ) from None
     return value
 
 
@@ -138,6 +185,10 @@ class ReadRule(_Strict):
     header_row: int = Field(1, ge=1, description="the row holding the column names")
     skip_rows: list[int] = Field([], description="rows (as numbered in the file) that are notes")
     sheet: str | int = 0
+
+    _check_encoding = field_validator("encoding")(_encoding)
+    _check_errors = field_validator("encoding_errors")(_error_handler)
+    _check_separator = field_validator("separator")(_separator)
 
 
 class Join(ReadRule):
@@ -235,10 +286,7 @@ def load_mapping(path: Path | str) -> Mapping:
     path = Path(path)
     if not path.is_file():
         raise PMOError(f"{path}: no such mapping file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PMOError(f"{path}: not valid YAML: {exc}") from exc
+    raw = safe_yaml.load(path, "mapping file") or {}
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:
@@ -293,7 +341,7 @@ def load_mapping(path: Path | str) -> Mapping:
                     check_value(value, spec)
                 except (ValueError, TypeError, OverflowError):
                     problems.append(
-                        f"{path}: key '{where}.constants.{target}': got {value!r}; expected"
+                        f"{path}: key '{where}.constants.{target}': got {shown(value)!r}; expected"
                         f" {spec.describe()}"
                     )
             if rule.sum and not rule.group_by:
@@ -326,6 +374,7 @@ def _validation_lines(path: Path, exc: ValidationError) -> list[str]:
             if tag == "str" or len(loc) == i:
                 message = _RULE_SHAPE
         key = _key(*loc)
+        message = message.removeprefix("Value error, ")
         if error["type"] == "extra_forbidden" and str(loc[-1]) in KEYS_OF:
             where = " or ".join(dict.fromkeys(KEYS_OF[str(loc[-1])]))
             line = f"{path}: key '{key}': not a key here; '{loc[-1]}' is a key of {where}"
@@ -535,6 +584,7 @@ _MONTHS = {
     **{m.lower(): i for i, m in enumerate(calendar.month_name) if m},
     "sept": 9,
 }
+DATE_TEXT_LENGTH = 64  # 'Wednesday, 31 December 2025 23:59:59.999999 +02:00' is 49
 _SERIAL = re.compile(r"^\d{4,5}(\.\d+)?$")
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))  # a missing day is the 1st
 
@@ -559,7 +609,10 @@ def parse_date(value: object, mode: str) -> pd.Timestamp:
         return pd.Timestamp(value).normalize()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (EXCEL_EPOCH + timedelta(days=float(value))).normalize()
-    return _parse_date_text(str(value).strip(), mode)
+    text = str(value).strip()
+    if len(text) > DATE_TEXT_LENGTH:  # no date is written in more: not parsed
+        raise ValueError(text[:DATE_TEXT_LENGTH])
+    return _parse_date_text(text, mode)
 
 
 @lru_cache(maxsize=65536)
@@ -643,6 +696,11 @@ class MappingError(PMOError):
     pass
 
 
+def _listed(names: Iterable[object]) -> str:
+    """Column names for a message, each cut to a readable length."""
+    return ", ".join(str(clip(str(n))) for n in names)
+
+
 def _resolve(src: Source, column: str, mapping_file: Path, key: str) -> str:
     """The name in src.frame of a source column: a header, 'Header#2', or '#5' (5th column)."""
     headers = src.headers or {src.name: list(src.frame.columns)}
@@ -673,7 +731,7 @@ def _resolve(src: Source, column: str, mapping_file: Path, key: str) -> str:
                 )
             raise MappingError(
                 f"{mapping_file}: key '{key}': column '{column}' is not in {file}; it has:"
-                f" {', '.join(columns)}{hint}"
+                f" {_listed(columns)}{hint}"
             )
     return column
 
@@ -750,6 +808,7 @@ def _convert(
         expected = describe_date(mode)
     failed: list[int] = []
     if steps:
+        bounds = checks(spec)[0]  # 9999-12-31, 1e308: refused naming the source text
         values = []
         for row, value, column in zip(rows.index, out, per_row, strict=True):
             if value is None:
@@ -759,9 +818,12 @@ def _convert(
             try:
                 for step in steps:
                     value = step(value)
+                why = bounds(value)
             except (ValueError, TypeError, OverflowError):
+                why = expected
+            if why is not None:
                 problems.append(
-                    Problem(src.name, int(row), column, original, expected, blanked=blank)
+                    Problem(src.name, int(row), column, shown(original), why, blanked=blank)
                 )
                 failed.append(int(row))
                 value = None
@@ -769,26 +831,28 @@ def _convert(
         out = pd.Series(values, index=rows.index, dtype=object)
     if rule.minus_days:
         days = _source_column(src, rule.minus_days, mapping_file, key, rows)
+        date_bounds = checks(spec)[0]
         values = []
         for row, value, count in zip(rows.index, out, days, strict=True):
             if value is None or is_blank(count):
                 values.append(None)  # no days given: the date cannot be worked out
                 continue
+            why = f"a number of days (to subtract from {label})"
             try:
-                values.append(value - pd.Timedelta(days=parse_number(count)))
+                value = value - pd.Timedelta(days=parse_number(count))
+                if (broken := date_bounds(value)) is not None:
+                    why += f" that leaves {broken} (it gives {iso_day(value)})"
+                else:
+                    why = None
             except (ValueError, TypeError, OverflowError):
+                pass
+            if why is not None:
                 problems.append(
-                    Problem(
-                        src.name,
-                        int(row),
-                        rule.minus_days,
-                        count,
-                        f"a number of days (to subtract from {label})",
-                        blanked=blank,
-                    )
+                    Problem(src.name, int(row), rule.minus_days, shown(count), why, blanked=blank)
                 )
                 failed.append(int(row))
-                values.append(None)
+                value = None
+            values.append(value)
         out = pd.Series(values, index=rows.index, dtype=object)
     if rule.month:
         out = out.map(lambda v: None if v is None else pd.Timestamp(v).replace(day=1))
@@ -820,9 +884,9 @@ def _map_values(
 
     out = cells.map(one)
     if unmapped:
-        shown = ", ".join(f"'{v}' ({n} rows)" for v, n in sorted(unmapped.items())[:12])
+        words = ", ".join(f"'{clip(v)}' ({n} rows)" for v, n in sorted(unmapped.items())[:12])
         raise MappingError(
-            f"{mapping_file}: key '{key}.values': leaves {shown} unmapped; map each, or add"
+            f"{mapping_file}: key '{key}.values': leaves {words} unmapped; map each, or add"
             f" '*': <value> for any other"
         )
     return out
@@ -955,7 +1019,7 @@ def _unpivot(
         if not chosen:
             raise MappingError(
                 f"{mapping_file}: key '{key}.unpivot.pattern': no column of {src.name} matches"
-                f" '{rule.pattern}'; it has: {', '.join(src.frame.columns)}"
+                f" '{rule.pattern}'; it has: {_listed(src.frame.columns)}"
             )
     else:
         raise MappingError(f"{mapping_file}: key '{key}.unpivot': needs columns or pattern")
@@ -1069,6 +1133,8 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
             )
         frames = {name: b.frame for name, b in tables.items()}
         labels = {name: b.file for name, b in tables.items()}
+        if tables["projects"].full.empty and (why := no_projects(frames, labels, period)):
+            raise PMOError(why)  # said once, not as every other row's orphan
         gone = {name: list(b.left_out) for name, b in tables.items()}
         for b in tables.values():
             problems.extend(b.said(p) for p in b.problems)
@@ -1267,15 +1333,22 @@ def _periods(
     dates, problems = {}, []
     for row, value in column.items():
         try:
-            dates[row] = parse_date(value, rule.snapshots.date).date()
+            period = parse_date(value, rule.snapshots.date).date()
+            expected = None
+            if not DATE_MIN <= period <= DATE_MAX:
+                expected = f"a date from {DATE_MIN} to {DATE_MAX}"
         except (ValueError, TypeError, OverflowError):
+            expected = describe_date(rule.snapshots.date)
+        if expected is None:
+            dates[row] = period
+        else:
             problems.append(
                 Problem(
                     src.name,
                     int(row),
                     rule.snapshots.column,
-                    value,
-                    describe_date(rule.snapshots.date) + " (the row's reporting period)",
+                    shown(value),
+                    expected + " (the row's reporting period)",
                 )
             )
     periods = pd.Series(dates, dtype=object)

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pmo_lib import safe_yaml
 from pmo_lib.errors import PMOError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -127,12 +127,7 @@ def slugify(text: str) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PMOError(f"{path}: no such parameters file") from exc
-    except yaml.YAMLError as exc:
-        raise PMOError(f"{path}: not valid YAML: {exc}") from exc
+    content = safe_yaml.load(path, "parameters file")
     if content is None:
         return {}
     if not isinstance(content, dict):
@@ -175,7 +170,8 @@ def _explain(exc: ValidationError, files: list[tuple[Path, dict]]) -> PMOError:
         elif error["type"] == "missing":
             lines.append(f"{owner}: key '{key}' is missing")
         else:
-            lines.append(f"{owner}: key '{key}': {error['msg']} (got {error.get('input')!r})")
+            shown = safe_yaml.clip(error.get("input"))
+            lines.append(f"{owner}: key '{key}': {error['msg']} (got {shown!r})")
     return PMOError("invalid parameters:\n  " + "\n  ".join(lines))
 
 

@@ -7,9 +7,19 @@ so adding a column is one line here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 ColumnType = Literal["str", "int", "float", "date", "bool"]
+
+# Plausible data: what lies beyond these bounds is a typo, a placeholder or an attack, and is
+# refused at ingest (pmo_lib.validate) like any other bad cell, the message stating the bound.
+MONEY_LIMIT = 1e13  # |amount| of a money column (ten trillion in the store's currency)
+HOURS_LIMIT = 1e6  # hours of one person in one month (or of a team's capacity)
+DATE_MIN = date(1950, 1, 1)  # every date column: 1900-01-01 and 9999-12-31 are placeholders
+DATE_MAX = date(2100, 12, 31)
+ID_LENGTH = 200  # characters of an ID (project_id, demand_id, item_id, resource_id)
+TEXT_LENGTH = 2000  # characters of any other text: a name, a title, an owner
 
 DUCKDB_TYPES: dict[str, str] = {
     "str": "VARCHAR",
@@ -39,6 +49,18 @@ class Column:
     min: float | None = None
     max: float | None = None
     month_start: bool = False  # a date that must be the first day of a month
+    limit: float | None = None  # a number's size: |value| <= limit (MONEY_LIMIT, HOURS_LIMIT)
+    max_length: int | None = None  # text: at most this many characters (default TEXT_LENGTH)
+
+    @property
+    def longest(self) -> int | None:
+        """The most characters a text cell may hold (None: not text)."""
+        return (self.max_length or TEXT_LENGTH) if self.type == "str" else None
+
+    @property
+    def window(self) -> tuple[date, date] | None:
+        """The earliest and latest date a date cell may hold (None: not a date)."""
+        return (DATE_MIN, DATE_MAX) if self.type == "date" else None
 
     def describe(self) -> str:
         """What a valid value looks like, for error messages."""
@@ -110,13 +132,30 @@ EMPLOYMENT_TYPES = ("Employee", "Contractor", "Vendor")
 
 C = Column
 
+
+# Column kinds with their bounds (N802: named like C, the columns they declare read as a table)
+def ID(name: str, **rules) -> Column:  # noqa: N802
+    """An ID column: text of at most ID_LENGTH characters."""
+    return Column(name, max_length=ID_LENGTH, **rules)
+
+
+def MONEY(name: str, **rules) -> Column:  # noqa: N802
+    """An amount of money: a number of at most MONEY_LIMIT either side of zero."""
+    return Column(name, "float", limit=MONEY_LIMIT, **rules)
+
+
+def HOURS(name: str, **rules) -> Column:  # noqa: N802
+    """Hours (in a month): a number of at most HOURS_LIMIT."""
+    return Column(name, "float", limit=HOURS_LIMIT, **rules)
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         Table(
             "projects",
             (
-                C("project_id", required=True),
+                ID("project_id", required=True),
                 C("project_name", required=True),
                 C("program"),
                 C("portfolio", required=True),
@@ -128,11 +167,11 @@ TABLES: dict[str, Table] = {
                 C("baseline_finish", "date", required=True, blank_ok=True),
                 C("forecast_finish", "date"),
                 C("actual_finish", "date"),
-                C("budget_at_completion", "float", required=True, blank_ok=True, min=0),
+                MONEY("budget_at_completion", required=True, blank_ok=True, min=0),
                 C("percent_complete", "float", min=0, max=100),
                 C("last_status_update", "date"),
                 C("reported_rag", allowed=RAG),
-                C("demand_id"),
+                ID("demand_id"),
             ),
             key=("project_id",),
             date_order=(("baseline_start", "baseline_finish"),),
@@ -141,7 +180,7 @@ TABLES: dict[str, Table] = {
         Table(
             "demand",
             (
-                C("demand_id", required=True),
+                ID("demand_id", required=True),
                 C("title", required=True),
                 C("customer"),
                 C("portfolio", required=True),
@@ -149,10 +188,10 @@ TABLES: dict[str, Table] = {
                 C("stage", required=True, allowed=DEMAND_STAGES + DEMAND_TERMINAL),
                 C("submitted_date", "date", required=True),
                 C("decision_date", "date"),
-                C("estimated_cost", "float", min=0),
+                MONEY("estimated_cost", min=0),
                 C("value_score", "float", min=0, max=100),
                 C("priority", allowed=("High", "Medium", "Low")),
-                C("project_id"),
+                ID("project_id"),
             ),
             key=("demand_id",),
             date_order=(("submitted_date", "decision_date"),),
@@ -161,7 +200,7 @@ TABLES: dict[str, Table] = {
         Table(
             "demand_stage_history",
             (
-                C("demand_id", required=True),
+                ID("demand_id", required=True),
                 C("stage", required=True, allowed=DEMAND_STAGES + DEMAND_TERMINAL),
                 C("entered_date", "date", required=True),
             ),
@@ -172,12 +211,11 @@ TABLES: dict[str, Table] = {
         Table(
             "financials",
             (
-                C("project_id", required=True),
+                ID("project_id", required=True),
                 C("period", "date", required=True, month_start=True),
                 C("measure", required=True, allowed=MEASURES),
-                C(
-                    "amount", "float", required=True
-                ),  # credits and reversals are negative; spend hygiene flags them
+                # credits and reversals are negative; spend hygiene flags them
+                MONEY("amount", required=True),
                 C("cost_category", allowed=COST_CATEGORIES),
                 C("expense_type", allowed=EXPENSE_TYPES),
             ),
@@ -188,7 +226,7 @@ TABLES: dict[str, Table] = {
         Table(
             "milestones",
             (
-                C("project_id", required=True),
+                ID("project_id", required=True),
                 C("milestone", required=True),
                 C("is_gate", "bool"),
                 C("baseline_date", "date", required=True),
@@ -202,8 +240,8 @@ TABLES: dict[str, Table] = {
         Table(
             "risks",
             (
-                C("item_id", required=True),
-                C("project_id", required=True),
+                ID("item_id", required=True),
+                ID("project_id", required=True),
                 C("kind", required=True, allowed=RISK_KINDS),
                 C("title", required=True),
                 C("probability", "int", min=1, max=5),
@@ -222,7 +260,7 @@ TABLES: dict[str, Table] = {
         Table(
             "artifacts",
             (
-                C("project_id", required=True),
+                ID("project_id", required=True),
                 C("gate", required=True),
                 C("artifact", required=True),
                 C("status", required=True, allowed=ARTIFACT_STATUSES),
@@ -235,15 +273,15 @@ TABLES: dict[str, Table] = {
         Table(
             "resources",
             (
-                C("resource_id", required=True),
+                ID("resource_id", required=True),
                 C("name"),
                 C("role", required=True),
                 C("team", required=True),
                 C("portfolio"),
                 C("employment_type", required=True, allowed=EMPLOYMENT_TYPES),
                 C("vendor"),
-                C("monthly_capacity_hours", "float", required=True, min=0),
-                C("hourly_rate", "float", min=0),
+                HOURS("monthly_capacity_hours", required=True, min=0),
+                MONEY("hourly_rate", min=0),
             ),
             key=("resource_id",),
             description="people and vendor staff; portfolio = home portfolio, blank for shared teams",
@@ -251,11 +289,11 @@ TABLES: dict[str, Table] = {
         Table(
             "allocations",
             (
-                C("resource_id", required=True),
-                C("project_id"),
+                ID("resource_id", required=True),
+                ID("project_id"),
                 C("period", "date", required=True, month_start=True),
-                C("planned_hours", "float", required=True, min=0),
-                C("actual_hours", "float", min=0),
+                HOURS("planned_hours", required=True, min=0),
+                HOURS("actual_hours", min=0),
             ),
             key=("resource_id", "project_id", "period"),
             references=(
@@ -269,3 +307,10 @@ TABLES: dict[str, Table] = {
 
 # Tables a snapshot cannot do without; the others may be absent (stored empty).
 REQUIRED_TABLES = ("projects",)
+
+assert all(
+    c.limit is not None or (c.min is not None and c.max is not None)
+    for t in TABLES.values()
+    for c in t.columns
+    if c.type in ("int", "float")
+), "every number column needs a bound: limit=, or min= and max="

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pmo_lib.errors import DataValidationError, PMOError, Problem
+from pmo_lib.safe_yaml import clip
 from pmo_lib.schema import TABLES, Column, Table
 
 READERS = (".csv", ".xlsx", ".parquet")
@@ -90,7 +93,7 @@ def _parse(value: object, kind: str) -> object:
         return number
     if kind == "int":
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
-        if not number.is_integer():
+        if not number.is_integer() or abs(number) >= 2**63:  # a whole number the store holds
             raise ValueError(value)
         return int(number)
     if kind == "date":
@@ -114,19 +117,75 @@ def _parse(value: object, kind: str) -> object:
     raise AssertionError(kind)
 
 
+def bound_broken(parsed: object, column: Column) -> str | None:
+    """What a parsed value breaks of the column's bounds of plausibility (schema.py: a text's
+    length, the date window, a number's limit), said as what was expected; None if it keeps them."""
+    return checks(column)[0](parsed)
+
+
+def rule_broken(parsed: object, column: Column) -> str | None:
+    """What a parsed value breaks of the column's rules (its bounds, allowed values, min and
+    max, the first of a month), said as what was expected; None when it keeps them all."""
+    return checks(column)[1](parsed)
+
+
+Check = Callable[[object], str | None]
+
+
+@cache
+def checks(column: Column) -> tuple[Check, Check]:
+    """The column's two checks of a parsed value (bounds; every rule), made once per column."""
+    longest, limit, window = column.longest, column.limit, column.window
+    low, high = (pd.Timestamp(d) for d in window) if window else (None, None)
+    allowed, least, most, month = column.allowed, column.min, column.max, column.month_start
+    describe = column.describe()
+
+    def bounds(parsed: object) -> str | None:
+        if longest is not None and isinstance(parsed, str) and len(parsed) > longest:
+            return f"text of at most {longest:,} characters (it has {len(parsed):,})"
+        if window and isinstance(parsed, date):
+            day = parsed if isinstance(parsed, pd.Timestamp) else pd.Timestamp(parsed)
+            if not low <= day <= high:
+                return f"a date from {window[0].isoformat()} to {window[1].isoformat()}"
+        if limit is not None and isinstance(parsed, int | float) and abs(parsed) > limit:
+            return f"a number from {-limit if least is None else least:,.0f} to {limit:,.0f}"
+        return None
+
+    def rules(parsed: object) -> str | None:
+        if (why := bounds(parsed)) is not None:
+            return why
+        if (
+            allowed
+            and parsed not in allowed
+            or least is not None
+            and parsed < least
+            or most is not None
+            and parsed > most
+            or month
+            and parsed.day != 1
+        ):
+            return describe
+        return None
+
+    return bounds, rules
+
+
+def shown(value: object) -> object:
+    """A cell as a problem shows it: a date as YYYY-MM-DD, long text cut (never echoed whole)."""
+    if isinstance(value, datetime):
+        return iso_day(value)
+    return clip(value)
+
+
+def iso_day(stamp: datetime) -> str:
+    """YYYY-MM-DD, also for a timestamp Python's date cannot hold (the year -711)."""
+    return f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}"
+
+
 def check_value(value: object, column: Column) -> object:
     """One value as the column's type, if it fits the column's rules; raises ValueError."""
     parsed = _parse(value, column.type)
-    if (
-        column.allowed
-        and parsed not in column.allowed
-        or column.min is not None
-        and parsed < column.min
-        or column.max is not None
-        and parsed > column.max
-        or column.month_start
-        and parsed.day != 1
-    ):
+    if rule_broken(parsed, column) is not None:
         raise ValueError(value)
     return parsed
 
@@ -175,13 +234,14 @@ def coerce_table(
             typed[column.name] = [None] * len(raw)
             continue
         values: list = []
-        shown = labels.get(column.name, column.name)
+        label = labels.get(column.name, column.name)
+        broken = checks(column)[1]  # rule_broken for this column
         for row, value in zip(rows, raw[by_name[column.name]].tolist(), strict=True):
             if is_blank(value):
                 if column.required and not column.blank_ok:
                     problems.append(
                         Problem(
-                            file_label, row, shown, "", column.describe(), cause="blank required"
+                            file_label, row, label, "", column.describe(), cause="blank required"
                         )
                     )
                 values.append(None)
@@ -193,28 +253,17 @@ def coerce_table(
                     Problem(
                         file_label,
                         row,
-                        shown,
-                        value,
+                        label,
+                        shown(value),
                         column.describe(),
                         blanked=column.name in blank_bad,
                     )
                 )
                 values.append(None)
                 continue
-            if (
-                column.allowed
-                and parsed not in column.allowed
-                or column.min is not None
-                and parsed < column.min
-                or column.max is not None
-                and parsed > column.max
-                or column.month_start
-                and parsed.day != 1
-            ):
+            if (why := broken(parsed)) is not None:
                 blank = column.name in blank_bad
-                problems.append(
-                    Problem(file_label, row, shown, value, column.describe(), blanked=blank)
-                )
+                problems.append(Problem(file_label, row, label, shown(value), why, blanked=blank))
                 if blank:
                     parsed = None
             values.append(parsed)
@@ -231,9 +280,9 @@ def coerce_table(
                     file_label,
                     int(frame.index[pos]),
                     labels.get(later, later),
-                    frame[later].iloc[pos].date().isoformat(),
+                    iso_day(frame[later].iloc[pos]),
                     f"a date on or after {labels.get(earlier, earlier)}"
-                    f" ({frame[earlier].iloc[pos].date().isoformat()})",
+                    f" ({iso_day(frame[earlier].iloc[pos])})",
                     blanked=later in blank_bad,
                 )
             )
@@ -251,13 +300,13 @@ def duplicate_keys(frame: pd.DataFrame, table: Table, file_label: str) -> list[P
     dup = frame.duplicated(subset=list(table.key), keep="first").to_numpy()
     problems = []
     for pos in np.flatnonzero(dup):
-        shown = ", ".join(f"{c}={frame[c].iloc[pos]}" for c in table.key)
+        key = ", ".join(f"{c}={frame[c].iloc[pos]}" for c in table.key)
         problems.append(
             Problem(
                 file_label,
                 int(frame.index[pos]),
                 table.key[0],
-                shown,
+                key,
                 "a unique " + "+".join(table.key),
                 cause="duplicate key",
             )
@@ -310,6 +359,30 @@ def orphans(
     return mask, list(dict.fromkeys(problems))  # an unpivoted source row: once
 
 
+def no_projects(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], period: object = None
+) -> str | None:
+    """When projects has no rows but other tables have rows naming a project: one line saying
+    so (rather than each of those rows as an orphan); else None."""
+    if len(frames.get("projects", ())):
+        return None
+    naming = {}
+    for name, frame in frames.items():
+        refs = [r.column for r in TABLES[name].references if r.target == "projects"]
+        if refs and len(frame):
+            count = int(frame[refs].notna().any(axis=1).sum())
+            if count:
+                naming[labels.get(name, name)] = count
+    if not naming:
+        return None
+    parts = [f"{n:,} row(s) of {file}" for file, n in naming.items()]
+    when = f" for {period}" if period else ""
+    return (
+        f"{labels.get('projects', 'projects')}: no data rows{when} (a header only), yet"
+        f" {', '.join(parts)} name a project: a snapshot needs its projects; nothing was loaded"
+    )
+
+
 def load_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Read and validate every export in folder; raise DataValidationError listing all problems.
 
@@ -335,6 +408,8 @@ def load_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
         problems.extend(found)
         if extra:
             notes.append(f"{path.name}: ignored extra columns {', '.join(extra)}")
+    if (why := no_projects(frames, labels)) is not None:
+        raise PMOError(why)  # first, and alone: every other row would be an orphan
     problems.extend(check_references(frames, labels))
     if problems:
         raise DataValidationError(problems)

@@ -90,14 +90,16 @@ def concat(logs: Iterable[pd.DataFrame]) -> pd.DataFrame:
 def summary(log: pd.DataFrame | None, portfolio: str | None = None) -> dict:
     """{"rows_left_out": int, "cells_blanked": int, "by_cause": {cause: rows left out}}.
 
-    Rows are source rows per table (a row that fed two tables and was left out of both counts
-    twice; an unpivoted row counts once); each row left out counts once, under the cause of its
-    first entry, so by_cause adds up to rows_left_out (causes without rows are absent). Cells
+    Rows are source rows (file and row: a row that fed two tables and was left out of both
+    counts once, as does an unpivoted row); each counts under the cause of its first entry, so
+    by_cause adds up to rows_left_out (causes without rows are absent). Cells
     blanked are always cause "bad cell". portfolio: only the entries of rows of that portfolio;
     None = the whole function.
     """
     log = scoped(log, portfolio)
-    out = log[log["action"] == ROW_LEFT_OUT].drop_duplicates(["table", "file", "row"])
+    # a source row is counted once, however many tables it fed (a Jira row feeds demand and
+    # its stage history): "1,662 source rows left out", not 3,324
+    out = log[log["action"] == ROW_LEFT_OUT].drop_duplicates(["file", "row"])
     blanked = log[log["action"] == CELL_BLANKED].drop_duplicates(["table", "file", "row", "column"])
     counts = out["cause"].value_counts()
     order = [c for c in CAUSES if c in counts.index] + sorted(set(counts.index) - set(CAUSES))

@@ -9,6 +9,11 @@ from pmo_lib.metrics.data_quality import Assessment
 
 
 def dq_score(a: Assessment, previous_as_of: pd.Timestamp | None) -> str:
+    if a.score is None and a.records:
+        return (
+            "This data carries none of what the checks read (see below), so there is no"
+            " data-quality score: it would be 100 % for want of anything to check."
+        )
     if a.score is None:
         return "There are no projects, demand requests or risks to check in this snapshot."
     affected = a.issues[["record_type", "record_id"]].drop_duplicates().shape[0]

@@ -417,9 +417,10 @@ def records_checked(snapshot: Snapshot) -> int:
 
 
 def score(snapshot: Snapshot, issues: pd.DataFrame) -> float | None:
-    """Percentage of records (projects, demand, risks) with no data-quality issue; None when there are none."""
+    """Percentage of records (projects, demand, risks) with no data-quality issue; None when
+    there are none, or when the data supports no check at all (a 100 % would say nothing)."""
     total = records_checked(snapshot)
-    if total == 0:
+    if total == 0 or len(unsupported(snapshot)) == len(CHECKS):
         return None
     affected = len(issues[["record_type", "record_id"]].drop_duplicates())
     return 100.0 * (total - affected) / total

@@ -35,7 +35,12 @@ def score(report: Report) -> None:
 def by_kind(report: Report) -> None:
     """Issues by kind, and the change since the previous snapshot."""
     view = report.view
-    report.chart(charts.issue_counts(view.change, "Data-quality issues by kind"))
+    report.chart(
+        charts.issue_counts(view.change, "Data-quality issues by kind")
+        if len(view.change)
+        else None,
+        missing="No check applies to this data.",
+    )
     report.say(narrative.dq_by_kind(view))
 
 
@@ -61,7 +66,8 @@ def by_owner(report: Report) -> None:
     """Records to fix, by owner."""
     view = report.view
     owners = dq.by_owner(view.issues)
-    report.chart(charts.issues_by_owner(owners, "Issues per owner (top 15)"))
+    if len(owners):  # else the sentence says that no owner has anything to fix
+        report.chart(charts.issues_by_owner(owners, "Issues per owner (top 15)"))
     report.say(narrative.dq_owners(owners))
 
 

@@ -75,6 +75,9 @@ def ageing(report: Report) -> None:
         charts.demand_ageing(
             view.aged, demand.OPEN, "Open requests within and past their stage SLA"
         )
+        if len(view.aged)
+        else None,
+        missing="There are no open requests.",
     )
     report.say(narrative.demand_ageing(view.late, view.aged))
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from pmo_lib.errors import DataValidationError, PMOError, Problem
 from pmo_lib.safe_yaml import clip
-from pmo_lib.schema import TABLES, Column, Table
+from pmo_lib.schema import ID_LENGTH, TABLES, Column, Table
 
 READERS = (".csv", ".xlsx", ".parquet")
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
@@ -300,7 +300,7 @@ def duplicate_keys(frame: pd.DataFrame, table: Table, file_label: str) -> list[P
     dup = frame.duplicated(subset=list(table.key), keep="first").to_numpy()
     problems = []
     for pos in np.flatnonzero(dup):
-        key = ", ".join(f"{c}={frame[c].iloc[pos]}" for c in table.key)
+        key = ", ".join(f"{c}={clip(frame[c].iloc[pos], ID_LENGTH)}" for c in table.key)
         problems.append(
             Problem(
                 file_label,
@@ -351,7 +351,7 @@ def orphans(
                     labels[name],
                     int(frame.index[pos]),
                     ref.column,
-                    column.iloc[pos],
+                    clip(column.iloc[pos], ID_LENGTH),  # an ID refused for its length: cut
                     f"a {ref.target_column} listed in {labels.get(ref.target, ref.target)}",
                     cause="orphan",
                 )

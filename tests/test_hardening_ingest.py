@@ -289,6 +289,12 @@ def test_a_huge_name_is_refused_without_echoing_it(tmp_path):
         f"projects.csv, row 2, column 'project_name': got '{'N' * 80}…'; expected text of at most"
         f" {TEXT_LENGTH:,} characters (it has 5,000,000)",
     ]
+    # an over-long ID another table names is cut there too
+    financials = f"project_id,period,measure,amount\n{'I' * 1_000_000},2026-10-01,plan,1\n"
+    (folder / "financials.csv").write_text(financials, encoding="utf-8")
+    with pytest.raises(DataValidationError) as caught:
+        load_folder(folder)
+    assert len(str(caught.value)) < 2000
     # at the bound, it loads
     ok = _folder(tmp_path / "ok", [_project(1, project_name="N" * TEXT_LENGTH)])
     assert load_folder(ok)[0]["projects"]["project_name"].str.len().tolist() == [TEXT_LENGTH]

@@ -147,6 +147,27 @@ def main(argv: list[str] | None = None) -> int:
     except PMOError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a storage fault: its real cause once, not a traceback
+        problem = _storage_trouble(exc, getattr(args, "source", None))
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+
+def _storage_trouble(exc: Exception, source: str | None) -> str | None:
+    """What a full disk, or a damaged or busy store met outside pmo_lib.store, means."""
+    from pmo_lib import store
+
+    if store.no_space(exc):
+        where = getattr(exc, "filename", None) or "a file"
+        return f"{store.no_space_text(exc)} writing {where}; free some space and run again"
+    try:
+        path: object = _source(source)
+    except PMOError:
+        path = source
+    problem = store.trouble(path, exc)
+    return str(problem) if problem is not None else None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 
 from pmo_lib import formatting
 from pmo_lib.catalog import REPORTS
+from pmo_lib.store import display_source
 
 CSS_FILE = Path(__file__).parent / "templates" / "pmo" / "report.css"
 STATUS_CLASS = {"ok": "ok", "partial": "amber", "failed": "failed", "no data": "nodata"}
@@ -57,23 +59,75 @@ def no_data_page(report: str, scope_title: str, as_of: str) -> str:
     return _page(f"{title} — {scope_title} — no data", body)
 
 
+def _number(value: object) -> float | None:
+    """A manifest figure as a finite number, None for anything else (null, inf, nan, a word):
+    one odd figure blanks its cell, never the page."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)  # ints, floats, numpy numbers, and numbers written as text
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+_HUGE = 1e15  # beyond this, a figure is shown in scientific notation, not 300 digits
+
+
+def _money(value: object) -> str:
+    number = _number(value)
+    if number is None:
+        return ""
+    if abs(number) >= _HUGE:
+        return f"{'-' if number < 0 else ''}${abs(number):.2e}"
+    return formatting.money(number, compact=True)
+
+
+def _count(value: object) -> str:
+    number = _number(value)
+    if number is None:
+        return ""
+    return f"{number:.2e}" if abs(number) >= _HUGE else f"{round(number):,}"
+
+
+def _percent(value: object) -> str:
+    number = _number(value)
+    if number is None:
+        return ""
+    return f"{number:.2e}%" if abs(number) >= _HUGE else formatting.percent(number)
+
+
+def _when(value: object, show=formatting.date) -> str:
+    """A date of the manifest, or the text as it is when it is not one."""
+    try:
+        return show(value)
+    except (TypeError, ValueError, OverflowError):
+        return str(value or "")
+
+
+def _text(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
 def run_index(manifest: dict) -> str:
-    """A grid of scopes × reports with each report's status and link, for one as_of."""
-    jobs = manifest["jobs"]
-    reports = list(dict.fromkeys(j["report"] for j in jobs))
-    scopes = list(dict.fromkeys(j["scope"] for j in jobs))
-    by_key = {(j["scope"], j["report"]): j for j in jobs}
+    """A grid of scopes × reports with each report's status and link, for one as_of. Any
+    figure may be odd (null, inf, nan, 1e308, a word): its cell is blank or shown as it is,
+    and the page is written."""
+    jobs = [j for j in manifest.get("jobs") or [] if isinstance(j, dict)]
+    reports = list(dict.fromkeys(str(j.get("report", "")) for j in jobs))
+    scopes = list(dict.fromkeys(str(j.get("scope", "")) for j in jobs))
+    by_key = {(str(j.get("scope", "")), str(j.get("report", ""))): j for j in jobs}
     head = "<th>Computed RAG</th><th>Spend variance</th>" + "".join(
         f"<th>{html.escape(REPORTS.get(r, r))}</th>" for r in reports
     )
     rows = []
     for scope in scopes:
-        first = next(j for j in jobs if j["scope"] == scope)
-        name = first["portfolio"] or "IT Function (all portfolios)"
+        first = next(j for j in jobs if str(j.get("scope", "")) == scope)
+        name = first.get("portfolio") or "IT Function (all portfolios)"
         figures: dict = {}
         for job in jobs:
-            if job["scope"] == scope:
-                figures.update(job.get("headlines") or {})
+            if str(job.get("scope", "")) == scope and isinstance(job.get("headlines"), dict):
+                figures.update(job["headlines"])
         cells = [
             f"<td>{_rag_cell(figures)}</td>",
             f"<td class='num'>{_variance_cell(figures)}</td>",
@@ -83,60 +137,62 @@ def run_index(manifest: dict) -> str:
             if job is None:
                 cells.append("<td></td>")
                 continue
-            status = job["status"]
+            status = str(job.get("status", ""))
+            absent = job.get("absent") if isinstance(job.get("absent"), list) else []
             lacks = (
-                f' title="no {html.escape(", ".join(job["absent"]))} in the data"'
-                if job.get("absent")
-                else ""
+                f' title="no {_text(", ".join(map(str, absent)))} in the data"' if absent else ""
             )
-            label = f'<span class="status {STATUS_CLASS.get(status, "")}"{lacks}>{html.escape(status)}</span>'
-            if job.get("absent"):
-                label += f'<span class="error">no {html.escape(", ".join(job["absent"]))}</span>'
+            label = (
+                f'<span class="status {STATUS_CLASS.get(status, "")}"{lacks}>{_text(status)}</span>'
+            )
+            if absent:
+                label += f'<span class="error">no {_text(", ".join(map(str, absent)))}</span>'
 
             link = (
-                f'<a href="{html.escape(scope)}/{html.escape(job["html"])}">open</a> '
+                f'<a href="{_text(scope)}/{_text(job["html"])}">open</a> '
                 if job.get("html")
                 else ""
             )
             if job.get("ipynb") and status == "failed":
-                link += f'<a href="{html.escape(scope)}/{html.escape(job["ipynb"])}">notebook</a> '
-            error = (
-                f'<span class="error">{html.escape(job["error"])}</span>'
-                if job.get("error")
-                else ""
-            )
-            score = job.get("headlines", {}).get("dq_score")
-            figure = f" score {formatting.percent(score)}" if score is not None else ""
-            cells.append(
-                f"<td>{link}{label}{figure} <small>{job['seconds']:.1f}s</small>{error}</td>"
-            )
-        rows.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
+                link += f'<a href="{_text(scope)}/{_text(job["ipynb"])}">notebook</a> '
+            error = f'<span class="error">{_text(job["error"])}</span>' if job.get("error") else ""
+            headlines = job.get("headlines") if isinstance(job.get("headlines"), dict) else {}
+            score = _percent(headlines.get("dq_score"))
+            figure = f" score {score}" if score else ""
+            seconds = _number(job.get("seconds"))
+            took = f" <small>{seconds:.1f}s</small>" if seconds is not None else ""
+            cells.append(f"<td>{link}{label}{figure}{took}{error}</td>")
+        rows.append(f"<tr><th>{_text(name)}</th>{''.join(cells)}</tr>")
     previous = manifest.get("previous_as_of")
     facts = facts_html(
         [
-            ("As of", formatting.date(manifest["as_of"])),
-            ("Compared with", formatting.date(previous) if previous else "none"),
-            ("Generated", formatting.timestamp(manifest["generated_at"])),
-            ("Data source", manifest["source"]),
+            ("As of", _when(manifest.get("as_of"))),
+            ("Compared with", _when(previous) if previous else "none"),
+            ("Generated", _when(manifest.get("generated_at"), formatting.timestamp)),
+            ("Data source", display_source(str(manifest.get("source") or ""))),
         ]
     )
     body = (
-        f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Reports as of {formatting.date(manifest['as_of'])}</h1>{facts}</header>"
+        f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Reports as of {html.escape(_when(manifest.get('as_of')))}</h1>{facts}</header>"
         f"{_ingest_notice(manifest.get('ingest'))}"
         f"<table class='pmo-table'><thead><tr><th>Portfolio</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "<p><a href='../index.html'>All runs</a> · <a href='manifest.json'>manifest.json</a></p>"
     )
-    return _page(f"PMO Reports — {manifest['as_of']}", body)
+    return _page(f"PMO Reports — {manifest.get('as_of')}", body)
 
 
-def _ingest_notice(counts: dict | None) -> str:
+def _ingest_notice(counts: object) -> str:
     """What the snapshot's ingest left out, when it left out anything."""
-    if not counts or not (counts["rows_left_out"] or counts["cells_blanked"]):
+    if not isinstance(counts, dict):
         return ""
-    causes = ", ".join(f"{cause} {n:,}" for cause, n in counts["by_cause"].items())
-    rows = f"{counts['rows_left_out']:,} source rows left out" + (f" ({causes})" if causes else "")
+    left_out, blanked = _number(counts.get("rows_left_out")), _number(counts.get("cells_blanked"))
+    if not (left_out or blanked):
+        return ""
+    by_cause = counts.get("by_cause") if isinstance(counts.get("by_cause"), dict) else {}
+    causes = ", ".join(f"{cause} {_count(n)}" for cause, n in by_cause.items())
+    rows = f"{_count(left_out or 0)} source rows left out" + (f" ({causes})" if causes else "")
     return (
-        f"<p class='pmo-notice'>{html.escape(rows)} and {counts['cells_blanked']:,} cells blanked"
+        f"<p class='pmo-notice'>{html.escape(rows)} and {_count(blanked or 0)} cells blanked"
         " at ingest: every report leaves them out; the data-quality reports list each one.</p>"
     )
 
@@ -151,18 +207,19 @@ def _rag_cell(figures: dict) -> str:
         ("No data", "rag_no_data", "nodata"),
     ]
     return " ".join(
-        f'<span class="status {css}">{figures[key]} {name.lower()}</span>'
+        f'<span class="status {css}">{html.escape(_count(figures.get(key)))} {name.lower()}</span>'
         for name, key, css in parts
-        if figures.get(key) is not None and (key != "rag_no_data" or figures[key])
+        if _number(figures.get(key)) is not None and (key != "rag_no_data" or figures[key])
     )
 
 
 def _variance_cell(figures: dict) -> str:
-    if figures.get("fy_variance") is None:
+    variance, plan = _number(figures.get("fy_variance")), _number(figures.get("fy_plan"))
+    if variance is None:
         return ""
-    plan = figures.get("fy_plan") or 0
-    pct = f" ({formatting.percent(100 * figures['fy_variance'] / plan)})" if plan else ""
-    return html.escape(formatting.money(figures["fy_variance"], compact=True) + pct)
+    share = 100 * variance / plan if plan else None  # inf when 1e308 / 1e-10: not shown
+    pct = f" ({_percent(share)})" if _number(share) is not None else ""
+    return html.escape(_money(variance) + pct)
 
 
 def runs_index(outputs: Path) -> str:
@@ -171,14 +228,17 @@ def runs_index(outputs: Path) -> str:
     for manifest_path in sorted(Path(outputs).glob("*/manifest.json"), reverse=True):
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except ValueError:
+        except (OSError, ValueError):  # unreadable, cut short, not JSON: not a run to list
             continue
-        statuses = [j["status"] for j in manifest["jobs"]]
+        if not isinstance(manifest, dict):
+            continue
+        jobs = manifest.get("jobs") if isinstance(manifest.get("jobs"), list) else []
+        statuses = [str(j.get("status")) for j in jobs if isinstance(j, dict)]
         summary = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
         folder = manifest_path.parent.name
         rows.append(
-            f"<tr><td><a href='{html.escape(folder)}/index.html'>{formatting.date(manifest['as_of'])}</a></td>"
-            f"<td>{formatting.timestamp(manifest['generated_at'])}</td><td>{html.escape(summary)}</td></tr>"
+            f"<tr><td><a href='{html.escape(folder)}/index.html'>{html.escape(_when(manifest.get('as_of')))}</a></td>"
+            f"<td>{html.escape(_when(manifest.get('generated_at'), formatting.timestamp))}</td><td>{html.escape(summary)}</td></tr>"
         )
     body = (
         "<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Report runs</h1></header>"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from pmo_lib import charts, formatting, ingest_log, workbook
+from pmo_lib import charts, formatting, ingest_log, store, workbook
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import PortfolioData, Snapshot
 from pmo_lib.errors import PMOError
@@ -293,7 +293,7 @@ class Report:
             "as_of": self.as_of.date().isoformat(),
             "previous snapshot": self.before.as_of.date().isoformat() if self.before else "none",
             "parameters": str(_relative(self.config.file)),
-            "data source": self.data.source,
+            "data source": store.display_source(self.data.source),
             "currency": self.config.currency,
         }
         items = " · ".join(f"{k}: {html.escape(str(v))}" for k, v in facts.items())
@@ -329,10 +329,8 @@ def needs(*tables: str, quietly: bool = False):
 
 
 def _relative(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return path
+    """A file as a page shows it: relative to the project, else by its name alone."""
+    return store.shown_path(path, PROJECT_ROOT)
 
 
 def html_table(

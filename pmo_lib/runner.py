@@ -13,6 +13,8 @@ import functools
 import hashlib
 import json
 import logging
+import math
+import numbers
 import os
 import signal
 import sys
@@ -114,16 +116,28 @@ class Options:
 # -- writing files ---------------------------------------------------------------------------
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside path, then rename: a reader sees the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(content, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    write_all_atomic({path: content})
+
+
+def write_all_atomic(files: dict[Path, str | bytes]) -> None:
+    """Write several files all or none: every temporary file first, then the renames (which
+    need no space). A full disk leaves each file as it was."""
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are for reading
-        os.replace(tmp, path)
+        for path, content in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            mode = "wb" if isinstance(content, bytes) else "w"
+            encoding = {} if mode == "wb" else {"encoding": "utf-8"}
+            with os.fdopen(fd, mode, **encoding) as handle:
+                handle.write(content)
+            os.chmod(tmp, 0o644)
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -173,9 +187,10 @@ def plan(options: Options) -> tuple[list[Job], dict]:
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     configs = load_all(options.params_dir, options.notebooks_dir)
+    store.verify(options.source)  # a damaged store stops the run here, not in every report
     snapshots = store.list_snapshots(options.source)
     current, previous = resolve_as_of(snapshots, options.as_of or None, options.source)
-    with store.connect_read_only(options.source) as con:
+    with store.reading(options.source) as con:
         known = {
             r[0]
             for r in con.execute(
@@ -240,7 +255,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
         "previous_as_of": previous.date().isoformat() if previous is not None else None,
         "run_dir": run_dir,
         "portfolios_with_data": with_data,
-        "source": store.redact(str(options.source)),
+        "source": store.display_source(options.source),  # no local folders on a page
         # what the snapshot's ingest left out or blanked (counted per cause), for every reader
         "ingest": ingest_log.summary(store.load_ingest_log(options.source, current.date())),
     }
@@ -409,7 +424,40 @@ def export_html(
     return body
 
 
+def _whole_notebook(path: Path) -> bool:
+    """Whether path holds a complete notebook (papermill writes it in place: a full disk cuts
+    it off)."""
+    import nbformat
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception:
+        return False
+    return True
+
+
+def plain(value: object) -> object:
+    """A value as JSON can hold it exactly: numpy numbers as Python ones, inf and nan as null
+    (never the text "inf"), containers walked."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return str(value)
+
+
 def _error_line(exc: BaseException) -> str:
+    if store.no_space(exc):
+        name = getattr(exc, "filename", None)
+        where = f" writing {Path(name).name}" if name else ""
+        return f"{store.no_space_text(exc)}{where}: free some space and run again"
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
     lines = [line for line in f"{ename}: {evalue}".strip().splitlines() if line.strip()]
     return lines[-1] if lines else ename
@@ -428,10 +476,6 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     import papermill
 
     started = time.perf_counter()
-    out_dir = Path(job.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, scratch = tempfile.mkstemp(dir=out_dir, prefix=f".{job.report}.", suffix=".ipynb")
-    os.close(fd)
     status = "partial" if job.absent else "ok"
     result = Result(
         job.name,
@@ -451,7 +495,12 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     os.environ[WORKBOOK_ENV] = str(
         job.xlsx_path
     )  # the kernel inherits it: Report.footer writes there
+    scratch = ""
     try:
+        out_dir = Path(job.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(dir=out_dir, prefix=f".{job.report}.", suffix=".ipynb")
+        os.close(fd)
         papermill.execute_notebook(
             job.notebook,
             scratch,
@@ -463,7 +512,7 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
             km=kernel,
         )
         nb = nbformat.read(scratch, as_version=4)
-        result.headlines = take_headlines(nb)
+        result.headlines = {k: plain(v) for k, v in take_headlines(nb).items()}
         if keep_ipynb:
             write_atomic(job.ipynb_path, nbformat.writes(nb))
             result.ipynb = job.ipynb_path.name
@@ -482,15 +531,18 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     except Exception as exc:  # a failed report is recorded, and the others go on
         result.status = "failed"
         result.error = _error_line(exc)
-        if Path(scratch).exists() and Path(scratch).stat().st_size:
-            os.replace(scratch, job.ipynb_path)  # kept for debugging
+        if scratch and _whole_notebook(Path(scratch)):  # never one cut off by a full disk
+            os.chmod(scratch, 0o644)
+            os.replace(scratch, job.ipynb_path)  # kept for debugging (a rename: no new space)
             result.ipynb = job.ipynb_path.name
     finally:
-        if kernel.has_kernel:  # papermill leaves a kernel it was handed running
-            kernel.shutdown_kernel(now=True)
-        kernel.cleanup_resources()
+        with contextlib.suppress(Exception):
+            if kernel.has_kernel:  # papermill leaves a kernel it was handed running
+                kernel.shutdown_kernel(now=True)
+            kernel.cleanup_resources()
         _KERNELS.remove(kernel)
-        Path(scratch).unlink(missing_ok=True)
+        if scratch:
+            Path(scratch).unlink(missing_ok=True)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
 
@@ -514,18 +566,41 @@ def _reused(recorded: dict) -> Result:
 
 def _no_data_result(job: Job) -> Result:
     started = time.perf_counter()
-    page = portal.no_data_page(job.report, job.title, job.as_of)
-    write_atomic(job.html_path, page)
-    return Result(
-        job.name,
-        job.report,
-        job.slug,
-        job.portfolio,
-        "no data",
-        round(time.perf_counter() - started, 2),
-        job.fingerprint,
-        html=job.html_path.name,
-    )
+    result = Result(job.name, job.report, job.slug, job.portfolio, "no data", 0.0, job.fingerprint)
+    try:
+        write_atomic(job.html_path, portal.no_data_page(job.report, job.title, job.as_of))
+        result.html = job.html_path.name
+    except OSError as exc:
+        result.status, result.error = "failed", _error_line(exc)
+    result.seconds = round(time.perf_counter() - started, 2)
+    return result
+
+
+def publish(run_dir: Path, outputs: Path, manifest: dict) -> None:
+    """Write the run's manifest and index together, each whole, or neither (a full disk leaves
+    both as the last run left them), then the list of runs."""
+    manifest = plain(manifest)  # inf and nan as null: JSON, not "inf"
+    text = json.dumps(manifest, indent=2, allow_nan=False)
+    index = portal.run_index(manifest)
+    try:
+        write_all_atomic({run_dir / "manifest.json": text, run_dir / "index.html": index})
+    except OSError as exc:
+        if not store.no_space(exc):
+            raise
+        raise PMOError(
+            f"{run_dir}: {store.no_space_text(exc)}: the run's manifest.json and index.html were"
+            " not written (both are as the last run left them). Free some space and run again"
+        ) from exc
+    try:
+        write_atomic(outputs / "index.html", portal.runs_index(outputs))
+    except OSError as exc:
+        if not store.no_space(exc):
+            raise
+        raise PMOError(
+            f"{outputs / 'index.html'}: {store.no_space_text(exc)}: the list of runs was not"
+            f" updated (the run's own index is written: {run_dir / 'index.html'}). Free some"
+            " space and run again"
+        ) from exc
 
 
 class Progress:
@@ -581,7 +656,15 @@ def run(options: Options, dry_run: bool = False) -> int:
         run_dir: Path = facts["run_dir"]
         run_dir.mkdir(parents=True, exist_ok=True)
         if not options.self_contained:
-            write_plotly_asset(run_dir)
+            try:
+                write_plotly_asset(run_dir)
+            except OSError as exc:
+                if not store.no_space(exc):
+                    raise
+                raise PMOError(
+                    f"{run_dir}: no space left on device for plotly.js, which every report"
+                    " needs; nothing was rendered. Free some space and run again"
+                ) from exc
         earlier = _previous_results(run_dir)
         results: list[Result] = []
         progress = Progress(len(jobs))
@@ -619,9 +702,7 @@ def run(options: Options, dry_run: bool = False) -> int:
         "ingest": facts["ingest"],
         "jobs": [asdict(r) for r in results],
     }
-    write_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
-    write_atomic(run_dir / "index.html", portal.run_index(manifest))
-    write_atomic(options.outputs / "index.html", portal.runs_index(options.outputs))
+    publish(run_dir, options.outputs, manifest)
     failed = [r for r in results if r.status == "failed"]
     counts = pd.Series([r.status for r in results]).value_counts().to_dict() if results else {}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -632,9 +713,12 @@ def run(options: Options, dry_run: bool = False) -> int:
     )
     if failed:
         kept = [str(run_dir / r.scope / r.ipynb) for r in failed if r.ipynb]
+        by_error: dict[str, list[str]] = {}
+        for r in failed:  # one cause (a full disk, a busy store) said once, with its reports
+            by_error.setdefault(r.error, []).append(r.job)
         print(
             "Failed: "
-            + "; ".join(f"{r.job} ({r.error})" for r in failed)
+            + "; ".join(f"{', '.join(names)} ({error})" for error, names in by_error.items())
             + (f". Executed notebooks kept: {', '.join(kept)}" if kept else ""),
             file=sys.stderr,
         )

@@ -8,12 +8,18 @@ ingest_log.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import logging
+import os
 import re
+import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import duckdb
 import pandas as pd
@@ -25,6 +31,115 @@ from pmo_lib.schema import DUCKDB_TYPES, TABLES
 log = logging.getLogger(__name__)
 
 DEFAULT_STORE = Path("data/pmo.duckdb")
+WAIT_ENV = "PMO_STORE_WAIT"  # seconds to wait for a store another process holds (default 10)
+DEFAULT_WAIT = 10.0
+
+
+class StoreBusy(PMOError):
+    """Another process holds the store's lock (DuckDB allows one writer, or many readers)."""
+
+
+class StoreDamaged(PMOError):
+    """The store file cannot be read: cut short, a block's checksum does not match, not DuckDB."""
+
+
+class NoSpace(PMOError):
+    """The disk (or a file-size limit) ran out while writing."""
+
+
+_LOCKED = "Could not set lock on file"
+_DAMAGE = {
+    "Could not read enough bytes": "the file is cut short",
+    "Corrupt database file": "a block's checksum does not match its contents",
+    "not a valid DuckDB database file": "it is not a DuckDB database file",
+    "Failed to read database header": "its header cannot be read",
+}
+_NO_SPACE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_NO_SPACE_TEXT = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def no_space(exc: BaseException) -> bool:
+    """Whether exc (or what caused it) is a write that found the disk, a quota or a file-size
+    limit full."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _NO_SPACE_ERRNOS:
+            return True
+        if any(text in str(seen) for text in _NO_SPACE_TEXT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def no_space_text(exc: BaseException) -> str:
+    """'no space left on device', and which limit when it was a quota or a file-size limit."""
+    text = "no space left on device"
+    seen: BaseException | None = exc
+    while seen is not None:
+        if (isinstance(seen, OSError) and seen.errno == errno.EFBIG) or "File too large" in str(
+            seen
+        ):
+            return f"{text} (a file reached this process's file-size limit)"
+        if (
+            isinstance(seen, OSError) and seen.errno == errno.EDQUOT
+        ) or "Disk quota exceeded" in str(seen):
+            return f"{text} (the disk quota is used up)"
+        seen = seen.__cause__ or seen.__context__
+    return text
+
+
+def trouble(store: Path | str, exc: BaseException, writing: bool = False) -> PMOError | None:
+    """What a storage error means for the user, said once (None: nothing known)."""
+    text = str(exc)
+    if no_space(exc) and writing:
+        return NoSpace(
+            f"{store}: {no_space_text(exc)} while writing the store; nothing of this"
+            " snapshot was loaded. Free some space, then ingest again"
+        )
+    if no_space(exc):
+        return NoSpace(f"{store}: {no_space_text(exc)} for DuckDB's temporary files: {text}")
+    for marker, cause in _DAMAGE.items():
+        if marker in text:
+            first = text.strip().splitlines()[0] if text.strip() else ""
+            return StoreDamaged(
+                f"{store}: the store is damaged: {cause} (DuckDB: {first}). Restore it from a"
+                " backup, or rebuild it from the exports: `python run_reports.py ingest FOLDER"
+                " --as-of YYYY-MM-DD` for each snapshot into a new store (`python run_reports.py"
+                " demo` for the demo data)"
+            )
+    if _LOCKED in text:
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (pid {pid.group(1)})" if pid else ""
+        doing = "reading or writing" if writing else "writing"
+        return StoreBusy(
+            f"{store}: store busy: another process{who} is {doing} it; waited"
+            f" {wait_seconds():g} s. Run again when it has finished"
+        )
+    return None
+
+
+def wait_seconds() -> float:
+    """How long to wait for a store another process holds: $PMO_STORE_WAIT, else 10 s."""
+    try:
+        return max(0.0, float(os.environ.get(WAIT_ENV, DEFAULT_WAIT)))
+    except ValueError:
+        return DEFAULT_WAIT
+
+
+def _connect(store: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the store, waiting (with backoff, up to wait_seconds()) while another process holds
+    its lock: an ingest that takes a few seconds does not fail the reports that run meanwhile."""
+    deadline, delay = time.monotonic() + wait_seconds(), 0.05
+    while True:
+        try:
+            return duckdb.connect(str(store), read_only=read_only)
+        except duckdb.Error as exc:
+            left = deadline - time.monotonic()
+            if _LOCKED not in str(exc) or left <= 0:
+                raise
+        time.sleep(min(delay, left))
+        delay = min(2 * delay, 1.0)
+
 
 # How each table's rows are tied to a portfolio ($p NULL = the whole function).
 _PROJECTS_IN_SCOPE = (
@@ -106,10 +221,15 @@ def write_snapshot(
     store.parent.mkdir(parents=True, exist_ok=True)
     counts = {name: len(frames.get(name, ())) for name in TABLES}
     try:
-        con = duckdb.connect(str(store))
+        con = _connect(store, read_only=False)
     except duckdb.Error as exc:
-        raise PMOError(f"{store}: cannot open the store for writing: {exc}") from exc
+        if not existed:
+            _remove(store)
+        problem = trouble(store, exc, writing=True)
+        raise problem or PMOError(f"{store}: cannot open the store for writing: {exc}") from exc
     try:
+        if existed:
+            _verify(con)  # refuse to add to a damaged store
         con.execute("BEGIN TRANSACTION")
         _create_schema(con)
         for name, table in TABLES.items():
@@ -145,17 +265,49 @@ def write_snapshot(
             ],
         )
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        con.close()
+    except BaseException as exc:
+        # A failed COMMIT (a full disk) has already ended the transaction: the first error is
+        # the one to report, not "cannot rollback - no transaction is active".
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):
+            con.close()
         if not existed:
-            store.unlink(missing_ok=True)
+            _remove(store)
+        problem = trouble(store, exc, writing=True) if isinstance(exc, Exception) else None
+        if problem is not None:
+            raise problem from exc
         raise
-    con.close()
+    try:
+        con.close()
+    except duckdb.Error as exc:  # the checkpoint at close found the disk full: the WAL holds it
+        log.warning("%s: %s", store, exc)
     return counts
 
 
+def _remove(store: Path) -> None:
+    """A store this write created, with its write-ahead log."""
+    store.unlink(missing_ok=True)
+    Path(f"{store}.wal").unlink(missing_ok=True)
+
+
+def _verify(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every block of every table (DuckDB checks each block's checksum as it reads it): a
+    store cut short or with a flipped bit is found here, not half-way through a run."""
+    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
+    for (name,) in tables:
+        con.execute(f'SELECT count(*), sum(hash(t)) FROM "{name}" t').fetchall()
+
+
+def verify(store: Path | str) -> None:
+    """Raise StoreDamaged when any stored block cannot be read back as written."""
+    with reading(store) as con:
+        _verify(con)
+
+
 def connect_read_only(store: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, once no other process writes the store (waiting up to
+    wait_seconds()); a busy or damaged store is a PMOError that says so."""
     store = Path(store)
     if not store.exists():
         raise PMOError(
@@ -163,14 +315,29 @@ def connect_read_only(store: Path | str) -> duckdb.DuckDBPyConnection:
             " `python run_reports.py ingest FOLDER --as-of YYYY-MM-DD` to load your exports"
         )
     try:
-        return duckdb.connect(str(store), read_only=True)
+        return _connect(store, read_only=True)
     except duckdb.Error as exc:
-        raise PMOError(f"{store}: not a PMO Reports store ({exc})") from exc
+        raise trouble(store, exc) or PMOError(f"{store}: cannot open the store ({exc})") from exc
+
+
+@contextlib.contextmanager
+def reading(store: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """connect_read_only as a block: an error reading a damaged block inside it says so."""
+    con = connect_read_only(store)
+    try:
+        yield con
+    except duckdb.Error as exc:
+        problem = trouble(store, exc)
+        if problem is None:
+            raise
+        raise problem from exc
+    finally:
+        con.close()
 
 
 def list_snapshots(store: Path | str) -> pd.DataFrame:
     """The snapshots in the store, oldest first: as_of, ingested_at, source, fingerprint."""
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         try:
             return con.execute(
                 "SELECT as_of, ingested_at, source, fingerprint FROM snapshots ORDER BY as_of"
@@ -182,7 +349,7 @@ def list_snapshots(store: Path | str) -> pd.DataFrame:
 def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
     """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all)."""
     frames = {}
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         for name, table in TABLES.items():
             columns = ", ".join(table.column_names)
             query = f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
@@ -193,7 +360,7 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
 def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
     """The ingest log of one snapshot (pmo_lib.ingest_log.COLUMNS), in the order written;
     empty for a snapshot without entries, or a store older than the log."""
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         has_log = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_log'"
         ).fetchone()[0]
@@ -207,7 +374,7 @@ def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
 
 def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, int]:
     """Rows per table in one snapshot, scoped to one portfolio (None = all)."""
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         return {
             name: con.execute(
                 f"SELECT count(*) FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})",
@@ -226,7 +393,7 @@ def load_financial_history(store: Path | str, up_to: date, portfolio: str | None
         "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id AND p.portfolio = $p))"
         " ORDER BY f.as_of"
     )
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         frame = con.execute(query, {"a": up_to, "p": portfolio}).df()
     return _typed(frame, "financials").astype({"as_of": "datetime64[us]"})
 
@@ -234,7 +401,7 @@ def load_financial_history(store: Path | str, up_to: date, portfolio: str | None
 def resource_load(store: Path | str, as_of: date, resource_ids: list[str]) -> pd.DataFrame:
     """Every hour booked to each of these people per month, in any portfolio: totals only, so a
     portfolio's report sees how loaded its people are without seeing other portfolios' projects."""
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         con.register("wanted", pd.DataFrame({"resource_id": pd.Series(resource_ids, dtype="str")}))
         frame = con.execute(
             "SELECT resource_id, period, SUM(planned_hours) AS planned_hours FROM allocations"
@@ -247,7 +414,7 @@ def resource_load(store: Path | str, as_of: date, resource_ids: list[str]) -> pd
 
 
 def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
-    with connect_read_only(store) as con:
+    with reading(store) as con:
         rows = con.execute(
             "SELECT DISTINCT portfolio FROM (SELECT portfolio FROM projects WHERE as_of = $a"
             " UNION SELECT portfolio FROM demand WHERE as_of = $a) ORDER BY 1",
@@ -261,6 +428,82 @@ def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame.astype(TABLES[name].dtypes)
 
 
+# -- showing a source ------------------------------------------------------------------------
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# Query parameters and key=value settings that hold a secret.
+_SECRET_KEYS = frozenset(
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "token",
+        "access_token",
+        "auth_token",
+        "api_key",
+        "apikey",
+        "access_key",
+        "secret_key",
+        "client_secret",
+        "sig",
+        "signature",
+    ]
+)
+_SECRET_SETTING = re.compile(
+    r"\b(" + "|".join(sorted(_SECRET_KEYS, key=len, reverse=True)) + r")(\s*=\s*)"
+    r"('[^']*'|\"[^\"]*\"|[^\s&;,)#]+)",
+    re.IGNORECASE,
+)
+
+
+def _redact_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not parseable as a URL (a bad port, brackets): hide all but the scheme
+        return url.split("://", 1)[0] + "://***"
+    netloc = parts.netloc
+    if "@" in netloc:  # user:password@host; the password may hold '@' and ':' itself
+        userinfo, _, host = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{host}" if colon else netloc
+    query = "".join(  # parameters split at & and ; (kept), each secret's value hidden
+        f"{key}=***" if eq and unquote_plus(key).strip().lower() in _SECRET_KEYS else part
+        for part in re.split(r"([&;])", parts.query)
+        for key, eq, _ in [part.partition("=")]
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def redact(source: str) -> str:
-    """A source for display: any password in a URL (scheme://user:secret@host) replaced by ***."""
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", str(source))
+    """A source for display, every secret replaced by ***: the password of a URL
+    (scheme://user:secret@host, where the password may hold @ and :), a query parameter
+    (?password=..., token, api_key, ...) and a key=value setting (password=... in a DSN)."""
+    text = _URL.sub(lambda m: _redact_url(m.group(0)), str(source))
+    return _SECRET_SETTING.sub(
+        lambda m: m.group(0) if m.group(3) == "***" else f"{m.group(1)}{m.group(2)}***", text
+    )
+
+
+def display_source(source: str | Path) -> str:
+    """A source as a page shows it: redacted, and a local path relative to the project, or by
+    its name alone outside it (a reader has no business with the server's folders). A mapped
+    ingest's '(mapping x.yaml)' is kept."""
+    from pmo_lib.params import PROJECT_ROOT
+
+    text = redact(str(source))
+    if "://" in text:
+        return text
+    path, mapping = re.fullmatch(r"(.*?)((?: \(mapping [^()]*\))?)", text, re.S).groups()
+    return shown_path(path, PROJECT_ROOT) + mapping
+
+
+def shown_path(path: str | Path, root: Path) -> str:
+    """A local path relative to root when it lies inside it, else its name alone."""
+    given = Path(path)
+    if not given.is_absolute():
+        return str(given)
+    try:
+        return str(given.resolve().relative_to(root.resolve()))
+    except (ValueError, OSError):
+        return given.name or str(given)

@@ -39,7 +39,7 @@ def rendered(demo_store, tmp_path_factory):
     return code, outputs / AS_OF
 
 
-def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
+def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered, demo_store):
     code, run_dir = rendered
     assert code == 0
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -56,6 +56,8 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered):
     )
     index = (run_dir / "index.html").read_text()
     assert 'href="data-analytics/data_quality.html"' in index and "Data &amp; Analytics" in index
+    # the store by its name: no local folder on a page or in the manifest
+    assert manifest["source"] == "pmo.duckdb" and str(demo_store.parent) not in index
     assert f"href='{AS_OF}/index.html'" in (run_dir.parent / "index.html").read_text()
 
 
@@ -497,11 +499,14 @@ def test_what_the_ingest_left_out_is_on_every_page_in_data_quality_and_the_manif
         "cells_blanked": 1,
         "by_cause": {"orphan": 1, "blank required": 1},
     }
-    assert "2 source rows left out (orphan 1, blank required 1) and 1 cells blanked" in html.unescape(
-        (run_dir / "index.html").read_text()
+    assert (
+        "2 source rows left out (orphan 1, blank required 1) and 1 cells blanked"
+        in html.unescape((run_dir / "index.html").read_text())
     )
     spend_page = html.unescape((run_dir / "function" / "spend.html").read_text())
-    assert "left out 2 source row(s) (orphan 1, blank required 1) and blanked 1 cell(s)" in spend_page
+    assert (
+        "left out 2 source row(s) (orphan 1, blank required 1) and blanked 1 cell(s)" in spend_page
+    )
     dq_page = html.unescape((run_dir / "function" / "data_quality.html").read_text())
     assert "Exempt under Section 26 (commercial interests)" in dq_page and "P9" in dq_page
     assert "left out **2 source rows**" not in dq_page and "2 source rows" in dq_page

@@ -122,11 +122,47 @@ def test_asking_for_a_missing_snapshot_or_store(tmp_path):
         load_portfolio(None, source=tmp_path / "none.duckdb")
 
 
-def test_passwords_in_a_source_url_are_redacted():
-    assert (
-        store.redact("postgresql://pmo:s3cret@db.local/pmo") == "postgresql://pmo:***@db.local/pmo"
-    )
-    assert store.redact("data/pmo.duckdb") == "data/pmo.duckdb"
+@pytest.mark.parametrize(
+    "source, shown",
+    [
+        ("postgresql://pmo:s3cret@db.local/pmo", "postgresql://pmo:***@db.local/pmo"),
+        # a password holding @ and : is cut at the last @, not the first
+        ("postgresql://user:p@ss:w0rd@host:5432/db", "postgresql://user:***@host:5432/db"),
+        ("duckdb://user:secret@host/pmo.duckdb", "duckdb://user:***@host/pmo.duckdb"),
+        # secrets as query parameters, whatever their case or encoding
+        (
+            "mysql://db/pmo?user=x&password=se%26cret&ssl=1",
+            "mysql://db/pmo?user=x&password=***&ssl=1",
+        ),
+        (
+            "https://api.example/v1?Token=abc&page=2#top",
+            "https://api.example/v1?Token=***&page=2#top",
+        ),
+        ("mssql://h/db?api_key=k1;x=1", "mssql://h/db?api_key=***;x=1"),
+        # key=value settings outside a URL (a libpq DSN), quoted or not
+        ("host=db user=pmo password=s3cret dbname=pmo", "host=db user=pmo password=*** dbname=pmo"),
+        ("host=db password='a b c'", "host=db password=***"),
+        # a URL inside a longer text, as an ingest records its source
+        ("postgresql://u:pw@h/db (mapping cc.yaml)", "postgresql://u:***@h/db (mapping cc.yaml)"),
+        # nothing secret: as it was
+        ("postgresql://pmo@db.local/pmo", "postgresql://pmo@db.local/pmo"),
+        ("https://x.example/?compass=north", "https://x.example/?compass=north"),
+        ("data/pmo.duckdb", "data/pmo.duckdb"),
+    ],
+)
+def test_passwords_in_a_source_are_redacted(source, shown):
+    assert store.redact(source) == shown
+    assert store.redact(shown) == shown  # redacting twice changes nothing
+
+
+def test_a_source_is_shown_without_local_folders():
+    from pmo_lib.params import PROJECT_ROOT
+
+    assert store.display_source(PROJECT_ROOT / "data" / "pmo.duckdb") == "data/pmo.duckdb"
+    assert store.display_source("/srv/pmo/data/pmo.duckdb") == "pmo.duckdb"
+    assert store.display_source("/srv/exports/oct (mapping cc.yaml)") == "oct (mapping cc.yaml)"
+    assert store.display_source("demo (seed 42, size 1)") == "demo (seed 42, size 1)"
+    assert store.display_source("duckdb://u:pw@h/x.duckdb") == "duckdb://u:***@h/x.duckdb"
 
 
 # -- the ingest log ------------------------------------------------------------------------------

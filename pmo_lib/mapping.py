@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from numbers import Real
 from pathlib import Path
 from typing import Any, Literal
 
@@ -141,8 +142,19 @@ class ColumnRule(_Strict):
     )
     month: bool = Field(False, description="a date moved to the first day of its month")
     minus_days: str | None = Field(None, description="a source column of days to subtract")
+    template: str | None = Field(
+        None,
+        description="a text built from several source columns: '{School} (District {District})'",
+    )
+    blank_values: list[str | int | float] | None = Field(
+        None,
+        description="placeholders read as blank: ['0', 'n/a', 'TBD'] (stripped, any case; a"
+        " number matches by value)",
+    )
     values: dict[str, Any] | None = Field(
-        None, description="source word -> our word, case-insensitive; '*' maps any other"
+        None,
+        description="source word -> our word, case-insensitive; '*' maps any other ('*': '*'"
+        " keeps it as it is)",
     )
     same_case: bool = Field(
         False,
@@ -322,6 +334,18 @@ def load_mapping(path: Path | str) -> Mapping:
                 if isinstance(how, str) or target not in columns:
                     continue
                 spec = TABLES[name].column(target)
+                sources = [k for k in ("source", "first_present", "template") if getattr(how, k)]
+                if len(sources) > 1:
+                    given = " and ".join("from" if k == "source" else k for k in sources)
+                    problems.append(
+                        f"{path}: key '{where}.columns.{target}': give one of from,"
+                        f" first_present, template (not {given})"
+                    )
+                if how.template is not None:
+                    try:
+                        template_parts(how.template)
+                    except ValueError as exc:
+                        problems.append(f"{path}: key '{where}.columns.{target}.template': {exc}")
                 if how.scale is not None and spec.type not in ("float", "int"):
                     problems.append(
                         f"{path}: key '{where}.columns.{target}.scale': {target} is not a number"
@@ -392,6 +416,43 @@ def _key(*parts: object) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def template_parts(template: str) -> list[tuple[str, bool]]:
+    """'{School} (District {District})' -> [('School', True), (' (District ', False),
+    ('District', True), (')', False)]: source columns (True) and text between them; '{{' and
+    '}}' are a brace. Raises ValueError for a lone brace, an empty {} or no column at all."""
+    parts: list[tuple[str, bool]] = []
+    text, at = "", 0
+    for match in _TEMPLATE_TOKEN.finditer(template):
+        text += template[at : match.start()]
+        at = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            text += token[0]
+        elif match.group(1) is None:
+            raise ValueError(
+                f"a lone '{token}' in {clip(template)!r}: a column is written {{Column}}, a brace"
+                f" {token * 2}"
+            )
+        elif not match.group(1).strip():
+            raise ValueError(f"'{{}}' in {clip(template)!r} names no column: write {{Column}}")
+        else:
+            if text:
+                parts.append((text, False))
+            text = ""
+            parts.append((match.group(1).strip(), True))
+    text += template[at:]
+    if text:
+        parts.append((text, False))
+    if not any(is_column for _, is_column in parts):
+        raise ValueError(
+            f"{clip(template)!r} names no source column ({{Column}}); a fixed value is a constant"
+        )
+    return parts
 
 
 # -- reading a source file ---------------------------------------------------------------------
@@ -682,14 +743,16 @@ class Built:
     src: Source | None = None
     full: pd.DataFrame | None = None  # every row, before any was left out or grouped
     labels: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
+    # several file rules feeding the table: each one's row ids and labels
+    parts: list[tuple[range, dict[str, str]]] = field(default_factory=list)
 
     def said(self, problem: Problem) -> Problem:
         """A problem as the user sees it: its source file and row, and for one found on the
         canonical table (an orphan, a duplicate key) the source column."""
-        problem = self.src.locate(problem) if self.src else problem
-        if problem.cause in ("orphan", "duplicate key") and problem.column in self.labels:
-            problem = replace(problem, column=self.labels[problem.column])
-        return problem
+        labels = next((own for ids, own in self.parts if problem.row in ids), self.labels)
+        if problem.cause in ("orphan", "duplicate key") and problem.column in labels:
+            problem = replace(problem, column=labels[problem.column])
+        return self.src.locate(problem) if self.src else problem
 
 
 class MappingError(PMOError):
@@ -722,7 +785,16 @@ def _resolve(src: Source, column: str, mapping_file: Path, key: str) -> str:
         return names.pop()
     for file, columns in headers.items():
         if column not in columns:
-            hint = did_you_mean(column, columns)
+            hashed = [c for c in columns if re.match(re.escape(column) + r"\s+#", c)]
+            if hashed:  # `from: Project #` reads as 'Project': the rest is a comment
+                hint = f"; a ' #' starts a YAML comment: quote the name ('{clip(hashed[0])}')"
+            else:
+                hint = did_you_mean(column, columns)
+            if others := [f for f, cols in headers.items() if column in cols]:
+                hint += (
+                    f"; {others[0]} has it, but the files one pattern matches share its rules:"
+                    f" give {file} a file rule of its own (several may feed one table)"
+                )
             one = columns[0] if len(columns) == 1 else ""
             if seps := [repr(c) for c in (";", "\t", "|", ",") if c in one]:
                 hint += (
@@ -744,6 +816,77 @@ def _source_column(
     return (src.frame if rows is None else rows)[name]
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$", re.IGNORECASE)
+
+
+def placeholder_test(blank_values: Iterable[object] | None) -> Callable[[object], bool]:
+    """Whether a cell is blank, or one of these placeholders: its text stripped, in any case;
+    a number matching by value ('0' is 0, 0.0 and '0.00')."""
+    texts = {str(v).strip().casefold() for v in blank_values or ()}
+    by_value = {float(t) for t in texts if _PLAIN_NUMBER.match(t)}
+
+    def test(value: object) -> bool:
+        if is_blank(value):
+            return True
+        if not texts:
+            return False
+        if isinstance(value, Real) and not isinstance(value, bool):
+            return float(value) in by_value
+        text = str(value).strip().casefold()
+        if text in texts:
+            return True
+        return bool(by_value) and bool(_PLAIN_NUMBER.match(text)) and float(text) in by_value
+
+    return test
+
+
+def _cells(
+    src: Source,
+    rule: ColumnRule,
+    column: str,
+    rows: pd.DataFrame,
+    mapping_file: Path,
+    key: str,
+) -> pd.Series:
+    """A source column's cells of these rows, a placeholder (blank_values) blank."""
+    cells = _source_column(src, column, mapping_file, key, rows)
+    if rule.blank_values:
+        placeholder = cells.map(placeholder_test(rule.blank_values)).to_numpy(dtype=bool)
+        cells = cells.astype(object).mask(placeholder, None)
+    return cells
+
+
+def _template_text(value: object) -> str:
+    """A cell as it reads in a template: 13.0 (an Excel number) is '13', a date YYYY-MM-DD."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp | datetime) and value == pd.Timestamp(value).normalize():
+        return pd.Timestamp(value).date().isoformat()
+    return str(value).strip()
+
+
+def _templated(
+    src: Source, rule: ColumnRule, rows: pd.DataFrame, mapping_file: Path, key: str
+) -> pd.Series:
+    """The template filled in from each row's cells; blank where every cell it names is."""
+    texts = [""] * len(rows)
+    filled = [False] * len(rows)
+    for part, is_column in template_parts(rule.template or ""):
+        if not is_column:
+            texts = [t + part for t in texts]
+            continue
+        cells = _cells(src, rule, part, rows, mapping_file, f"{key}.template").tolist()
+        for i, value in enumerate(cells):
+            if not is_blank(value):
+                texts[i] += _template_text(value)
+                filled[i] = True
+    return pd.Series(
+        [t if f else None for t, f in zip(texts, filled, strict=True)],
+        index=rows.index,
+        dtype=object,
+    )
+
+
 def _pick(
     src: Source, rule: ColumnRule, rows: pd.DataFrame, mapping_file: Path, key: str
 ) -> tuple[pd.Series, str]:
@@ -751,16 +894,20 @@ def _pick(
     if rule.first_present:
         picked = pd.Series([None] * len(rows), index=rows.index, dtype=object)
         for value, column in reversed(rule.first_present):
-            present = ~_source_column(src, column, mapping_file, key, rows).map(is_blank)
+            present = ~_cells(src, rule, column, rows, mapping_file, key).map(is_blank)
             picked[present.to_numpy(dtype=bool)] = value
         return picked, "/".join(c for _, c in rule.first_present)
+    if rule.template:
+        return _templated(src, rule, rows, mapping_file, key), rule.template
     names = [rule.source] if isinstance(rule.source, str) else list(rule.source or [])
     if not names:
-        raise MappingError(f"{mapping_file}: key '{key}': needs 'from' or 'first_present'")
+        raise MappingError(
+            f"{mapping_file}: key '{key}': needs 'from', 'first_present' or 'template'"
+        )
     names = [_resolve(src, name, mapping_file, key) for name in names]  # '#5': its header
-    cells = _source_column(src, names[0], mapping_file, key, rows)
+    cells = _cells(src, rule, names[0], rows, mapping_file, key)
     for other in names[1:]:
-        more = _source_column(src, other, mapping_file, key, rows)
+        more = _cells(src, rule, other, rows, mapping_file, key)
         cells = cells.where(~cells.map(is_blank), more)
     return cells, names[0] if len(names) == 1 else " / ".join(names)
 
@@ -866,6 +1013,7 @@ def _map_values(
 ) -> pd.Series:
     lookup = {str(k).strip().lower(): v for k, v in values.items() if k != "*"}
     fallback = values.get("*")
+    keep = fallback == "*"  # '*': '*' keeps any other value as it is
     ours = {a.lower(): a for a in allowed or ()}
     unmapped: dict[str, int] = {}
 
@@ -878,7 +1026,7 @@ def _map_values(
         if word in ours:
             return ours[word]
         if "*" in values:
-            return fallback
+            return value if keep else fallback
         unmapped[str(value)] = unmapped.get(str(value), 0) + 1
         return value
 
@@ -901,12 +1049,15 @@ def build_table(
     key: str,
     bad_rows: str = "refuse",
     bad_cells: str = "refuse",
+    check_keys: bool = True,
 ) -> Built:
     """One canonical table from these rows of a source file.
 
     bad_cells: blank (or a column's own bad_cells) blanks a cell that does not convert or
     breaks a rule, when its column may be blank; bad_rows: skip leaves out a row with any other
-    problem (before group_by merges rows, and before the key is checked for duplicates)."""
+    problem (before group_by merges rows, and before the key is checked for duplicates).
+    check_keys=False leaves the key to be checked once the rows of every rule feeding the table
+    are together (keys_checked)."""
     problems: list[Problem] = []
     spec = TABLES[table]
     columns: dict[str, pd.Series] = {}
@@ -921,7 +1072,11 @@ def build_table(
 
     base = rows
     if rule.unpivot:
-        base, label_cells, value_cells = _unpivot(src, rows, rule.unpivot, mapping_file, key)
+        value_rule = rule.columns.get(rule.unpivot.value_to)
+        placeholders = None if isinstance(value_rule, str | None) else value_rule.blank_values
+        base, label_cells, value_cells = _unpivot(
+            src, rows, rule.unpivot, mapping_file, key, placeholder_test(placeholders)
+        )
         expanded = replace(src, frame=base)
         for target, cells in (
             (rule.unpivot.label_to, label_cells),
@@ -993,18 +1148,84 @@ def build_table(
         frame = frame[~frame.index.isin({p.row for p in left_out})]
     if rule.group_by and len(frame):
         frame = _grouped(frame, rule.group_by, rule.sum)
-    duplicates = duplicate_keys(frame, spec, src.name)
-    if duplicates and bad_rows == "skip":
-        frame = frame[~frame.duplicated(subset=list(spec.key), keep="first").to_numpy()]
-        left_out += duplicates
-    else:
-        bad += duplicates
-    return Built(table, src.name, frame, bad, blanked, left_out, src, full, labels)
+    built = Built(table, src.name, frame, bad, blanked, left_out, src, full, labels)
+    return keys_checked(built, bad_rows) if check_keys else built
+
+
+def keys_checked(built: Built, bad_rows: str) -> Built:
+    """A row whose key repeats an earlier row's is a problem, or with bad_rows: skip left out
+    (the first stays)."""
+    duplicates = duplicate_keys(built.frame, TABLES[built.table], built.file)
+    if not duplicates:
+        return built
+    if bad_rows == "skip":
+        kept = ~built.frame.duplicated(subset=list(TABLES[built.table].key), keep="first")
+        return replace(
+            built,
+            frame=built.frame[kept.to_numpy()],
+            left_out=[*built.left_out, *duplicates],
+        )
+    return replace(built, problems=[*built.problems, *duplicates])
+
+
+def combined(parts: list[Built]) -> Built:
+    """The rows of several file rules feeding one table, one after the other (in the order of
+    the rules): each row keeps its own file and row number for messages and the log."""
+    if len(parts) == 1:
+        return parts[0]
+    origin: dict[int, tuple[str, int]] = {}
+    frames, fulls, spans = [], [], []
+    problems: list[Problem] = []
+    blanked: list[Problem] = []
+    left_out: list[Problem] = []
+    for part in parts:
+        rows = [*part.full.index, *(p.row for p in part.problems + part.blanked + part.left_out)]
+        ids = [int(r) for r in dict.fromkeys(rows) if r is not None]
+        start = len(origin)
+        new = {old: start + i for i, old in enumerate(ids)}
+        origin.update((new[old], part.src.where(old)) for old in ids)
+        spans.append((range(start, len(origin)), part.labels))
+
+        def moved(problem: Problem, new: dict[int, int] = new) -> Problem:
+            return problem if problem.row is None else replace(problem, row=new[problem.row])
+
+        problems += map(moved, part.problems)
+        blanked += map(moved, part.blanked)
+        left_out += map(moved, part.left_out)
+        frames.append(part.frame.set_axis(pd.Index(part.frame.index.map(new), dtype="int64")))
+        fulls.append(part.full.set_axis(pd.Index(part.full.index.map(new), dtype="int64")))
+    dtypes = TABLES[parts[0].table].dtypes
+
+    def together(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+        filled = [f for f in pieces if len(f)] or pieces[:1]
+        return pd.concat(filled).astype(dtypes)
+
+    name = ", ".join(dict.fromkeys(p.file for p in parts))
+    src = Source(name, pd.DataFrame(), origin)
+    return Built(
+        parts[0].table,
+        name,
+        together(frames),
+        problems,
+        blanked,
+        left_out,
+        src,
+        together(fulls),
+        parts[0].labels,
+        spans,
+    )
 
 
 def _unpivot(
-    src: Source, rows: pd.DataFrame, rule: Unpivot, mapping_file: Path, key: str
+    src: Source,
+    rows: pd.DataFrame,
+    rule: Unpivot,
+    mapping_file: Path,
+    key: str,
+    blank: Callable[[object], bool] = is_blank,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """One row per chosen column of each source row whose cell is not blank (nor, by the
+    value column's blank_values, a placeholder)."""
     if rule.columns:
         chosen = {
             _resolve(src, column, mapping_file, f"{key}.unpivot.columns.{column}"): label
@@ -1026,7 +1247,7 @@ def _unpivot(
     parts, labels, values, names = [], [], [], []
     for column, label in chosen.items():
         cells = rows[column]
-        kept = ~cells.map(is_blank).to_numpy(dtype=bool)
+        kept = ~cells.map(blank).to_numpy(dtype=bool)
         parts.append(rows[kept])
         names += [column] * int(kept.sum())
         labels.append(pd.Series([label] * int(kept.sum()), index=rows.index[kept], dtype=object))
@@ -1081,7 +1302,7 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
     mapping = load_mapping(mapping_file)
     if not folder.is_dir():
         raise PMOError(f"{folder}: no such folder of exports")
-    by_period: dict[date, dict[str, Built]] = {}
+    by_period: dict[date, dict[str, list[Built]]] = {}
     problems: list[Problem] = []
     notes: list[str] = []
     periods_seen: set[date] = set()
@@ -1115,17 +1336,15 @@ def map_folder(mapping_file: Path | str, folder: Path | str, as_of: date | None 
                         f"{key}.tables.{name}",
                         mapping.bad_rows,
                         mapping.bad_cells,
+                        check_keys=False,
                     )
-                    tables = by_period.setdefault(period, {})
-                    if name in tables:
-                        raise MappingError(
-                            f"{mapping_file}: key '{key}.tables.{name}': table {name} is already"
-                            f" fed by {tables[name].file}; one file rule per table"
-                        )
-                    tables[name] = built
+                    by_period.setdefault(period, {}).setdefault(name, []).append(built)
     snapshots, skipped = [], []
     for period in sorted(by_period):
-        tables = by_period[period]
+        tables = {  # the rows of every rule feeding a table, their keys checked together
+            name: keys_checked(combined(parts), mapping.bad_rows)
+            for name, parts in by_period[period].items()
+        }
         if "projects" not in tables:
             raise MappingError(
                 f"{mapping_file}: no file feeds the table 'projects', which every snapshot needs"

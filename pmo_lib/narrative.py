@@ -161,8 +161,11 @@ def demand_backlog(ranked: pd.DataFrame, currency: str) -> str:
 def demand_customers(customers: pd.DataFrame) -> str:
     if customers.empty:
         return "No requests."
-    top = customers.iloc[0]
-    rated = customers[customers["customer"] != "(no customer)"].dropna(subset=["approval_rate"])
+    named = customers[customers["customer"] != "(no customer)"]
+    if named.empty:
+        return "No request names its customer, so demand cannot be shown by customer."
+    top = named.iloc[0]
+    rated = named.dropna(subset=["approval_rate"])
     text = f"{top['customer']} raised the most requests ({fmt.count(top['requests'])})."
     if len(rated) > 1:
         low, high = (

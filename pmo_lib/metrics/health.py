@@ -392,13 +392,16 @@ def derivations(
             " in this snapshot has no change to rate yet); add monthly plan, forecast and actual"
             " and percent complete to rate cost on EAC and CPI."
         )
-    if len(assessed) and (assessed["slip_basis"] == "first snapshot").all():
+    derived_slip = len(assessed) and (assessed["slip_basis"] == "first snapshot").all()
+    if derived_slip and assessed["slip_days"].notna().any():  # some project has a past
         notes.append(
             "This data has (nearly) no baseline finish, so each project's forecast finish in the"
             " first snapshot it appears in serves as its baseline for the finish slip (a project"
             " first seen in this snapshot has no slip to rate yet)."
         )
-    if baseline_start_absent(now):
+    if baseline_start_absent(now) and not (
+        len(assessed) and assessed["rag_baseline"].eq(NOT_RATED).all()
+    ):
         notes.append(
             "The data carries no baseline start, so the baseline rule checks the baseline"
             " finish only."

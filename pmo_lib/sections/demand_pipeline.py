@@ -184,6 +184,8 @@ def changes(report: Report) -> None:
     report.say(
         narrative.demand_changes(view.changes, report.before.as_of if report.before else None)
     )
+    if report.before is None:  # nothing to list: the sentence said so
+        return
     report.table(
         view.changes["moved"],
         {

@@ -135,30 +135,28 @@ def by_cause(log: pd.DataFrame | None) -> pd.DataFrame:
 def banner(log: pd.DataFrame | None, portfolio: str | None = None) -> str:
     """A sentence for the top of a report when the ingest left out rows or blanked cells of
     this portfolio (None: the whole function); '' when it did not."""
-    found = summary(scoped(log, portfolio))
-    if not found["rows_left_out"] and not found["cells_blanked"]:
+    said = describe(
+        scoped(log, portfolio), rows="source row(s)", cells="cell(s) that did not convert"
+    )
+    if not said:
         return ""
-    parts = []
-    if found["rows_left_out"]:
-        causes = ", ".join(f"{cause} {n:,}" for cause, n in found["by_cause"].items())
-        parts.append(f"left out {found['rows_left_out']:,} source row(s) ({causes})")
-    if found["cells_blanked"]:
-        parts.append(f"blanked {found['cells_blanked']:,} cell(s) that did not convert")
     return (
-        f"The ingest of this snapshot {' and '.join(parts)}: the figures here leave them out;"
-        " the data-quality report lists each one."
+        f"The ingest of this snapshot {said.replace('; ', ' and ')}: the figures here leave them"
+        " out; the data-quality report lists each one."
     )
 
 
-def describe(log: pd.DataFrame, portfolio: str | None = None) -> str:
+def describe(
+    log: pd.DataFrame, portfolio: str | None = None, rows: str = "row(s)", cells: str = "cell(s)"
+) -> str:
     """'left out 3 rows (bad cell 1, orphan 2); blanked 2 cells', or '' for an empty log."""
     found = summary(log, portfolio)
     parts = []
     if found["rows_left_out"]:
         causes = ", ".join(f"{cause} {n:,}" for cause, n in found["by_cause"].items())
-        parts.append(f"left out {found['rows_left_out']:,} row(s) ({causes})")
+        parts.append(f"left out {found['rows_left_out']:,} {rows} ({causes})")
     if found["cells_blanked"]:
-        parts.append(f"blanked {found['cells_blanked']:,} cell(s)")
+        parts.append(f"blanked {found['cells_blanked']:,} {cells}")
     return "; ".join(parts)
 
 

@@ -3,10 +3,12 @@
 A mapping (params/sources/<name>.yaml) lists the files to read and, per file, how to read it
 (encoding, separator, header and note rows) and which canonical tables it feeds: per table, the
 column each canonical column comes from, with its conversions (value maps, date formats, money
-written as text, unit scales, spellings merged, the first non-blank of several columns),
-constants, an unpivot of wide columns into rows, and a group-by. A column of the file may split
-it into reporting periods, one snapshot each; or the file is dated by the mapping or by its own
-name. A file pattern may match several files: their rows are stacked.
+written as text, unit scales, spellings merged, placeholders read as blank, the first non-blank
+of several columns, a text built from several), constants, an unpivot of wide columns into rows,
+and a group-by. A column of the file may split it into reporting periods, one snapshot each; or
+the file is dated by the mapping or by its own name. A file pattern may match several files:
+their rows are stacked; and several file rules may feed one table: their rows are put together
+per snapshot, and the table's key checked over them all.
 
 Two kinds of error: a mapping error (unknown table, column or key; a value map that leaves
 values unmapped) names the mapping file and the key; a data problem (a date or amount that does

@@ -1,8 +1,9 @@
 """Three more real exports ingested through their mapping files (params/sources/), their totals
 checked against the source files read independently with plain pandas, and every report
-rendered from them: the World Bank projects list (ten Excel files stacked), the NYC School
-Construction Authority capacity plan ($ millions, month-year dates) and a Jira export of two
-Scrum projects (garbage rows left out and logged)."""
+rendered from them: the World Bank projects list (ten Excel files stacked, zero costs read as
+blank), the NYC School Construction Authority capital plan (two lists feeding projects: $ millions
+and month-year dates, and dollars) and a Jira export of two Scrum projects (garbage rows left out
+and logged)."""
 
 from __future__ import annotations
 
@@ -71,8 +72,10 @@ def test_world_bank_projects_equal_the_ten_files(wb_store):
 
     cost = pd.to_numeric(raw["Current Project Cost"])
     assert projects["budget_at_completion"].sum() == pytest.approx(cost.sum())
-    assert projects["budget_at_completion"].isna().sum() == cost.isna().sum() == 9
-    assert (projects["budget_at_completion"] == 0).sum() == (cost == 0).sum() == 1466
+    # a cost of 0 is none recorded (blank_values: ["0"]): blank, not $0
+    assert (cost == 0).sum() == 1466 and cost.isna().sum() == 9
+    assert projects["budget_at_completion"].isna().sum() == 9 + 1466
+    assert (projects["budget_at_completion"] == 0).sum() == 0
 
     statuses = {"Pipeline": "Proposed", "Active": "Active", "Closed": "Closed"}
     statuses["Dropped"] = "Cancelled"
@@ -99,7 +102,7 @@ def test_world_bank_projects_equal_the_ten_files(wb_store):
     assert store.load_ingest_log(wb_store, date(2022, 9, 22)).empty  # nothing left out or blanked
 
 
-# -- NYC SCA: the capacity plan, $ millions and month-year dates ----------------------------------
+# -- NYC SCA: the capacity and repair lists, $ millions and dollars, month-year dates ----------
 BOROUGH_OF_DISTRICT = {
     **dict.fromkeys(["2"], "Manhattan"),
     **dict.fromkeys(["7", "8", "9", "10", "11", "12"], "Bronx"),
@@ -109,41 +112,79 @@ BOROUGH_OF_DISTRICT = {
 }
 
 
-def test_sca_capacity_plan_totals_equal_the_source(sca_store):
+def test_sca_capital_plan_totals_equal_the_source(sca_store):
     raw = pd.read_csv(SCA / "capacity_projects.csv", dtype={"District": str})
-    assert len(raw) == 88
+    repairs = pd.read_csv(SCA / "capital_projects.csv", dtype={"District": str})
+    assert len(raw) == 88 and len(repairs) == 303
     projects = _stored(sca_store, "SELECT * FROM projects")
     assert projects["as_of"].unique().tolist() == [pd.Timestamp("2019-06-30")]
-    assert sorted(projects["project_id"]) == sorted(raw["Project #"])  # capital list not loaded
-    # $ millions to dollars
+    # both lists, fed into projects by two file rules: they share no project number
+    assert sorted(projects["project_id"]) == sorted([*raw["Project #"], *repairs["Project #"]])
+    assert len(projects) == 88 + 303
+    # $ millions to dollars, and dollars
+    capacity = raw["Total Est. Comp"].sum() * 1e6
+    assert capacity == pytest.approx(7_488_120_000)
+    assert repairs["Total"].sum() == 628_037_134
     assert projects["budget_at_completion"].sum() == pytest.approx(
-        raw["Total Est. Comp"].sum() * 1e6
+        capacity + repairs["Total"].sum()
     )
-    assert projects["budget_at_completion"].sum() == pytest.approx(7_488_120_000)
+    assert projects["budget_at_completion"].sum() == pytest.approx(8_116_157_134)
+    by_program = projects.groupby("program")["budget_at_completion"].agg(["size", "sum"])
+    assert by_program["size"].to_dict() == {
+        "Capacity Program": 88,
+        "Capital Improvement Program": 303,
+    }
+    assert by_program.loc["Capacity Program", "sum"] == pytest.approx(capacity)
     # the plan's buckets add up to its total: appropriated + FY20-24 + needed after
     buckets = raw[["Previous Appropriations", "Funding Req'D FY 20-24", "Needed to Complete"]]
     assert buckets.sum(axis=1).to_numpy() == pytest.approx(raw["Total Est. Comp"], abs=0.011)
 
+    # the borough: from the district in the capacity list, as given in the repair list
     raw["borough"] = raw["District"].map(BOROUGH_OF_DISTRICT)
-    expected = raw.groupby("borough")["Total Est. Comp"].agg(["size", "sum"])
+    raw["cost"] = raw["Total Est. Comp"] * 1e6
+    both = pd.concat(
+        [raw[["borough", "cost"]], repairs.rename(columns={"Borough": "borough", "Total": "cost"})]
+    )
+    expected = both.groupby("borough")["cost"].agg(["size", "sum"])
     stored = projects.groupby("portfolio")["budget_at_completion"].agg(["size", "sum"])
     assert stored.index.tolist() == expected.index.tolist()
     assert stored["size"].tolist() == expected["size"].tolist()
-    assert stored["sum"].to_numpy() == pytest.approx(expected["sum"].to_numpy() * 1e6)
+    assert stored["sum"].to_numpy() == pytest.approx(expected["sum"].to_numpy())
     # the borough from the district agrees with the Borough column where it is filled
     given = raw.dropna(subset=["Borough"])
     assert len(given) == 12
     assert (given["Borough"].replace({"Mahattan": "Manhattan"}) == given["borough"]).all()
-    assert projects["sub_portfolio"].nunique() == raw["District"].nunique() == 23
+    # ... and with the repair list for every district the two share
+    shared = repairs.assign(District=repairs["District"].str.lstrip("0")).merge(
+        raw[["District", "borough"]].drop_duplicates(), on="District"
+    )
+    assert len(shared) and (shared["Borough"] == shared["borough"]).all()
+    # districts named alike in both lists ("01" in one is "1" in the other)
+    districts = {*raw["District"], *repairs["District"].str.lstrip("0")}
+    assert len(districts) == 39
+    assert set(projects["sub_portfolio"]) == {f"District {d}" for d in districts}
 
+    # names: the school, its district telling the "PROJECT #n" apart
     mine = projects.set_index("project_id").loc[raw["Project #"]]
+    assert (raw["School"] == "PROJECT #1").sum() == 23
+    names = (raw["School"] + " (District " + raw["District"] + ")").tolist()
+    assert mine["project_name"].tolist() == names and mine["project_name"].is_unique
+    fixed = projects.set_index("project_id").loc[repairs["Project #"].iloc[0], "project_name"]
+    assert fixed == (
+        "P.S. 34 (M034): State of Good Repair - System Replacements - Exterior Masonry"
+    )
+
     design = pd.to_datetime(raw["Design Start"], format="%b-%y")  # May-15 = 1 May 2015
     done = pd.to_datetime(raw["Actual Est. Comp"], format="%b-%y")
     assert (mine["baseline_start"].to_numpy() == design.to_numpy()).all()
     assert (mine["forecast_finish"].to_numpy() == done.to_numpy()).all()
     assert mine["baseline_finish"].isna().all()  # the plan gives no baseline to slip against
+    # the repair list gives a fiscal year, no date
+    dated = ["baseline_start", "forecast_finish", "baseline_finish"]
+    assert projects.set_index("project_id").loc[repairs["Project #"], dated].isna().all().all()
     for table in ("financials", "milestones", "demand"):
         assert _stored(sca_store, f"SELECT count(*) n FROM {table}")["n"][0] == 0
+    assert store.load_ingest_log(sca_store, date(2019, 6, 30)).empty
 
 
 # -- Jira: created -> finished, garbage rows left out -------------------------------------------

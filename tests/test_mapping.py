@@ -303,10 +303,9 @@ def test_nyc_capital_projects_totals_per_period_equal_the_source(tmp_path):
     raw["as_of"] = pd.to_datetime(raw["Date Reported As Of"], format="%m/%d/%Y %H:%M")
     budget = pd.to_numeric(raw["Budget Forecast"])
     finish = pd.to_datetime(raw["Forecast Completion"], format="%m/%d/%Y", errors="coerce")
-    # skipped and listed by --check: the one negative budget, and a finish in 2108 (a typo for
-    # 2018, outside the date window of the model)
-    kept = raw[~(budget < 0) & ~(finish > pd.Timestamp(DATE_MAX))]
-    assert len(raw) - len(kept) == 2
+    # skipped and listed by --check: the one negative budget
+    kept = raw[~(budget < 0)]
+    assert len(raw) - len(kept) == 1
     expected = kept.groupby("as_of").agg(
         projects=("PID", "size"), budget=("Budget Forecast", "sum")
     )
@@ -318,6 +317,21 @@ def test_nyc_capital_projects_totals_per_period_equal_the_source(tmp_path):
     assert len(stored) == 15
     assert stored["projects"].tolist() == expected["projects"].tolist()
     assert stored["budget"].to_numpy() == pytest.approx(expected["budget"].to_numpy())
+    # a finish in 2108 (a typo for 2018, outside the date window of the model) is blanked and
+    # logged (bad_cells: blank on the date columns); its project stays in its period
+    late = raw[finish > pd.Timestamp(DATE_MAX)]
+    assert late["Forecast Completion"].tolist() == ["10/21/2108"]
+    pid, period = late["PID"].iloc[0], late["as_of"].iloc[0]
+    assert period == pd.Timestamp("2018-03-01") and expected.loc[period, "projects"] == 212
+    row = _stored(
+        db,
+        f"SELECT * FROM projects WHERE as_of = '{period.date()}' AND project_id = '{pid}'",
+    ).iloc[0]
+    assert pd.isna(row["forecast_finish"]) and pd.isna(row["baseline_finish"])
+    log = store.load_ingest_log(db, period.date())
+    assert log[["file", "row", "column", "value", "action"]].values.tolist() == [
+        ["Capital_Projects.csv", 1616, "Forecast Completion", "10/21/2108", "cell blanked"]
+    ]
 
 
 def test_melbourne_water_gate_dates_and_cost_equal_the_source(tmp_path):
@@ -888,3 +902,272 @@ def test_a_name_not_found_says_which_was_meant(tmp_path, old, new, message):
         mapping.map_folder(path, tmp_path)
     assert message in str(caught.value)
     assert "Input should be a valid string" not in str(caught.value)
+
+
+# -- several file rules feeding one table -------------------------------------------------------
+TWO_RULES = """
+as_of: 2026-03-31
+files:
+  - file: north.csv
+    tables:
+      projects:
+        constants: {status: Active}
+        columns: {project_id: ID, project_name: Name, portfolio: Dept}
+  - file: south.csv
+    tables:
+      projects:
+        constants: {status: Active, portfolio: South}
+        columns:
+          project_id: Ref
+          project_name: Title
+          baseline_start: {from: Start, date: iso}
+      financials:
+        constants: {measure: plan}
+        columns: {project_id: Ref, period: Month, amount: Amount}
+"""
+
+
+def _two_files(tmp_path: Path, south: str, mapping_text: str = TWO_RULES) -> Path:
+    (tmp_path / "north.csv").write_text("ID,Name,Dept\nP1,A,X\nP2,B,X\n", encoding="utf-8")
+    (tmp_path / "south.csv").write_text(south, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(mapping_text, encoding="utf-8")
+    return tmp_path / "m.yaml"
+
+
+def test_several_file_rules_feed_one_table_each_row_keeping_its_file_and_row(tmp_path):
+    south = "Ref,Title,Start,Month,Amount\nP3,C,2026-01-01,2026-01-01,10\nP1,D,soon,2026-01-01,5\n"
+    path = _two_files(tmp_path, south)
+    mapped = mapping.map_folder(path, tmp_path)
+    # the duplicate across the files is said once, in the source column of its own rule
+    assert sorted(str(p) for p in mapped.problems) == [
+        "south.csv, row 3, column 'Ref': got 'project_id=P1'; expected a unique project_id",
+        "south.csv, row 3, column 'Start': got 'soon'; expected a date YYYY-MM-DD",
+    ]
+    (tmp_path / "south.csv").write_text(
+        "Ref,Title,Start,Month,Amount\nP3,C,2026-01-01,2026-01-01,10\nP4,D,,2026-01-01,5\n"
+        "P9,E,,2026-02-01,x\n",
+        encoding="utf-8",
+    )
+    mapped = mapping.map_folder(path, tmp_path)
+    assert [str(p) for p in mapped.problems] == [
+        "south.csv, row 4, column 'Amount': got 'x'; expected a number"
+    ]
+    (tmp_path / "south.csv").write_text(
+        "Ref,Title,Start,Month,Amount\nP3,C,2026-01-01,2026-01-01,10\nP4,D,,2026-01-01,5\n",
+        encoding="utf-8",
+    )
+    snap = mapping.map_folder(path, tmp_path).snapshots[0]
+    projects = snap.frames["projects"]
+    assert projects[["project_id", "portfolio"]].values.tolist() == [
+        ["P1", "X"],
+        ["P2", "X"],
+        ["P3", "South"],
+        ["P4", "South"],
+    ]
+    assert list(projects.index) == [2, 3, 2, 3]  # each row as its own file numbers it
+    assert projects["baseline_start"].tolist()[2] == pd.Timestamp("2026-01-01")
+    assert snap.files == {"projects": "north.csv, south.csv", "financials": "south.csv"}
+    assert len(snap.frames["financials"]) == 2  # P3 and P4 are projects: no orphan
+
+
+def test_rows_of_several_rules_left_out_are_logged_with_their_own_file(tmp_path):
+    south = (
+        "Ref,Title,Start,Month,Amount\nP3,C,2026-01-01,2026-01-01,10\nP1,D,,2026-01-01,5\n"
+        "P3,E,,2026-02-01,7\n"
+    )
+    path = _two_files(tmp_path, south, "bad_rows: skip\n" + TWO_RULES)
+    mapped = mapping.map_folder(path, tmp_path)
+    assert mapped.problems == []
+    snap = mapped.snapshots[0]
+    assert snap.frames["projects"]["project_id"].tolist() == ["P1", "P2", "P3"]  # firsts stay
+    assert _entries(snap.log) == [
+        ("projects", "south.csv", 3, "Ref", "project_id=P1", "row left out", "duplicate key",
+         "South"),
+        ("projects", "south.csv", 4, "Ref", "project_id=P3", "row left out", "duplicate key",
+         "South"),
+    ]  # fmt: skip
+    # a financial row of a project left out stays: P1 and P3 are still projects
+    assert len(snap.frames["financials"]) == 3
+
+
+def test_a_column_missing_from_one_file_of_a_pattern_says_to_give_it_its_own_rule(tmp_path):
+    (tmp_path / "a_north.csv").write_text("ID,Name,Dept\nP1,A,X\n", encoding="utf-8")
+    (tmp_path / "a_south.csv").write_text("ID,Name,Dept,Start\nP2,B,Y,\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        DATED_MAPPING.replace('"*_projects.csv"', "a_*.csv")
+        .replace("    as_of_from_name: {pattern: '^(\\d{4})_', template: '{1}-06-30'}\n", "")
+        .replace("portfolio: Dept}", "portfolio: Dept, baseline_start: Start}"),
+        encoding="utf-8",
+    )
+    with pytest.raises(PMOError) as caught:
+        mapping.map_folder(tmp_path / "m.yaml", tmp_path, as_of=date(2026, 3, 31))
+    assert (
+        "column 'Start' is not in a_north.csv; it has: ID, Name, Dept; a_south.csv has it, but"
+        " the files one pattern matches share its rules: give a_north.csv a file rule of its own"
+        " (several may feed one table)" in str(caught.value)
+    )
+
+
+# -- value maps that keep, placeholders, templates ---------------------------------------------
+def test_a_value_map_with_star_to_star_keeps_every_other_value(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Name,Region\nP1,A,Africa East\nP2,B,South Asia\nP3,C, africa west \nP4,D,\n",
+        "          project_id: ID\n          project_name: Name\n"
+        "          portfolio: {from: Region, default: Other, values: {Africa East: Eastern"
+        " Africa, Africa West: Western Africa, '*': '*'}}\n",
+    )
+    p = _projects(path, tmp_path)
+    assert p["portfolio"].tolist() == ["Eastern Africa", "South Asia", "Western Africa", "Other"]
+
+
+def test_blank_values_are_placeholders_read_as_blank_before_conversion(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,Name,Dept,Cost,Start,Alt\nP1,A,X,0,TBD,2026-01-05\nP2,B,X,0.00,2026-02-01,\n"
+        "P3,C,X, N/A ,n/a,\nP4,D,X,1500,,2026-03-01\nP5,E,X,(0),,\n",
+        "          project_id: ID\n          project_name: Name\n          portfolio: Dept\n"
+        "          budget_at_completion: {from: Cost, money: true, blank_values: ['0', n/a]}\n"
+        "          baseline_start: {from: [Start, Alt], blank_values: [tbd, N/A]}\n",
+    )
+    mapped = mapping.map_folder(path, tmp_path)
+    assert mapped.problems == []
+    p = mapped.snapshots[0].frames["projects"]
+    # '0', '0.00' (a number matches by value) and ' N/A ' (stripped, any case) are blank, not
+    # $0; '(0)' is no placeholder: it converts
+    assert p["budget_at_completion"].isna().tolist() == [True, True, True, False, False]
+    assert p["budget_at_completion"].tolist()[3:] == [1500.0, 0.0]
+    # a placeholder is blank, so the next column of a list is taken
+    assert p["baseline_start"].tolist()[:4] == [
+        pd.Timestamp("2026-01-05"),
+        pd.Timestamp("2026-02-01"),
+        pd.NaT,
+        pd.Timestamp("2026-03-01"),
+    ]
+    assert mapped.snapshots[0].log.empty  # a placeholder is no bad cell: nothing logged
+
+
+def test_blank_values_of_an_unpivot_make_no_row_and_numbers_from_excel_match_by_value(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["ID", "Name", "Dept", "Cost", "Jan-26", "Feb-26"])
+    book.active.append(["P1", "A", "X", 0, "n/a", 1200])
+    book.active.append(["P2", "B", "X", 0.0, 0, 300.5])
+    book.save(tmp_path / "p.xlsx")
+    (tmp_path / "m.yaml").write_text(
+        """
+as_of: 2026-10-31
+files:
+  - file: p.xlsx
+    tables:
+      projects:
+        constants: {status: Active}
+        columns:
+          project_id: ID
+          project_name: Name
+          portfolio: Dept
+          budget_at_completion: {from: Cost, blank_values: [0]}
+      financials:
+        constants: {measure: plan}
+        columns:
+          project_id: ID
+          period: {date: "%b-%y"}
+          amount: {blank_values: ["0", N/A]}
+        unpivot: {pattern: '^\\w{3}-\\d{2}$', label_to: period, value_to: amount}
+""",
+        encoding="utf-8",
+    )
+    mapped = mapping.map_folder(tmp_path / "m.yaml", tmp_path)
+    assert mapped.problems == []
+    frames = mapped.snapshots[0].frames
+    assert frames["projects"]["budget_at_completion"].isna().all()
+    f = frames["financials"]
+    assert sorted(zip(f["project_id"], f["amount"], strict=True)) == [("P1", 1200.0), ("P2", 300.5)]
+
+
+def test_a_template_builds_a_text_from_several_columns(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,School,District,Dept\nP1,PROJECT #1,22,X\nP2,PROJECT #1,11,X\nP3,I.S. 653,,X\n"
+        "P4,,,X\nP5,TBD,TBD,X\n",
+        "          project_id: ID\n"
+        "          project_name: {template: '{School} (District {District}) {{sic}}',"
+        " blank_values: [TBD], default: unnamed}\n"
+        "          portfolio: {template: 'District {District}', default: Citywide}\n"
+        "          sub_portfolio: {template: '{Dept}-{ID}'}\n",
+    )
+    p = _projects(path, tmp_path)
+    assert p["project_name"].tolist() == [
+        "PROJECT #1 (District 22) {sic}",
+        "PROJECT #1 (District 11) {sic}",
+        "I.S. 653 (District ) {sic}",  # one cell blank: the others still make the value
+        "unnamed",  # every cell blank: blank (here the default)
+        "unnamed",  # placeholders are blank
+    ]
+    assert p["portfolio"].tolist() == [
+        "District 22",
+        "District 11",
+        "Citywide",
+        "Citywide",
+        "District TBD",
+    ]
+    assert p["sub_portfolio"].tolist()[0] == "X-P1"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            "{template: '{Scool} (District {District})'}",
+            "key 'files[0].tables.projects.columns.project_name.template': column 'Scool' is not"
+            " in p.csv; it has: ID, School, District; did you mean 'School'?",
+        ),
+        (
+            "{template: '{School} (District {District)'}",
+            "key 'files[0].tables.projects.columns.project_name.template': a lone '{' in",
+        ),
+        (
+            "{template: 'School {}'}",
+            "key 'files[0].tables.projects.columns.project_name.template': '{}' in 'School {}'"
+            " names no column",
+        ),
+        (
+            "{template: 'School'}",
+            "key 'files[0].tables.projects.columns.project_name.template': 'School' names no"
+            " source column ({Column}); a fixed value is a constant",
+        ),
+        (
+            "{from: School, template: '{School}'}",
+            "key 'files[0].tables.projects.columns.project_name': give one of from,"
+            " first_present, template (not from and template)",
+        ),
+    ],
+)
+def test_a_template_that_does_not_fit_is_a_mapping_error_naming_the_key(tmp_path, rule, message):
+    path = _one_file_mapping(
+        tmp_path,
+        "ID,School,District\nP1,PS 1,2\n",
+        f"          project_id: ID\n          project_name: {rule}\n          portfolio: District\n",
+    )
+    with pytest.raises(PMOError) as caught:
+        mapping.map_folder(path, tmp_path)
+    assert f"{path}: {message}" in str(caught.value)
+
+
+def test_an_unquoted_hash_in_a_column_name_says_to_quote_it(tmp_path):
+    path = _one_file_mapping(
+        tmp_path,
+        "Project #,Name,Dept\nP1,A,X\n",
+        "          project_id: Project #\n          project_name: Name\n"
+        "          portfolio: Dept\n",
+    )
+    with pytest.raises(PMOError) as caught:
+        mapping.map_folder(path, tmp_path)
+    assert (
+        "key 'files[0].tables.projects.columns.project_id': column 'Project' is not in p.csv;"
+        " it has: Project #, Name, Dept; a ' #' starts a YAML comment: quote the name"
+        " ('Project #')" in str(caught.value)
+    )
+    path.write_text(path.read_text().replace("project_id: Project #", "project_id: 'Project #'"))
+    assert _projects(path, tmp_path)["project_id"].tolist() == ["P1"]

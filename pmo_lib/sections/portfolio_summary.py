@@ -91,23 +91,27 @@ def exceptions(report: Report) -> None:
 def comparison(report: Report) -> None:
     """Portfolio comparison."""
     load = report.view.load
+    side_by_side = summary.comparison(report.now, load, report.config, report.view.past)
     report.table(
-        summary.comparison(report.now, load, report.config, report.view.past),
-        {
-            "portfolio": "Portfolio",
-            "active_projects": "Active",
-            "rag_red": "Red",
-            "rag_amber": "Amber",
-            "rag_green": "Green",
-            "rag_no_data": "No data",
-            "budget_at_completion": "Budget at completion",
-            "fy_plan": "FY Plan",
-            "fy_outlook": "Outlook",
-            "fy_variance": "Variance",
-            "demand_open_count": "Backlog",
-            "planned_utilisation_next_month": "Util. next month",
-            "open_high_risks": "High risks",
-        },
+        side_by_side,
+        _with_figures(
+            side_by_side,
+            {
+                "portfolio": "Portfolio",
+                "active_projects": "Active",
+                "rag_red": "Red",
+                "rag_amber": "Amber",
+                "rag_green": "Green",
+                "rag_no_data": "No data",
+                "budget_at_completion": "Budget at completion",
+                "fy_plan": "FY Plan",
+                "fy_outlook": "Outlook",
+                "fy_variance": "Variance",
+                "demand_open_count": "Backlog",
+                "planned_utilisation_next_month": "Util. next month",
+                "open_high_risks": "High risks",
+            },
+        ),
         counts=[
             "active_projects",
             "rag_red",
@@ -121,21 +125,31 @@ def comparison(report: Report) -> None:
         percent=["planned_utilisation_next_month"],
         empty="This page covers one portfolio; the whole-function page compares them.",
     )
+    subs = summary.by_sub_portfolio(report.now, report.config, report.view.past)
     report.table(
-        summary.by_sub_portfolio(report.now, report.config, report.view.past),
-        {
-            "portfolio": "Portfolio",
-            "sub_portfolio": "Sub-portfolio",
-            "projects": "Active",
-            "Red": "Red",
-            "Amber": "Amber",
-            "Green": "Green",
-            "No data": "No data",
-            "fy_plan": "FY Plan",
-            "fy_outlook": "Outlook",
-            "fy_variance": "Variance",
-        },
+        subs,
+        _with_figures(
+            subs,
+            {
+                "portfolio": "Portfolio",
+                "sub_portfolio": "Sub-portfolio",
+                "projects": "Active",
+                "Red": "Red",
+                "Amber": "Amber",
+                "Green": "Green",
+                "No data": "No data",
+                "fy_plan": "FY Plan",
+                "fy_outlook": "Outlook",
+                "fy_variance": "Variance",
+            },
+        ),
         counts=["projects", "Red", "Amber", "Green", "No data"],
         money=["fy_plan", "fy_outlook", "fy_variance"],
         caption="Sub-portfolios",
     )
+
+
+def _with_figures(frame: pd.DataFrame, columns: dict[str, str]) -> dict[str, str]:
+    """The columns that hold a figure in some row: a column the data cannot fill (FY Plan
+    without financials, backlog without demand) is left out rather than shown blank."""
+    return {c: t for c, t in columns.items() if c not in frame or frame[c].notna().any()}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -59,12 +58,38 @@ def parser() -> argparse.ArgumentParser:
         help="a portfolio name or slug, or 'function' (repeatable; default all)",
     )
     run.add_argument(
+        "--sub-portfolio",
+        action="append",
+        default=[],
+        help="render this sub-portfolio's scope only (name or folder name; repeatable; within"
+        " --portfolio if given)",
+    )
+    run.add_argument(
+        "--program",
+        action="append",
+        default=[],
+        help="render this program's scope only (name or folder name; repeatable; within"
+        " --portfolio and --sub-portfolio if given)",
+    )
+    run.add_argument(
+        "--level",
+        action="append",
+        default=[],
+        choices=["function", "portfolio", "sub_portfolio", "program"],
+        help="render these levels, whatever the parameters' levels say (repeatable)",
+    )
+    run.add_argument(
         "--report",
         action="append",
         default=[],
         help="a report name, e.g. data_quality (repeatable; default all)",
     )
     run.add_argument("--as-of", default="", help="snapshot date YYYY-MM-DD (default: the latest)")
+    run.add_argument(
+        "--compare-to",
+        default="",
+        help="the earlier snapshot to compare with, YYYY-MM-DD (default: the one before --as-of)",
+    )
     run.add_argument(
         "--jobs", type=int, default=0, help="worker processes (default: the number of cores)"
     )
@@ -139,8 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in COMMANDS + ("-h", "--help"):
         argv = ["run", *argv]
     args = parser().parse_args(argv)
-    if getattr(args, "params", None):  # before pmo_lib.params is imported; kernels inherit it
-        os.environ["PMO_PARAMS"] = str(Path(args.params).resolve())
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return {"run": cmd_run, "ingest": cmd_ingest, "demo": cmd_demo}[args.command](args)
@@ -318,13 +341,15 @@ def _as_date(value: object) -> date:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pmo_lib import demo, runner
-    from pmo_lib.params import PARAMS_DIR, load_all
+    from pmo_lib.params import load_all, params_dir
 
-    params_dir = Path(args.params).resolve() if args.params else PARAMS_DIR
+    folder = Path(args.params).resolve() if args.params else params_dir()
     if args.list:
-        for config in load_all(params_dir):
+        for config in load_all(folder):
+            levels = ", ".join(config.levels) + (", customers" if config.customers else "")
             print(
-                f"{config.slug:<24} {config.portfolio or '(whole function)':<28} {', '.join(config.reports)}"
+                f"{config.slug:<24} {config.portfolio or '(whole function)':<28}"
+                f" {', '.join(config.reports)} [{levels}]"
             )
         return 0
     path = _source(args.source)
@@ -341,7 +366,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         keep_ipynb=args.keep_ipynb,
         self_contained=args.self_contained,
         force=args.force,
-        params_dir=params_dir,
+        params_dir=folder,
+        compare_to=args.compare_to,
+        levels=tuple(args.level),
+        sub_portfolios=tuple(args.sub_portfolio),
+        programs=tuple(args.program),
     )
     return runner.run(options, dry_run=args.dry_run)
 

@@ -10,7 +10,9 @@ REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on th
     "spend": "Spend",
     "health": "Health",
     "resourcing": "Resourcing",
+    "customer": "Customer view",
 }
+CUSTOMER_REPORT = "customer"  # rendered once per customer (customers: true), not per scope
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"
 
 # What each report's sections need from the data: table -> what it shows. A snapshot without one
@@ -38,6 +40,9 @@ NEEDS: dict[str, dict[str, str]] = {
     "resourcing": {
         "resources": "the people, teams and capacity",
         "allocations": "the booked and actual hours",
+    },
+    "customer": {
+        "demand": "the customer's requests, the projects that deliver them and their changes",
     },
 }
 

@@ -105,6 +105,10 @@ class PortfolioData:
     sub_portfolio: str | None = None
     program: str | None = None
     ingest_log: pd.DataFrame | None = None  # what the as_of snapshot's ingest left out or blanked
+    # A customer page's customer (demand.customer). It does not narrow the data: the page picks
+    # the customer's rows from the scope's, so that a project's computed RAG is the one the
+    # scope's health report shows (rules are rated against the scope's active projects).
+    customer: str | None = None
 
     def narrow(self, snapshot: Snapshot) -> Snapshot:
         """A snapshot of the same portfolio narrowed like this data (sub-portfolio, program)."""
@@ -141,8 +145,14 @@ def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, p
 
 
 def resolve_source(source: str | Path | None = None) -> Path:
-    """The store to read: the argument, else $PMO_SOURCE, else data/pmo.duckdb in the project."""
-    chosen = str(source or os.environ.get(SOURCE_ENV) or "")
+    """The store to read: the argument, else $PMO_SOURCE, else data/pmo.duckdb in the project.
+
+    A source given redacted (its password as ***, as the runner passes it to a notebook) is
+    $PMO_SOURCE when that is the same source unredacted: the secret stays in the environment."""
+    given, env = str(source or ""), os.environ.get(SOURCE_ENV) or ""
+    if given and env and given != env and "***" in given and store.redact(env) == given:
+        given = env
+    chosen = given or env
     if not chosen:
         return PROJECT_ROOT / store.DEFAULT_STORE
     if "://" in chosen and not chosen.startswith("duckdb://"):

@@ -3,7 +3,7 @@ panel (pmo_lib.panel), kept apart from the widgets so that it is tested on its o
 
 A choice names a portfolio (empty: the whole function), optionally one of its sub-portfolios and
 programs, the as-of snapshot (empty: the latest) and the snapshot to compare with (empty: the one
-before it). Loading goes through data.snapshot_tables, which reads each snapshot of a portfolio
+before it); a customer page also names its customer. Loading goes through data.snapshot_tables, which reads each snapshot of a portfolio
 from the store once: narrowing to a sub-portfolio or program reloads nothing.
 """
 
@@ -31,6 +31,36 @@ class Choice:
     program: str = ""
     as_of: str = ""  # YYYY-MM-DD; empty = the latest snapshot
     compare_to: str = ""  # YYYY-MM-DD; empty = the snapshot before as_of
+    customer: str = ""  # a customer page's customer (demand.customer); empty = every customer
+
+
+LEVELS = ("function", "portfolio", "sub_portfolio", "program", "customer")
+
+
+def level_of(choice: Choice) -> str:
+    """The level of the hierarchy a choice shows: the lowest part it names."""
+    if choice.customer:
+        return "customer"
+    if choice.program:
+        return "program"
+    if choice.sub_portfolio:
+        return "sub_portfolio"
+    return "portfolio" if choice.portfolio else "function"
+
+
+def check_level(level: str, choice: Choice) -> None:
+    """A level given with a choice (the runner passes both) must be the one the choice names."""
+    if not level:
+        return
+    if level not in LEVELS:
+        raise PMOError(f"level '{level}': expected one of {', '.join(LEVELS)}")
+    implied = level_of(choice)
+    if level != implied:
+        raise PMOError(
+            f"level '{level}' does not match the scope chosen (portfolio '{choice.portfolio}',"
+            f" sub_portfolio '{choice.sub_portfolio}', program '{choice.program}', customer"
+            f" '{choice.customer}'), which is a {implied.replace('_', '-')} scope"
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +92,11 @@ def sub_portfolios(data: PortfolioData) -> list[str]:
     return sorted(known)
 
 
+def customers(data: PortfolioData) -> list[str]:
+    """The customers (requesting business units) of the scope's demand in the as-of snapshot."""
+    return sorted(set(data.current["demand"]["customer"].dropna()))
+
+
 def programs(data: PortfolioData, sub_portfolio: str = "") -> list[str]:
     projects = data.current["projects"]
     if sub_portfolio:
@@ -88,13 +123,35 @@ def narrow(data: PortfolioData, title: str, sub_portfolio: str, program: str) ->
     return data.narrowed(sub_portfolio, program)
 
 
-def load(choice: Choice, source: str | Path | None = None) -> tuple[ReportConfig, PortfolioData]:
-    """The parameters and data of a choice; every part of it must exist."""
-    config = config_for(choice.portfolio or None)
+def focus(data: PortfolioData, title: str, customer: str) -> PortfolioData:
+    """The data with a customer page's customer set (the data is not narrowed: see
+    PortfolioData.customer); an unknown customer is an error that lists the known ones."""
+    if not customer:
+        return data
+    if customer not in (known := customers(data)):
+        raise PMOError(
+            f"customer '{customer}': no demand of {title} on {data.current.as_of.date()} has"
+            f" this customer; it has: {', '.join(known) or 'none'}"
+        )
+    return replace(data, customer=customer)
+
+
+def load(
+    choice: Choice,
+    source: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    level: str = "",
+) -> tuple[ReportConfig, PortfolioData]:
+    """The parameters and data of a choice; every part of it must exist. params_dir: the folder
+    of parameter files (empty: $PMO_PARAMS, else params/); level: the level the caller expects
+    the choice to name (empty: any)."""
+    check_level(level, choice)
+    config = config_for(choice.portfolio or None, params_dir or None)
     data = load_portfolio(
         config.portfolio, choice.as_of or None, source or None, choice.compare_to or None
     )
-    return config, narrow(data, config.title, choice.sub_portfolio, choice.program)
+    data = narrow(data, config.title, choice.sub_portfolio, choice.program)
+    return config, focus(data, config.title, choice.customer)
 
 
 def options(
@@ -124,12 +181,14 @@ class Resolved:
     options: Options
 
 
-def resolve(choice: Choice, source: str | Path | None = None) -> Resolved:
+def resolve(
+    choice: Choice, source: str | Path | None = None, params_dir: str | Path | None = None
+) -> Resolved:
     """The panel's step: load the choice's portfolio (from the cache when unchanged), drop the
     parts of the choice that the new scope lacks (another portfolio's sub-portfolio, a
     comparison that is not earlier than as_of), and narrow."""
-    configs = load_all()
-    config = pick_config(configs, choice.portfolio or None)
+    configs = load_all(params_dir or None)
+    config = pick_config(configs, choice.portfolio or None, params_dir or None)
     path = resolve_source(source)
     dates = [d.date().isoformat() for d in pd.to_datetime(list_snapshots(path)["as_of"])]
     as_of = choice.as_of if choice.as_of in dates else ""
@@ -138,12 +197,18 @@ def resolve(choice: Choice, source: str | Path | None = None) -> Resolved:
     whole = load_portfolio(config.portfolio, as_of or None, path, compare_to or None)
     sub = choice.sub_portfolio if choice.sub_portfolio in sub_portfolios(whole) else ""
     program = choice.program if choice.program in programs(whole, sub) else ""
+    customer = choice.customer if choice.customer in customers(whole) else ""
     settled = replace(
-        choice, sub_portfolio=sub, program=program, as_of=as_of, compare_to=compare_to
+        choice,
+        sub_portfolio=sub,
+        program=program,
+        as_of=as_of,
+        compare_to=compare_to,
+        customer=customer,
     )
     return Resolved(
         settled,
         config,
-        narrow(whole, config.title, sub, program),
+        focus(narrow(whole, config.title, sub, program), config.title, customer),
         options(settled, whole, configs, dates),
     )

@@ -18,11 +18,24 @@ from pmo_lib.errors import PMOError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PARAMS_ENV = "PMO_PARAMS"  # another folder of parameter files (e.g. for your own data)
-PARAMS_DIR = Path(os.environ.get(PARAMS_ENV) or PROJECT_ROOT / "params").resolve()
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULTS_FILE = "defaults.yaml"
 FUNCTION_SLUG = "function"
 SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a folder name: never '..' or empty
+
+
+def params_dir() -> Path:
+    """The folder of parameter files when none is given: $PMO_PARAMS, else params/ in the project.
+    Read at each call, not at import: a runner or a test that sets the variable is obeyed."""
+    return Path(os.environ.get(PARAMS_ENV) or PROJECT_ROOT / "params").resolve()
+
+
+def _folder(given: Path | str | None) -> Path:
+    """A params folder as given, else the default one."""
+    return Path(given) if given else params_dir()
+
+
+Level = Literal["function", "portfolio", "sub_portfolio", "program"]
 
 
 class _Strict(BaseModel):
@@ -100,6 +113,15 @@ class Settings(_Strict):
     currency: str = Field(min_length=3, max_length=3, description="ISO code, e.g. USD")
     fiscal_year_start_month: int = Field(ge=1, le=12)
     reports: list[str] = Field(min_length=1, description="report notebooks to render")
+    levels: list[Level] = Field(
+        min_length=1,
+        description="levels rendered in the batch: function (function.yaml's scope), portfolio"
+        " (a portfolio file's own scope), sub_portfolio and program (one scope per sub-portfolio"
+        " or program of the portfolio in the snapshot)",
+    )
+    customers: bool = Field(
+        description="render one customer page per requesting business unit of this scope"
+    )
     thresholds: Thresholds
     demand: DemandParams
     spend: SpendParams
@@ -120,10 +142,6 @@ class ReportConfig(Settings):
     @property
     def is_function(self) -> bool:
         return self.portfolio is None
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unnamed"
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -175,8 +193,9 @@ def _explain(exc: ValidationError, files: list[tuple[Path, dict]]) -> PMOError:
     return PMOError("invalid parameters:\n  " + "\n  ".join(lines))
 
 
-def scope_files(params_dir: Path = PARAMS_DIR) -> list[Path]:
+def scope_files(params_dir: Path | None = None) -> list[Path]:
     """Every report scope's file: the function's first, then portfolios by name."""
+    params_dir = _folder(params_dir)
     if not Path(params_dir).is_dir():
         raise PMOError(f"{params_dir}: no such folder of parameter files")
     files = sorted(p for p in Path(params_dir).glob("*.yaml") if p.name != DEFAULTS_FILE)
@@ -221,9 +240,10 @@ def load_config(
 
 
 def load_all(
-    params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR
+    params_dir: Path | None = None, notebooks_dir: Path = NOTEBOOKS_DIR
 ) -> list[ReportConfig]:
     """Every scope's configuration, all validated before any report runs."""
+    params_dir = _folder(params_dir)
     configs = [load_config(p, params_dir, notebooks_dir) for p in scope_files(params_dir)]
     seen: dict[str | None, str] = {}
     for config in configs:
@@ -246,14 +266,17 @@ def load_all(
 
 
 def config_for(
-    portfolio: str | None, params_dir: Path = PARAMS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR
+    portfolio: str | None,
+    params_dir: Path | None = None,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
 ) -> ReportConfig:
     """The configuration of a portfolio (by name or slug; empty/None = the whole function)."""
+    params_dir = _folder(params_dir)
     return pick_config(load_all(params_dir, notebooks_dir), portfolio, params_dir)
 
 
 def pick_config(
-    configs: list[ReportConfig], portfolio: str | None, params_dir: Path = PARAMS_DIR
+    configs: list[ReportConfig], portfolio: str | None, params_dir: Path | None = None
 ) -> ReportConfig:
     """The configuration of a portfolio among these (None = the whole function)."""
     wanted = (portfolio or "").strip()
@@ -262,7 +285,7 @@ def pick_config(
             return config
     known = ", ".join(c.portfolio or f"{c.slug} (whole function)" for c in configs)
     raise PMOError(
-        f"unknown portfolio '{portfolio}': no file in {params_dir} has portfolio: {portfolio};"
+        f"unknown portfolio '{portfolio}': no file in {_folder(params_dir)} has portfolio: {portfolio};"
         f" known: {known}"
     )
 

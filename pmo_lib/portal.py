@@ -1,4 +1,6 @@
-"""The index pages a run writes: outputs/<as_of>/index.html and outputs/index.html.
+"""The index pages a run writes: outputs/<as_of>/index.html (every scope, as a tree), one
+index per scope (outputs/<as_of>/<scope>/index.html: the scope and the scopes below it) and
+outputs/index.html (the runs).
 
 Plain, self-contained HTML with relative links, so a copied or e-mailed folder still works.
 """
@@ -8,6 +10,8 @@ from __future__ import annotations
 import html
 import json
 import math
+import posixpath
+import re
 from pathlib import Path
 
 from pmo_lib import formatting
@@ -24,7 +28,16 @@ body { max-width: 1180px; margin: 0 auto; padding: 24px 32px; font-family: "Sego
 .status.nodata { background: #f0f4f8; color: #52606d; }
 .status.amber { background: #fff3c4; color: #8d5b00; }
 .error { color: #a61b1b; font-size: 12px; display: block; }
+.pmo-crumbs { font-size: 13px; margin: 4px 0 12px; }
 """
+LEVEL_INDENT = {"function": 0, "portfolio": 1, "sub_portfolio": 2, "program": 3}
+LEVEL_NAMES = {
+    "function": "function",
+    "portfolio": "portfolio",
+    "sub_portfolio": "sub-portfolio",
+    "program": "program",
+}
+_SCOPE_PATH = re.compile(r"[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*", re.I)
 
 
 def facts_html(facts: list[tuple[str, str]]) -> str:
@@ -45,16 +58,17 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def no_data_page(report: str, scope_title: str, as_of: str) -> str:
-    """What a reader sees for a portfolio with no rows in the snapshot: a page, not a crash."""
+def no_data_page(report: str, scope_title: str, as_of: str, root: str = "../") -> str:
+    """What a reader sees for a scope with no rows in the snapshot: a page, not a crash (root:
+    the way up to the run's folder)."""
     title = REPORTS.get(report, report)
     body = (
         f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(title)}</p>'
         f"<h1>{html.escape(scope_title)}</h1></header>"
         f'<p class="pmo-notice">No data for {html.escape(scope_title)} in the snapshot of'
-        f" {formatting.date(as_of)}: the store holds no projects or demand for this portfolio on that"
-        " date. Check the portfolio name in its parameters file and in the exports.</p>"
-        '<p><a href="../index.html">Back to all reports</a></p>'
+        f" {formatting.date(as_of)}: the store holds no projects or demand for this scope on that"
+        " date. Check the name in its parameters file and in the exports.</p>"
+        f'<p><a href="{html.escape(root)}index.html">Back to all reports</a></p>'
     )
     return _page(f"{title} — {scope_title} — no data", body)
 
@@ -109,24 +123,95 @@ def _text(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def run_index(manifest: dict) -> str:
-    """A grid of scopes × reports with each report's status and link, for one as_of. Any
-    figure may be odd (null, inf, nan, 1e308, a word): its cell is blank or shown as it is,
-    and the page is written."""
-    jobs = [j for j in manifest.get("jobs") or [] if isinstance(j, dict)]
+def _jobs(manifest: dict) -> list[dict]:
+    return [j for j in manifest.get("jobs") or [] if isinstance(j, dict)]
+
+
+def _scope_of(job: dict) -> str:
+    return str(job.get("scope", ""))
+
+
+def _under(jobs: list[dict], top: str) -> list[dict]:
+    """The jobs of a scope and of every scope below it: by their parents (portfolios sit
+    beside the function's folder, not in it), else by folder."""
+    if not top:
+        return jobs
+    parents = {_scope_of(j): str(j.get("parent") or "") for j in jobs}
+
+    def below(scope: str) -> bool:
+        seen: set[str] = set()
+        while scope and scope not in seen:
+            if scope == top or scope.startswith(top + "/"):
+                return True
+            seen.add(scope)
+            scope = parents.get(scope, "")
+        return False
+
+    return [j for j in jobs if below(_scope_of(j))]
+
+
+def _link(path: str, here: str) -> str:
+    """A folder under the run's as a link from the folder here ("" = the run's)."""
+    return posixpath.relpath(path, here) if here else path
+
+
+def _safe(scope: str) -> bool:
+    """A scope's folder as the runner makes them: names under the run's folder, never '..'."""
+    return bool(_SCOPE_PATH.fullmatch(scope)) and ".." not in scope.split("/")
+
+
+def _scope_name(job: dict) -> str:
+    """A scope's own name on its row: the program's, sub-portfolio's or portfolio's."""
+    for key in ("program", "sub_portfolio"):
+        if job.get(key):
+            return str(job[key])
+    return str(job.get("portfolio") or "IT Function (all portfolios)")
+
+
+def _status_cell(job: dict, here: str) -> str:
+    scope = _scope_of(job)
+    status = str(job.get("status", ""))
+    absent = job.get("absent") if isinstance(job.get("absent"), list) else []
+    lacks = f' title="no {_text(", ".join(map(str, absent)))} in the data"' if absent else ""
+    label = f'<span class="status {STATUS_CLASS.get(status, "")}"{lacks}>{_text(status)}</span>'
+    if absent:
+        label += f'<span class="error">no {_text(", ".join(map(str, absent)))}</span>'
+    folder = _link(scope, here)
+    link = f'<a href="{_text(folder)}/{_text(job["html"])}">open</a> ' if job.get("html") else ""
+    if job.get("ipynb") and status == "failed":
+        link += f'<a href="{_text(folder)}/{_text(job["ipynb"])}">notebook</a> '
+    error = f'<span class="error">{_text(job["error"])}</span>' if job.get("error") else ""
+    headlines = job.get("headlines") if isinstance(job.get("headlines"), dict) else {}
+    score = _percent(headlines.get("dq_score"))
+    figure = f" score {score}" if score else ""
+    seconds = _number(job.get("seconds"))
+    took = f" <small>{seconds:.1f}s</small>" if seconds is not None else ""
+    return f"{link}{label}{figure}{took}{error}"
+
+
+def _scope_table(jobs: list[dict], here: str) -> str:
+    """Scopes × reports: each scope's computed RAG, spend variance and reports, as a tree
+    (indented by level; a scope's name opens its own index, which drills down)."""
     reports = list(dict.fromkeys(str(j.get("report", "")) for j in jobs))
-    scopes = list(dict.fromkeys(str(j.get("scope", "")) for j in jobs))
-    by_key = {(str(j.get("scope", "")), str(j.get("report", ""))): j for j in jobs}
+    scopes = list(dict.fromkeys(_scope_of(j) for j in jobs))
+    by_key = {(_scope_of(j), str(j.get("report", ""))): j for j in jobs}
     head = "<th>Computed RAG</th><th>Spend variance</th>" + "".join(
         f"<th>{html.escape(REPORTS.get(r, r))}</th>" for r in reports
     )
     rows = []
     for scope in scopes:
-        first = next(j for j in jobs if str(j.get("scope", "")) == scope)
-        name = first.get("portfolio") or "IT Function (all portfolios)"
+        first = next(j for j in jobs if _scope_of(j) == scope)
+        name = _text(_scope_name(first))
+        level = str(first.get("level", ""))
+        if level in LEVEL_INDENT and _safe(scope):
+            name = f'<a href="{_text(_link(scope, here))}/index.html">{name}</a>'
+            if level != "portfolio" and level != "function":
+                name += f" <small>{LEVEL_NAMES[level]}</small>"
+        indent = LEVEL_INDENT.get(level, 0)
+        style = f' style="padding-left: {0.5 + 1.5 * indent:g}em"' if indent else ""
         figures: dict = {}
         for job in jobs:
-            if str(job.get("scope", "")) == scope and isinstance(job.get("headlines"), dict):
+            if _scope_of(job) == scope and isinstance(job.get("headlines"), dict):
                 figures.update(job["headlines"])
         cells = [
             f"<td>{_rag_cell(figures)}</td>",
@@ -134,35 +219,58 @@ def run_index(manifest: dict) -> str:
         ]
         for report in reports:
             job = by_key.get((scope, report))
-            if job is None:
-                cells.append("<td></td>")
-                continue
-            status = str(job.get("status", ""))
-            absent = job.get("absent") if isinstance(job.get("absent"), list) else []
-            lacks = (
-                f' title="no {_text(", ".join(map(str, absent)))} in the data"' if absent else ""
-            )
-            label = (
-                f'<span class="status {STATUS_CLASS.get(status, "")}"{lacks}>{_text(status)}</span>'
-            )
-            if absent:
-                label += f'<span class="error">no {_text(", ".join(map(str, absent)))}</span>'
+            cells.append("<td></td>" if job is None else f"<td>{_status_cell(job, here)}</td>")
+        rows.append(f"<tr><th{style}>{name}</th>{''.join(cells)}</tr>")
+    return (
+        f"<table class='pmo-table'><thead><tr><th>Scope</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
-            link = (
-                f'<a href="{_text(scope)}/{_text(job["html"])}">open</a> '
-                if job.get("html")
-                else ""
+
+def _customer_table(jobs: list[dict], here: str) -> str:
+    """One row per customer page: its requests, the projects that deliver them, and the link."""
+    if not jobs:
+        return ""
+    rows = []
+    for job in jobs:
+        f = job.get("headlines") if isinstance(job.get("headlines"), dict) else {}
+        rag = " ".join(
+            f'<span class="status {css}">{html.escape(_count(f.get(key)))} {word}</span>'
+            for word, key, css in (
+                ("red", "projects_red", "failed"),
+                ("amber", "projects_amber", "amber"),
+                ("green", "projects_green", "ok"),
+                ("no data", "projects_no_data", "nodata"),
             )
-            if job.get("ipynb") and status == "failed":
-                link += f'<a href="{_text(scope)}/{_text(job["ipynb"])}">notebook</a> '
-            error = f'<span class="error">{_text(job["error"])}</span>' if job.get("error") else ""
-            headlines = job.get("headlines") if isinstance(job.get("headlines"), dict) else {}
-            score = _percent(headlines.get("dq_score"))
-            figure = f" score {score}" if score else ""
-            seconds = _number(job.get("seconds"))
-            took = f" <small>{seconds:.1f}s</small>" if seconds is not None else ""
-            cells.append(f"<td>{link}{label}{figure}{took}{error}</td>")
-        rows.append(f"<tr><th>{_text(name)}</th>{''.join(cells)}</tr>")
+            if _number(f.get(key))
+        )
+        within = _text(str(job.get("title", "")).rsplit(" › ", 1)[0])
+        rows.append(
+            f"<tr><th>{_text(job.get('customer') or job.get('title') or '')}</th>"
+            f"<td>{within}</td><td class='num'>{_count(f.get('requests_open'))}</td>"
+            f"<td class='num'>{_count(f.get('requests_past_sla'))}</td>"
+            f"<td class='num'>{_count(f.get('projects_delivering'))}</td><td>{rag}</td>"
+            f"<td class='num'>{_count(f.get('projects_late'))}</td>"
+            f"<td>{_status_cell(job, here)}</td></tr>"
+        )
+    return (
+        "<h2>Customers</h2><table class='pmo-table'><thead><tr><th>Customer</th><th>Of</th>"
+        "<th>Open requests</th><th>Past SLA</th><th>Projects delivering</th>"
+        "<th>Their computed RAG</th><th>Late</th><th>Page</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def run_index(manifest: dict, scope: str = "") -> str:
+    """The scopes of one as_of as a tree of rows (function, portfolios, sub-portfolios,
+    programs), each with its computed RAG, spend variance and reports, then the customer pages;
+    with scope, the index of that scope's folder: it and the scopes below it. Any figure may
+    be odd (null, inf, nan, 1e308, a word): its cell is blank or shown as it is, and the page
+    is written."""
+    jobs = _under(_jobs(manifest), scope)
+    customers = [j for j in jobs if j.get("level") == "customer"]
+    others = [j for j in jobs if j.get("level") != "customer"]
+    root = "../" * (scope.count("/") + 1) if scope else ""
     previous = manifest.get("previous_as_of")
     facts = facts_html(
         [
@@ -172,13 +280,50 @@ def run_index(manifest: dict) -> str:
             ("Data source", display_source(str(manifest.get("source") or ""))),
         ]
     )
+    as_of = html.escape(_when(manifest.get("as_of")))
+    heading = f"Reports as of {as_of}"
+    crumbs = ""
+    if scope:
+        own = next((j for j in others if _scope_of(j) == scope), None)
+        name = str(own.get("title") or _scope_name(own)) if own else scope
+        heading = f"{html.escape(name)} — reports as of {as_of}"
+        crumbs = _crumbs(manifest, scope, root)
     body = (
-        f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Reports as of {html.escape(_when(manifest.get('as_of')))}</h1>{facts}</header>"
+        f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>{heading}</h1>"
+        f"{facts}</header>{crumbs}"
         f"{_ingest_notice(manifest.get('ingest'))}"
-        f"<table class='pmo-table'><thead><tr><th>Portfolio</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        "<p><a href='../index.html'>All runs</a> · <a href='manifest.json'>manifest.json</a></p>"
+        f"{_scope_table(others, scope) if others or not customers else ''}"
+        f"{_customer_table(customers, scope)}"
+        f"<p><a href='{root}../index.html'>All runs</a> · <a href='{root}manifest.json'>"
+        "manifest.json</a></p>"
     )
-    return _page(f"PMO Reports — {manifest.get('as_of')}", body)
+    title = f"PMO Reports — {manifest.get('as_of')}" + (f" — {scope}" if scope else "")
+    return _page(title, body)
+
+
+def _crumbs(manifest: dict, scope: str, root: str) -> str:
+    """All reports › the scopes above › this one, each linking to its index."""
+    parents = {_scope_of(j): j for j in _jobs(manifest) if j.get("level") in LEVEL_INDENT}
+    chain, here = [], parents.get(scope, {}).get("parent")
+    while here and here in parents and here not in chain and len(chain) < 8:
+        chain.insert(0, here)
+        here = parents[here].get("parent")
+    links = [f"<a href='{root}index.html'>All reports</a>"] + [
+        f"<a href='{_text(_link(p, scope))}/index.html'>{_text(_scope_name(parents[p]))}</a>"
+        for p in chain
+    ]
+    return f"<p class='pmo-crumbs'>{' › '.join(links)}</p>"
+
+
+def scope_indexes(manifest: dict) -> dict[str, str]:
+    """Each scope's index page by its folder (the function, portfolios, sub-portfolios and
+    programs the run rendered): the drill-down from the run's index."""
+    pages = {}
+    for job in _jobs(manifest):
+        scope = _scope_of(job)
+        if job.get("level") in LEVEL_INDENT and _safe(scope) and scope not in pages:
+            pages[scope] = run_index(manifest, scope)
+    return pages
 
 
 def _ingest_notice(counts: object) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import importlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -71,6 +70,7 @@ class Report:
     config: ReportConfig
     data: PortfolioData
     source: str = ""  # as given to open_report: the filter panel reloads from it
+    workbook: str = ""  # where the footer writes the workbook of the page's tables ("" = none)
     interactive: bool = False  # in JupyterLab: sections render into widgets the panel refreshes
     sheets: dict = field(
         default_factory=dict
@@ -180,6 +180,8 @@ class Report:
             name, scope = f"{name} › {html.escape(self.data.sub_portfolio)}", "sub-portfolio"
         if self.data.program:
             name, scope = f"{name} › {html.escape(self.data.program)}", "program"
+        if self.data.customer:
+            name, scope = f"{name} › {html.escape(self.data.customer)}", "customer"
         _html(
             f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
             f"<h1>{name} <small>({scope})</small></h1>"
@@ -298,7 +300,7 @@ class Report:
         }
         items = " · ".join(f"{k}: {html.escape(str(v))}" for k, v in facts.items())
         download = ""
-        target = os.environ.get(workbook.WORKBOOK_ENV)
+        target = self.workbook
         if target and self.sheets:  # under the runner: the workbook goes beside the HTML
             self.save_workbook(target)
             name = html.escape(Path(target).name)
@@ -452,6 +454,10 @@ def open_report(
     program: str = "",
     compare_to: str = "",
     interactive: bool | None = None,
+    customer: str = "",
+    level: str = "",
+    params_dir: str = "",
+    workbook: str = "",
 ) -> Report:
     """Validate the parameters, load the portfolio's data, show the page header and record the
     headline figures.
@@ -460,15 +466,19 @@ def open_report(
     latest snapshot; source: a DuckDB store, empty for $PMO_SOURCE or data/pmo.duckdb;
     sub_portfolio, program: narrow the report to one of the portfolio's; compare_to: the earlier
     snapshot to compare with, empty for the one before as_of; interactive: render sections
-    into widgets for the filter panel (default: only when running in JupyterLab).
+    into widgets for the filter panel (default: only when running in JupyterLab); customer: a
+    customer page's customer; level: the scope's level, checked against the names given
+    (empty: any); params_dir: the folder of parameter files (empty: $PMO_PARAMS, else
+    params/); workbook: where the footer writes the page's tables (empty: nowhere). The runner
+    passes every one of these (docs/architecture.md).
     """
     from pmo_lib import filters
 
-    choice = filters.Choice(portfolio, sub_portfolio, program, as_of, compare_to)
-    config, data = filters.load(choice, source)
+    choice = filters.Choice(portfolio, sub_portfolio, program, as_of, compare_to, customer)
+    config, data = filters.load(choice, source, params_dir, level)
     if interactive is None:
         interactive = filters.in_jupyterlab()
-    report = Report(name, config, data, source=source, interactive=interactive)
+    report = Report(name, config, data, source=source, interactive=interactive, workbook=workbook)
     if interactive:  # the exported page has the stylesheet; the lab needs the page's rules
         _display({"text/html": f"<style>{lab_stylesheet()}</style>", "text/plain": ""})
     report.header()

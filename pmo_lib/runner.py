@@ -1,8 +1,10 @@
 """Plan, execute and publish the reports: papermill in worker processes, nbconvert to HTML.
 
-Only this module touches papermill and nbconvert. Each job is one report for one scope
-(a portfolio or the whole function); jobs run in a process pool, a failing job does not stop
-the others, and every output file is written atomically.
+Only this module touches papermill and nbconvert. Each job is one report for one scope (the
+function, a portfolio, a sub-portfolio, a program or a customer: pmo_lib.scopes); jobs run in a
+process pool, a failing job does not stop the others, and every output file is written
+atomically. Everything a notebook reads travels as a papermill parameter (CONTRACT), so the
+executed notebook records it.
 """
 
 from __future__ import annotations
@@ -21,48 +23,78 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
-from pmo_lib import ingest_log, portal, store
-from pmo_lib.catalog import HEADLINES_MIME, REPORTS, absent
+from pmo_lib import data, ingest_log, portal, scopes, store
+from pmo_lib.catalog import CUSTOMER_REPORT, HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError
 from pmo_lib.filters import BATCH_ENV
-from pmo_lib.params import NOTEBOOKS_DIR, PARAMS_DIR, ReportConfig, check_portfolios_known, load_all
-from pmo_lib.workbook import WORKBOOK_ENV
+from pmo_lib.params import (
+    NOTEBOOKS_DIR,
+    ReportConfig,
+    check_portfolios_known,
+    load_all,
+    params_dir,
+)
 
 log = logging.getLogger("pmo_reports")
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
-NOTEBOOK_PARAMETERS = (
-    "portfolio",
-    "as_of",
-)  # what the runner passes; the source goes by environment
+# The runner-notebook contract: every report notebook declares these in its parameters cell,
+# and the runner passes each one (docs/architecture.md). A customer page also takes `customer`.
+CONTRACT = (
+    "portfolio",  # name as in the data; "" = the whole function
+    "level",  # function, portfolio, sub_portfolio, program or customer
+    "sub_portfolio",  # "" = all
+    "program",  # "" = all
+    "as_of",  # YYYY-MM-DD, the snapshot reported on
+    "compare_to",  # YYYY-MM-DD, the snapshot compared with ("" = none earlier)
+    "params_dir",  # the folder of parameter files
+    "source",  # the store, redacted of secrets (the kernel takes the secret from $PMO_SOURCE)
+    "workbook",  # where the page's Excel workbook goes
+)
+CUSTOMER_PARAMETERS = ("customer",)
 
 
 @dataclass(frozen=True)
 class Job:
     report: str
-    slug: str  # the scope's folder name
+    scope: str  # the scope's folder under the run's: function, data-analytics/bi-reporting, ...
+    level: str  # function, portfolio, sub_portfolio, program or customer
     portfolio: str | None  # None = whole function
-    title: str
+    title: str  # the scope's title: Data & Analytics › BI & Reporting
     notebook: str
-    out_dir: str  # outputs/<as_of>/<slug>
+    out_dir: str  # outputs/<as_of>/<scope>
     as_of: str
+    compare_to: str = ""  # the snapshot compared with ("" when there is none earlier)
+    sub_portfolio: str = ""
+    program: str = ""
+    customer: str = ""
+    parent: str = ""  # the folder of the scope above
+    params_dir: str = ""
+    source: str = ""  # as the notebook gets it: redacted of secrets
     fingerprint: str = ""
-    siblings: tuple[str, ...] = ()  # the scope's reports, for the navigation bar
+    nav: tuple[tuple[str, str, bool], ...] = ()  # the navigation bar: (title, href, this page)
     absent: tuple[str, ...] = ()  # tables the report needs that the scope's data lacks
+    empty: bool = False  # the scope has no rows in the snapshot: a "no data" page
 
     @property
     def name(self) -> str:
-        return f"{self.slug}/{self.report}"
+        return f"{self.scope}/{self.report}"
+
+    @property
+    def depth(self) -> int:
+        """How many folders below the run's folder its pages are."""
+        return self.scope.count("/") + 1
 
     @property
     def html_path(self) -> Path:
@@ -78,14 +110,29 @@ class Job:
 
     @property
     def parameters(self) -> dict[str, str]:
-        return {"portfolio": self.portfolio or "", "as_of": self.as_of}
+        """What the notebook gets, and records: the CONTRACT (and the customer of a customer
+        page)."""
+        values = {
+            "portfolio": self.portfolio or "",
+            "level": self.level,
+            "sub_portfolio": self.sub_portfolio,
+            "program": self.program,
+            "as_of": self.as_of,
+            "compare_to": self.compare_to,
+            "params_dir": self.params_dir,
+            "source": self.source,
+            "workbook": str(self.xlsx_path),
+        }
+        if self.level == "customer":
+            values["customer"] = self.customer
+        return values
 
 
 @dataclass
 class Result:
     job: str
     report: str
-    scope: str
+    scope: str  # the scope's folder under the run's
     portfolio: str | None
     status: str  # ok, partial (rendered, but some tables it needs are absent), failed, no data
     seconds: float
@@ -96,6 +143,31 @@ class Result:
     reused: bool = False
     headlines: dict = field(default_factory=dict)
     absent: list = field(default_factory=list)  # status partial: the tables it lacked
+    level: str = ""  # function, portfolio, sub_portfolio, program or customer
+    title: str = ""  # the scope's title
+    parent: str = ""  # the folder of the scope above ("" at the top)
+    sub_portfolio: str = ""
+    program: str = ""
+    customer: str = ""
+
+    @classmethod
+    def of(cls, job: Job, status: str) -> Result:
+        return cls(
+            job.name,
+            job.report,
+            job.scope,
+            job.portfolio,
+            status,
+            0.0,
+            job.fingerprint,
+            absent=list(job.absent),
+            level=job.level,
+            title=job.title,
+            parent=job.parent,
+            sub_portfolio=job.sub_portfolio,
+            program=job.program,
+            customer=job.customer,
+        )
 
 
 @dataclass(frozen=True)
@@ -109,8 +181,13 @@ class Options:
     keep_ipynb: bool = False
     self_contained: bool = False
     force: bool = False
-    params_dir: Path = PARAMS_DIR
+    params_dir: Path = field(default_factory=params_dir)  # $PMO_PARAMS, else params/, when made
     notebooks_dir: Path = NOTEBOOKS_DIR
+    compare_to: str = ""  # the snapshot to compare with; "" = the one before as_of
+    levels: tuple[str, ...] = ()  # override every parameters file's levels
+    customers: bool | None = None  # override every parameters file's customers
+    sub_portfolios: tuple[str, ...] = ()  # on demand: these sub-portfolios' scopes only
+    programs: tuple[str, ...] = ()  # on demand: these programs' scopes only
 
 
 # -- writing files ---------------------------------------------------------------------------
@@ -181,15 +258,48 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def plan(options: Options) -> tuple[list[Job], dict]:
-    """Validate everything a run needs before any kernel starts; return the jobs and run facts."""
+def _known_names(source: Path) -> Callable[[str, str], set[str]]:
+    """known(portfolio, level): the sub-portfolio or program names a portfolio has in any
+    snapshot (for a scope asked for by name that the as-of snapshot lacks)."""
+
+    def known(portfolio: str, level: str) -> set[str]:
+        query = (
+            "SELECT DISTINCT sub_portfolio FROM projects WHERE portfolio = $p"
+            " UNION SELECT DISTINCT sub_portfolio FROM demand WHERE portfolio = $p"
+            if level == "sub_portfolio"
+            else "SELECT DISTINCT program FROM projects WHERE portfolio = $p"
+        )
+        with store.reading(source) as con:
+            return {r[0] for r in con.execute(query, {"p": portfolio}).fetchall() if r[0]}
+
+    return known
+
+
+def _declared(notebook: Path, cache: dict[str, set[str]], customer: bool) -> None:
+    """The notebook's parameters cell must declare every parameter of the contract."""
     import papermill
 
+    if str(notebook) not in cache:
+        cache[str(notebook)] = set(papermill.inspect_notebook(str(notebook)))
+    wanted = CONTRACT + (CUSTOMER_PARAMETERS if customer else ())
+    missing = [p for p in wanted if p not in cache[str(notebook)]]
+    if missing:
+        raise PMOError(
+            f"{notebook}: its parameters cell does not declare {', '.join(missing)} (every"
+            f" report notebook takes {', '.join(wanted)}: docs/architecture.md)"
+        )
+
+
+def plan(options: Options) -> tuple[list[Job], dict]:
+    """Validate everything a run needs before any kernel starts; return the jobs and run facts."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    configs = load_all(options.params_dir, options.notebooks_dir)
+    params = Path(options.params_dir).resolve()
+    configs = load_all(params, options.notebooks_dir)
     store.verify(options.source)  # a damaged store stops the run here, not in every report
     snapshots = store.list_snapshots(options.source)
-    current, previous = resolve_as_of(snapshots, options.as_of or None, options.source)
+    current, previous = resolve_as_of(
+        snapshots, options.as_of or None, options.source, options.compare_to or None
+    )
     with store.reading(options.source) as con:
         known = {
             r[0]
@@ -198,29 +308,63 @@ def plan(options: Options) -> tuple[list[Job], dict]:
             ).fetchall()
         }
     check_portfolios_known(configs, known)
+    function = next((c.slug for c in configs if c.is_function), "")  # the portfolios' parent
     configs = _pick(configs, options.portfolios)
-    with_data = set(store.portfolios_with_data(options.source, current.date()))
+    day = current.date()
+    with_data = set(store.portfolios_with_data(options.source, day))
+    planned = scopes.plan(
+        configs,
+        lambda portfolio: data.Snapshot(
+            current, data.snapshot_tables(options.source, day, portfolio)
+        ),
+        scopes.Wanted(options.levels, options.customers, options.sub_portfolios, options.programs),
+        _known_names(options.source),
+        function,
+    )
+    by_path = {s.path: s for s in planned}
     prints = dict(zip(pd.to_datetime(snapshots["as_of"]), snapshots["fingerprint"], strict=True))
     data_print = f"{prints[current]}:{prints.get(previous, '') if previous is not None else ''}"
     code_print = _code_fingerprint()
-    run_dir = (
-        options.outputs.resolve() / current.date().isoformat()
-    )  # absolute: kernels run elsewhere
+    run_dir = options.outputs.resolve() / day.isoformat()  # absolute: kernels run elsewhere
+    source = store.redact(str(options.source))  # the secret, if any, stays in the environment
+    compare_to = previous.date().isoformat() if previous is not None else ""
     declared: dict[str, set[str]] = {}
+    counts: dict[str | None, dict[str, int]] = {}
     jobs = []
-    for config in configs:
-        rows = store.row_counts(options.source, current.date(), config.portfolio)
-        for report in config.reports:
+    for scope in planned:
+        config = scope.config
+        if scope.level in ("function", "portfolio", "customer"):
+            if config.portfolio not in counts:
+                counts[config.portfolio] = store.row_counts(options.source, day, config.portfolio)
+            rows = counts[config.portfolio]
+        else:
+            rows = scope.rows
+        empty = scope.empty or (scope.level == "portfolio" and config.portfolio not in with_data)
+        for report in scope.reports:
             if options.reports and report not in options.reports:
                 continue
             notebook = options.notebooks_dir / f"{report}.ipynb"
-            if report not in declared:
-                declared[report] = set(papermill.inspect_notebook(str(notebook)))
-                missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared[report]]
-                if missing:
-                    raise PMOError(
-                        f"{notebook}: its parameters cell does not declare {', '.join(missing)}"
-                    )
+            _declared(notebook, declared, report == CUSTOMER_REPORT)
+            job = Job(
+                report=report,
+                scope=scope.path,
+                level=scope.level,
+                portfolio=config.portfolio,
+                title=scope.title,
+                notebook=str(notebook),
+                out_dir=str(run_dir / scope.path),
+                as_of=day.isoformat(),
+                compare_to=compare_to,
+                sub_portfolio=scope.sub_portfolio,
+                program=scope.program,
+                customer=scope.customer,
+                parent=scope.parent,
+                params_dir=str(params),
+                source=source,
+                nav=tuple(scopes.navigation(scope, report, by_path)),
+                absent=tuple(absent(report, rows)),
+                empty=empty,
+            )
             digest = hashlib.sha256()
             for part in (
                 notebook.read_bytes(),
@@ -228,36 +372,24 @@ def plan(options: Options) -> tuple[list[Job], dict]:
                 data_print.encode(),
                 code_print.encode(),
                 str(options.self_contained).encode(),
+                json.dumps([job.parameters, job.nav]).encode(),
             ):
                 digest.update(part)
-            jobs.append(
-                Job(
-                    report=report,
-                    slug=config.slug,
-                    portfolio=config.portfolio,
-                    title=config.title,
-                    notebook=str(notebook),
-                    out_dir=str(run_dir / config.slug),
-                    as_of=current.date().isoformat(),
-                    fingerprint=digest.hexdigest()[:16],
-                    siblings=tuple(config.reports),
-                    absent=tuple(absent(report, rows)),
-                )
-            )
+            jobs.append(replace(job, fingerprint=digest.hexdigest()[:16]))
     if options.reports:
         unknown = set(options.reports) - {j.report for j in jobs}
         if unknown:
             raise PMOError(
-                f"--report {', '.join(sorted(unknown))}: not a report of the chosen portfolios"
+                f"--report {', '.join(sorted(unknown))}: not a report of the chosen scopes"
             )
     facts = {
-        "as_of": current.date().isoformat(),
-        "previous_as_of": previous.date().isoformat() if previous is not None else None,
+        "as_of": day.isoformat(),
+        "previous_as_of": compare_to or None,
         "run_dir": run_dir,
         "portfolios_with_data": with_data,
         "source": store.display_source(options.source),  # no local folders on a page
         # what the snapshot's ingest left out or blanked (counted per cause), for every reader
-        "ingest": ingest_log.summary(store.load_ingest_log(options.source, current.date())),
+        "ingest": ingest_log.summary(store.load_ingest_log(options.source, day)),
     }
     return jobs, facts
 
@@ -397,12 +529,6 @@ def contents(nb) -> list[tuple[str, str]]:
     return found
 
 
-def navigation(report: str, siblings: tuple[str, ...]) -> list[tuple[str, str, bool]]:
-    """Links to the scope's other reports and back to the run's index: (title, href, is this page)."""
-    links = [(REPORTS.get(r, r), f"{r}.html", r == report) for r in siblings]
-    return [("All reports", "../index.html", False), *links]
-
-
 def export_html(
     nb,
     title: str,
@@ -476,25 +602,12 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     import papermill
 
     started = time.perf_counter()
-    status = "partial" if job.absent else "ok"
-    result = Result(
-        job.name,
-        job.report,
-        job.slug,
-        job.portfolio,
-        status,
-        0.0,
-        job.fingerprint,
-        absent=list(job.absent),
-    )
+    result = Result.of(job, "partial" if job.absent else "ok")
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
     kernel = _kernel_manager_class()(kernel_name="python3", transport="ipc", ip=_ipc_path())
     _KERNELS.append(kernel)
     os.environ[BATCH_ENV] = "1"  # the kernel inherits it: no filter panel, ever
-    os.environ[WORKBOOK_ENV] = str(
-        job.xlsx_path
-    )  # the kernel inherits it: Report.footer writes there
     scratch = ""
     try:
         out_dir = Path(job.out_dir)
@@ -518,15 +631,16 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
             result.ipynb = job.ipynb_path.name
         _strip_for_readers(nb)
         _mark_page_breaks(nb)
-        plotly_src = None if self_contained else f"../{ASSETS}/{plotly_asset_name()}"
+        plotly_src = None
+        if not self_contained:
+            plotly_src = f"{'../' * job.depth}{ASSETS}/{plotly_asset_name()}"
         inline = None
         if self_contained:
             from plotly.offline import get_plotlyjs
 
             inline = get_plotlyjs()
         title = f"{REPORTS.get(job.report, job.report)} — {job.title} — {job.as_of}"
-        nav = navigation(job.report, job.siblings)
-        write_atomic(job.html_path, export_html(nb, title, plotly_src, inline, nav))
+        write_atomic(job.html_path, export_html(nb, title, plotly_src, inline, list(job.nav)))
         result.html = job.html_path.name
     except Exception as exc:  # a failed report is recorded, and the others go on
         result.status = "failed"
@@ -566,9 +680,10 @@ def _reused(recorded: dict) -> Result:
 
 def _no_data_result(job: Job) -> Result:
     started = time.perf_counter()
-    result = Result(job.name, job.report, job.slug, job.portfolio, "no data", 0.0, job.fingerprint)
+    result = replace(Result.of(job, "no data"), absent=[])
     try:
-        write_atomic(job.html_path, portal.no_data_page(job.report, job.title, job.as_of))
+        page = portal.no_data_page(job.report, job.title, job.as_of, "../" * job.depth)
+        write_atomic(job.html_path, page)
         result.html = job.html_path.name
     except OSError as exc:
         result.status, result.error = "failed", _error_line(exc)
@@ -581,15 +696,18 @@ def publish(run_dir: Path, outputs: Path, manifest: dict) -> None:
     both as the last run left them), then the list of runs."""
     manifest = plain(manifest)  # inf and nan as null: JSON, not "inf"
     text = json.dumps(manifest, indent=2, allow_nan=False)
-    index = portal.run_index(manifest)
+    pages = {run_dir / "manifest.json": text, run_dir / "index.html": portal.run_index(manifest)}
+    for scope, page in portal.scope_indexes(manifest).items():  # drill-down: each scope's index
+        pages[run_dir / scope / "index.html"] = page
     try:
-        write_all_atomic({run_dir / "manifest.json": text, run_dir / "index.html": index})
+        write_all_atomic(pages)
     except OSError as exc:
         if not store.no_space(exc):
             raise
         raise PMOError(
             f"{run_dir}: {store.no_space_text(exc)}: the run's manifest.json and index.html were"
-            " not written (both are as the last run left them). Free some space and run again"
+            " not written (both are as the last run left them, and so are the scopes' indexes)."
+            " Free some space and run again"
         ) from exc
     try:
         write_atomic(outputs / "index.html", portal.runs_index(outputs))
@@ -680,7 +798,7 @@ def run(options: Options, dry_run: bool = False) -> int:
             ):
                 results.append(_reused(before))
                 progress.update(results[-1])
-            elif job.portfolio is not None and job.portfolio not in facts["portfolios_with_data"]:
+            elif job.empty:
                 results.append(_no_data_result(job))
                 progress.update(results[-1])
             else:

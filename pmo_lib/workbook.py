@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-WORKBOOK_ENV = "PMO_WORKBOOK"  # set by the runner: where this report's workbook goes
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 

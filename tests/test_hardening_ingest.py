@@ -16,7 +16,7 @@ import pytest
 import run_reports
 from pmo_lib import mapping, store
 from pmo_lib.errors import DataValidationError, PMOError
-from pmo_lib.params import PARAMS_DIR, PROJECT_ROOT, load_config
+from pmo_lib.params import PROJECT_ROOT, load_config, params_dir
 from pmo_lib.schema import DATE_MAX, DATE_MIN, HOURS_LIMIT, ID_LENGTH, MONEY_LIMIT, TEXT_LENGTH
 from pmo_lib.validate import load_folder
 
@@ -367,7 +367,7 @@ def _load_under_a_memory_limit(code: str, path: Path) -> tuple[str, float]:
 def test_a_params_alias_bomb_is_refused_fast_within_a_memory_limit(tmp_path):
     params = tmp_path / "params"
     params.mkdir()
-    (params / "defaults.yaml").write_text((PARAMS_DIR / "defaults.yaml").read_text())
+    (params / "defaults.yaml").write_text((params_dir() / "defaults.yaml").read_text())
     bomb = params / "bomb.yaml"
     bomb.write_text(_bomb("currency"), encoding="utf-8")
     assert len(bomb.read_bytes()) < 400
@@ -409,7 +409,7 @@ def test_other_yaml_that_could_exhaust_the_loader_is_refused(tmp_path, text, mes
 def test_a_long_bad_parameter_is_cut_in_the_message(tmp_path):
     params = tmp_path / "params"
     params.mkdir()
-    (params / "defaults.yaml").write_text((PARAMS_DIR / "defaults.yaml").read_text())
+    (params / "defaults.yaml").write_text((params_dir() / "defaults.yaml").read_text())
     (params / "x.yaml").write_text(f"currency: {'E' * 100_000}\n", encoding="utf-8")
     with pytest.raises(PMOError) as caught:
         load_config(params / "x.yaml")

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from pmo_lib.errors import PMOError
-from pmo_lib.params import PARAMS_DIR, check_portfolios_known, config_for, load_all, load_config
+from pmo_lib.params import check_portfolios_known, config_for, load_all, load_config, params_dir
 
 
 @pytest.fixture
 def params(tmp_path) -> Path:
     folder = tmp_path / "params"
-    shutil.copytree(PARAMS_DIR, folder)
+    shutil.copytree(params_dir(), folder)
     return folder
 
 
@@ -143,3 +143,30 @@ def test_a_params_file_whose_name_cannot_be_a_folder_is_refused(params, stem):
     (params / f"{stem}.yaml").write_text("portfolio: Data & Analytics\n")
     with pytest.raises(PMOError, match=r"cannot name a report folder"):
         load_all(params)
+
+
+def test_levels_and_customers_default_and_are_overridden_per_file(params):
+    (params / "data-analytics.yaml").write_text(
+        "portfolio: Data & Analytics\nlevels: [portfolio, sub_portfolio, program]\n"
+    )
+    configs = {c.slug: c for c in load_all(params)}
+    function, da = configs["function"], configs["data-analytics"]
+    assert function.levels == ["function", "portfolio", "sub_portfolio"] and function.customers
+    assert da.levels == ["portfolio", "sub_portfolio", "program"] and not da.customers
+
+
+def test_an_unknown_level_names_the_file_and_the_key(params):
+    (params / "function.yaml").write_text("portfolio: null\nlevels: [function, team]\n")
+    with pytest.raises(
+        PMOError, match=r"function.yaml: key 'levels.1': Input should be 'function', 'portfolio'"
+    ):
+        load_all(params)
+
+
+def test_the_params_folder_is_the_environments_when_used_not_at_import(params, monkeypatch):
+    (params / "function.yaml").write_text("portfolio: null\ntitle: Elsewhere\n")
+    monkeypatch.setenv("PMO_PARAMS", str(params))
+    assert params_dir() == params.resolve()
+    assert config_for(None).title == "Elsewhere"
+    monkeypatch.delenv("PMO_PARAMS")
+    assert config_for(None).title == "IT Function"

@@ -14,11 +14,12 @@ import nbformat
 import pytest
 
 from pmo_lib import runner, store
-from pmo_lib.catalog import REPORTS
+from pmo_lib.catalog import CUSTOMER_REPORT, REPORTS
 from pmo_lib.data import load_portfolio
+from pmo_lib.errors import PMOError
 from pmo_lib.metrics import data_quality as dq
 from pmo_lib.metrics import demand, health, resourcing, spend
-from pmo_lib.params import PARAMS_DIR, config_for
+from pmo_lib.params import config_for, params_dir
 from pmo_lib.report import clean_figure
 from run_reports import main
 from tests.conftest import write_csv
@@ -26,14 +27,22 @@ from tests.test_store import _snapshot
 
 AS_OF = "2026-10-31"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SCOPE_REPORTS = [r for r in REPORTS if r != CUSTOMER_REPORT]  # rendered per scope
 
 
 @pytest.fixture(scope="module")
 def rendered(demo_store, tmp_path_factory):
+    """Every report of the function and one portfolio (the levels below and the customer pages
+    are tested apart, on a report or two)."""
     outputs = tmp_path_factory.mktemp("outputs")
     code = runner.run(
         runner.Options(
-            source=demo_store, outputs=outputs, portfolios=("data-analytics", "function"), jobs=2
+            source=demo_store,
+            outputs=outputs,
+            portfolios=("data-analytics", "function"),
+            jobs=2,
+            levels=("function", "portfolio"),
+            customers=False,
         )
     )
     return code, outputs / AS_OF
@@ -46,7 +55,7 @@ def test_a_run_renders_each_scope_and_writes_the_manifest_and_indexes(rendered, 
     expected = [
         (f"{scope}/{report}", "ok")
         for scope in ("function", "data-analytics")
-        for report in REPORTS
+        for report in SCOPE_REPORTS
     ]
     assert [(j["job"], j["status"]) for j in manifest["jobs"]] == expected
     assert len(expected) == 12
@@ -186,7 +195,7 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
 
 def test_the_function_report_covers_every_portfolio(rendered):
     _, run_dir = rendered
-    for report in REPORTS:
+    for report in SCOPE_REPORTS:
         page = (run_dir / "function" / f"{report}.html").read_text()
         assert "IT Function <small>(whole IT function, all portfolios)</small>" in page
 
@@ -211,9 +220,9 @@ def test_an_unchanged_rerun_reuses_its_reports_and_force_renders_again(demo_stor
     assert manifest["jobs"][0]["reused"] is False and html.stat().st_mtime_ns != stamp
 
 
-def _notebook(path: Path, body: str) -> None:
+def _notebook(path: Path, body: str, declared: tuple[str, ...] = runner.CONTRACT) -> None:
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('portfolio = ""\nas_of = ""\nsource = ""')
+    params = nbformat.v4.new_code_cell("\n".join(f'{name} = ""' for name in declared))
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {
@@ -232,11 +241,9 @@ def toy_project(tmp_path):
     params.mkdir()
     _notebook(notebooks / "fine.ipynb", 'print("all good for", portfolio or "the function")')
     _notebook(notebooks / "broken.ipynb", 'raise ValueError("the vendor file has no totals")')
-    defaults = (PARAMS_DIR / "defaults.yaml").read_text()
+    defaults = (params_dir() / "defaults.yaml").read_text()
     (params / "defaults.yaml").write_text(
-        re.sub(
-            r"reports:.*?\nthresholds", "reports: [fine, broken]\nthresholds", defaults, flags=re.S
-        )
+        re.sub(r"reports:.*?\nlevels", "reports: [fine, broken]\nlevels", defaults, flags=re.S)
     )
     (params / "function.yaml").write_text("portfolio: null\n")
     (params / "infra.yaml").write_text("portfolio: Infra\nreports: [fine]\n")
@@ -273,10 +280,38 @@ def test_a_failing_notebook_is_recorded_and_the_others_go_on(toy_project):
     assert sorted(p.name for p in run_dir.rglob(".*")) == []  # no temporary files left behind
 
 
-def test_the_runner_passes_no_source_to_notebooks(toy_project):
+def test_every_input_travels_as_a_parameter_and_a_secret_stays_in_the_environment(
+    toy_project, monkeypatch
+):
     jobs, _ = runner.plan(toy_project)
-    assert all(set(j.parameters) == {"portfolio", "as_of"} for j in jobs)
-    assert str(toy_project.source) not in json.dumps([j.parameters for j in jobs])
+    fine = next(j for j in jobs if j.name == "infra/fine")
+    assert fine.parameters == {
+        "portfolio": "Infra",
+        "level": "portfolio",
+        "sub_portfolio": "",
+        "program": "",
+        "as_of": "2026-02-28",
+        "compare_to": "2026-01-31",
+        "params_dir": str(toy_project.params_dir.resolve()),
+        "source": str(toy_project.source),
+        "workbook": str(toy_project.outputs.resolve() / "2026-02-28" / "infra" / "fine.xlsx"),
+    }
+    assert all(set(j.parameters) == set(runner.CONTRACT) for j in jobs)
+
+
+def test_a_redacted_source_is_the_environments_when_it_is_the_same_source(monkeypatch):
+    from pmo_lib import data
+
+    monkeypatch.setenv(data.SOURCE_ENV, "duckdb://pmo:s3cret@host/pmo.duckdb")
+    assert "s3cret" in str(data.resolve_source("duckdb://pmo:***@host/pmo.duckdb"))
+    assert "s3cret" not in str(data.resolve_source("duckdb://pmo:***@other/pmo.duckdb"))
+    assert data.resolve_source("/srv/x.duckdb") == Path("/srv/x.duckdb")
+
+
+def test_a_notebook_without_the_contract_is_refused_before_any_kernel(toy_project):
+    _notebook(toy_project.notebooks_dir / "fine.ipynb", "pass", ("portfolio", "as_of"))
+    with pytest.raises(PMOError, match=r"fine.ipynb: its parameters cell does not declare level"):
+        runner.plan(toy_project)
 
 
 def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
@@ -487,8 +522,7 @@ def test_what_the_ingest_left_out_is_on_every_page_in_data_quality_and_the_manif
     params = tmp_path / "params"
     params.mkdir()
     for name in ("defaults.yaml", "function.yaml"):
-        (params / name).write_text((PARAMS_DIR / name).read_text(encoding="utf-8"))
-    monkeypatch.setenv("PMO_PARAMS", str(params))
+        (params / name).write_text((params_dir() / name).read_text(encoding="utf-8"))
     argv = ["--source", str(db), "--params", str(params), "--outputs", str(tmp_path / "out")]
     argv += ["--report", "data_quality", "--report", "spend", "--jobs", "1"]
     assert main(argv) == 0
@@ -510,3 +544,211 @@ def test_what_the_ingest_left_out_is_on_every_page_in_data_quality_and_the_manif
     dq_page = html.unescape((run_dir / "function" / "data_quality.html").read_text())
     assert "Exempt under Section 26 (commercial interests)" in dq_page and "P9" in dq_page
     assert "left out **2 source rows**" not in dq_page and "2 source rows" in dq_page
+
+
+# -- the runner-notebook contract ------------------------------------------------------------
+def test_the_kernels_use_the_params_folder_of_the_options_not_the_environments(
+    demo_store, tmp_path, monkeypatch
+):
+    """run(Options(params_dir=X)) with nothing in the environment: the pages use X's values,
+    and the executed notebook records every parameter it was given, the source redacted."""
+    monkeypatch.delenv("PMO_PARAMS", raising=False)
+    params = tmp_path / "my params"
+    params.mkdir()
+    (params / "defaults.yaml").write_text(
+        (params_dir() / "defaults.yaml").read_text().replace("currency: USD", "currency: EUR")
+    )
+    (params / "function.yaml").write_text("portfolio: null\ntitle: Whole IT\n")
+    secret = tmp_path / "password=s3cret"  # a source whose name holds a secret
+    secret.mkdir()
+    source = secret / "pmo.duckdb"
+    source.write_bytes(demo_store.read_bytes())
+    options = runner.Options(
+        source=source,
+        outputs=tmp_path / "out",
+        reports=("spend",),
+        jobs=1,
+        keep_ipynb=True,
+        params_dir=params,
+        levels=("function",),
+    )
+    assert runner.run(options) == 0
+    folder = tmp_path / "out" / AS_OF / "function"
+    page = (folder / "spend.html").read_text()
+    assert "Whole IT" in page and "currency: EUR" in page and "€" in page
+    nb = nbformat.read(folder / "spend.ipynb", as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    recorded = {}
+    exec(injected.source, {}, recorded)
+    assert recorded == {
+        "portfolio": "",
+        "level": "function",
+        "sub_portfolio": "",
+        "program": "",
+        "as_of": AS_OF,
+        "compare_to": "2026-09-30",
+        "params_dir": str(params.resolve()),
+        "source": str(tmp_path / "password=***"),
+        "workbook": str((folder / "spend.xlsx").resolve()),
+    }
+    assert "s3cret" not in (folder / "spend.ipynb").read_text()
+
+
+# -- levels: sub-portfolios and programs in the batch ----------------------------------------
+@pytest.fixture(scope="module")
+def levels(demo_store, tmp_path_factory):
+    """One portfolio at the default levels (portfolio and sub-portfolios), spend only."""
+    outputs = tmp_path_factory.mktemp("levels")
+    options = runner.Options(
+        source=demo_store,
+        outputs=outputs,
+        portfolios=("data-analytics",),
+        reports=("spend",),
+        jobs=2,
+    )
+    return runner.run(options), outputs / AS_OF
+
+
+def test_each_sub_portfolio_gets_its_folder_figures_and_roll_up(levels, demo_store):
+    code, run_dir = levels
+    assert code == 0
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert [(j["job"], j["level"], j["parent"]) for j in manifest["jobs"]] == [
+        ("data-analytics/spend", "portfolio", "function"),
+        ("data-analytics/bi-reporting/spend", "sub_portfolio", "data-analytics"),
+        ("data-analytics/data-platform/spend", "sub_portfolio", "data-analytics"),
+    ]
+    sub = load_portfolio("Data & Analytics", source=demo_store).narrowed("BI & Reporting")
+    now, config = sub.current, config_for("data-analytics")
+    position = spend.fy_position(now["financials"], now.as_of, config.fiscal_year_start_month)
+    job = manifest["jobs"][1]
+    assert job["headlines"]["fy_plan"] == clean_figure(position["fy_plan"])
+    assert job["title"] == "Data & Analytics › BI & Reporting"
+    page = (run_dir / "data-analytics" / "bi-reporting" / "spend.html").read_text()
+    assert (
+        "<h1>Data &amp; Analytics › BI &amp; Reporting <small>(sub-portfolio)</small></h1>" in page
+    )
+    # the roll-up lists the sub-portfolio's programs and their projects, and nothing else
+    programs = set(now["projects"]["program"].dropna())
+    assert programs and all(f"\u2003\u2003\u2003{html.escape(p)}<" in page for p in programs)
+    assert all(pid in page for pid in now["projects"]["project_id"])
+    other = load_portfolio("Data & Analytics", source=demo_store).narrowed("Data Platform")
+    assert not any(pid in page for pid in other.current["projects"]["project_id"])
+
+
+def test_navigation_goes_up_across_and_down_and_the_portal_drills_down(levels):
+    _, run_dir = levels
+    sub = run_dir / "data-analytics" / "bi-reporting"
+    nav = re.findall(r'<nav class="pmo-nav">(.*?)</nav>', (sub / "spend.html").read_text(), re.S)
+    links = dict(
+        (html.unescape(t), h) for h, t in re.findall(r'href="([^"]+)"[^>]*>([^<]+)<', nav[0])
+    )
+    assert links["↑ Data & Analytics"] == "../spend.html"
+    assert links["↔ Data Platform"] == "../data-platform/spend.html"
+    assert links["All reports"] == "../../index.html"
+    top = (run_dir / "data-analytics" / "spend.html").read_text()
+    assert 'href="bi-reporting/spend.html">↓ BI &amp; Reporting<' in top
+    assert '"../../assets/plotly-' in (sub / "spend.html").read_text()
+    index = (run_dir / "index.html").read_text()
+    for page in (index, (run_dir / "data-analytics" / "index.html").read_text()):
+        for link in re.findall(r'href=["\']([^"\'#]+)["\']', page):
+            base = run_dir if page is index else run_dir / "data-analytics"
+            assert (base / link).resolve().exists(), link
+    assert 'href="data-analytics/bi-reporting/index.html">BI &amp; Reporting</a>' in index
+    assert index.count('spend.html">open</a>') == 3  # each row with its variance and link
+    row = index.split("BI &amp; Reporting</a>")[1].split("</tr>")[0]
+    assert "%)" in row  # its spend variance
+
+
+def test_names_that_make_one_folder_get_two_and_a_scope_without_rows_a_no_data_page(
+    toy_project,
+):
+    """'BI & Reporting' and 'BI Reporting' both slug to bi-reporting; 'Old' has rows in the
+    earlier snapshot only: asked for on demand, it gets the no-data page."""
+    source = toy_project.source
+    first, second = _snapshot(1.0), _snapshot(2.0)
+    first["projects"] = first["projects"].assign(
+        portfolio="Infra", sub_portfolio=["Old", "BI & Reporting"]
+    )
+    second["projects"] = second["projects"].assign(
+        portfolio="Infra", sub_portfolio=["BI & Reporting", "BI Reporting"]
+    )
+    source.unlink()
+    store.write_snapshot(source, first, date(2026, 1, 31), "test")
+    store.write_snapshot(source, second, date(2026, 2, 28), "test")
+    options = replace(toy_project, portfolios=("infra",), reports=("fine",))
+    jobs, _ = runner.plan(options)
+    assert [(j.scope, j.sub_portfolio) for j in jobs] == [
+        ("infra", ""),
+        ("infra/bi-reporting", "BI & Reporting"),
+        ("infra/bi-reporting-2", "BI Reporting"),
+    ]
+    on_demand = replace(options, sub_portfolios=("Old", "bi-reporting-2"))
+    assert runner.run(on_demand) == 0
+    run_dir = toy_project.outputs / "2026-02-28"
+    jobs = {j["job"]: j for j in json.loads((run_dir / "manifest.json").read_text())["jobs"]}
+    assert list(jobs) == ["infra/bi-reporting-2/fine", "infra/old/fine"]
+    assert jobs["infra/old/fine"]["status"] == "no data"
+    page = (run_dir / "infra" / "old" / "fine.html").read_text()
+    assert "No data for Infra › Old in the snapshot of 28 Feb 2026" in page
+    assert 'href="../../index.html"' in page
+    assert jobs["infra/bi-reporting-2/fine"]["status"] == "ok"
+    with pytest.raises(PMOError, match="--sub-portfolio Nope: .* they have: BI & Reporting, BI"):
+        runner.plan(replace(options, sub_portfolios=("Nope",)))
+
+
+def test_one_scope_on_demand_from_the_command_line(demo_store, tmp_path, capsys):
+    argv = ["--source", str(demo_store), "--outputs", str(tmp_path), "--jobs", "1"]
+    argv += ["--portfolio", "data-analytics", "--sub-portfolio", "BI & Reporting"]
+    argv += ["--program", "AI Enablement", "--compare-to", "2026-08-31", "--report", "spend"]
+    assert main([*argv, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("/spend:") == 1 and "data-analytics/bi-reporting/ai-enablement/spend" in out
+    assert '"program": "AI Enablement"' in out and '"compare_to": "2026-08-31"' in out
+    assert main(argv) == 0
+    page = (tmp_path / AS_OF / "data-analytics/bi-reporting/ai-enablement/spend.html").read_text()
+    assert "BI &amp; Reporting › AI Enablement <small>(program)</small>" in page
+    assert "31 Aug 2026" in page  # compared with the snapshot asked for
+
+
+# -- customers' view ---------------------------------------------------------------------------
+def test_a_page_per_customer_linked_from_the_portal(demo_store, tmp_path):
+    from pmo_lib import data as data_module
+    from pmo_lib.metrics import customer
+
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path,
+        portfolios=("function",),
+        reports=("customer",),
+        jobs=2,
+    )
+    assert runner.run(options) == 0
+    run_dir = tmp_path / AS_OF
+    jobs = json.loads((run_dir / "manifest.json").read_text())["jobs"]
+    whole = load_portfolio(None, source=demo_store)
+    names = sorted(set(whole.current["demand"]["customer"].dropna()))
+    assert [j["customer"] for j in jobs] == names and len(names) == 9
+    assert all(j["level"] == "customer" and j["status"] == "ok" for j in jobs)
+    finance = next(j for j in jobs if j["customer"] == "Finance")
+    assert finance["scope"] == "function/customers/finance"
+    config = config_for(None)
+    view = customer.analyse(
+        whole.current,
+        whole.previous,
+        data_module.all_snapshots(whole),
+        "Finance",
+        config.demand,
+        config.health,
+        config.spend.eac_formula,
+    )
+    assert finance["headlines"] == exact(view.headlines)
+    page = (run_dir / "function" / "customers" / "finance" / "customer.html").read_text()
+    assert "<h1>IT Function › Finance <small>(customer)</small></h1>" in page
+    assert all(pid in page for pid in view.projects["project_id"])
+    others = whole.current["demand"]
+    others = others[others["customer"].notna() & (others["customer"] != "Finance")]
+    assert not any(f">{d}<" in page for d in others["demand_id"])
+    index = (run_dir / "index.html").read_text()
+    assert "<h2>Customers</h2>" in index
+    assert 'href="function/customers/finance/customer.html">open</a>' in index

@@ -79,6 +79,12 @@ def parser() -> argparse.ArgumentParser:
         help="render these levels, whatever the parameters' levels say (repeatable)",
     )
     run.add_argument(
+        "--customers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="render the customer pages, or not (--no-customers), whatever the parameters say",
+    )
+    run.add_argument(
         "--report",
         action="append",
         default=[],
@@ -369,6 +375,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         params_dir=folder,
         compare_to=args.compare_to,
         levels=tuple(args.level),
+        customers=args.customers,
         sub_portfolios=tuple(args.sub_portfolio),
         programs=tuple(args.program),
     )

@@ -404,6 +404,8 @@ def test_each_example_renders_the_reports_its_data_feeds(
         str(tmp_path / "out"),
         "--portfolio",
         "own",
+        "--level",
+        "portfolio",  # not each sub-portfolio of the example
         "--jobs",
         "2",
     ]

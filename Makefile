@@ -32,7 +32,7 @@ demo: $(STAMP)
 	$(PY) run_reports.py demo
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --config=jupyter_lab_config.py --notebook-dir=notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_runner.py

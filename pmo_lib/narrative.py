@@ -579,11 +579,13 @@ def summary_tiles(
         value = _tile_value(t.value, t.kind, currency)
         if t.change is None or pd.isna(t.change) or previous_as_of is None:
             note = "no earlier snapshot" if previous_as_of is None else ""
-        elif t.change == 0:
+        elif (change := _tile_value(abs(t.change), t.kind, currency)) == _tile_value(
+            0, t.kind, currency
+        ):  # no change, or one that shows as none ("▼ 0 days" for 0.4 days)
             note = f"no change since {fmt.date(previous_as_of)}"
         else:
             arrow = "▲" if t.change > 0 else "▼"
-            note = f"{arrow} {_tile_value(abs(t.change), t.kind, currency)} since {fmt.date(previous_as_of)}"
+            note = f"{arrow} {change} since {fmt.date(previous_as_of)}"
         shown.append((t.label, value, note))
     return shown
 

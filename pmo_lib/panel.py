@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import replace
 
 import ipywidgets as widgets
 from IPython.display import display
@@ -38,9 +39,16 @@ class FilterPanel:
         self.as_of = make("As of")
         self.compare_to = make("Compared with")
         self.status = widgets.HTML()
+        self.status.add_class("mathjax_ignore")  # a name with two "$" is not maths
+        self.status.add_class("tex2jax_ignore")
         self.last_seconds: float | None = None
         self._quiet = False
-        self._offer(filters.resolve(self.choice, report.source))
+        resolved = filters.resolve(self.choice, report.source)
+        if resolved.choice.compare_to == (resolved.options.comparisons or [""])[-1]:
+            # the snapshot before as_of: the default, offered as "(the one before)", which
+            # follows the as-of date when it changes (a date chosen in the list stays)
+            resolved = replace(resolved, choice=replace(resolved.choice, compare_to=""))
+        self._offer(resolved)
         for dropdown in self._dropdowns:
             dropdown.observe(self._changed, names="value")
         self.widget = widgets.VBox(

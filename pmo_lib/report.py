@@ -36,12 +36,21 @@ def _display(bundle: Mapping[str, object]) -> None:
     display(dict(bundle), raw=True)
 
 
+TEMPLATE_DIR = Path(__file__).parent / "templates" / "pmo"
+# JupyterLab's MathJax reads mathjax_ignore, older versions and nbconvert tex2jax_ignore: without
+# them "$1.1M to $1.2M" would be typeset as LaTeX between the dollars.
+NO_MATHS = "tex2jax_ignore mathjax_ignore"
+
+
 def lab_stylesheet() -> str:
     """The page stylesheet's own rules (pmo-*, rag cells), for JupyterLab: the exported HTML
     loads the whole file, but its rules for the notebook's chrome (jp-*) and print would restyle
-    the lab itself."""
-    text = (Path(__file__).parent / "templates" / "pmo" / "report.css").read_text(encoding="utf-8")
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    the lab itself. Screen-only rules (@media screen) keep their own."""
+    text = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
+    return "\n".join(_own_rules(re.sub(r"/\*.*?\*/", "", text, flags=re.S)))
+
+
+def _own_rules(text: str) -> list[str]:
     rules, depth, start = [], 0, 0
     for i, char in enumerate(text):
         if char == "{":
@@ -50,16 +59,31 @@ def lab_stylesheet() -> str:
             depth -= 1
             if depth == 0:
                 rule = text[start : i + 1].strip()
-                selector = rule.split("{", 1)[0]
-                if not selector.startswith("@") and ("pmo" in selector or ".rag" in selector):
+                selector, body = rule.split("{", 1)
+                if selector.strip() == "@media screen":
+                    if inner := _own_rules(body[: body.rindex("}")]):
+                        rules.append(f"@media screen {{ {' '.join(inner)} }}")
+                elif not selector.startswith("@") and ("pmo" in selector or ".rag" in selector):
                     rules.append(rule)
                 start = i + 1
-    return "\n".join(rules)
+    return rules
+
+
+def lab_assets() -> str:
+    """What JupyterLab needs of the exported page, shown once above the report: the page's
+    rules, and the script that makes long tables sortable, searchable and paged (the same
+    explore.js the HTML runs; it also sets up the tables that render later, as the filter panel
+    re-renders sections), with lab.js, which brings a linked section of another notebook into
+    view. JupyterLab runs them because the output comes from the analyst's own kernel."""
+    scripts = "".join(
+        f"<script>{(TEMPLATE_DIR / name).read_text(encoding='utf-8')}</script>"
+        for name in ("explore.js", "lab.js")
+    )
+    return f"<style>{lab_stylesheet()}</style>{scripts}"
 
 
 def _html(markup: str) -> None:
-    # tex2jax_ignore: JupyterLab would typeset "$1.1M to $1.2M" as LaTeX between the dollars
-    _display({"text/html": f'<div class="tex2jax_ignore">{markup}</div>', "text/plain": ""})
+    _display({"text/html": f'<div class="{NO_MATHS}">{markup}</div>', "text/plain": ""})
 
 
 @dataclass
@@ -404,6 +428,8 @@ def html_table(
             )
             if column in rag_columns and text:
                 css = f"rag rag-{text.lower().replace(' ', '-')}"
+            elif not css and column.endswith("_id"):
+                css = "id"  # PRJ-00102 on one line, not broken at its dash
             shown = html.escape(formatting.cut(text, MAX_CELL_CHARS))
             if links and column in links:
                 shown = f'<a href="{html.escape(str(getattr(record, links[column])))}">{shown}</a>'
@@ -418,7 +444,8 @@ def html_table(
         else ""
     )
     css = "pmo-table pmo-explore" if explorable else "pmo-table"
-    return f'<table class="{css}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+    table = f'<table class="{css}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return f'<div class="pmo-table-wrap">{table}</div>{more}'
 
 
 def _sort_key(value: object) -> str | None:
@@ -479,8 +506,8 @@ def open_report(
     if interactive is None:
         interactive = filters.in_jupyterlab()
     report = Report(name, config, data, source=source, interactive=interactive, workbook=workbook)
-    if interactive:  # the exported page has the stylesheet; the lab needs the page's rules
-        _display({"text/html": f"<style>{lab_stylesheet()}</style>", "text/plain": ""})
+    if interactive:  # the exported page has these; the lab needs the page's rules and script
+        _display({"text/html": lab_assets(), "text/plain": ""})
     report.header()
     sections = _sections_of(name)
     report.record(

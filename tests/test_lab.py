@@ -8,11 +8,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import pandas as pd
 from traitlets.config import PyFileConfigLoader
 
 from pmo_lib import lab
+from pmo_lib import report as report_module
+from pmo_lib.metrics import summary
+from pmo_lib.narrative import summary_tiles
+from pmo_lib.report import html_table, open_report
 
 ROOT = Path(__file__).resolve().parent.parent
+NAMES = ("explore.js", "lab.js")
 
 
 def _run(nb: dict) -> dict:
@@ -84,3 +90,88 @@ def test_make_lab_starts_jupyterlab_with_the_repository_config():
     config = PyFileConfigLoader("jupyter_lab_config.py", path=str(ROOT)).load_config()
     assert config.ContentsManager.pre_save_hook == "pmo_lib.lab.strip_outputs"
     assert config.ContentsManager.post_save_hook == "pmo_lib.lab.keep_layout"
+
+
+# -- what the pages render for the lab ---------------------------------------------------------
+def _shown(monkeypatch) -> list[dict]:
+    bundles: list[dict] = []
+    monkeypatch.setattr(report_module, "_display", bundles.append)
+    return bundles
+
+
+def test_report_outputs_carry_the_classes_both_mathjax_versions_ignore(monkeypatch):
+    shown = _shown(monkeypatch)
+    report_module._html("<p>$69.4M, $2.7M (4.0%) over $66.7M</p>")
+    assert shown[0]["text/html"].startswith('<div class="tex2jax_ignore mathjax_ignore">')
+
+
+def test_the_lab_gets_the_page_rules_and_the_table_script_but_not_the_notebook_chrome():
+    css = report_module.lab_stylesheet()
+    assert "table.pmo-table" in css and ".pmo-explore-bar" in css and ".pmo-kpis" in css
+    assert "@media screen { tr.pmo-paged-out { display: none; } }" in css  # pages hide rows
+    assert "body.jp-Notebook" not in css and ".jp-Cell " not in css and "@media print" not in css
+    assets = report_module.lab_assets()
+    explore, links = ((ROOT / "pmo_lib" / "templates" / "pmo" / n).read_text() for n in NAMES)
+    assert assets == f"<style>{css}</style><script>{explore}</script><script>{links}</script>"
+
+
+def test_the_lab_shows_the_rules_and_script_once_the_batch_page_never(monkeypatch, demo_store):
+    for interactive in (True, False):
+        shown = _shown(monkeypatch)
+        open_report("spend", "Data & Analytics", source=str(demo_store), interactive=interactive)
+        assets = [b for b in shown if "<script>" in b.get("text/html", "")]
+        assert len(assets) == (1 if interactive else 0)
+
+
+def test_tables_scroll_in_their_own_box():
+    page = html_table(pd.DataFrame({"a": [1.0]}), None, "USD", money=["a"])
+    assert page.startswith('<div class="pmo-table-wrap"><table class="pmo-table">')
+    assert page.endswith("</table></div>")
+
+
+def test_exception_links_open_the_report_page_or_in_the_lab_the_notebook():
+    assert summary.section_link("health", "6. Watch list") == "health.html#6.-Watch-list"
+    assert summary.section_link("health", "6. Watch list", lab=True) == (
+        "health.ipynb#6.-Watch-list"
+    )
+    found = pd.DataFrame({"report": ["spend"], "section": ["4. Exceptions"]})
+    assert list(summary.with_links(found, lab=True)["href"]) == ["spend.ipynb#4.-Exceptions"]
+
+
+def test_a_tile_whose_change_shows_as_nothing_says_no_change():
+    tiles = pd.DataFrame(
+        [
+            ("Median lead time", 65.0, 0.4, "days"),
+            ("Backlog value", 1_000_000.0, -0.004, "money"),
+            ("Active projects", 74, 1, "count"),
+            ("Open high risks", 20, None, "count"),
+        ],
+        columns=["label", "value", "change", "kind"],
+    )
+    notes = [n for _, _, n in summary_tiles(tiles, "USD", pd.Timestamp("2026-09-30"))]
+    assert notes == [
+        "no change since 30 Sep 2026",
+        "no change since 30 Sep 2026",
+        "▲ 1 since 30 Sep 2026",
+        "",
+    ]
+
+
+def test_the_panel_offers_the_default_comparison_as_the_one_before(demo_store):
+    report = open_report("spend", "Data & Analytics", source=str(demo_store), interactive=True)
+    report.filter_panel()
+    panel = report.panel
+    assert panel.compare_to.value == "" and panel.compare_to.label == "(the one before)"
+    assert report.before.as_of == pd.Timestamp("2026-09-30")
+    panel.as_of.value = "2026-09-30"  # the one before follows the as-of date
+    assert report.before.as_of == pd.Timestamp("2026-08-31")
+    assert panel.compare_to.label == "(the one before)"
+    chosen = open_report(
+        "spend",
+        "Data & Analytics",
+        source=str(demo_store),
+        compare_to="2026-08-31",
+        interactive=True,
+    )
+    chosen.filter_panel()
+    assert chosen.panel.compare_to.value == "2026-08-31"  # a date chosen stays a date

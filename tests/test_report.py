@@ -82,14 +82,15 @@ def test_long_tables_are_explorable_with_raw_sort_keys():
         }
     )
     page = html_table(frame, None, "USD", money=["cost"], dates=["when"])
-    assert page.startswith('<table class="pmo-table pmo-explore">')
+    assert page.startswith('<div class="pmo-table-wrap"><table class="pmo-table pmo-explore">')
     assert (
         '<td class="num" data-sort="19000.0">$19,000</td>' in page
     )  # sorts by number, shows money
     assert 'data-sort="2026-01-02">02 Jan 2026</td>' in page
     assert '<td class="">P3</td>' in page  # text sorts by its own text
     short = html_table(frame.head(5), None, "USD", money=["cost"])
-    assert short.startswith('<table class="pmo-table">') and "data-sort" not in short
+    assert short.startswith('<div class="pmo-table-wrap"><table class="pmo-table">')
+    assert "data-sort" not in short
     capped = html_table(pd.DataFrame({"n": range(6000)}), None, "USD", counts=["n"])
     assert "The first 5,000 rows are shown; 1,000 more are not." in capped
 

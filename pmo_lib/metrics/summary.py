@@ -322,14 +322,18 @@ def by_sub_portfolio(
     return out.sort_values(keys).reset_index(drop=True)
 
 
-def section_link(report: str, section: str) -> str:
-    """A relative link to a section of a sibling report (nbconvert's heading ids)."""
-    return f"{report}.html#{section.replace(' ', '-')}"
+def section_link(report: str, section: str, lab: bool = False) -> str:
+    """A relative link to a section of a sibling report: its page (report.html) beside this one,
+    or in JupyterLab (lab) its notebook beside this one, which the lab opens at that heading.
+    Both use the same heading ids (nbconvert's and JupyterLab's: spaces become dashes)."""
+    return f"{report}.{'ipynb' if lab else 'html'}#{section.replace(' ', '-')}"
 
 
-def with_links(found: pd.DataFrame) -> pd.DataFrame:
+def with_links(found: pd.DataFrame, lab: bool = False) -> pd.DataFrame:
     return found.assign(
-        href=[section_link(r, s) for r, s in zip(found["report"], found["section"], strict=True)]
+        href=[
+            section_link(r, s, lab) for r, s in zip(found["report"], found["section"], strict=True)
+        ]
     )
 
 

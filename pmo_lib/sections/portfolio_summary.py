@@ -64,9 +64,12 @@ def changes(report: Report) -> None:
 
 def life_cycle(report: Report) -> None:
     """Life cycle at a glance."""
-    report.chart(
-        charts.lifecycle(summary.lifecycle(report.now), "From demand to delivery to closure")
+    fig = charts.lifecycle(summary.lifecycle(report.now), "From demand to delivery to closure")
+    # The legend above the bars, right of the title: below, it covered the slanted stage names.
+    fig.update_layout(
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
     )
+    report.chart(fig)
 
 
 def exceptions(report: Report) -> None:
@@ -80,7 +83,8 @@ def exceptions(report: Report) -> None:
                 report.config.portfolio,
                 report.config,
                 past=report.view.past,
-            )
+            ),
+            lab=report.interactive,  # in JupyterLab, the link opens the notebook at the section
         ),
         {"area": "Area", "item": "Item", "why": "Why"},
         links={"item": "href"},

@@ -1,5 +1,8 @@
-// Sortable, searchable, paged tables (table.pmo-explore), offline and dependency-free.
+// Sortable, searchable, paged tables (table.pmo-explore), offline and dependency-free. The same
+// script runs in the exported page and in JupyterLab (pmo_lib.report.lab_assets), where tables
+// appear later, and again when the filter panel re-renders a section: it sets up each new one.
 (function () {
+  if (window.pmoExplore) { window.pmoExplore.scan(document); return; }
   var PAGE = 25;
   function cellKey(row, i) {
     var cell = row.cells[i];
@@ -9,6 +12,8 @@
     return key !== null ? key : cell.textContent.trim().toLowerCase();
   }
   function setUp(table) {
+    if (table.getAttribute("data-pmo-explore")) return;
+    table.setAttribute("data-pmo-explore", "1");
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);
     var state = { page: 0, query: "", column: -1, ascending: true };
@@ -18,7 +23,8 @@
       '<span class="pmo-explore-count"></span>' +
       '<button type="button" data-step="-1" aria-label="Previous page">‹ Previous</button>' +
       '<button type="button" data-step="1" aria-label="Next page">Next ›</button>';
-    table.parentNode.insertBefore(bar, table);
+    var box = table.parentNode.classList.contains("pmo-table-wrap") ? table.parentNode : table;
+    box.parentNode.insertBefore(bar, box);
     var count = bar.querySelector(".pmo-explore-count");
     function render() {
       var shown = rows.filter(function (r) {
@@ -60,6 +66,20 @@
     });
     render();
   }
-  function start() { Array.prototype.forEach.call(document.querySelectorAll("table.pmo-explore"), setUp); }
+  function scan(root) {
+    if (root.matches && root.matches("table.pmo-explore")) setUp(root);
+    if (root.querySelectorAll) Array.prototype.forEach.call(root.querySelectorAll("table.pmo-explore"), setUp);
+  }
+  function start() {
+    scan(document);
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        Array.prototype.forEach.call(change.addedNodes, function (node) {
+          if (node.nodeType === 1 && node.tagName !== "TR") scan(node);
+        });
+      });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+  window.pmoExplore = { scan: scan };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

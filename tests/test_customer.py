@@ -211,3 +211,14 @@ def test_a_customers_projects_have_the_health_reports_computed_rag(whole):
     assert view.headlines["requests_total"] == len(finance)
     linked = set(finance["project_id"].dropna()) & set(whole.current["projects"]["project_id"])
     assert set(view.projects["project_id"]) == linked
+
+
+def test_changes_without_delivering_projects_now_or_before():
+    """Found by the property suite: no project delivers the customer's requests in either
+    snapshot (an empty map of finishes is float): nothing changed, no crash."""
+    wanted, projects = finance()
+    none_now, none_before = projects.iloc[:0], projects.iloc[:0][["project_id", "forecast_finish"]]
+    none_before = none_before.assign(computed_rag=pd.Series(dtype="str"))
+    before = customer.requests(BEFORE, "Finance")
+    c = customer.changes(wanted, before, SINCE, AS_OF, none_now, none_before)
+    assert c["rag"].empty and c["finish"].empty and c["new_projects"].empty

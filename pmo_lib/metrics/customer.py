@@ -138,12 +138,14 @@ def changes(
             "new_projects": empty,
         }
     earlier = projects_before.set_index("project_id")
-    was = projects_now["project_id"].map(earlier["computed_rag"])
+    ids = projects_now["project_id"]
+    # reindex, not map: pandas cannot map with an empty datetime mapper
+    was = earlier["computed_rag"].reindex(ids.to_numpy()).set_axis(ids.index)
     rag = projects_now.assign(was=was)
     rag = rag[
         rag["was"].notna() & rag["computed_rag"].notna() & (rag["was"] != rag["computed_rag"])
     ]
-    previous_finish = projects_now["project_id"].map(earlier["forecast_finish"])
+    previous_finish = earlier["forecast_finish"].reindex(ids.to_numpy()).set_axis(ids.index)
     moved = (projects_now["forecast_finish"] - previous_finish).dt.days.astype("Int64")
     finish = projects_now.assign(previous_finish=previous_finish, moved_days=moved)
     finish = finish[finish["moved_days"].fillna(0) != 0]

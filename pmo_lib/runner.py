@@ -253,7 +253,7 @@ def _pick(configs: list[ReportConfig], wanted: tuple[str, ...]) -> list[ReportCo
 def _code_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.rglob("*")):
-        if path.suffix in (".py", ".j2", ".css", ".json"):
+        if path.suffix in (".py", ".j2", ".css", ".js", ".json"):  # what shapes a page
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -5,7 +5,6 @@ charts and tables, and record the headline figures that the runner puts in the m
 from __future__ import annotations
 
 import html
-import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -96,6 +95,7 @@ class Report:
     source: str = ""  # as given to open_report: the filter panel reloads from it
     workbook: str = ""  # where the footer writes the workbook of the page's tables ("" = none)
     interactive: bool = False  # in JupyterLab: sections render into widgets the panel refreshes
+    sections: object = field(default=None, repr=False)  # the report's pmo_lib.sections module
     sheets: dict = field(
         default_factory=dict
     )  # workbook sheet name -> (frame, money columns, date columns)
@@ -105,10 +105,12 @@ class Report:
 
     @property
     def view(self):
-        """What the report's sections show (pmo_lib.sections.<report>.analyse), computed once
-        per data the report holds."""
+        """What the report's sections show (its sections module's analyse), computed once per
+        data the report holds."""
         if self._view is None:
-            self._view = _sections_of(self.name).analyse(self)
+            if self.sections is None:
+                raise PMOError(_pass_sections(self.name))
+            self._view = self.sections.analyse(self)
         return self._view
 
     @property
@@ -462,14 +464,29 @@ def _sort_key(value: object) -> str | None:
         return None
 
 
-def _sections_of(name: str):
-    """The module that holds a report's sections (pmo_lib/sections/<name>.py)."""
-    try:
-        return importlib.import_module(f"pmo_lib.sections.{name}")
-    except ModuleNotFoundError as exc:
+def _pass_sections(name: str) -> str:
+    return (
+        f"open_report('{name}', ...) needs the report's sections module: write"
+        f" `from pmo_lib.sections import {name} as sections` and pass"
+        f" `open_report('{name}', ..., sections=sections)`, as the report's notebook does"
+    )
+
+
+def _check_sections(name: str, sections: object) -> None:
+    """The notebook hands open_report the sections module it imports (no import by name here:
+    the sections modules import this one)."""
+    if sections is None:
+        raise PMOError(_pass_sections(name))
+    if not callable(getattr(sections, "analyse", None)):
         raise PMOError(
-            f"report '{name}' has no sections module pmo_lib/sections/{name}.py"
-        ) from exc
+            f"sections={getattr(sections, '__name__', sections)!r} is not a report's sections"
+            " module: it has no analyse(report)"
+        )
+    module = getattr(sections, "__name__", "")
+    if module.startswith("pmo_lib.sections.") and module.rsplit(".", 1)[1] != name:
+        raise PMOError(
+            f"open_report('{name}', ...) was given the sections of another report ({module})"
+        )
 
 
 def open_report(
@@ -485,6 +502,7 @@ def open_report(
     level: str = "",
     params_dir: str = "",
     workbook: str = "",
+    sections: object = None,
 ) -> Report:
     """Validate the parameters, load the portfolio's data, show the page header and record the
     headline figures.
@@ -497,19 +515,28 @@ def open_report(
     customer page's customer; level: the scope's level, checked against the names given
     (empty: any); params_dir: the folder of parameter files (empty: $PMO_PARAMS, else
     params/); workbook: where the footer writes the page's tables (empty: nowhere). The runner
-    passes every one of these (docs/architecture.md).
+    passes every one of these (docs/architecture.md). sections: the report's sections module,
+    which the notebook imports (`from pmo_lib.sections import spend as sections`); required.
     """
     from pmo_lib import filters
 
+    _check_sections(name, sections)
     choice = filters.Choice(portfolio, sub_portfolio, program, as_of, compare_to, customer)
     config, data = filters.load(choice, source, params_dir, level)
     if interactive is None:
         interactive = filters.in_jupyterlab()
-    report = Report(name, config, data, source=source, interactive=interactive, workbook=workbook)
+    report = Report(
+        name,
+        config,
+        data,
+        source=source,
+        interactive=interactive,
+        workbook=workbook,
+        sections=sections,
+    )
     if interactive:  # the exported page has these; the lab needs the page's rules and script
         _display({"text/html": lab_assets(), "text/plain": ""})
     report.header()
-    sections = _sections_of(name)
     report.record(
         sections.headlines(report) if hasattr(sections, "headlines") else report.view.headlines
     )

@@ -279,9 +279,14 @@ def test_a_report_narrowed_to_a_sub_portfolio_and_without_history(demo_store):
     from pmo_lib import open_report
     from pmo_lib.data import Snapshot
     from pmo_lib.errors import PMOError
+    from pmo_lib.sections import demand_pipeline as sections
 
     report = open_report(
-        "demand_pipeline", "data-analytics", source=str(demo_store), sub_portfolio="BI & Reporting"
+        "demand_pipeline",
+        "data-analytics",
+        source=str(demo_store),
+        sub_portfolio="BI & Reporting",
+        sections=sections,
     )
     now = report.now
     assert set(now["demand"]["sub_portfolio"]) == {"BI & Reporting"} and set(
@@ -294,7 +299,11 @@ def test_a_report_narrowed_to_a_sub_portfolio_and_without_history(demo_store):
         match=r"sub_portfolio 'Payroll': not a sub-portfolio of Data & Analytics .* it has: BI & Reporting, Data Platform",
     ):
         open_report(
-            "demand_pipeline", "data-analytics", source=str(demo_store), sub_portfolio="Payroll"
+            "demand_pipeline",
+            "data-analytics",
+            source=str(demo_store),
+            sub_portfolio="Payroll",
+            sections=sections,
         )
     no_history = Snapshot(
         now.as_of, {**now.tables, "demand_stage_history": now["demand_stage_history"].iloc[:0]}

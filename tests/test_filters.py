@@ -9,6 +9,7 @@ from pmo_lib import data, filters, store
 from pmo_lib.errors import PMOError
 from pmo_lib.metrics import spend
 from pmo_lib.report import open_report
+from pmo_lib.sections import spend as spend_sections
 
 DA = "Data & Analytics"
 
@@ -134,13 +135,17 @@ def test_the_panel_shows_only_in_a_jupyterlab_kernel(monkeypatch):
 
 
 def test_a_static_report_has_no_panel(demo_store):
-    report = open_report("spend", DA, source=str(demo_store), interactive=False)
+    report = open_report(
+        "spend", DA, source=str(demo_store), interactive=False, sections=spend_sections
+    )
     report.filter_panel()
     assert report.panel is None
 
 
 def test_the_panel_re_renders_every_section_for_the_new_choice(demo_store, loads):
-    report = open_report("spend", DA, source=str(demo_store), interactive=True)
+    report = open_report(
+        "spend", DA, source=str(demo_store), interactive=True, sections=spend_sections
+    )
     seen = []
     report.section(lambda r: seen.append((r.data.sub_portfolio, r.data.program, r.view)))
     report.filter_panel()

@@ -16,6 +16,7 @@ from pmo_lib import report as report_module
 from pmo_lib.metrics import summary
 from pmo_lib.narrative import summary_tiles
 from pmo_lib.report import html_table, open_report
+from pmo_lib.sections import spend as spend_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ("explore.js", "lab.js")
@@ -118,7 +119,13 @@ def test_the_lab_gets_the_page_rules_and_the_table_script_but_not_the_notebook_c
 def test_the_lab_shows_the_rules_and_script_once_the_batch_page_never(monkeypatch, demo_store):
     for interactive in (True, False):
         shown = _shown(monkeypatch)
-        open_report("spend", "Data & Analytics", source=str(demo_store), interactive=interactive)
+        open_report(
+            "spend",
+            "Data & Analytics",
+            source=str(demo_store),
+            interactive=interactive,
+            sections=spend_sections,
+        )
         assets = [b for b in shown if "<script>" in b.get("text/html", "")]
         assert len(assets) == (1 if interactive else 0)
 
@@ -158,7 +165,13 @@ def test_a_tile_whose_change_shows_as_nothing_says_no_change():
 
 
 def test_the_panel_offers_the_default_comparison_as_the_one_before(demo_store):
-    report = open_report("spend", "Data & Analytics", source=str(demo_store), interactive=True)
+    report = open_report(
+        "spend",
+        "Data & Analytics",
+        source=str(demo_store),
+        interactive=True,
+        sections=spend_sections,
+    )
     report.filter_panel()
     panel = report.panel
     assert panel.compare_to.value == "" and panel.compare_to.label == "(the one before)"
@@ -172,6 +185,7 @@ def test_the_panel_offers_the_default_comparison_as_the_one_before(demo_store):
         source=str(demo_store),
         compare_to="2026-08-31",
         interactive=True,
+        sections=spend_sections,
     )
     chosen.filter_panel()
     assert chosen.panel.compare_to.value == "2026-08-31"  # a date chosen stays a date

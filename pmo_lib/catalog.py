@@ -12,6 +12,14 @@ REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on th
     "resourcing": "Resourcing",
     "customer": "Customer view",
 }
+# Where the executive summary's exceptions are explained: area -> (report, heading of the
+# section in that report's notebook). The summary links each item to the heading's anchor.
+EXPLAINED_IN: dict[str, tuple[str, str]] = {
+    "Health": ("health", "6. Watch list"),
+    "Spend": ("spend", "4. Exceptions"),
+    "Demand": ("demand_pipeline", "3. Ageing against SLA"),
+    "Resourcing": ("resourcing", "4. Shortfall forecast by role"),
+}
 CUSTOMER_REPORT = "customer"  # rendered once per customer (customers: true), not per scope
 HEADLINES_MIME = "application/vnd.pmo.headlines+json"
 

@@ -601,6 +601,36 @@ def _tile_value(value: object, kind: str, currency: str) -> str:
     }[kind](value)
 
 
+def summary_exceptions(found, currency: str) -> pd.DataFrame:
+    """The summary's exceptions (metrics.summary.Exceptions) as rows: area, item and why, in
+    words; health's why is its own rules' reasons."""
+    rows = [
+        ("Health", f"{r.project_id} {r.project_name}", r.why) for r in found.health.itertuples()
+    ]
+    rows += [
+        (
+            "Spend",
+            f"{r.project_id} {r.project_name}",
+            f"Outlook {fmt.money(r.fy_outlook, currency)} against a plan of"
+            f" {fmt.money(r.fy_plan, currency)} ({r.reason})",
+        )
+        for r in found.spend.itertuples()
+    ]
+    rows += [
+        (
+            "Demand",
+            f"{r.demand_id} {r.title}",
+            f"{r.age_days} days in {r.stage} (SLA {r.sla_days:.0f})",
+        )
+        for r in found.demand.itertuples()
+    ]
+    rows += [
+        ("Resourcing", r.role, f"short {r.next_3_months:,.0f} hours over the next 3 months")
+        for r in found.resourcing.itertuples()
+    ]
+    return pd.DataFrame(rows, columns=["area", "item", "why"])
+
+
 def summary_changes(
     ch, currency: str, previous_as_of: pd.Timestamp | None, absent: frozenset = frozenset()
 ) -> list[str]:

@@ -13,9 +13,10 @@ from traitlets.config import PyFileConfigLoader
 
 from pmo_lib import lab
 from pmo_lib import report as report_module
-from pmo_lib.metrics import summary
+from pmo_lib.catalog import EXPLAINED_IN
 from pmo_lib.narrative import summary_tiles
 from pmo_lib.report import html_table, open_report
+from pmo_lib.sections import portfolio_summary as summary_sections
 from pmo_lib.sections import spend as spend_sections
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,12 +138,27 @@ def test_tables_scroll_in_their_own_box():
 
 
 def test_exception_links_open_the_report_page_or_in_the_lab_the_notebook():
-    assert summary.section_link("health", "6. Watch list") == "health.html#6.-Watch-list"
-    assert summary.section_link("health", "6. Watch list", lab=True) == (
-        "health.ipynb#6.-Watch-list"
-    )
-    found = pd.DataFrame({"report": ["spend"], "section": ["4. Exceptions"]})
-    assert list(summary.with_links(found, lab=True)["href"]) == ["spend.ipynb#4.-Exceptions"]
+    link = summary_sections.section_link
+    assert link("health", "6. Watch list") == "health.html#6.-Watch-list"
+    assert link("health", "6. Watch list", lab=True) == "health.ipynb#6.-Watch-list"
+    found = pd.DataFrame({"area": ["Spend"], "item": ["P1 A"], "why": ["over"]})
+    linked = summary_sections.with_links(found, lab=True)
+    assert list(linked["href"]) == ["spend.ipynb#4.-Exceptions"]
+    assert list(linked.columns) == ["area", "item", "why", "report", "section", "href"]
+    assert summary_sections.with_links(found.iloc[:0]).empty
+
+
+def test_every_exception_link_names_a_heading_of_its_report_notebook():
+    for report, heading in EXPLAINED_IN.values():
+        cells = nbformat.read(ROOT / "notebooks" / f"{report}.ipynb", as_version=4).cells
+        headings = [
+            line[3:].strip()
+            for c in cells
+            if c.cell_type == "markdown"
+            for line in c.source.splitlines()
+            if line.startswith("## ")
+        ]
+        assert heading in headings, (report, heading)
 
 
 def test_a_tile_whose_change_shows_as_nothing_says_no_change():

@@ -243,3 +243,53 @@ def test_open_report_takes_the_sections_the_notebook_imports_and_imports_none_by
             continue
         assert len(calls) == 1 and "sections=sections," in calls[0], path.name
         assert f"from pmo_lib.sections import {path.stem} as sections" in calls[0], path.name
+
+
+def test_the_summary_says_why_each_exception_needs_a_decision():
+    """The summary's metrics give numbers (metrics.summary.Exceptions); the words, with money in
+    the report's currency, are the page's."""
+    from pmo_lib import narrative
+    from pmo_lib.metrics.summary import Exceptions
+
+    found = Exceptions(
+        health=pd.DataFrame(
+            {"project_id": ["P1"], "project_name": ["Ledger"], "why": ["Schedule: slip 40 days."]}
+        ),
+        spend=pd.DataFrame(
+            {
+                "project_id": ["P2"],
+                "project_name": ["Payroll"],
+                "fy_plan": [1_000_000.0],
+                "fy_outlook": [1_250_000.5],
+                "reason": ["variance"],
+            }
+        ),
+        demand=pd.DataFrame(
+            {
+                "demand_id": ["D9"],
+                "title": ["New CRM"],
+                "stage": ["Triage"],
+                "age_days": [45],
+                "sla_days": [30.0],
+            }
+        ),
+        resourcing=pd.DataFrame({"role": ["Data Engineer"], "next_3_months": [1234.4]}),
+    )
+    rows = narrative.summary_exceptions(found, "GBP")
+    assert rows.to_dict("records") == [
+        {"area": "Health", "item": "P1 Ledger", "why": "Schedule: slip 40 days."},
+        {
+            "area": "Spend",
+            "item": "P2 Payroll",
+            "why": "Outlook £1,250,000 against a plan of £1,000,000 (variance)",
+        },
+        {"area": "Demand", "item": "D9 New CRM", "why": "45 days in Triage (SLA 30)"},
+        {
+            "area": "Resourcing",
+            "item": "Data Engineer",
+            "why": "short 1,234 hours over the next 3 months",
+        },
+    ]
+    nothing = Exceptions(*(frame.iloc[:0] for frame in vars(found).values()))
+    empty = narrative.summary_exceptions(nothing, "GBP")
+    assert empty.empty and list(empty.columns) == ["area", "item", "why"]

@@ -10,7 +10,6 @@ import pandas as pd
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
-from pmo_lib.formatting import money
 from pmo_lib.metrics import demand, health, resourcing, spend
 from pmo_lib.params import ReportConfig
 
@@ -207,6 +206,17 @@ def lifecycle(now: Snapshot) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class Exceptions:
+    """The items needing a decision, each area's first rows by its detailed report's own rule
+    and order; the summary's page says why and links to the section that explains them."""
+
+    health: pd.DataFrame  # health.watch_list: project_id, project_name, why (its rules in words)
+    spend: pd.DataFrame  # spend.exceptions: project_id, project_name, fy_plan, fy_outlook, reason
+    demand: pd.DataFrame  # demand.past_sla: demand_id, title, stage, age_days, sla_days
+    resourcing: pd.DataFrame  # roles short over the next 3 months: role, next_3_months (hours)
+
+
 def exceptions(
     now: Snapshot,
     load: pd.DataFrame,
@@ -214,20 +224,9 @@ def exceptions(
     config: ReportConfig,
     top: int = 5,
     past: health.Past | None = None,
-) -> pd.DataFrame:
-    """The items needing a decision, with the report and section that explain them."""
-    rows = []
+) -> Exceptions:
+    """The items needing a decision: at most `top` per area, from the detailed reports' rules."""
     assessed = health.assess(now, config.health, config.spend.eac_formula, past)
-    for r in health.watch_list(assessed, top).itertuples():
-        rows.append(
-            {
-                "area": "Health",
-                "item": f"{r.project_id} {r.project_name}",
-                "why": r.why,
-                "report": "health",
-                "section": "6. Watch list",
-            }
-        )
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
     per = spend.with_projects(
         now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
@@ -239,16 +238,6 @@ def exceptions(
         config.spend.exception_min_amount,
         config.spend.exception_outlook_change_pct,
     )
-    for r in found.head(top).itertuples():
-        rows.append(
-            {
-                "area": "Spend",
-                "item": f"{r.project_id} {r.project_name}",
-                "why": f"Outlook {money(r.fy_outlook, config.currency)} against a plan of {money(r.fy_plan, config.currency)} ({r.reason})",
-                "report": "spend",
-                "section": "4. Exceptions",
-            }
-        )
     history = now["demand_stage_history"]
     aged = demand.ageing(
         now["demand"],
@@ -256,28 +245,13 @@ def exceptions(
         now.as_of,
         config.demand.sla_days,
     )
-    for r in demand.past_sla(aged).head(top).itertuples():
-        rows.append(
-            {
-                "area": "Demand",
-                "item": f"{r.demand_id} {r.title}",
-                "why": f"{r.age_days} days in {r.stage} (SLA {r.sla_days:.0f})",
-                "report": "demand_pipeline",
-                "section": "3. Ageing against SLA",
-            }
-        )
-    view = resourcing.analyse(now, None, load, portfolio, config.resourcing)
-    for r in view.shortfall[view.shortfall["next_3_months"] > 0].head(top).itertuples():
-        rows.append(
-            {
-                "area": "Resourcing",
-                "item": r.role,
-                "why": f"short {r.next_3_months:,.0f} hours over the next 3 months",
-                "report": "resourcing",
-                "section": "4. Shortfall forecast by role",
-            }
-        )
-    return pd.DataFrame(rows, columns=["area", "item", "why", "report", "section"])
+    short = resourcing.analyse(now, None, load, portfolio, config.resourcing).shortfall
+    return Exceptions(
+        health=health.watch_list(assessed, top),
+        spend=found.head(top).reset_index(drop=True),
+        demand=demand.past_sla(aged).head(top).reset_index(drop=True),
+        resourcing=short[short["next_3_months"] > 0].head(top).reset_index(drop=True),
+    )
 
 
 def by_portfolio(
@@ -320,21 +294,6 @@ def by_sub_portfolio(
         money[["fy_plan", "fy_outlook", "fy_variance"]] = float("nan")
     out = money.merge(rag, on=keys, how="left").fillna({k: 0 for k in health.RAGS + ["projects"]})
     return out.sort_values(keys).reset_index(drop=True)
-
-
-def section_link(report: str, section: str, lab: bool = False) -> str:
-    """A relative link to a section of a sibling report: its page (report.html) beside this one,
-    or in JupyterLab (lab) its notebook beside this one, which the lab opens at that heading.
-    Both use the same heading ids (nbconvert's and JupyterLab's: spaces become dashes)."""
-    return f"{report}.{'ipynb' if lab else 'html'}#{section.replace(' ', '-')}"
-
-
-def with_links(found: pd.DataFrame, lab: bool = False) -> pd.DataFrame:
-    return found.assign(
-        href=[
-            section_link(r, s, lab) for r, s in zip(found["report"], found["section"], strict=True)
-        ]
-    )
 
 
 def comparison(

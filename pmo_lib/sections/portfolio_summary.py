@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pmo_lib import charts, data, narrative
+from pmo_lib.catalog import EXPLAINED_IN
 from pmo_lib.metrics import health, summary
 from pmo_lib.report import Report
 
@@ -74,21 +75,40 @@ def life_cycle(report: Report) -> None:
 
 def exceptions(report: Report) -> None:
     """Exceptions needing a decision."""
-    load = report.view.load
+    found = summary.exceptions(
+        report.now,
+        report.view.load,
+        report.config.portfolio,
+        report.config,
+        past=report.view.past,
+    )
     report.table(
-        summary.with_links(
-            summary.exceptions(
-                report.now,
-                load,
-                report.config.portfolio,
-                report.config,
-                past=report.view.past,
-            ),
+        with_links(
+            narrative.summary_exceptions(found, report.config.currency),
             lab=report.interactive,  # in JupyterLab, the link opens the notebook at the section
         ),
         {"area": "Area", "item": "Item", "why": "Why"},
         links={"item": "href"},
         empty="Nothing needs a decision.",
+    )
+
+
+def section_link(report: str, section: str, lab: bool = False) -> str:
+    """A relative link to a section of a sibling report: its page (report.html) beside this one,
+    or in JupyterLab (lab) its notebook beside this one, which the lab opens at that heading.
+    Both use the same heading ids (nbconvert's and JupyterLab's: spaces become dashes)."""
+    return f"{report}.{'ipynb' if lab else 'html'}#{section.replace(' ', '-')}"
+
+
+def with_links(found: pd.DataFrame, lab: bool = False) -> pd.DataFrame:
+    """Rows by area with the report and section that explain them (catalog.EXPLAINED_IN) and
+    the link to it."""
+    report = found["area"].map(lambda area: EXPLAINED_IN[area][0])
+    section = found["area"].map(lambda area: EXPLAINED_IN[area][1])
+    return found.assign(
+        report=report,
+        section=section,
+        href=[section_link(r, s, lab) for r, s in zip(report, section, strict=True)],
     )
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from pmo_lib import data
 from pmo_lib.metrics import customer, health
+from pmo_lib.narrative import customer as words
 from pmo_lib.params import config_for
-from pmo_lib.sections import customer as sections
 from tests.conftest import frame
 
 AS_OF = pd.Timestamp("2026-10-31")
@@ -177,18 +177,16 @@ def test_the_sentences_say_the_figures():
         changes=customer.changes(wanted, None, None, AS_OF, projects, None),
         headlines=customer.headlines(wanted, aged, projects),
     )
-    assert sections.summary_sentence(view) == (
+    assert words.summary(view) == (
         "**Finance** has **3 open requests** (1 past their stage SLA) and 1 delivered, of 5."
         " **2 projects** deliver them (computed RAG of the active ones: 1 red); 1 is forecast"
         " to finish after its baseline."
     )
-    assert sections.unmatched_sentence(view) == (
+    assert words.unmatched(view) == (
         "1 request names a project that is not among this scope's projects: P9."
     )
-    assert sections.changes_sentence(view, None) == "There is no earlier snapshot to compare with."
-    assert sections.changes_sentence(view, SINCE).startswith(
-        "Since 30 Sep 2026: **0 new requests**"
-    )
+    assert words.changes(view, None) == "There is no earlier snapshot to compare with."
+    assert words.changes(view, SINCE).startswith("Since 30 Sep 2026: **0 new requests**")
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +220,31 @@ def test_changes_without_delivering_projects_now_or_before():
     before = customer.requests(BEFORE, "Finance")
     c = customer.changes(wanted, before, SINCE, AS_OF, none_now, none_before)
     assert c["rag"].empty and c["finish"].empty and c["new_projects"].empty
+
+
+def test_the_sentences_and_tiles_of_a_customer_with_nothing():
+    from types import SimpleNamespace
+
+    keys = ["requests_open", "requests_past_sla", "projects_delivering", "projects_red"]
+    empty = SimpleNamespace(
+        customer="",
+        headlines={"requests_total": 0, "projects_late": None, **dict.fromkeys(keys, None)},
+        unmatched=pd.DataFrame(columns=["demand_id", "project_id"]),
+    )
+    assert words.summary(empty) == "Every customer has no request in this snapshot."
+    assert words.unmatched(empty) == ""
+    assert [value for _, value, _ in words.tiles(empty.headlines)] == ["n/a"] * 5
+    one = SimpleNamespace(
+        customer="Finance",
+        headlines={
+            "requests_total": 1,
+            "requests_open": 1,
+            "requests_past_sla": 0,
+            "requests_delivered": 0,
+            "projects_delivering": 0,
+        },
+    )
+    assert words.summary(one) == (
+        "**Finance** has **1 open request** (0 past their stage SLA) and 0 delivered, of 1. No"
+        " request names a project that delivers it yet."
+    )

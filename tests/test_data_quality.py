@@ -346,3 +346,72 @@ def test_a_source_without_baseline_finish_is_checked_on_the_start_only():
         a.change["check"]
     )
     assert a.unsupported["risk_without_owner"] == "no risks in this data"
+
+
+# -- the report's sentences (pmo_lib.narrative.data_quality) -----------------------------------
+def _assessment(score, previous_score, records, issues, change=None):
+    from pmo_lib.metrics.data_quality import Assessment
+
+    found = pd.DataFrame(issues, columns=["record_type", "record_id"])
+    return Assessment(
+        issues=found,
+        previous_issues=None,
+        score=score,
+        previous_score=previous_score,
+        records=records,
+        change=change if change is not None else pd.DataFrame(),
+        unsupported={},
+    )
+
+
+def test_the_score_sentence_says_the_records_the_issues_and_the_change():
+    from pmo_lib.narrative import data_quality as words
+
+    three_on_two = [("project", "P1"), ("project", "P1"), ("risk", "R4")]
+    a = _assessment(80.0, 85.0, 10, three_on_two)
+    assert words.score(a, pd.Timestamp("2026-09-30")) == (
+        "The data-quality score is **80.0%**: 8 of 10 records (projects, demand requests, risks"
+        " and issues) have no open data-quality issue, and 3 issues on 2 records need fixing."
+        " That is down 5.0 points from 85.0% on 30 Sep 2026."
+    )
+    assert words.score(a, None).endswith("3 issues on 2 records need fixing.")  # no comparison
+    assert words.score(_assessment(None, None, 0, []), None) == (
+        "There are no projects, demand requests or risks to check in this snapshot."
+    )
+    assert words.score(_assessment(None, None, 4, []), None).startswith(
+        "This data carries none of what the checks read"
+    )
+
+
+def test_the_owner_kind_and_ingest_sentences_and_their_nothing_cases():
+    from pmo_lib.narrative import data_quality as words
+
+    owners = pd.DataFrame({"owner": ["Ann Lee", "Bo Chen"], "issues": [3, 1], "records": [2, 1]})
+    assert words.owners(owners) == (
+        "2 owners have records to fix; **Ann Lee** has the most, 3 issues on 2 records."
+    )
+    assert words.owners(owners.iloc[:0]) == "No owner has anything to fix."
+    change = pd.DataFrame(
+        {
+            "label": ["Missing owner", "Stale status", "Nothing"],
+            "issues": [4, 7, 0],
+            "new": [1, 2, 0],
+            "fixed": [0, 3, 0],
+        }
+    )
+    assert words.by_kind(_assessment(90.0, None, 10, [], change)) == (
+        "The most common problems are stale status (7), missing owner (4)."
+    )
+    assert words.by_kind(_assessment(100.0, None, 10, [], change.iloc[2:])) == (
+        "No check found anything to fix."
+    )
+    nothing = {"rows_left_out": 0, "cells_blanked": 0, "by_cause": {}}
+    assert words.ingest(nothing) == (
+        "The ingest loaded every source row and cell of this snapshot: nothing was left out."
+    )
+    some = {"rows_left_out": 1200, "cells_blanked": 3, "by_cause": {"bad date": 1203}}
+    assert words.ingest(some) == (
+        "The ingest left out **1,200 source rows** and blanked **3 cells** that did not fit the"
+        " data model (1,203 bad date). The figures of every report leave them out; fix them at"
+        " the source, or in the mapping file, and ingest again."
+    )

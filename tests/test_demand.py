@@ -314,3 +314,68 @@ def test_a_report_narrowed_to_a_sub_portfolio_and_without_history(demo_store):
     assert not pipeline.history_used and pipeline.cumulative is None
     assert pipeline.flow["deliveries"].sum() == 0 and pipeline.headlines["demand_open_count"] > 0
     assert all(v.empty for v in pipeline.changes.values())
+
+
+# -- the report's sentences (pmo_lib.narrative.demand_pipeline) --------------------------------
+def test_the_ageing_and_changes_sentences_on_hand_made_requests():
+    from pmo_lib.narrative import demand_pipeline as words
+
+    aged = pd.DataFrame(
+        {
+            "demand_id": ["D1", "D2", "D3"],
+            "title": ["New CRM", "Data lake", "Portal"],
+            "stage": ["Triage", "Triage", "Assessment"],
+            "age_days": [1200, 40, 10],
+            "sla_days": [30.0, 30.0, 60.0],
+        }
+    )
+    late = aged.iloc[:2]
+    assert words.ageing(late, aged) == (
+        "**2** of 3 open requests are past their stage's SLA, most of them in Triage (2). The"
+        " oldest, D1 “New CRM”, has been in Triage for 1,200 days against an SLA of 30."
+    )
+    assert words.ageing(late.iloc[:0], aged) == (
+        "All 3 open requests are within their stage's SLA."
+    )
+    assert words.ageing(late.iloc[:0], aged.iloc[:0]) == "There are no open requests."
+    decided = pd.DataFrame({"stage": ["Approved", "Delivered", "Rejected"]})
+    changed = {"moved": aged.iloc[:1], "new": aged, "decided": decided}
+    assert words.changes(changed, pd.Timestamp("2026-09-30")) == (
+        "Since 30 Sep 2026: **3** new requests, **1** moved stage, and 3 decisions were taken"
+        " (2 approved, 1 rejected)."
+    )
+    assert words.changes(changed, None) == "There is no earlier snapshot to compare with."
+
+
+def test_the_capacity_and_backlog_sentences_and_their_blank_cases():
+    from pmo_lib.narrative import demand_pipeline as words
+
+    fiscal = {"fiscal_year": "FY2027"}
+    covered = {"approved_not_started": 4, "approved_cost": 2_500_000.0, "headroom": 3e6, "gap": 5e5}
+    assert words.capacity(covered, fiscal, "USD") == (
+        "4 approved requests have not started; their estimates total **$2.5M**. The FY2027"
+        " budget headroom (Plan − Outlook) is $3.0M, which covers them."
+    )
+    over = {**covered, "headroom": -150_000.0, "gap": -2_650_000.0}
+    assert words.capacity(over, fiscal, "USD").endswith(
+        "The FY2027 Outlook is already above the Plan by $150.0k, so there is no budget headroom"
+        " to start them this year."
+    )
+    assert words.capacity(None, fiscal, "USD") == words.capacity(covered, None, "USD") == ""
+    ranked = pd.DataFrame(
+        {
+            "demand_id": ["D7", "D3"],
+            "title": ["Chatbot", "Portal"],
+            "score": [88.4, 61.0],
+            "estimated_cost": [None, None],
+        }
+    )
+    assert words.backlog(ranked, "USD") == (
+        "The backlog holds 2 requests not yet in delivery. The top ten score 61–88 and have no"
+        " estimates; first is D7 “Chatbot”."
+    )
+    assert words.backlog(ranked.iloc[:0], "USD") == "The backlog is empty."
+    assert words.source(True) == (
+        "Stage ages, conversions, deliveries and the cumulative flow come from the demand stage"
+        " history."
+    )

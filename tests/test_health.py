@@ -554,3 +554,66 @@ def test_the_summary_counts_each_sub_portfolio_under_its_own_portfolio():
     assert table.loc[("Apps", "Data"), "fy_plan"] == 2 * 240.0  # FY from July: 4 months of 60
     bare = summary.by_sub_portfolio(snapshot(projects=[project("A")]), config_for(None))
     assert pd.isna(bare.loc[0, "fy_plan"])  # no financials: blank, not 0
+
+
+# -- the report's sentences (pmo_lib.narrative.health) -------------------------------------------
+def test_the_matrix_and_watch_sentences_on_hand_made_counts():
+    from pmo_lib.narrative import health as words
+
+    counts = {
+        "active_projects": 12,
+        "rag_red": 2,
+        "rag_amber": 3,
+        "rag_green": 6,
+        "rag_no_data": 1,
+        "reported_better_than_computed": 4,
+    }
+    assert words.matrix(counts) == (
+        "Of 12 active projects, the rules rate **2 red**, 3 amber and 6 green, and 1 lack the"
+        " data to rate. **4** project managers report a better status than the rules compute."
+    )
+    assert words.matrix({**counts, "rag_no_data": 0, "rag_green": 7}) == (
+        "Of 12 active projects, the rules rate **2 red**, 3 amber and 7 green. **4** project"
+        " managers report a better status than the rules compute."
+    )
+    assert words.matrix({**counts, "active_projects": 0}) == "There are no active projects."
+    assert words.tiles(counts)[4] == ("No data to rate", "1", "missing what the rules read")
+    watch = pd.DataFrame({"project_id": ["P1", "P2"]})
+    assert words.watch(watch) == (
+        "These 2 projects need discussing at the next review, those reported better than"
+        " computed first."
+    )
+    assert words.watch(watch.iloc[:0]) == "No project needs discussing at the next review."
+
+
+def test_the_risk_trend_and_gate_sentences_and_their_nothing_cases():
+    from pmo_lib.narrative import health as words
+
+    register = pd.DataFrame(
+        {
+            "kind": ["Risk", "Risk", "Risk", "Issue", "Issue"],
+            "status": ["Open", "Open", "Closed", "Open", "Open"],
+            "score": [20, 6, 25, None, None],
+            "days_past_due": [None, None, None, 3, None],
+        }
+    )
+    assert words.risks(register, pd.Timestamp("2026-10-31")) == (
+        "2 risks are open, **1** of them high (score 15 or more), and 2 issues, 1 past their"
+        " due date."
+    )
+    trend = pd.DataFrame({"as_of": pd.to_datetime(["2026-09-30", "2026-10-31"]), "Red": [3, 5]})
+    changed = pd.DataFrame({"was": ["Green", "Red"], "now": ["Red", "Amber"]})
+    assert words.trend(trend, changed) == (
+        "Red projects went from 3 on 30 Sep 2026 to 5 on 31 Oct 2026. Since the previous"
+        " snapshot 2 projects changed colour, 1 of them for the worse."
+    )
+    assert words.trend(trend.iloc[:1], changed.iloc[:0]) == (
+        "There is only one snapshot, so there is no trend yet."
+    )
+    gates = pd.DataFrame({"Missing": [2, 0, 1]})
+    gaps = pd.DataFrame({"project_id": ["P1", "P1", "P3"]})
+    assert words.gates(gates, gaps) == (
+        "2 projects passed a gate without every required artifact approved; 3 artifacts are"
+        " still missing."
+    )
+    assert words.gates(gates.iloc[:0], gaps.iloc[:0]) == "No gate has been passed yet."

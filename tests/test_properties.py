@@ -693,7 +693,7 @@ FIXED: list[Known] = [
         Mutation(blanks=(Blank("projects", "project_manager", 1.0),), earlier="none"),
         ("spend",),
         r"\(nan\)",
-        "narrative.py:spend_exceptions: '({top['project_manager']})' prints 'nan' for a project"
+        "narrative/spend.py:exceptions: '({top['project_manager']})' prints 'nan' for a project"
         " without manager; leave the brackets out (or say 'no manager') when it is blank.",
     ),
     Known(

@@ -100,18 +100,19 @@ def test_what_changed_leaves_out_what_the_data_cannot_say():
     those sentences go; the page's partial-data notice says what is absent."""
     import pandas as pd
 
-    from pmo_lib import narrative
     from pmo_lib.metrics.summary import Changes
+    from pmo_lib.narrative import portfolio_summary as words
 
     nothing = pd.DataFrame(columns=["project_id", "project_name", "item_id", "title", "stage"])
     changes = Changes(*([nothing] * 6))
     when = pd.Timestamp("2026-09-30")
-    full = narrative.summary_changes(changes, "USD", when)
+    full = words.changes(changes, "USD", when)
     assert len(full) == 5 and "0 new high risks." in full
-    partial = narrative.summary_changes(
+    partial = words.changes(
         changes, "USD", when, frozenset({"financials", "risks", "demand", "milestones"})
     )
     assert partial == ["**0** projects turned red; 0 recovered from red."]
+    assert words.changes(changes, "USD", None) == ["There is no earlier snapshot to compare with."]
 
 
 def test_money_reads_right_at_every_magnitude():
@@ -248,8 +249,8 @@ def test_open_report_takes_the_sections_the_notebook_imports_and_imports_none_by
 def test_the_summary_says_why_each_exception_needs_a_decision():
     """The summary's metrics give numbers (metrics.summary.Exceptions); the words, with money in
     the report's currency, are the page's."""
-    from pmo_lib import narrative
     from pmo_lib.metrics.summary import Exceptions
+    from pmo_lib.narrative import portfolio_summary as words
 
     found = Exceptions(
         health=pd.DataFrame(
@@ -275,7 +276,7 @@ def test_the_summary_says_why_each_exception_needs_a_decision():
         ),
         resourcing=pd.DataFrame({"role": ["Data Engineer"], "next_3_months": [1234.4]}),
     )
-    rows = narrative.summary_exceptions(found, "GBP")
+    rows = words.exceptions(found, "GBP")
     assert rows.to_dict("records") == [
         {"area": "Health", "item": "P1 Ledger", "why": "Schedule: slip 40 days."},
         {
@@ -291,5 +292,5 @@ def test_the_summary_says_why_each_exception_needs_a_decision():
         },
     ]
     nothing = Exceptions(*(frame.iloc[:0] for frame in vars(found).values()))
-    empty = narrative.summary_exceptions(nothing, "GBP")
+    empty = words.exceptions(nothing, "GBP")
     assert empty.empty and list(empty.columns) == ["area", "item", "why"]

@@ -194,3 +194,68 @@ def test_empty_scope():
     # no people, no bookings, no timesheets: no figures, not zeros
     assert set(view.headlines.values()) == {None}
     assert view.over.empty and view.shortfall.empty
+
+
+# -- the report's sentences (pmo_lib.narrative.resourcing) ---------------------------------------
+def test_the_capacity_and_shortfall_sentences_on_hand_made_months():
+    from pmo_lib.narrative import resourcing as words
+
+    coming = pd.date_range("2026-11-01", periods=3, freq="MS")
+    by_month = pd.DataFrame(
+        {
+            "period": pd.date_range("2026-10-01", periods=4, freq="MS"),
+            "planned_hours": [900, 1_650, 1_400, 1_000],
+            "capacity_hours": [1_500, 1_500, 1_500, 1_500],
+            "planned_utilisation": [60.0, 110.0, 93.3, 66.7],
+            "availability_hours": [600, -150, 100, 500],
+        }
+    )
+    assert words.capacity(by_month, coming) == (
+        "Next month (November 2026) 1,650 hours are booked against a capacity of 1,500: planned"
+        " utilisation **110.0%**. Bookings exceed capacity in 1 of the next 3 months."
+    )
+    no_capacity = by_month.assign(planned_utilisation=None, availability_hours=0)
+    assert words.capacity(no_capacity, coming).endswith(
+        "planned utilisation **not defined (no capacity)**."
+    )
+    assert words.capacity(by_month.iloc[:1], coming) == ""  # nothing ahead: no sentence
+    short = pd.DataFrame(
+        {
+            "role": ["Data Engineer", "Tester"],
+            "next_3_months": [120.0, 0.0],
+            "next_6_months": [300.0, 0.0],
+        }
+    )
+    assert words.shortfall(short) == (
+        "1 roles are short over the next six months; the largest gap is Data Engineer: **300"
+        " hours** (120 in the next three) — the staffing request to take to resource and vendor"
+        " management."
+    )
+    assert words.shortfall(short.iloc[1:]) == (
+        "No role is booked beyond its capacity over the next six months."
+    )
+
+
+def test_the_scope_changes_and_bau_sentences_and_their_blank_cases():
+    from pmo_lib.narrative import resourcing as words
+
+    assert words.scope(None) == "The whole function: every resource's capacity and every booking."
+    assert words.scope("Data & Analytics").startswith(
+        "Capacity counts the people whose home portfolio is Data & Analytics. Allocation counts"
+        " every hour booked to Data & Analytics's projects"
+    )
+    changes = {"hours": pd.DataFrame({"change": [-40.0, 10.0]}), "people": pd.DataFrame(index=[0])}
+    assert words.changes(changes, pd.Timestamp("2026-09-30")) == (
+        "Since 30 Sep 2026, bookings for the coming months carry 30 fewer hours; 1 changes in"
+        " people or capacity."
+    )
+    assert words.changes(changes, None) == "There is no earlier snapshot to compare with."
+    coming = pd.date_range("2026-11-01", periods=2, freq="MS")
+    share = pd.DataFrame(
+        {"period": coming, "project_hours": [300.0, 300.0], "bau_hours": [100.0, 100.0]}
+    )
+    assert words.bau(share, coming) == (
+        "Over the next 2 months 75.0% of the booked hours go to projects and the rest to"
+        " non-project work."
+    )
+    assert words.bau(share.assign(project_hours=0.0, bau_hours=0.0), coming) == ""

@@ -302,3 +302,75 @@ def test_outlook_drift_and_largest_moves():
         ("P1", 60.0),
         ("P2", -5.0),
     ]
+
+
+# -- the report's sentences (pmo_lib.narrative.spend) --------------------------------------------
+POSITION = {
+    "fiscal_year": "FY2027",
+    "fy_plan": 1_000_000.0,
+    "ytd_plan": 450_000.0,
+    "ytd_actual": 500_000.0,
+    "fy_outlook": 1_200_000.0,
+    "fy_variance": 200_000.0,
+    "fy_variance_pct": 20.0,
+    "fy_forecast_closed": 0.0,
+    "fy_run_rate_projection": 1_100_000.0,
+}
+
+
+def test_the_headline_says_outlook_against_plan_and_the_run_rate():
+    from pmo_lib.narrative import spend as words
+
+    assert words.headline(POSITION, "USD") == (
+        "For FY2027 the Outlook is **$1.2M**, $200.0k (20.0%) above the FY Plan of $1.0M. Spend"
+        " to date is $500.0k against a YTD plan of $450.0k. At the run rate of the last three"
+        " months the year would end at $1.1M, $100.0k below the managers' Outlook."
+    )
+    no_plan = {**POSITION, "fy_variance_pct": None, "fy_forecast_closed": 25_000.0}
+    assert words.headline(no_plan, "USD") == (
+        "For FY2027 the Outlook is **$1.2M**, $200.0k above the FY Plan of $1.0M. Spend to date"
+        " is $500.0k against a YTD plan of $450.0k. The Outlook includes $25.0k of forecasts for"
+        " closed months that have no actuals booked (taken as the best figure there is). At the"
+        " run rate of the last three months the year would end at $1.1M, $100.0k below the"
+        " managers' Outlook."
+    )
+    assert words.tiles(no_plan, "USD")[4] == ("Variance", "$200.0k", "Outlook − Plan")
+
+
+def test_the_exceptions_sentence_leaves_out_a_blank_manager_and_says_when_none_pass():
+    from types import SimpleNamespace
+
+    from pmo_lib.narrative import spend as words
+
+    limits = SimpleNamespace(
+        exception_variance_pct=10.0, exception_min_amount=50_000.0, exception_outlook_change_pct=5.0
+    )
+    rule = (
+        "A project is listed when |Outlook − Plan| is at least 10.0% of its plan and $50,000, when"
+        " it has no plan but an Outlook of at least that amount, or when its Outlook moved 5.0%"
+        " and that amount since the previous snapshot."
+    )
+    found = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2"],
+            "project_name": ["Ledger", "Payroll"],
+            "project_manager": [None, "Ann Lee"],
+            "fy_variance": [250_000.0, -60_000.0],
+        }
+    )
+    assert words.exceptions(found, limits, "USD") == (
+        rule + " **2** projects do; the largest variance is P1 Ledger, $250.0k."
+    )
+    assert words.exceptions(found.iloc[::-1], limits, "USD") == (
+        rule + " **2** projects do; the largest variance is P2 Payroll (Ann Lee), -$60.0k."
+    )
+    assert words.exceptions(found.iloc[:0], limits, "USD") == (
+        rule + " No project passes these thresholds."
+    )
+    assert words.drift(found.iloc[:0], 1, "USD") == (
+        "There is only one snapshot, so the Outlook has no history yet."
+    )
+    assert words.drift(found.iloc[:0], 3, "USD") == (
+        "No project's Outlook moved across the 3 snapshots."
+    )
+    assert words.hygiene(found.iloc[:0]) == "No financial hygiene issue found."

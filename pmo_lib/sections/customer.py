@@ -1,13 +1,13 @@
 """The sections of the customer page: one requesting business unit's requests by stage and age,
 the projects that deliver them with their computed RAG and forecast finish, and what changed
 since the previous snapshot. Each renders one part of the page from report.view; the sentences
-are written here, beside the sections that say them."""
+are pmo_lib.narrative.customer's."""
 
 from __future__ import annotations
 
 from pmo_lib import data
-from pmo_lib import formatting as fmt
 from pmo_lib.metrics import customer
+from pmo_lib.narrative import customer as words
 from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
@@ -25,57 +25,11 @@ def analyse(report: Report) -> customer.CustomerView:
     )
 
 
-def _who(view: customer.CustomerView) -> str:
-    return view.customer or "Every customer"
-
-
-def _plural(n: int, word: str, many: str = "") -> str:
-    return f"{fmt.count(n)} {word if n == 1 else many or word + 's'}"
-
-
-def summary_sentence(view: customer.CustomerView) -> str:
-    """Where the customer's demand stands and how the projects that deliver it are doing."""
-    h = view.headlines
-    if not h["requests_total"]:
-        return f"{_who(view)} has no request in this snapshot."
-    text = (
-        f"**{_who(view)}** has **{_plural(h['requests_open'], 'open request')}**"
-        f" ({fmt.count(h['requests_past_sla'])} past their stage SLA) and"
-        f" {fmt.count(h['requests_delivered'])} delivered, of {fmt.count(h['requests_total'])}."
-    )
-    if not h["projects_delivering"]:
-        return text + " No request names a project that delivers it yet."
-    rags = ", ".join(
-        f"{fmt.count(h[key])} {rag.lower()}" for rag, key in customer.RAG_KEYS.items() if h[key]
-    )
-    late = h["projects_late"]
-    return (
-        text
-        + f" **{_plural(h['projects_delivering'], 'project')}** deliver them"
-        + (f" (computed RAG of the active ones: {rags})" if rags else "")
-        + f"; {_plural(late, 'is', 'are')} forecast to finish after {'its' if late == 1 else 'their'}"
-        " baseline."
-    )
-
-
 def summary(report: Report) -> None:
     """At a glance."""
     view = report.view
-    h = view.headlines
-    report.kpis(
-        [
-            ("Open requests", fmt.count(h["requests_open"]) or "n/a", "not yet delivered"),
-            ("Past SLA", fmt.count(h["requests_past_sla"]) or "n/a", "open, by stage SLA"),
-            (
-                "Projects delivering",
-                fmt.count(h["projects_delivering"]) or "n/a",
-                "named by the requests",
-            ),
-            ("Red", fmt.count(h["projects_red"]) or "n/a", "computed RAG"),
-            ("Late", fmt.count(h["projects_late"]) or "n/a", "forecast after baseline finish"),
-        ]
-    )
-    report.say(summary_sentence(view))
+    report.kpis(words.tiles(view.headlines))
+    report.say(words.summary(view))
 
 
 @needs("demand")
@@ -122,17 +76,6 @@ def requests(report: Report) -> None:
     )
 
 
-def unmatched_sentence(view: customer.CustomerView) -> str:
-    rows = view.unmatched
-    if rows.empty:
-        return ""
-    named = ", ".join(sorted(set(rows["project_id"])))
-    return (
-        f"{_plural(len(rows), 'request names', 'requests name')} a project that is not among"
-        f" this scope's projects: {fmt.cut(named, 200)}."
-    )
-
-
 def projects(report: Report) -> None:
     """Projects that deliver them."""
     view = report.view
@@ -157,27 +100,14 @@ def projects(report: Report) -> None:
         caption="Projects delivering the requests",
         empty="No request names a project yet.",
     )
-    if text := unmatched_sentence(view):
+    if text := words.unmatched(view):
         report.say(text)
-
-
-def changes_sentence(view: customer.CustomerView, previous_as_of) -> str:
-    if previous_as_of is None:
-        return "There is no earlier snapshot to compare with."
-    c = view.changes
-    return (
-        f"Since {fmt.date(previous_as_of)}: **{_plural(len(c['new']), 'new request')}**,"
-        f" {fmt.count(len(c['moved']))} moved stage and {_plural(len(c['decided']), 'decision')}"
-        f" taken; {_plural(len(c['new_projects']), 'project')} newly delivering,"
-        f" **{fmt.count(len(c['rag']))}** with a changed computed RAG and"
-        f" {fmt.count(len(c['finish']))} with a moved forecast finish."
-    )
 
 
 def changes(report: Report) -> None:
     """What changed since last period."""
     view = report.view
-    report.say(changes_sentence(view, report.before.as_of if report.before else None))
+    report.say(words.changes(view, report.before.as_of if report.before else None))
     if report.before is None:
         return
     c = view.changes

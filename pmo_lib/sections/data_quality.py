@@ -3,8 +3,9 @@ so the notebook shows them in order and the JupyterLab filter panel re-renders t
 
 from __future__ import annotations
 
-from pmo_lib import charts, hierarchy, ingest_log, narrative
+from pmo_lib import charts, hierarchy, ingest_log
 from pmo_lib.metrics import data_quality as dq
+from pmo_lib.narrative import data_quality as words
 from pmo_lib.report import Report
 
 
@@ -19,7 +20,7 @@ def headlines(report: Report) -> dict:
 
 def score(report: Report) -> None:
     """Data-quality score."""
-    report.say(narrative.dq_score(report.view, report.before.as_of if report.before else None))
+    report.say(words.score(report.view, report.before.as_of if report.before else None))
     if skipped := report.view.unsupported:
         report.notice(
             "Not assessed for this data, so not counted in the score or below: "
@@ -41,7 +42,7 @@ def by_kind(report: Report) -> None:
         else None,
         missing="No check applies to this data.",
     )
-    report.say(narrative.dq_by_kind(view))
+    report.say(words.by_kind(view))
 
 
 def by_kind_table(report: Report) -> None:
@@ -68,7 +69,7 @@ def by_owner(report: Report) -> None:
     owners = dq.by_owner(view.issues)
     if len(owners):  # else the sentence says that no owner has anything to fix
         report.chart(charts.issues_by_owner(owners, "Issues per owner (top 15)"))
-    report.say(narrative.dq_owners(owners))
+    report.say(words.owners(owners))
 
 
 def records_to_fix(report: Report) -> None:
@@ -91,7 +92,7 @@ def records_to_fix(report: Report) -> None:
 def ingest(report: Report) -> None:
     """What the ingest left out."""
     log = ingest_log.scoped(report.data.ingest_log, report.config.portfolio)
-    report.say(narrative.dq_ingest(ingest_log.summary(log)))
+    report.say(words.ingest(ingest_log.summary(log)))
     report.table(
         ingest_log.by_cause(log),
         {"action": "What was done", "cause": "Why", "table": "Table", "entries": "Entries"},

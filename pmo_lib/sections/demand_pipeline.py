@@ -3,8 +3,9 @@ so the notebook shows them in order and the JupyterLab filter panel re-renders t
 
 from __future__ import annotations
 
-from pmo_lib import charts, narrative
+from pmo_lib import charts
 from pmo_lib.metrics import demand
+from pmo_lib.narrative import demand_pipeline as words
 from pmo_lib.report import Report, needs
 
 
@@ -17,7 +18,7 @@ def analyse(report: Report) -> demand.Pipeline:
 
 def history_source(report: Report) -> None:
     """Which history the flow and lead times come from."""
-    report.notice(narrative.demand_source(report.view.history_used))
+    report.notice(words.source(report.view.history_used))
 
 
 @needs("demand")
@@ -25,7 +26,7 @@ def funnel(report: Report) -> None:
     """Funnel."""
     view = report.view
     report.chart(charts.demand_funnel(view.funnel, "Requests that reached each stage"))
-    report.say(narrative.demand_funnel(view.funnel, view.outcomes, report.config.currency))
+    report.say(words.funnel(view.funnel, view.outcomes, report.config.currency))
 
 
 @needs("demand", quietly=True)
@@ -58,7 +59,7 @@ def flow(report: Report) -> None:
     """Flow over time."""
     view = report.view
     report.chart(charts.demand_flow(view.flow, "Arrivals, decisions and deliveries per month"))
-    report.say(narrative.demand_flow(view.flow))
+    report.say(words.flow(view.flow))
     report.chart(
         charts.cumulative_flow(
             view.cumulative, "Cumulative flow: requests in each stage at month end"
@@ -79,7 +80,7 @@ def ageing(report: Report) -> None:
         else None,
         missing="There are no open requests.",
     )
-    report.say(narrative.demand_ageing(view.late, view.aged))
+    report.say(words.ageing(view.late, view.aged))
 
 
 @needs("demand", quietly=True)
@@ -119,7 +120,7 @@ def lead_times(report: Report) -> None:
         counts=["requests"],
         days=["median_days", "p85_days"],
     )
-    report.say(narrative.demand_lead_times(view.lead_summary, view.median_lead_12m))
+    report.say(words.lead_times(view.lead_summary, view.median_lead_12m))
 
 
 @needs("demand", quietly=True)
@@ -135,7 +136,7 @@ def backlog(report: Report) -> None:
     """Prioritisation."""
     view = report.view
     report.say(demand.scoring_rule(report.config.demand.scoring))
-    report.say(narrative.demand_backlog(view.ranked, report.config.currency))
+    report.say(words.backlog(view.ranked, report.config.currency))
     report.table(
         view.ranked.head(25),
         {
@@ -163,7 +164,7 @@ def customers(report: Report) -> None:
     report.chart(
         charts.demand_by_customer(view.customers, "Requests by customer, with approval rate")
     )
-    report.say(narrative.demand_customers(view.customers))
+    report.say(words.customers(view.customers))
 
 
 @needs("demand")
@@ -174,16 +175,14 @@ def capacity(report: Report) -> None:
         charts.demand_vs_capacity(view.capacity, "Approved demand against FY budget headroom"),
         missing="There is no spend data in this snapshot, so the budget headroom is unknown.",
     )
-    report.say(narrative.demand_capacity(view.capacity, view.fiscal, report.config.currency))
+    report.say(words.capacity(view.capacity, view.fiscal, report.config.currency))
 
 
 @needs("demand")
 def changes(report: Report) -> None:
     """Changes since the previous snapshot."""
     view = report.view
-    report.say(
-        narrative.demand_changes(view.changes, report.before.as_of if report.before else None)
-    )
+    report.say(words.changes(view.changes, report.before.as_of if report.before else None))
     if report.before is None:  # nothing to list: the sentence said so
         return
     report.table(

@@ -3,8 +3,9 @@ notebook shows them in order and the JupyterLab filter panel re-renders them in 
 
 from __future__ import annotations
 
-from pmo_lib import charts, data, narrative
+from pmo_lib import charts, data
 from pmo_lib.metrics import health
+from pmo_lib.narrative import health as words
 from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
@@ -22,9 +23,9 @@ def analyse(report: Report) -> health.HealthView:
 def matrix(report: Report) -> None:
     """Health matrix."""
     view = report.view
-    report.kpis(narrative.health_tiles(view.headlines))
+    report.kpis(words.tiles(view.headlines))
     report.notices("What this data lets the rules rate:", view.derived)
-    report.say(narrative.health_matrix(view.headlines))
+    report.say(words.matrix(view.headlines))
     report.table(
         health.matrix(view.assessed),
         {
@@ -59,7 +60,7 @@ def trend(report: Report) -> None:
             "Snapshot",
         )
     )
-    report.say(narrative.health_trend(view.trend, view.changed))
+    report.say(words.trend(view.trend, view.changed))
     report.table(
         view.changed,
         {
@@ -80,7 +81,7 @@ def schedule(report: Report) -> None:
         charts.finish_slip(view.assessed, "Forecast finish against baseline (25 largest slips)")
     )
     report.say(
-        narrative.health_schedule(
+        words.schedule(
             view.assessed,
             health.late_milestones(view.milestones),
             view.due,
@@ -131,7 +132,7 @@ def risks(report: Report) -> None:
     """Risks and issues."""
     view = report.view
     report.chart(charts.risk_heat_map(view.heat, "Open risks by probability and impact"))
-    report.say(narrative.health_risks(view.register, report.as_of))
+    report.say(words.risks(view.register, report.as_of))
     report.table(
         health.top_risks(view.register),
         {
@@ -182,7 +183,7 @@ def issues(report: Report) -> None:
 def gates(report: Report) -> None:
     """Gate reviews."""
     view = report.view
-    report.say(narrative.health_gates(view.gates, view.gate_gaps))
+    report.say(words.gates(view.gates, view.gate_gaps))
     report.table(
         view.gates,
         {
@@ -212,7 +213,7 @@ def gates(report: Report) -> None:
 def watch_list(report: Report) -> None:
     """Watch list."""
     view = report.view
-    report.say(narrative.health_watch(view.watch))
+    report.say(words.watch(view.watch))
     report.table(
         view.watch,
         {

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pmo_lib import charts, data, narrative
+from pmo_lib import charts, data
 from pmo_lib.catalog import EXPLAINED_IN
 from pmo_lib.metrics import health, summary
+from pmo_lib.narrative import portfolio_summary as words
 from pmo_lib.report import Report
 
 
@@ -46,15 +47,13 @@ def key_figures(report: Report) -> None:
     now = report.view.figures
     before = report.view.previous_figures
     previous_as_of = report.before.as_of if report.before else None
-    report.kpis(
-        narrative.summary_tiles(summary.tiles(now, before), report.config.currency, previous_as_of)
-    )
+    report.kpis(words.tiles(summary.tiles(now, before), report.config.currency, previous_as_of))
 
 
 def changes(report: Report) -> None:
     """What changed since last period."""
     previous_as_of = report.before.as_of if report.before else None
-    for sentence in narrative.summary_changes(
+    for sentence in words.changes(
         summary.changes(report.now, report.before, report.config, report.view.past),
         report.config.currency,
         previous_as_of,
@@ -84,7 +83,7 @@ def exceptions(report: Report) -> None:
     )
     report.table(
         with_links(
-            narrative.summary_exceptions(found, report.config.currency),
+            words.exceptions(found, report.config.currency),
             lab=report.interactive,  # in JupyterLab, the link opens the notebook at the section
         ),
         {"area": "Area", "item": "Item", "why": "Why"},

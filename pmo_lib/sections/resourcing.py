@@ -3,8 +3,9 @@ the notebook shows them in order and the JupyterLab filter panel re-renders them
 
 from __future__ import annotations
 
-from pmo_lib import charts, data, narrative
+from pmo_lib import charts, data
 from pmo_lib.metrics import resourcing
+from pmo_lib.narrative import resourcing as words
 from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
@@ -21,7 +22,7 @@ def analyse(report: Report) -> resourcing.ResourcingView:
 
 def scope_note(report: Report) -> None:
     """Whose hours the page counts."""
-    report.notice(narrative.resourcing_scope(report.config.portfolio))
+    report.notice(words.scope(report.config.portfolio))
 
 
 @needs("resources")
@@ -31,7 +32,7 @@ def capacity(report: Report) -> None:
     report.chart(
         charts.capacity_vs_demand(view.by_month, "Capacity, planned and actual hours by month")
     )
-    report.say(narrative.resourcing_capacity(view.by_month, view.coming))
+    report.say(words.capacity(view.by_month, view.coming))
     report.table(
         view.by_month,
         {
@@ -90,7 +91,7 @@ def utilisation(report: Report) -> None:
 def over_and_under_allocated(report: Report) -> None:
     """Over- and under-allocated people (coming months)."""
     view = report.view
-    report.say(narrative.resourcing_people(view.over, view.under, view.coming))
+    report.say(words.people(view.over, view.under, view.coming))
     report.table(
         view.over,
         {
@@ -133,7 +134,7 @@ def shortfall(report: Report) -> None:
     """Shortfall forecast by role."""
     view = report.view
     report.chart(charts.shortfall_by_role(view.shortfall, "Shortfall by role"))
-    report.say(narrative.resourcing_shortfall(view.shortfall))
+    report.say(words.shortfall(view.shortfall))
     report.table(
         view.shortfall,
         {
@@ -156,7 +157,7 @@ def workforce_mix(report: Report) -> None:
             report.currency_symbol,
         )
     )
-    report.say(narrative.resourcing_mix(view.mix, view.vendors, report.config.currency))
+    report.say(words.mix(view.mix, view.vendors, report.config.currency))
     report.table(
         view.vendors,
         {"vendor": "Vendor", "actual_hours": "Hours", "cost": "Cost"},
@@ -171,7 +172,7 @@ def workforce_mix(report: Report) -> None:
 def plan_against_actual(report: Report) -> None:
     """Plan against actual."""
     view = report.view
-    report.say(narrative.resourcing_plan_actual(view.plan_actual, view.unplanned))
+    report.say(words.plan_actual(view.plan_actual, view.unplanned))
     report.table(
         view.plan_actual,
         {
@@ -197,16 +198,14 @@ def project_and_non_project(report: Report) -> None:
     report.chart(
         charts.project_share(view.project_share, "Hours on projects and on non-project work")
     )
-    report.say(narrative.resourcing_bau(view.project_share, view.coming))
+    report.say(words.bau(view.project_share, view.coming))
 
 
 @needs("allocations")
 def changes(report: Report) -> None:
     """Changes since the previous snapshot."""
     view = report.view
-    report.say(
-        narrative.resourcing_changes(view.changes, report.before.as_of if report.before else None)
-    )
+    report.say(words.changes(view.changes, report.before.as_of if report.before else None))
     report.table(
         view.changes["hours"],
         {

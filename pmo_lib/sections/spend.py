@@ -3,8 +3,9 @@ notebook shows them in order and the JupyterLab filter panel re-renders them in 
 
 from __future__ import annotations
 
-from pmo_lib import charts, data, narrative
+from pmo_lib import charts, data
 from pmo_lib.metrics import spend
+from pmo_lib.narrative import spend as words
 from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
 
@@ -25,11 +26,11 @@ def headline(report: Report) -> None:
     currency = report.config.currency
     if not view.has_financials:
         previous = report.before.as_of if report.before else None
-        report.kpis(narrative.spend_budget_tiles(view.budgets, previous, currency))
-        report.say(narrative.spend_budgets(view.budgets, currency))
+        report.kpis(words.budget_tiles(view.budgets, previous, currency))
+        report.say(words.budgets(view.budgets, currency))
         return
-    report.kpis(narrative.spend_tiles(view.position, currency))
-    report.say(narrative.spend_headline(view.position, currency))
+    report.kpis(words.tiles(view.position, currency))
+    report.say(words.headline(view.position, currency))
 
 
 @needs("financials")
@@ -46,7 +47,7 @@ def burn(report: Report) -> None:
     report.chart(
         charts.cumulative_burn(view.burn, f"{view.fy.name}: cumulative spend against plan", symbol)
     )
-    report.say(narrative.spend_burn(view.burn, currency))
+    report.say(words.burn(view.burn, currency))
 
 
 def rollup(report: Report) -> None:
@@ -66,7 +67,7 @@ def rollup(report: Report) -> None:
             caption="Budget at completion by level",
         )
         return
-    report.say(narrative.spend_rollup(view.rollup, currency))
+    report.say(words.rollup(view.rollup, currency))
     report.table(
         spend.indented(view.rollup),
         {
@@ -87,7 +88,7 @@ def exceptions(report: Report) -> None:
     """Exceptions."""
     view = report.view
     currency = report.config.currency
-    report.say(narrative.spend_exceptions(view.exceptions, report.config.spend, currency))
+    report.say(words.exceptions(view.exceptions, report.config.spend, currency))
     report.table(
         view.exceptions,
         {
@@ -124,7 +125,7 @@ def mix(report: Report) -> None:
             symbol,
         )
     )
-    report.say(narrative.spend_mix(view.by_expense_type, currency))
+    report.say(words.mix(view.by_expense_type, currency))
 
 
 @needs("financials")
@@ -133,7 +134,7 @@ def earned_value(report: Report) -> None:
     view = report.view
     currency = report.config.currency
     report.say(
-        narrative.spend_ev(
+        words.ev(
             view.ev_total,
             spend.EAC_FORMULAS[report.config.spend.eac_formula],
             spend.quadrant(view.ev_total["cpi"], view.ev_total["spi"]),
@@ -188,7 +189,7 @@ def outlook_drift(report: Report) -> None:
             spend.drift_by_portfolio(drift), f"{view.fy.name} Outlook by snapshot", symbol
         )
     )
-    report.say(narrative.spend_drift(moves, drift["as_of"].nunique(), currency))
+    report.say(words.drift(moves, drift["as_of"].nunique(), currency))
     report.table(
         moves,
         {
@@ -207,7 +208,7 @@ def outlook_drift(report: Report) -> None:
 def hygiene(report: Report) -> None:
     """Financial hygiene."""
     view = report.view
-    report.say(narrative.spend_hygiene(view.hygiene))
+    report.say(words.hygiene(view.hygiene))
     report.table(
         view.hygiene,
         {

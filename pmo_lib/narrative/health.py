@@ -1,0 +1,104 @@
+"""The health report's sentences and tiles: computed RAG, trend, schedule, risks and issues,
+gates and the watch list."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pmo_lib import formatting as fmt
+
+
+def tiles(headlines: dict) -> list[tuple[str, str, str]]:
+    """Active projects and the computed RAG counts, No data beside red, amber and green."""
+    h = headlines
+    return [
+        ("Active projects", fmt.count(h["active_projects"]), "rated by the rules below"),
+        ("Computed red", fmt.count(h["rag_red"]), "act now"),
+        ("Computed amber", fmt.count(h["rag_amber"]), "watch"),
+        ("Computed green", fmt.count(h["rag_green"]), "on track"),
+        ("No data to rate", fmt.count(h["rag_no_data"]), "missing what the rules read"),
+    ]
+
+
+def matrix(headlines: dict) -> str:
+    if not headlines["active_projects"]:
+        return "There are no active projects."
+    h = headlines
+    return (
+        f"Of {fmt.count(h['active_projects'])} active projects, the rules rate **{fmt.count(h['rag_red'])} red**,"
+        f" {fmt.count(h['rag_amber'])} amber and {fmt.count(h['rag_green'])} green"
+        + (f", and {fmt.count(h['rag_no_data'])} lack the data to rate" if h["rag_no_data"] else "")
+        + f". **{fmt.count(h['reported_better_than_computed'])}** project managers report a better status than the rules compute."
+    )
+
+
+def trend(trend: pd.DataFrame, changed: pd.DataFrame) -> str:
+    if len(trend) < 2:
+        return "There is only one snapshot, so there is no trend yet."
+    first, last = trend.iloc[0], trend.iloc[-1]
+    worse = (
+        int(
+            (
+                changed["now"].map({"Green": 0, "No data": 1, "Amber": 2, "Red": 3})
+                > changed["was"].map({"Green": 0, "No data": 1, "Amber": 2, "Red": 3})
+            ).sum()
+        )
+        if len(changed)
+        else 0
+    )
+    return (
+        f"Red projects went from {fmt.count(first['Red'])} on {fmt.date(first['as_of'])} to {fmt.count(last['Red'])} on {fmt.date(last['as_of'])}."
+        f" Since the previous snapshot {fmt.count(len(changed))} projects changed colour, {fmt.count(worse)} of them for the worse."
+    )
+
+
+def schedule(
+    assessed: pd.DataFrame, late: pd.DataFrame, due: pd.DataFrame, has_milestones: bool = True
+) -> str:
+    """Slipped projects (only those with a slip to measure) and, where the data has milestones,
+    what is overdue and due soon."""
+    measured = assessed["slip_days"].notna() if len(assessed) else pd.Series(dtype=bool)
+    if not measured.any():
+        text = "No active project has both a forecast and a baseline finish, so no slip is measured"
+    else:
+        slipped = assessed[assessed["slip_days"] > 0]
+        text = (
+            f"{fmt.count(len(slipped))} of {fmt.count(int(measured.sum()))} active projects with a"
+            " measurable slip forecast to finish after their baseline"
+        )
+        if len(slipped):
+            text += f", by a median of {slipped['slip_days'].median():.0f} days"
+    if not has_milestones:
+        return text + ". The data has no milestones, so none is reported overdue or due soon."
+    overdue = int(late["overdue"].sum()) if len(late) else 0
+    soon = due["window"].value_counts()
+    return text + (
+        f". {fmt.count(overdue)} milestones are overdue; {fmt.count(soon.get('next 30 days', 0))} fall due in the next 30 days,"
+        f" {fmt.count(soon.get('31–60 days', 0))} in 31–60 and {fmt.count(soon.get('61–90 days', 0))} in 61–90 days."
+    )
+
+
+def risks(register: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    open_ = register[register["status"] != "Closed"]
+    risks, issues = open_[open_["kind"] == "Risk"], open_[open_["kind"] == "Issue"]
+    high = int((risks["score"] >= 15).sum())
+    late = int((issues["days_past_due"] > 0).sum())
+    return (
+        f"{fmt.count(len(risks))} risks are open, **{fmt.count(high)}** of them high (score 15 or more), and"
+        f" {fmt.count(len(issues))} issues, {fmt.count(late)} past their due date."
+    )
+
+
+def gates(gates: pd.DataFrame, gaps: pd.DataFrame) -> str:
+    if gates.empty:
+        return "No gate has been passed yet."
+    return (
+        f"{fmt.count(gaps['project_id'].nunique())} projects passed a gate without every required artifact approved;"
+        f" {fmt.count(int(gates['Missing'].sum()))} artifacts are still missing."
+    )
+
+
+def watch(watch: pd.DataFrame) -> str:
+    if watch.empty:
+        return "No project needs discussing at the next review."
+    return f"These {fmt.count(len(watch))} projects need discussing at the next review, those reported better than computed first."

@@ -22,10 +22,9 @@ from pmo_lib.data import PortfolioData, Snapshot
 from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT, ReportConfig
 from pmo_lib.portal import facts_html
+from pmo_lib.tables import MAX_CELL_CHARS, html_table
 
 PROJECT_COLUMNS = {"project_id": "Project", "project_name": "Name", "project_manager": "Manager"}
-MAX_CELL_CHARS = 300  # a longer text cell is cut on the page (the workbook keeps it whole)
-EXPLORE_ROWS = 15  # longer tables are sortable, searchable and paged in the browser
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -278,7 +277,7 @@ class Report:
         self, frame: pd.DataFrame, columns: Mapping[str, str] | None = None, **formats
     ) -> None:
         """A formatted table: columns maps frame columns to headings (and picks them); formats
-        name the columns shown as money, percent, counts, dates or signed (see html_table).
+        name the columns shown as money, percent, counts, dates ... (see tables.html_table).
         The table also goes, unformatted and whole, into the report's Excel workbook."""
         _html(html_table(frame, columns, self.config.currency, **formats))
         self._keep(frame, columns, formats)
@@ -359,109 +358,6 @@ def needs(*tables: str, quietly: bool = False):
 def _relative(path: str) -> str:
     """A file as a page shows it: relative to the project, else by its name alone."""
     return store.shown_path(path, PROJECT_ROOT)
-
-
-def html_table(
-    frame: pd.DataFrame,
-    columns: Mapping[str, str] | None,
-    currency: str,
-    money: Iterable[str] = (),
-    percent: Iterable[str] = (),
-    counts: Iterable[str] = (),
-    dates: Iterable[str] = (),
-    signed: Iterable[str] = (),
-    shares: Iterable[str] = (),
-    days: Iterable[str] = (),
-    ratios: Iterable[str] = (),
-    rags: Iterable[str] = (),
-    months: Iterable[str] = (),
-    links: Mapping[str, str] | None = None,
-    caption: str = "",
-    empty: str = "Nothing to show.",
-    max_rows: int | None = None,
-    explorable: bool | None = None,
-) -> str:
-    """An HTML table with formatted cells. A long one (more than EXPLORE_ROWS rows, or
-    explorable=True) is sortable, searchable and paged in the browser by the page's own script,
-    offline; past max_rows (500 static, 5,000 explorable) it shows the first rows and says so."""
-    columns = dict(columns or {c: c for c in frame.columns})
-    if frame.empty:
-        return f'<p class="pmo-empty">{html.escape(empty)}</p>'
-    explorable = len(frame) > EXPLORE_ROWS if explorable is None else explorable
-    max_rows = max_rows or (5000 if explorable else 500)
-    hidden = max(len(frame) - max_rows, 0)
-    frame = frame.head(max_rows)
-    kinds: dict[str, tuple[str, object]] = {}
-    for name in money:
-        kinds[name] = ("num", lambda v: formatting.money(v, currency))
-    for name, fmt in (
-        (percent, formatting.percent),
-        (counts, formatting.count),
-        (signed, formatting.signed),
-        (shares, formatting.share),
-        (days, formatting.days),
-        (ratios, formatting.ratio),
-    ):
-        for column in name:
-            kinds[column] = ("num", fmt)
-    for column in dates:
-        kinds[column] = ("", formatting.date)
-    for column in months:
-        kinds[column] = ("", formatting.month)
-    rag_columns = set(rags)
-    head = "".join(
-        f'<th class="{kinds.get(c, ("",))[0]}">{html.escape(t)}</th>' for c, t in columns.items()
-    )
-    rows = []
-    for record in frame[list(dict.fromkeys([*columns, *(links or {}).values()]))].itertuples(
-        index=False
-    ):
-        cells = []
-        for column, value in zip(columns, record, strict=False):
-            css, fmt = kinds.get(column, ("", None))
-            text = (
-                fmt(value)
-                if fmt
-                else (
-                    ""
-                    if value is None or (not isinstance(value, str) and pd.isna(value))
-                    else str(value)
-                )
-            )
-            if column in rag_columns and text:
-                css = f"rag rag-{text.lower().replace(' ', '-')}"
-            elif not css and column.endswith("_id"):
-                css = "id"  # PRJ-00102 on one line, not broken at its dash
-            shown = html.escape(formatting.cut(text, MAX_CELL_CHARS))
-            if links and column in links:
-                shown = f'<a href="{html.escape(str(getattr(record, links[column])))}">{shown}</a>'
-            key = _sort_key(value) if explorable and column in kinds else None
-            sort = f' data-sort="{html.escape(key)}"' if key is not None else ""
-            cells.append(f'<td class="{css}"{sort}>{shown}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    more = (
-        f'<p class="pmo-empty">The first {max_rows:,} rows are shown; {hidden:,} more are not.</p>'
-        if hidden
-        else ""
-    )
-    css = "pmo-table pmo-explore" if explorable else "pmo-table"
-    table = f'<table class="{css}">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    return f'<div class="pmo-table-wrap">{table}</div>{more}'
-
-
-def _sort_key(value: object) -> str | None:
-    """The raw value a browser sorts a formatted cell by: a number, or an ISO date."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, bool):
-        return str(int(value))
-    try:
-        return repr(float(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def _pass_sections(name: str) -> str:

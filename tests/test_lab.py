@@ -15,9 +15,10 @@ from pmo_lib import lab
 from pmo_lib import report as report_module
 from pmo_lib.catalog import EXPLAINED_IN
 from pmo_lib.narrative.portfolio_summary import tiles as summary_tiles
-from pmo_lib.report import html_table, open_report
+from pmo_lib.report import open_report
 from pmo_lib.sections import portfolio_summary as summary_sections
 from pmo_lib.sections import spend as spend_sections
+from pmo_lib.tables import html_table
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ("explore.js", "lab.js")

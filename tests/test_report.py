@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pmo_lib import formatting, hierarchy
-from pmo_lib.report import clean_figure, html_table
+from pmo_lib.report import clean_figure
+from pmo_lib.tables import html_table
 
 
 def test_numbers_read_as_money_percentages_counts_and_dates():
@@ -294,3 +295,17 @@ def test_the_summary_says_why_each_exception_needs_a_decision():
     nothing = Exceptions(*(frame.iloc[:0] for frame in vars(found).values()))
     empty = words.exceptions(nothing, "GBP")
     assert empty.empty and list(empty.columns) == ["area", "item", "why"]
+
+
+def test_every_table_option_is_a_keyword_and_documented():
+    import inspect
+
+    parameters = inspect.signature(html_table).parameters.values()
+    options = [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert len(options) == 15 and [p.name for p in parameters][:3] == [
+        "frame",
+        "columns",
+        "currency",
+    ]
+    doc = inspect.getdoc(html_table)
+    assert [name for name in options if f"{name}:" not in doc] == []

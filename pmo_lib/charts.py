@@ -11,7 +11,30 @@ import plotly.graph_objects as go
 from pmo_lib.formatting import cut
 
 TEMPLATE = "plotly_white"
-COLOURS = {"issues": "#c0392b", "previous": "#95a5a6", "bar": "#2e86c1"}
+# The one palette of every chart: each colour by name, and the charts name it. Red, amber and
+# green are the RAG colours (and the page's rag-* cells); navy, blue and the blue-greys carry the
+# ordinary series; the pale ones shade heat maps.
+PALETTE = {
+    "red": "#ba2525",
+    "amber": "#f0b429",
+    "green": "#2f8132",
+    "navy": "#0b4f8a",  # actuals, deliveries, the main series
+    "blue": "#2680c2",  # planned hours, delivery, a second series
+    "sky": "#9fb3c8",  # arrivals, early demand stages
+    "slate": "#627d98",
+    "mist": "#bcccdc",  # plans, no data, non-project work
+    "steel": "#829ab1",  # the plan line
+    "grey": "#7b8794",  # reference lines and their notes
+    "stone": "#a39e93",  # withdrawn
+    "white": "#fff",
+    "pale_red": "#ffe3e3",
+    "pale_amber": "#fff3c4",
+    "pale_green": "#e3f9e5",
+    "brick": "#c0392b",  # data-quality issues
+    "silver": "#95a5a6",  # the previous snapshot
+    "cobalt": "#2e86c1",  # single-series bars
+}
+COLOURS = {"issues": PALETTE["brick"], "previous": PALETTE["silver"], "bar": PALETTE["cobalt"]}
 
 
 MAX_LABEL_CHARS = 120  # a longer label is cut: a chart never carries a megabyte name
@@ -120,14 +143,14 @@ def issues_by_owner(owners: pd.DataFrame, title: str, top: int = 15) -> go.Figur
 
 
 STAGE_COLOURS = {
-    "Submitted": "#9fb3c8",
-    "Triage": "#627d98",
-    "Assessment": "#f0b429",
-    "Approved": "#2f8132",
-    "In Delivery": "#2680c2",
-    "Delivered": "#0b4f8a",
-    "Rejected": "#ba2525",
-    "Withdrawn": "#a39e93",
+    "Submitted": PALETTE["sky"],
+    "Triage": PALETTE["slate"],
+    "Assessment": PALETTE["amber"],
+    "Approved": PALETTE["green"],
+    "In Delivery": PALETTE["blue"],
+    "Delivered": PALETTE["navy"],
+    "Rejected": PALETTE["red"],
+    "Withdrawn": PALETTE["stone"],
 }
 
 
@@ -172,9 +195,9 @@ def demand_outcomes(outcomes: pd.DataFrame, title: str) -> go.Figure | None:
 def demand_flow(flow: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for column, colour in (
-        ("arrivals", "#9fb3c8"),
-        ("decisions", "#f0b429"),
-        ("deliveries", "#0b4f8a"),
+        ("arrivals", PALETTE["sky"]),
+        ("decisions", PALETTE["amber"]),
+        ("deliveries", PALETTE["navy"]),
     ):
         fig.add_scatter(
             x=flow["month"],
@@ -216,7 +239,10 @@ def demand_ageing(aged: pd.DataFrame, stages: list[str], title: str) -> go.Figur
         .reindex(stages, fill_value=0)
     )
     fig = go.Figure()
-    for past, name, colour in ((False, "Within SLA", "#2f8132"), (True, "Past SLA", "#ba2525")):
+    for past, name, colour in (
+        (False, "Within SLA", PALETTE["green"]),
+        (True, "Past SLA", PALETTE["red"]),
+    ):
         values = counts[past] if past in counts.columns else pd.Series(0, index=counts.index)
         fig.add_bar(
             x=counts.index,
@@ -234,8 +260,8 @@ def demand_ageing(aged: pd.DataFrame, stages: list[str], title: str) -> go.Figur
 def lead_time_distribution(leads: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for column, name, colour in (
-        ("decision_days", "Submitted → decision", "#f0b429"),
-        ("delivery_days", "Submitted → delivery", "#0b4f8a"),
+        ("decision_days", "Submitted → decision", PALETTE["amber"]),
+        ("delivery_days", "Submitted → delivery", PALETTE["navy"]),
     ):
         values = leads[column].dropna().astype(float)
         if len(values):
@@ -262,7 +288,7 @@ def lead_time_trend(by_quarter: pd.DataFrame, title: str) -> go.Figure:
             y=by_quarter[column],
             name=name,
             mode="lines+markers",
-            line={"color": "#0b4f8a", "dash": dash},
+            line={"color": PALETTE["navy"], "dash": dash},
             hovertemplate=f"%{{x}}: {name.lower()} %{{y:.0f}} days<extra></extra>",
         )
     return _layout(
@@ -300,7 +326,10 @@ def demand_vs_capacity(vs: dict | None, title: str, currency_symbol: str = "$") 
         go.Bar(
             x=labels,
             y=values,
-            marker_color=["#2f8132", "#0b4f8a" if vs["headroom"] >= 0 else "#ba2525"],
+            marker_color=[
+                PALETTE["green"],
+                PALETTE["navy"] if vs["headroom"] >= 0 else PALETTE["red"],
+            ],
             text=[f"{currency_symbol}{v / 1e6:,.1f}M" for v in values],
             textposition="outside",
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
@@ -336,9 +365,9 @@ def _monthly_bars(
 def monthly_burn(burn: pd.DataFrame, title: str, symbol: str) -> go.Figure:
     """Plan, actual (closed months) and forecast (open months) per month of the fiscal year."""
     series = [
-        ("plan", "Plan", "#bcccdc", "plan"),
-        ("actual", "Actual", "#0b4f8a", "actual"),
-        ("forecast", "Forecast", "#f0b429", "forecast"),
+        ("plan", "Plan", PALETTE["mist"], "plan"),
+        ("actual", "Actual", PALETTE["navy"], "actual"),
+        ("forecast", "Forecast", PALETTE["amber"], "forecast"),
     ]
     fig = _monthly_bars(burn, "month", series, "group")
     _money_axis(fig, "y", symbol)
@@ -352,7 +381,7 @@ def cumulative_burn(burn: pd.DataFrame, title: str, symbol: str) -> go.Figure:
         y=burn["cumulative_plan"],
         name="Cumulative plan",
         mode="lines+markers",
-        line={"color": "#829ab1", "dash": "dash"},
+        line={"color": PALETTE["steel"], "dash": "dash"},
         hovertemplate="%{x|%b %Y}: plan to date %{y:,.0f}<extra></extra>",
     )
     fig.add_scatter(
@@ -360,7 +389,7 @@ def cumulative_burn(burn: pd.DataFrame, title: str, symbol: str) -> go.Figure:
         y=burn["cumulative_outlook"],
         name="Actual, then forecast",
         mode="lines+markers",
-        line={"color": "#0b4f8a"},
+        line={"color": PALETTE["navy"]},
         hovertemplate="%{x|%b %Y}: actual and forecast to date %{y:,.0f}<extra></extra>",
     )
     fig.update_xaxes(tickformat="%b %Y")
@@ -374,14 +403,14 @@ def plan_vs_outlook(frame: pd.DataFrame, by: str, title: str, symbol: str) -> go
         x=frame[by],
         y=frame["fy_plan"],
         name="FY Plan",
-        marker_color="#bcccdc",
+        marker_color=PALETTE["mist"],
         hovertemplate="%{x} plan: %{y:,.0f}<extra></extra>",
     )
     fig.add_bar(
         x=frame[by],
         y=frame["fy_outlook"],
         name="Outlook",
-        marker_color="#0b4f8a",
+        marker_color=PALETTE["navy"],
         hovertemplate="%{x} outlook: %{y:,.0f}<extra></extra>",
     )
     fig.update_layout(barmode="group")
@@ -398,12 +427,16 @@ def cpi_spi_quadrant(ev: pd.DataFrame, title: str) -> go.Figure:
             y=shown["cpi"],
             mode="markers",
             text=shown["project_id"] + " " + shown["project_name"],
-            marker={"size": 9, "color": "#2680c2", "line": {"width": 1, "color": "#fff"}},
+            marker={
+                "size": 9,
+                "color": PALETTE["blue"],
+                "line": {"width": 1, "color": PALETTE["white"]},
+            },
             hovertemplate="%{text}<br>SPI %{x:.2f}, CPI %{y:.2f}<extra></extra>",
         )
     )
-    fig.add_hline(y=1, line={"color": "#7b8794", "dash": "dot"})
-    fig.add_vline(x=1, line={"color": "#7b8794", "dash": "dot"})
+    fig.add_hline(y=1, line={"color": PALETTE["grey"], "dash": "dot"})
+    fig.add_vline(x=1, line={"color": PALETTE["grey"], "dash": "dot"})
     for x, y, text in (
         (0.02, 0.98, "under budget, behind"),
         (0.98, 0.98, "under budget, ahead"),
@@ -417,7 +450,7 @@ def cpi_spi_quadrant(ev: pd.DataFrame, title: str) -> go.Figure:
             y=y,
             text=text,
             showarrow=False,
-            font={"color": "#7b8794", "size": 11},
+            font={"color": PALETTE["grey"], "size": 11},
             xanchor="left" if x < 0.5 else "right",
         )
     return _layout(
@@ -444,7 +477,12 @@ def outlook_drift(by_portfolio: pd.DataFrame, title: str, symbol: str) -> go.Fig
     return _layout(fig, title, "Snapshot", "Full-year Outlook", height=360)
 
 
-RAG_COLOURS = {"Green": "#2f8132", "Amber": "#f0b429", "Red": "#ba2525", "No data": "#bcccdc"}
+RAG_COLOURS = {
+    "Green": PALETTE["green"],
+    "Amber": PALETTE["amber"],
+    "Red": PALETTE["red"],
+    "No data": PALETTE["mist"],
+}
 
 
 def rag_bars(table: pd.DataFrame, by: str, title: str, x_title: str, top: int = 25) -> go.Figure:
@@ -486,7 +524,7 @@ def finish_slip(assessed: pd.DataFrame, title: str, top: int = 25) -> go.Figure:
             y=shown["project_id"] + " " + shown["project_name"],
             x=shown["slip_days"],
             orientation="h",
-            marker_color=[RAG_COLOURS.get(r, "#bcccdc") for r in shown["rag_slip"]],
+            marker_color=[RAG_COLOURS.get(r, PALETTE["mist"]) for r in shown["rag_slip"]],
             text=shown["slip_days"].round(0).astype(int),
             textposition="outside",
             hovertemplate="%{y}: %{x} days<extra></extra>",
@@ -513,7 +551,11 @@ def risk_heat_map(grid: pd.DataFrame, title: str) -> go.Figure:
             y=[f"Probability {p}" for p in probability],
             text=grid.to_numpy(),
             texttemplate="%{text}",
-            colorscale=[[0, "#e3f9e5"], [0.5, "#fff3c4"], [1, "#ffe3e3"]],
+            colorscale=[
+                [0, PALETTE["pale_green"]],
+                [0.5, PALETTE["pale_amber"]],
+                [1, PALETTE["pale_red"]],
+            ],
             showscale=False,
             hovertemplate="%{y}, %{x}: %{text} open risks<extra></extra>",
             xgap=2,
@@ -524,15 +566,18 @@ def risk_heat_map(grid: pd.DataFrame, title: str) -> go.Figure:
 
 
 def opened_closed(flow: pd.DataFrame, title: str) -> go.Figure:
-    series = [("opened", "Raised", "#ba2525", "raised"), ("closed", "Closed", "#2f8132", "closed")]
+    series = [
+        ("opened", "Raised", PALETTE["red"], "raised"),
+        ("closed", "Closed", PALETTE["green"], "closed"),
+    ]
     fig = _monthly_bars(flow, "month", series, "group")
     return _layout(fig, title, "Month", "Risks and issues", height=340)
 
 
 def capacity_vs_demand(by_month: pd.DataFrame, title: str) -> go.Figure:
     series = [
-        ("planned_hours", "Planned (allocated)", "#2680c2", "h planned"),
-        ("actual_hours", "Actual (timesheets)", "#0b4f8a", "h actual"),
+        ("planned_hours", "Planned (allocated)", PALETTE["blue"], "h planned"),
+        ("actual_hours", "Actual (timesheets)", PALETTE["navy"], "h actual"),
     ]
     fig = _monthly_bars(by_month, "period", series, "group")
     fig.add_scatter(
@@ -540,7 +585,7 @@ def capacity_vs_demand(by_month: pd.DataFrame, title: str) -> go.Figure:
         y=by_month["capacity_hours"],
         name="Capacity",
         mode="lines+markers",
-        line={"color": "#ba2525", "width": 3},
+        line={"color": PALETTE["red"], "width": 3},
         hovertemplate="%{x|%b %Y}: %{y:,.0f} h capacity<extra></extra>",
     )
     fig.update_yaxes(tickformat="~s")
@@ -564,11 +609,11 @@ def utilisation_heat_map(
             zmin=0,
             zmax=max(over * 1.3, 1),
             colorscale=[
-                [0, "#fff3c4"],
-                [under / (over * 1.3), "#e3f9e5"],
-                [over / (over * 1.3), "#e3f9e5"],
-                [min(over * 1.05 / (over * 1.3), 1), "#ffe3e3"],
-                [1, "#ba2525"],
+                [0, PALETTE["pale_amber"]],
+                [under / (over * 1.3), PALETTE["pale_green"]],
+                [over / (over * 1.3), PALETTE["pale_green"]],
+                [min(over * 1.05 / (over * 1.3), 1), PALETTE["pale_red"]],
+                [1, PALETTE["red"]],
             ],
             hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
             colorbar={"title": {"text": "%"}},
@@ -582,8 +627,8 @@ def utilisation_heat_map(
 def shortfall_by_role(short: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for column, name, colour in (
-        ("next_3_months", "Next 3 months", "#f0b429"),
-        ("next_6_months", "Next 6 months", "#ba2525"),
+        ("next_3_months", "Next 3 months", PALETTE["amber"]),
+        ("next_6_months", "Next 6 months", PALETTE["red"]),
     ):
         fig.add_bar(
             x=short["role"],
@@ -602,7 +647,7 @@ def workforce_mix(mix: pd.DataFrame, title: str, symbol: str) -> go.Figure:
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("FTE (home resources)", "Cost of timesheet hours")
     )
-    colours = ["#0b4f8a", "#2680c2", "#f0b429"]
+    colours = [PALETTE["navy"], PALETTE["blue"], PALETTE["amber"]]
     fig.add_bar(
         x=mix["employment_type"],
         y=mix["fte"],
@@ -634,8 +679,8 @@ def workforce_mix(mix: pd.DataFrame, title: str, symbol: str) -> go.Figure:
 
 def project_share(share: pd.DataFrame, title: str) -> go.Figure:
     series = [
-        ("project_hours", "Project work", "#2680c2", "h on projects"),
-        ("bau_hours", "Non-project (BAU) work", "#bcccdc", "h non-project"),
+        ("project_hours", "Project work", PALETTE["blue"], "h on projects"),
+        ("bau_hours", "Non-project (BAU) work", PALETTE["mist"], "h non-project"),
     ]
     fig = _monthly_bars(share, "period", series, "stack")
     return _layout(fig, title, "Month", "Planned hours", height=340)
@@ -643,7 +688,7 @@ def project_share(share: pd.DataFrame, title: str) -> go.Figure:
 
 def lifecycle(stages: pd.DataFrame, title: str) -> go.Figure:
     """Demand by stage, then delivery by lifecycle stage, then closure, in one line."""
-    colours = {"Demand": "#9fb3c8", "Delivery": "#2680c2", "Closure": "#0b4f8a"}
+    colours = {"Demand": PALETTE["sky"], "Delivery": PALETTE["blue"], "Closure": PALETTE["navy"]}
     fig = go.Figure()
     for phase, rows in stages.groupby("phase", sort=False):
         fig.add_bar(

@@ -309,3 +309,28 @@ def test_every_table_option_is_a_keyword_and_documented():
     ]
     doc = inspect.getdoc(html_table)
     assert [name for name in options if f"{name}:" not in doc] == []
+
+
+def test_charts_name_every_colour_from_one_palette():
+    import ast
+    import re
+    from pathlib import Path
+
+    from pmo_lib import charts
+
+    source = (Path(__file__).resolve().parents[1] / "pmo_lib" / "charts.py").read_text()
+    tree = ast.parse(source)
+    palette = next(
+        n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "PALETTE"
+    )
+    outside = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"#[0-9a-fA-F]{3,8}", node.value)
+        and not palette.lineno <= node.lineno <= palette.end_lineno
+    ]
+    assert outside == []
+    assert len(set(charts.PALETTE.values())) == len(charts.PALETTE)  # one name per colour
+    assert set(charts.RAG_COLOURS.values()) <= set(charts.PALETTE.values())

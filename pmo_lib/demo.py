@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pmo_lib.periods import last_closed_month, month_start
 from pmo_lib.schema import TABLES
 from pmo_lib.store import write_snapshot
 
@@ -173,10 +174,6 @@ class World:
 
 def _months(start: pd.Timestamp, count: int) -> pd.DatetimeIndex:
     return pd.date_range(start, periods=count, freq="MS")
-
-
-def _month_start(ts: pd.Timestamp) -> pd.Timestamp:
-    return pd.Timestamp(year=ts.year, month=ts.month, day=1)
 
 
 def _is_awkward(index: int, case: str) -> bool:
@@ -502,7 +499,7 @@ def _project_view(world: World, as_of: pd.Timestamp, k: int, n: int) -> pd.DataF
     def month_number(day: pd.Series) -> pd.Series:
         return day.dt.year * 12 + day.dt.month
 
-    last_closed = _month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+    last_closed = last_closed_month(as_of)
     elapsed = (last_closed.year * 12 + last_closed.month) - month_number(p["baseline_start"]) + 1
     life = (month_number(p["true_finish"]) - month_number(p["baseline_start"]) + 1).clip(lower=1)
     done = (elapsed / life).clip(0, 1).where(p["true_finish"] > as_of, 1.0)
@@ -554,7 +551,7 @@ def _financials_view(
     lines = world.budget_lines.reset_index(drop=True)
     keep = lines["project_id"].isin(projects["project_id"])
     months = _months(HORIZON_START, HORIZON_MONTHS)
-    last_closed = _month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+    last_closed = last_closed_month(as_of)
     t = truth.loc[lines["project_id"]]
     start = t["baseline_start"].to_numpy()
     base_end = t["baseline_finish"].to_numpy()
@@ -701,7 +698,7 @@ def _allocations_view(
     world: World, projects: pd.DataFrame, as_of: pd.Timestamp, k: int
 ) -> pd.DataFrame:
     a = world.allocations
-    horizon = _month_start(as_of) + pd.DateOffset(months=6)
+    horizon = month_start(as_of) + pd.DateOffset(months=6)
     a = a[
         (a["period"] <= horizon)
         & (a["project_id"].isna() | a["project_id"].isin(projects["project_id"]))

@@ -21,6 +21,12 @@ def is_closed_month(period: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     return month_end(period) <= as_of
 
 
+def last_closed_month(as_of: pd.Timestamp) -> pd.Timestamp:
+    """The first day of the last month closed on as_of (see is_closed_month): as_of's own month
+    when as_of is its last day (31 Oct -> 1 Oct), else the month before (30 Oct -> 1 Sep)."""
+    return month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+
+
 @dataclass(frozen=True)
 class FiscalYear:
     """The fiscal year containing a date: named by the calendar year in which it ends."""

@@ -374,3 +374,15 @@ def test_the_exceptions_sentence_leaves_out_a_blank_manager_and_says_when_none_p
         "No project's Outlook moved across the 3 snapshots."
     )
     assert words.hygiene(found.iloc[:0]) == "No financial hygiene issue found."
+
+
+def test_the_last_closed_month_is_the_latest_month_is_closed_month_accepts():
+    from pmo_lib.periods import is_closed_month, last_closed_month
+
+    assert last_closed_month(pd.Timestamp("2026-10-31")) == pd.Timestamp("2026-10-01")
+    assert last_closed_month(pd.Timestamp("2026-10-30")) == pd.Timestamp("2026-09-01")
+    assert last_closed_month(pd.Timestamp("2027-01-01")) == pd.Timestamp("2026-12-01")
+    assert last_closed_month(pd.Timestamp("2028-02-29")) == pd.Timestamp("2028-02-01")
+    months = pd.Series(pd.date_range("2025-01-01", "2028-12-01", freq="MS"))
+    for day in pd.date_range("2026-01-01", "2028-03-31", freq="D"):
+        assert months[is_closed_month(months, day)].max() == last_closed_month(day), day

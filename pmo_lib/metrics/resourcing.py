@@ -19,14 +19,14 @@ import pandas as pd
 
 from pmo_lib.data import Snapshot
 from pmo_lib.params import ResourcingParams
-from pmo_lib.periods import is_closed_month, month_start
+from pmo_lib.periods import is_closed_month, last_closed_month
 
 
 def windows(
     as_of: pd.Timestamp, past: int, ahead: int
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """The last `past` closed months and the next `ahead` months after them."""
-    last_closed = month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+    last_closed = last_closed_month(as_of)
     closed = pd.date_range(end=last_closed, periods=past, freq="MS")
     coming = pd.date_range(start=last_closed + pd.DateOffset(months=1), periods=ahead, freq="MS")
     return closed, coming

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib import hierarchy
-from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, month_start
+from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, last_closed_month
 
 PROJECT_COLUMNS = [
     "project_id",
@@ -114,7 +114,7 @@ def run_rate_projection(
     The three months are the last three closed calendar months, wherever the year starts; a
     month without actuals counts as zero.
     """
-    last_closed = month_start(as_of + pd.Timedelta(days=1)) - pd.DateOffset(months=1)
+    last_closed = last_closed_month(as_of)
     three = pd.date_range(end=last_closed, periods=3, freq="MS")
     actuals = monthly_actuals(financials, as_of).reindex(three, fill_value=0.0)
     closed_in_year = sum(1 for m in fy.months() if m <= last_closed)

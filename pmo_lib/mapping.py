@@ -61,7 +61,6 @@ from pmo_lib.validate import (
     shown,
 )
 
-SOURCES_DIR = "sources"  # under params/
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DATE_MODES = ("iso", "day-first", "month-first", "excel")
 CellPolicy = Literal["refuse", "blank"]

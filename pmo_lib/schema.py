@@ -305,9 +305,6 @@ TABLES: dict[str, Table] = {
     )
 }
 
-# Tables a snapshot cannot do without; the others may be absent (stored empty).
-REQUIRED_TABLES = ("projects",)
-
 assert all(
     c.limit is not None or (c.min is not None and c.max is not None)
     for t in TABLES.values()

@@ -117,12 +117,6 @@ def _parse(value: object, kind: str) -> object:
     raise AssertionError(kind)
 
 
-def bound_broken(parsed: object, column: Column) -> str | None:
-    """What a parsed value breaks of the column's bounds of plausibility (schema.py: a text's
-    length, the date window, a number's limit), said as what was expected; None if it keeps them."""
-    return checks(column)[0](parsed)
-
-
 def rule_broken(parsed: object, column: Column) -> str | None:
     """What a parsed value breaks of the column's rules (its bounds, allowed values, min and
     max, the first of a month), said as what was expected; None when it keeps them all."""
@@ -390,8 +384,7 @@ def load_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     what was ignored (extra columns).
     """
     files = find_table_files(Path(folder))
-    missing = [t for t in ("projects",) if t not in files]
-    if missing:
+    if "projects" not in files:  # every snapshot needs it; the other tables may be absent
         raise PMOError(
             f"{folder}: no file for table 'projects' (expected projects.csv, .xlsx or .parquet);"
             f" found: {', '.join(p.name for p in files.values()) or 'no export files'}"

@@ -131,7 +131,10 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--mapping",
         type=Path,
-        help="a mapping file (params/sources/<name>.yaml) turning the folder's own files into our tables",
+        help=(
+            "a mapping file (params/sources/<name>.yaml) turning the folder's own files into our"
+            " tables"
+        ),
     )
     ingest.add_argument(
         "--check",
@@ -264,7 +267,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"refused: {refusal}")
         verdict = "would stop the load" if problems or refusals else "nothing stops the load"
         print(
-            f"{len(snapshots)} snapshot(s), {len(problems)} problem(s): {verdict}; nothing was loaded."
+            f"{len(snapshots)} snapshot(s), {len(problems)} problem(s): {verdict}; nothing was"
+            " loaded."
         )
         return 1 if problems or refusals else 0
     if problems:

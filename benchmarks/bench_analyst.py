@@ -74,7 +74,8 @@ def main() -> None:
                 getattr(page.panel, dropdown).value = value
                 seconds.append(page.panel.last_seconds)
             print(
-                f"{name:<18} {opened:>7.2f} {statistics.median(seconds):>18.2f} {max(seconds):>10.2f}"
+                f"{name:<18} {opened:>7.2f} {statistics.median(seconds):>18.2f}"
+                f" {max(seconds):>10.2f}"
             )
     print(f"\n{'mapping':<34} {'seconds':>8} {'snapshots':>10} {'rows':>9}")
     for name, folder in EXAMPLES:
@@ -85,7 +86,8 @@ def main() -> None:
         )
         rows = sum(len(f) for s in mapped.snapshots for f in s.frames.values())
         print(
-            f"{name:<34} {time.perf_counter() - started:>8.2f} {len(mapped.snapshots):>10} {rows:>9,}"
+            f"{name:<34} {time.perf_counter() - started:>8.2f} {len(mapped.snapshots):>10}"
+            f" {rows:>9,}"
         )
 
 

@@ -27,7 +27,8 @@ def main() -> None:
     args = parser.parse_args()
     thresholds = config_for(None).thresholds
     print(
-        f"{'size':>5} {'build s':>8} {'store MB':>9} {'load 1 pf s':>12} {'dq 1 pf s':>10} {'load all s':>11} {'dq all s':>9} {'peak RSS MB':>12}"
+        f"{'size':>5} {'build s':>8} {'store MB':>9} {'load 1 pf s':>12} {'dq 1 pf s':>10}"
+        f" {'load all s':>11} {'dq all s':>9} {'peak RSS MB':>12}"
     )
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -45,7 +46,8 @@ def main() -> None:
                 timings += [loaded, time.perf_counter() - started]
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
-                f"{size:>5g} {build:>8.1f} {store.stat().st_size / 1e6:>9.1f} {timings[0]:>12.2f} {timings[1]:>10.2f}"
+                f"{size:>5g} {build:>8.1f} {store.stat().st_size / 1e6:>9.1f} {timings[0]:>12.2f}"
+                f" {timings[1]:>10.2f}"
                 f" {timings[2]:>11.2f} {timings[3]:>9.2f} {peak:>12.0f}"
             )
 

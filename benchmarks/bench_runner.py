@@ -85,10 +85,12 @@ def main() -> None:
 
     print(f"{len(jobs)} reports, demo size {args.size:g}")
     print(
-        f"obvious loop (papermill CLI + nbconvert CLI, sequential): {loop:6.1f} s  ({loop / len(jobs):.2f} s per report)"
+        f"obvious loop (papermill CLI + nbconvert CLI, sequential): {loop:6.1f} s "
+        f" ({loop / len(jobs):.2f} s per report)"
     )
     print(
-        f"run_reports.py --jobs {args.jobs}:                              {runner:6.1f} s  ({runner / len(jobs):.2f} s per report)"
+        f"run_reports.py --jobs {args.jobs}:                              {runner:6.1f} s "
+        f" ({runner / len(jobs):.2f} s per report)"
     )
     print(f"speed-up: {loop / runner:.2f}x")
 

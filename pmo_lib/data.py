@@ -49,7 +49,8 @@ class Snapshot:
         return self._narrowed(projects, t["demand"]["project_id"].isin(pids))
 
     def in_portfolio(self, portfolio: str) -> Snapshot:
-        """Only one portfolio's rows (for the function-level comparison), scoped as the store scopes."""
+        """Only one portfolio's rows (for the function-level comparison), scoped as the store
+        scopes."""
         t = self.tables
         resources = t["resources"]
         return self._narrowed(
@@ -227,7 +228,8 @@ def financial_history(data: PortfolioData) -> pd.DataFrame:
 
 
 def all_snapshots(data: PortfolioData) -> list[Snapshot]:
-    """Every snapshot up to the report's as_of, oldest first, scoped like the report (for trends)."""
+    """Every snapshot up to the report's as_of, oldest first, scoped like the report (for
+    trends)."""
     dates = [
         d
         for d in pd.to_datetime(store.list_snapshots(data.store)["as_of"])

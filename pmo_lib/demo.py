@@ -204,7 +204,10 @@ def _projects(rng: np.random.Generator, count: int) -> pd.DataFrame:
         rows.append(
             {
                 "project_id": f"PRJ-{i + 1:05d}",
-                "project_name": f"{SUBJECTS[rng.integers(len(SUBJECTS))]} {PROJECT_WORDS[rng.integers(len(PROJECT_WORDS))]} {i + 1}",
+                "project_name": (
+                    f"{SUBJECTS[rng.integers(len(SUBJECTS))]}"
+                    f" {PROJECT_WORDS[rng.integers(len(PROJECT_WORDS))]} {i + 1}"
+                ),
                 "program": program,
                 "portfolio": portfolio,
                 "sub_portfolio": sub,
@@ -299,7 +302,10 @@ def _demand(
         rows.append(
             {
                 "demand_id": did,
-                "title": f"{SUBJECTS[rng.integers(len(SUBJECTS))]} {PROJECT_WORDS[rng.integers(len(PROJECT_WORDS))]} request {i + 1}",
+                "title": (
+                    f"{SUBJECTS[rng.integers(len(SUBJECTS))]}"
+                    f" {PROJECT_WORDS[rng.integers(len(PROJECT_WORDS))]} request {i + 1}"
+                ),
                 "customer": None if i % 53 == 11 else CUSTOMERS[rng.integers(len(CUSTOMERS))],
                 "portfolio": portfolio,
                 "sub_portfolio": PORTFOLIOS[portfolio][rng.integers(len(PORTFOLIOS[portfolio]))],

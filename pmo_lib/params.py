@@ -285,7 +285,8 @@ def pick_config(
             return config
     known = ", ".join(c.portfolio or f"{c.slug} (whole function)" for c in configs)
     raise PMOError(
-        f"unknown portfolio '{portfolio}': no file in {_folder(params_dir)} has portfolio: {portfolio};"
+        f"unknown portfolio '{portfolio}': no file in {_folder(params_dir)} has portfolio:"
+        f" {portfolio};"
         f" known: {known}"
     )
 

@@ -21,7 +21,8 @@ from pmo_lib.store import display_source
 CSS_FILE = Path(__file__).parent / "templates" / "pmo" / "report.css"
 STATUS_CLASS = {"ok": "ok", "partial": "amber", "failed": "failed", "no data": "nodata"}
 PAGE_CSS = """
-body { max-width: 1180px; margin: 0 auto; padding: 24px 32px; font-family: "Segoe UI", Roboto, Arial, sans-serif; color: #1f2933; }
+body { max-width: 1180px; margin: 0 auto; padding: 24px 32px; \
+font-family: "Segoe UI", Roboto, Arial, sans-serif; color: #1f2933; }
 .status { padding: 2px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
 .status.ok { background: #e3f9e5; color: #207227; }
 .status.failed { background: #ffe3e3; color: #a61b1b; }
@@ -43,7 +44,8 @@ _SCOPE_PATH = re.compile(r"[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*", re.I)
 def facts_html(facts: list[tuple[str, str]]) -> str:
     """The label/value row under a page title (as-of date, comparison, freshness, ...)."""
     items = "".join(
-        f'<div><span class="pmo-label">{html.escape(k)}</span><span class="pmo-value">{html.escape(v)}</span></div>'
+        f'<div><span class="pmo-label">{html.escape(k)}</span>'
+        f'<span class="pmo-value">{html.escape(v)}</span></div>'
         for k, v in facts
     )
     return f'<div class="pmo-facts">{items}</div>'
@@ -52,8 +54,10 @@ def facts_html(facts: list[tuple[str, str]]) -> str:
 def _page(title: str, body: str) -> str:
     css = CSS_FILE.read_text(encoding="utf-8") + PAGE_CSS
     return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1.0"><style>{css}</style></head>'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">'
+        f"<style>{css}</style></head>"
         f"<body>{body}</body></html>"
     )
 
@@ -382,12 +386,16 @@ def runs_index(outputs: Path) -> str:
         summary = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
         folder = manifest_path.parent.name
         rows.append(
-            f"<tr><td><a href='{html.escape(folder)}/index.html'>{html.escape(_when(manifest.get('as_of')))}</a></td>"
-            f"<td>{html.escape(_when(manifest.get('generated_at'), formatting.timestamp))}</td><td>{html.escape(summary)}</td></tr>"
+            f"<tr><td><a href='{html.escape(folder)}/index.html'>"
+            f"{html.escape(_when(manifest.get('as_of')))}</a></td>"
+            f"<td>{html.escape(_when(manifest.get('generated_at'), formatting.timestamp))}</td>"
+            f"<td>{html.escape(summary)}</td></tr>"
         )
     body = (
-        "<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>Report runs</h1></header>"
-        "<table class='pmo-table'><thead><tr><th>As of</th><th>Generated</th><th>Reports</th></tr></thead>"
+        "<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p>"
+        "<h1>Report runs</h1></header>"
+        "<table class='pmo-table'><thead>"
+        "<tr><th>As of</th><th>Generated</th><th>Reports</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
     return _page("PMO Reports — runs", body)

@@ -208,7 +208,8 @@ class Report:
         if self.data.customer:
             name, scope = f"{name} › {html.escape(self.data.customer)}", "customer"
         _html(
-            f'<header class="pmo-header"><p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
+            '<header class="pmo-header">'
+            f'<p class="pmo-kicker">PMO Reports · {html.escape(self.title)}</p>'
             f"<h1>{name} <small>({scope})</small></h1>"
             f"{facts_html(facts)}</header>"
         )
@@ -236,7 +237,8 @@ class Report:
         """Headline tiles: (label, value, note under it)."""
         cells = "".join(
             f'<div class="pmo-kpi"><span class="pmo-label">{html.escape(label)}</span>'
-            f'<span class="pmo-kpi-value">{html.escape(value)}</span><span class="pmo-kpi-note">{html.escape(note)}</span></div>'
+            f'<span class="pmo-kpi-value">{html.escape(value)}</span>'
+            f'<span class="pmo-kpi-note">{html.escape(note)}</span></div>'
             for label, value, note in tiles
         )
         _html(f'<div class="pmo-kpis">{cells}</div>')
@@ -329,7 +331,10 @@ class Report:
         if target and self.sheets:  # under the runner: the workbook goes beside the HTML
             self.save_workbook(target)
             name = html.escape(Path(target).name)
-            download = f'<p class="pmo-download"><a href="{name}" download>Download the tables of this report (Excel, {len(self.sheets)} sheets)</a></p>'
+            download = (
+                f'<p class="pmo-download"><a href="{name}" download>Download the tables of'
+                f" this report (Excel, {len(self.sheets)} sheets)</a></p>"
+            )
         _html(f'<footer class="pmo-footer">{download}<p>Run parameters — {items}</p></footer>')
 
 

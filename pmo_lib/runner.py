@@ -304,7 +304,8 @@ def plan(options: Options) -> tuple[list[Job], dict]:
         known = {
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT portfolio FROM projects UNION SELECT DISTINCT portfolio FROM demand"
+                "SELECT DISTINCT portfolio FROM projects"
+                " UNION SELECT DISTINCT portfolio FROM demand"
             ).fetchall()
         }
     check_portfolios_known(configs, known)
@@ -505,7 +506,8 @@ def _strip_for_readers(nb) -> None:
 
 @functools.cache
 def _exporter():
-    """One HTML exporter per worker process: building it (templates, CSS) costs more than exporting."""
+    """One HTML exporter per worker process: building it (templates, CSS) costs more than
+    exporting."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter(
@@ -518,7 +520,8 @@ def _exporter():
 
 
 def contents(nb) -> list[tuple[str, str]]:
-    """The report's sections (its ## headings) with nbconvert's anchor ids, for a table of contents."""
+    """The report's sections (its ## headings) with nbconvert's anchor ids, for a table of
+    contents."""
     found = []
     for cell in nb.cells:
         if cell.get("cell_type") == "markdown":
@@ -590,7 +593,8 @@ def _error_line(exc: BaseException) -> str:
 
 
 def _ipc_path() -> str:
-    """A private socket path per kernel: the default (kernel-ipc in the cwd) collides between workers."""
+    """A private socket path per kernel: the default (kernel-ipc in the cwd) collides between
+    workers."""
     import uuid
 
     return str(Path(tempfile.gettempdir()) / f"pmo-kernel-{uuid.uuid4().hex[:12]}")
@@ -735,7 +739,10 @@ class Progress:
     def update(self, result: Result) -> None:
         self.done += 1
         extra = " (unchanged, reused)" if result.reused else ""
-        line = f"[{self.done}/{self.total}] {result.status:<7} {result.job} {result.seconds:.1f}s{extra}"
+        line = (
+            f"[{self.done}/{self.total}] {result.status:<7} {result.job}"
+            f" {result.seconds:.1f}s{extra}"
+        )
         if result.error:
             line += f" — {result.error}"
         if self.bar is not None:

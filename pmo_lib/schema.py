@@ -284,7 +284,9 @@ TABLES: dict[str, Table] = {
                 MONEY("hourly_rate", min=0),
             ),
             key=("resource_id",),
-            description="people and vendor staff; portfolio = home portfolio, blank for shared teams",
+            description=(
+                "people and vendor staff; portfolio = home portfolio, blank for shared teams"
+            ),
         ),
         Table(
             "allocations",

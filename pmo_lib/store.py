@@ -389,8 +389,10 @@ def load_financial_history(store: Path | str, up_to: date, portfolio: str | None
     the portfolio had in that snapshot."""
     columns = ", ".join(f"f.{c}" for c in TABLES["financials"].column_names)
     query = (
-        f"SELECT f.as_of, {columns} FROM financials f WHERE f.as_of <= $a AND ($p IS NULL OR EXISTS ("
-        "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id AND p.portfolio = $p))"
+        f"SELECT f.as_of, {columns} FROM financials f WHERE f.as_of <= $a"
+        " AND ($p IS NULL OR EXISTS ("
+        "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id"
+        " AND p.portfolio = $p))"
         " ORDER BY f.as_of"
     )
     with reading(store) as con:
@@ -405,7 +407,8 @@ def resource_load(store: Path | str, as_of: date, resource_ids: list[str]) -> pd
         con.register("wanted", pd.DataFrame({"resource_id": pd.Series(resource_ids, dtype="str")}))
         frame = con.execute(
             "SELECT resource_id, period, SUM(planned_hours) AS planned_hours FROM allocations"
-            " WHERE as_of = $a AND resource_id IN (SELECT resource_id FROM wanted) GROUP BY resource_id, period",
+            " WHERE as_of = $a AND resource_id IN (SELECT resource_id FROM wanted)"
+            " GROUP BY resource_id, period",
             {"a": as_of},
         ).df()
     return frame.astype(
@@ -424,7 +427,8 @@ def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
 
 
 def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """DuckDB hands back object/float columns for empty or all-null data: give the model's dtypes."""
+    """DuckDB hands back object/float columns for empty or all-null data: give the model's
+    dtypes."""
     return frame.astype(TABLES[name].dtypes)
 
 

@@ -45,7 +45,8 @@ def find_table_files(folder: Path) -> dict[str, Path]:
 
 
 def read_export(path: Path) -> tuple[pd.DataFrame, int]:
-    """Read a CSV / XLSX / Parquet export as text cells; returns the frame and the file row of its first data row."""
+    """Read a CSV / XLSX / Parquet export as text cells; returns the frame and the file row of its
+    first data row."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -313,7 +314,8 @@ def check_references(
     labels: dict[str, str],
     existing: dict[str, set[str]] | None = None,
 ) -> list[Problem]:
-    """Every foreign key (project_id, resource_id, demand_id) must name a row of its target table."""
+    """Every foreign key (project_id, resource_id, demand_id) must name a row of its target
+    table."""
     problems: list[Problem] = []
     for name, frame in frames.items():
         problems.extend(orphans(name, frame, frames, labels, existing)[1])

@@ -29,7 +29,8 @@ def request(did: str, stage: str, submitted: str = "2026-01-01", **values) -> di
     }
 
 
-# Five requests: D1 delivered, D2 approved, D3 rejected at assessment, D4 in triage, D5 withdrawn at triage.
+# Five requests: D1 delivered, D2 approved, D3 rejected at assessment, D4 in triage, D5 withdrawn at
+# triage.
 DEMAND = frame(
     "demand",
     [
@@ -103,7 +104,8 @@ HISTORY = frame(
 def test_funnel_conversion_with_history():
     f = dm.funnel(DEMAND, HISTORY).set_index("stage")
     assert list(f["reached"]) == [5, 5, 3, 2, 1, 1]
-    # Into Triage: 5 reached / 5 left Submitted. Into Assessment: 3 / (5 reached Triage - 1 still there).
+    # Into Triage: 5 reached / 5 left Submitted. Into Assessment: 3 / (5 reached Triage - 1 still
+    # there).
     # Into Approved: 2 / 3 left Assessment. Into In Delivery: 1 / (2 - 1 still approved).
     assert f.loc["Triage", "conversion"] == 1.0
     assert f.loc["Assessment", "conversion"] == pytest.approx(3 / 4)
@@ -219,7 +221,8 @@ def test_prioritisation_by_weighted_score():
         ],
     )
     ranked = dm.prioritise(d, PARAMS.scoring).set_index("demand_id")
-    # A: 100 x (0.5x0.8 + 0.2x(1-100/400) + 0.3x1) / 1 = 85; B: 100 x (0.5x0.4 + 0 + 0) = 20; C: 100 x 0.3x0.5 = 15
+    # A: 100 x (0.5x0.8 + 0.2x(1-100/400) + 0.3x1) / 1 = 85; B: 100 x (0.5x0.4 + 0 + 0) = 20; C: 100
+    # x 0.3x0.5 = 15
     assert ranked["score"].to_dict() == pytest.approx({"A": 85.0, "B": 20.0, "C": 15.0})
     assert list(ranked["rank"]) == [1, 2, 3]
     assert "0.5 × value score" in dm.scoring_rule(PARAMS.scoring)
@@ -296,7 +299,8 @@ def test_a_report_narrowed_to_a_sub_portfolio_and_without_history(demo_store):
     assert set(report.before["demand"]["sub_portfolio"]) == {"BI & Reporting"}
     with pytest.raises(
         PMOError,
-        match=r"sub_portfolio 'Payroll': not a sub-portfolio of Data & Analytics .* it has: BI & Reporting, Data Platform",
+        match=r"sub_portfolio 'Payroll': not a sub-portfolio of Data & Analytics .* it has: BI &"
+        r" Reporting, Data Platform",
     ):
         open_report(
             "demand_pipeline",

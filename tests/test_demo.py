@@ -40,7 +40,8 @@ def test_the_demo_has_the_shape_and_awkward_cases_asked_for(demo_store):
     assert set(now["resources"]["employment_type"]) == {"Employee", "Contractor", "Vendor"}
     assert now["demand"]["stage"].eq("Triage").sum() > 10  # demand stuck in triage
     assert set(now["financials"]["measure"]) == {"plan", "forecast", "actual"}
-    # Realistic change between snapshots: slips, RAG moves, demand moves stage, risks open and close.
+    # Realistic change between snapshots: slips, RAG moves, demand moves stage, risks open and
+    # close.
     merged = projects.merge(before["projects"], on="project_id", suffixes=("", "_before"))
     assert (merged["forecast_finish"] > merged["forecast_finish_before"]).any()
     assert (merged["reported_rag"] != merged["reported_rag_before"]).any()

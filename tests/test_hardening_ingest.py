@@ -512,7 +512,8 @@ def test_a_mapped_date_outside_the_window_is_blanked_and_logged_with_bad_cells_b
             "Days",
             "1e6",
             "cell blanked",
-            f"a number of days (to subtract from Finish) that leaves {WINDOW} (it gives -711-08-02)",
+            f"a number of days (to subtract from Finish) that leaves {WINDOW}"
+            " (it gives -711-08-02)",
         ],
     ]
 

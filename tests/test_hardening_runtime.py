@@ -146,7 +146,8 @@ def test_a_damaged_store_is_named_and_what_to_do_is_said(demo_store, tmp_path, c
 
 PROJECTS_CSV = """
 project_id,project_name,program,portfolio,sub_portfolio,project_manager,status,baseline_start,baseline_finish,budget_at_completion,percent_complete,last_status_update
-PRJ-001,Payroll Upgrade,People Systems,Enterprise Platforms,HR Systems,Ann Lee,Active,2026-01-05,2026-12-18,480000,55,2026-01-24
+PRJ-001,Payroll Upgrade,People Systems,Enterprise Platforms,HR Systems,Ann Lee,Active,\
+2026-01-05,2026-12-18,480000,55,2026-01-24
 """
 
 
@@ -402,7 +403,7 @@ def test_footers_and_the_index_show_no_local_folders(tmp_path, monkeypatch):
     assert "s3cret" not in index and "duckdb://pmo:***@host/pmo.duckdb" in index
 
 
-# -- one odd figure never breaks the portal ---------------------------------------------------------
+# -- one odd figure never breaks the portal --------------------------------------------------------
 ODD = [None, float("inf"), float("-inf"), float("nan"), 1e308, -1e308, "a string", "12.5", True]
 
 

@@ -110,7 +110,8 @@ def test_cpi_and_spi_bands_count_underrun_and_overrun():
             for m in range(1, 11)
         ]
 
-    # EV = 600: AC 600/0.95 -> CPI 0.95 (green edge), AC 600/0.94 -> amber, AC 600/1.2 -> CPI 1.2 (underrun, red)
+    # EV = 600: AC 600/0.95 -> CPI 0.95 (green edge), AC 600/0.94 -> amber, AC 600/1.2 -> CPI 1.2
+    # (underrun, red)
     rows = rate(
         project("A"),
         project("B"),
@@ -359,7 +360,8 @@ def test_heat_map_and_headlines():
     )
     counted = h.headlines(h.assess(with_one, PARAMS), register, h.milestone_status(with_one))
     assert counted["overdue_milestones"] == 0
-    # risk amber (two open high risks); schedule green (no slip; SPI and milestones without data); cost no data
+    # risk amber (two open high risks); schedule green (no slip; SPI and milestones without data);
+    # cost no data
     assert (figures["rag_amber"], figures["rag_red"], figures["rag_no_data"]) == (1, 0, 0)
     empty = h.assess(snapshot(), PARAMS)
     assert (

@@ -1150,7 +1150,8 @@ def test_a_template_that_does_not_fit_is_a_mapping_error_naming_the_key(tmp_path
     path = _one_file_mapping(
         tmp_path,
         "ID,School,District\nP1,PS 1,2\n",
-        f"          project_id: ID\n          project_name: {rule}\n          portfolio: District\n",
+        f"          project_id: ID\n          project_name: {rule}\n"
+        "          portfolio: District\n",
     )
     with pytest.raises(PMOError) as caught:
         mapping.map_folder(path, tmp_path)

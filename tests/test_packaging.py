@@ -28,7 +28,8 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
         "pip",
     }
     assert conda_names == pip_names, (
-        f"only in environment.yml: {conda_names - pip_names}; only in pyproject: {pip_names - conda_names}"
+        f"only in environment.yml: {conda_names - pip_names}; only in pyproject:"
+        f" {pip_names - conda_names}"
     )
 
 

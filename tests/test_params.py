@@ -71,7 +71,8 @@ def test_a_month_out_of_range(params):
     (params / "function.yaml").write_text("portfolio: null\nfiscal_year_start_month: 13\n")
     with pytest.raises(
         PMOError,
-        match=r"function.yaml: key 'fiscal_year_start_month': Input should be less than or equal to 12",
+        match=r"function.yaml: key 'fiscal_year_start_month': Input should be less than or equal to"
+        r" 12",
     ):
         load_all(params)
 
@@ -87,13 +88,15 @@ def test_an_unknown_report(params):
 def test_an_unknown_portfolio(params):
     with pytest.raises(
         PMOError,
-        match=r"unknown portfolio 'Payments'.*known: function \(whole function\), Customer Channels",
+        match=r"unknown portfolio 'Payments'.*known: function \(whole function\),"
+        r" Customer Channels",
     ):
         config_for("Payments", params)
     configs = load_all(params)
     with pytest.raises(
         PMOError,
-        match=r"customer-channels.yaml: key 'portfolio': unknown portfolio 'Customer Channels'; the data has: Data & Analytics",
+        match=r"customer-channels.yaml: key 'portfolio': unknown portfolio 'Customer Channels'; the"
+        r" data has: Data & Analytics",
     ):
         check_portfolios_known(configs, {"Data & Analytics"})
 
@@ -102,7 +105,8 @@ def test_bad_yaml_and_a_duplicate_portfolio(params):
     (params / "extra.yaml").write_text("portfolio: Data & Analytics\n")
     with pytest.raises(
         PMOError,
-        match=r"extra.yaml: key 'portfolio': 'Data & Analytics' is already declared in .*data-analytics.yaml",
+        match=r"extra.yaml: key 'portfolio': 'Data & Analytics' is already declared in"
+        r" .*data-analytics.yaml",
     ):
         load_all(params)
     (params / "extra.yaml").write_text("portfolio: [unclosed\n")

@@ -397,7 +397,8 @@ def sql_figures(source: Path, portfolio: str | None) -> dict[str, Expected]:
         # no figure then, as without the table, never a reassuring 0
         baselines, budgets, updates, no_baseline, no_budget, stale = one(
             "SELECT count(baseline_start) + count(baseline_finish), count(budget_at_completion),"
-            " count(last_status_update), count(*) FILTER (WHERE status IN ('Proposed', 'Active', 'On Hold')"
+            " count(last_status_update), count(*) FILTER (WHERE status IN ('Proposed', 'Active',"
+            " 'On Hold')"
             "  AND (baseline_start IS NULL OR baseline_finish IS NULL)),"
             " count(*) FILTER (WHERE status IN ('Proposed', 'Active', 'On Hold')"
             "  AND coalesce(budget_at_completion, 0) = 0),"
@@ -413,7 +414,8 @@ def sql_figures(source: Path, portfolio: str | None) -> dict[str, Expected]:
         }
         # risks and milestones
         risks, owners, high, unowned = one(
-            "SELECT count(*), count(owner), count(*) FILTER (WHERE kind = 'Risk' AND status <> 'Closed'"
+            "SELECT count(*), count(owner), count(*) FILTER (WHERE kind = 'Risk' AND status <>"
+            " 'Closed'"
             "  AND probability * impact >= 15),"
             " count(*) FILTER (WHERE status <> 'Closed' AND coalesce(trim(owner), '') = '')"
             " FROM risks WHERE as_of = $a"
@@ -466,7 +468,8 @@ def sql_figures(source: Path, portfolio: str | None) -> dict[str, Expected]:
         requests, estimates, customers, open_count, open_cost, magnitude, no_customer = one(
             "SELECT count(*), count(estimated_cost), count(customer),"
             f" count(*) FILTER (WHERE stage IN {OPEN_DEMAND}),"
-            f" coalesce(sum(estimated_cost::DECIMAL(38, 2)) FILTER (WHERE stage IN {OPEN_DEMAND}), 0),"
+            f" coalesce(sum(estimated_cost::DECIMAL(38, 2)) FILTER (WHERE stage IN {OPEN_DEMAND}),"
+            " 0),"
             " coalesce(sum(estimated_cost), 0),"
             " count(*) FILTER (WHERE coalesce(trim(customer), '') = '')"
             " FROM demand WHERE as_of = $a AND ($p IS NULL OR portfolio = $p)"
@@ -482,7 +485,8 @@ def sql_figures(source: Path, portfolio: str | None) -> dict[str, Expected]:
             " WHERE as_of = $a AND ($p IS NULL OR portfolio = $p)"
         )
         bookings, timesheets, planned, actual = one(
-            "SELECT count(*), count(actual_hours), coalesce(sum(planned_hours) FILTER (WHERE period = $next), 0),"
+            "SELECT count(*), count(actual_hours), coalesce(sum(planned_hours) FILTER (WHERE period"
+            " = $next), 0),"
             " coalesce(sum(actual_hours) FILTER (WHERE period = $last), 0) FROM allocations"
             " WHERE as_of = $a AND ($p IS NULL"
             f"  OR project_id IN (SELECT project_id FROM ({SCOPED_PROJECTS}))"
@@ -584,7 +588,8 @@ def table_problems(r: Rendered, source: Path) -> list[str]:
                     shown.get((p, sub), math.nan)
                 ):
                     problems.append(
-                        f"roll-up {p} › {sub}: FY Plan {shown.get((p, sub))!r}, SQL {float(value)!r}"
+                        f"roll-up {p} › {sub}: FY Plan {shown.get((p, sub))!r}, SQL"
+                        f" {float(value)!r}"
                     )
         else:
             (active,) = con.execute(
@@ -607,7 +612,8 @@ def table_problems(r: Rendered, source: Path) -> list[str]:
                     )
                 if int(table["projects"].sum()) != active:
                     problems.append(
-                        f"RAG by {level}: {int(table['projects'].sum())} projects, SQL {active} active"
+                        f"RAG by {level}: {int(table['projects'].sum())} projects, SQL {active}"
+                        " active"
                     )
     return problems
 

@@ -140,7 +140,8 @@ def test_people_load_part_time_zero_capacity_and_shared_people():
 def test_shortfall_by_role_over_three_and_six_months():
     by_role = rs.monthly(NOW, "A", COMING, "role")
     short = rs.shortfall(by_role, COMING).set_index("role")
-    # Developer: Nov 180 + 100 (S1) - 160, Dec and Jan 0 - 160 each; Tester: Nov 50 - 80, then -80, -80
+    # Developer: Nov 180 + 100 (S1) - 160, Dec and Jan 0 - 160 each; Tester: Nov 50 - 80, then -80,
+    # -80
     assert short.loc["Developer", "next_3_months"] == 120 - 160 - 160
     assert short.loc["Tester", "next_3_months"] == -30 - 80 - 80
     assert (

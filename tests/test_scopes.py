@@ -93,10 +93,11 @@ def test_programs_on_request_sit_under_their_sub_portfolio_or_the_portfolio():
         (s.path, s.sub_portfolio, s.program, s.parent)
         for s in plan(scopes.Wanted(levels=("program",), customers=False))
     ]
+    bi, bi2 = "data-analytics/bi-reporting", "data-analytics/bi-reporting-2"
     assert programs == [
-        ("data-analytics/bi-reporting/insight", "BI & Reporting", "Insight", "data-analytics/bi-reporting"),
-        ("data-analytics/bi-reporting-2/insight", "BI Reporting", "Insight", "data-analytics/bi-reporting-2"),
-        ("data-analytics/bi-reporting-2/insight-2", "BI Reporting", "Insight!", "data-analytics/bi-reporting-2"),
+        (f"{bi}/insight", "BI & Reporting", "Insight", bi),
+        (f"{bi2}/insight", "BI Reporting", "Insight", bi2),
+        (f"{bi2}/insight-2", "BI Reporting", "Insight!", bi2),
         ("data-analytics/loose", "", "Loose", "data-analytics"),
     ]  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""Spend metrics on small hand-computed cases: fiscal years, Outlook, run rate, roll-up, earned value."""
+"""Spend metrics on small hand-computed cases: fiscal years, Outlook, run rate, roll-up, earned
+value."""
 
 from __future__ import annotations
 
@@ -188,7 +189,8 @@ def test_earned_value_per_project_and_for_the_group():
     )
     ev = spend.earned_value(projects, rows, AS_OF).set_index("project_id")
     p1 = ev.loc["P1"]
-    # PV 600 (closed months), EV 500, AC 625: CV -125, SV -100, CPI 0.8, SPI 5/6, EAC 1250, ETC 625, VAC -250, TCPI 500/375
+    # PV 600 (closed months), EV 500, AC 625: CV -125, SV -100, CPI 0.8, SPI 5/6, EAC 1250, ETC 625,
+    # VAC -250, TCPI 500/375
     assert (p1["pv"], p1["ev"], p1["ac"], p1["cv"], p1["sv"]) == (
         600.0,
         500.0,
@@ -210,7 +212,8 @@ def test_earned_value_per_project_and_for_the_group():
         .any()
     )
     total = spend.earned_value_total(ev.reset_index())
-    # sums: BAC 1400, PV 700, EV 500, AC 705 -> CPI 500/705, SPI 500/700 (not the mean of the projects' ratios)
+    # sums: BAC 1400, PV 700, EV 500, AC 705 -> CPI 500/705, SPI 500/700 (not the mean of the
+    # projects' ratios)
     assert total["cpi"] == pytest.approx(500 / 705) and total["spi"] == pytest.approx(500 / 700)
     assert total["eac"] == pytest.approx(1400 / (500 / 705))
     other = spend.earned_value(projects, rows, AS_OF, "AC+(BAC-EV)").set_index("project_id")
@@ -237,7 +240,8 @@ def test_exceptions_by_variance_and_by_outlook_change():
     found = spend.exceptions(
         current, previous, variance_pct_limit=10, min_amount=100, change_pct_limit=10
     )
-    # A: +20 % and 200 -> variance; B: +5 % but moved 150 (16.7 %) -> Outlook change; C: no plan, 600 -> variance;
+    # A: +20 % and 200 -> variance; B: +5 % but moved 150 (16.7 %) -> Outlook change; C: no plan,
+    # 600 -> variance;
     # D: +9 % -> not listed. Largest absolute variance first.
     assert list(zip(found["project_id"], found["reason"], strict=True)) == [
         ("C", "variance"),

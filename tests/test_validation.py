@@ -35,7 +35,10 @@ def test_a_valid_file_loads_with_model_types(tmp_path):
 
 
 def test_column_names_match_whatever_the_case_and_spacing(tmp_path):
-    header = "Project ID, Project Name ,PORTFOLIO,Status,Baseline Start,baseline-finish,Budget_At_Completion"
+    header = (
+        "Project ID, Project Name ,PORTFOLIO,Status,"
+        "Baseline Start,baseline-finish,Budget_At_Completion"
+    )
     frames, _ = load_folder(_projects(tmp_path, GOOD, header=header))
     assert list(frames["projects"]["project_id"]) == ["P1"]
     assert normalise_column_name(" Budget At  Completion ") == "budget_at_completion"
@@ -60,14 +63,16 @@ def test_a_bad_date_is_reported_with_its_row_as_in_the_file(tmp_path):
         _projects(tmp_path, GOOD, "P2,Beta,Digital,Active,31/01/2026,2026-12-31,5")
     )
     assert problems == [
-        "projects.csv, row 3, column 'baseline_start': got '31/01/2026'; expected a date (YYYY-MM-DD)"
+        "projects.csv, row 3, column 'baseline_start': got '31/01/2026'; expected a date"
+        " (YYYY-MM-DD)"
     ]
 
 
 def test_a_value_outside_the_allowed_list(tmp_path):
     problems = _problems(_projects(tmp_path, GOOD.replace("Active", "Running")))
     assert problems == [
-        "projects.csv, row 2, column 'status': got 'Running'; expected one of Proposed, Active, On Hold, Closed, Cancelled"
+        "projects.csv, row 2, column 'status': got 'Running'; expected one of Proposed, Active, On"
+        " Hold, Closed, Cancelled"
     ]
 
 
@@ -92,13 +97,15 @@ def test_a_period_must_be_the_first_of_a_month(tmp_path):
     _projects(tmp_path, GOOD)
     write_csv(tmp_path, "financials.csv", "project_id,period,measure,amount\nP1,2026-01-15,plan,5")
     assert _problems(tmp_path) == [
-        "financials.csv, row 2, column 'period': got '2026-01-15'; expected a date (YYYY-MM-DD) on the first day of a month"
+        "financials.csv, row 2, column 'period': got '2026-01-15'; expected a date (YYYY-MM-DD) on"
+        " the first day of a month"
     ]
 
 
 def test_a_duplicate_key(tmp_path):
     assert _problems(_projects(tmp_path, GOOD, GOOD)) == [
-        "projects.csv, row 3, column 'project_id': got 'project_id=P1'; expected a unique project_id"
+        "projects.csv, row 3, column 'project_id': got 'project_id=P1'; expected a unique"
+        " project_id"
     ]
 
 
@@ -108,7 +115,8 @@ def test_a_reference_to_an_unknown_project(tmp_path):
         tmp_path, "risks.csv", "item_id,project_id,kind,title,status\nR1,P9,Risk,Vendor late,Open"
     )
     assert _problems(tmp_path) == [
-        "risks.csv, row 2, column 'project_id': got 'P9'; expected a project_id listed in projects.csv"
+        "risks.csv, row 2, column 'project_id': got 'P9'; expected a project_id listed in"
+        " projects.csv"
     ]
 
 
@@ -126,14 +134,16 @@ def test_allocations_must_name_known_resources(tmp_path):
     )
     assert _problems(tmp_path) == [
         "allocations.csv, row 3, column 'planned_hours': got '-1'; expected a number >= 0",
-        "allocations.csv, row 2, column 'resource_id': got 'R2'; expected a resource_id listed in resources.csv",
+        "allocations.csv, row 2, column 'resource_id': got 'R2'; expected a resource_id listed in"
+        " resources.csv",
     ]
 
 
 def test_dates_out_of_order(tmp_path):
     problems = _problems(_projects(tmp_path, "P1,Alpha,Digital,Active,2026-06-01,2026-01-31,10"))
     assert problems == [
-        "projects.csv, row 2, column 'baseline_finish': got '2026-01-31'; expected a date on or after baseline_start (2026-06-01)"
+        "projects.csv, row 2, column 'baseline_finish': got '2026-01-31'; expected a date on or"
+        " after baseline_start (2026-06-01)"
     ]
 
 

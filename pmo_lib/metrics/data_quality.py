@@ -167,7 +167,8 @@ def actuals_after_close(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
         f,
         "actuals_after_close",
         lambda g: (
-            f"{len(g['period'].unique())} month(s) of actuals after the project ended on {_fmt_date(g['end'].iloc[0])}"
+            f"{len(g['period'].unique())} month(s) of actuals after the project ended on"
+            f" {_fmt_date(g['end'].iloc[0])}"
         ),
     )
 
@@ -184,7 +185,8 @@ def forecast_in_closed_month(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
         f,
         "forecast_in_closed_month",
         lambda g: (
-            f"forecast left in {len(g['period'].unique())} closed month(s), latest {g['period'].max():%b %Y}"
+            f"forecast left in {len(g['period'].unique())} closed month(s), latest"
+            f" {g['period'].max():%b %Y}"
         ),
     )
 
@@ -198,7 +200,8 @@ def allocations_to_closed_projects(snapshot: Snapshot, _: Thresholds) -> pd.Data
         a,
         "allocations_to_closed_projects",
         lambda g: (
-            f"{g['planned_hours'].sum():,.0f} hours booked for {g['resource_id'].nunique()} people after the project ended"
+            f"{g['planned_hours'].sum():,.0f} hours booked for {g['resource_id'].nunique()} people"
+            " after the project ended"
         ),
     )
 
@@ -300,7 +303,8 @@ CHECKS: dict[str, Check] = {
         Check(
             "stale_status",
             "Stale status update",
-            "an active or on-hold project's last status update is older than {stale_status_days} days (or missing)",
+            "an active or on-hold project's last status update is older than {stale_status_days}"
+            " days (or missing)",
             stale_status,
             reads=(("projects", "last_status_update"),),
         ),
@@ -321,7 +325,8 @@ CHECKS: dict[str, Check] = {
         Check(
             "forecast_in_closed_month",
             "Forecast in a closed month",
-            "a forecast amount remains in a month that is closed (its last day is on or before the as-of date)",
+            "a forecast amount remains in a month that is closed (its last day is on or before the"
+            " as-of date)",
             forecast_in_closed_month,
             table="financials",
         ),

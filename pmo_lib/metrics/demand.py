@@ -90,7 +90,8 @@ def funnel(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def outcomes(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
-    """Rejected and withdrawn requests with their cost and, from the history, the stage they left."""
+    """Rejected and withdrawn requests with their cost and, from the history, the stage they
+    left."""
     ended = demand[demand["stage"].isin(TERMINAL)]
     left_from = pd.Series("unknown (no stage history)", index=ended.index, dtype="str")
     if uses_history(history):
@@ -129,7 +130,8 @@ def ageing(
     as_of: pd.Timestamp,
     sla_days: dict[str, int],
 ) -> pd.DataFrame:
-    """Open requests with their age in the current stage (days), the stage's SLA and how far past it.
+    """Open requests with their age in the current stage (days), the stage's SLA and how far past
+    it.
 
     Requests with an unknown entry date get a blank age and are never past SLA.
     """
@@ -247,7 +249,8 @@ def flow(
 def cumulative_flow(
     history: pd.DataFrame, demand: pd.DataFrame, as_of: pd.Timestamp, months: int
 ) -> pd.DataFrame:
-    """Requests in each stage at each month end (or at as_of for the current month), from the history."""
+    """Requests in each stage at each month end (or at as_of for the current month), from the
+    history."""
     h = history[history["demand_id"].isin(demand["demand_id"])].sort_values(
         ["demand_id", "entered_date"]
     )
@@ -264,7 +267,8 @@ def cumulative_flow(
 def prioritise(demand: pd.DataFrame, weights: DemandScoring) -> pd.DataFrame:
     """The open backlog (not yet in delivery) ranked by the weighted score, highest first.
 
-    score = 100 × (w_v·value/100 + w_c·(1 − cost/largest cost) + w_p·priority points) / (w_v + w_c + w_p);
+    score = 100 × (w_v·value/100 + w_c·(1 − cost/largest cost) + w_p·priority points)
+            / (w_v + w_c + w_p);
     a missing value, cost or priority scores 0 on its part.
     """
     backlog = demand[demand["stage"].isin(BACKLOG)].copy()
@@ -291,15 +295,17 @@ def prioritise(demand: pd.DataFrame, weights: DemandScoring) -> pd.DataFrame:
 
 def scoring_rule(weights: DemandScoring) -> str:
     return (
-        f"Score = 100 × ({weights.value_weight:g} × value score / 100 + {weights.cost_weight:g} × (1 − estimated cost ÷"
-        f" the largest estimate in the backlog) + {weights.priority_weight:g} × priority points (High 1, Medium 0.5,"
-        f" Low 0)) ÷ {weights.value_weight + weights.cost_weight + weights.priority_weight:g}; a missing value, cost or"
-        " priority scores 0 on its part."
+        f"Score = 100 × ({weights.value_weight:g} × value score / 100 + {weights.cost_weight:g} ×"
+        f" (1 − estimated cost ÷ the largest estimate in the backlog) + {weights.priority_weight:g}"
+        " × priority points (High 1, Medium 0.5, Low 0)) ÷"
+        f" {weights.value_weight + weights.cost_weight + weights.priority_weight:g}; a missing"
+        " value, cost or priority scores 0 on its part."
     )
 
 
 def by_customer(demand: pd.DataFrame) -> pd.DataFrame:
-    """Per customer: requests, estimated cost, decisions, approvals and approval rate (approved / decided)."""
+    """Per customer: requests, estimated cost, decisions, approvals and approval rate (approved /
+    decided)."""
     d = demand.assign(
         customer=demand["customer"].fillna("(no customer)"),
         approved=demand["stage"].isin(APPROVED_OR_LATER),
@@ -321,7 +327,8 @@ def by_customer(demand: pd.DataFrame) -> pd.DataFrame:
 
 
 def demand_vs_capacity(demand: pd.DataFrame, fy: dict) -> dict[str, float]:
-    """Estimated cost of approved, not-started demand against the FY budget headroom (Plan − Outlook)."""
+    """Estimated cost of approved, not-started demand against the FY budget headroom (Plan −
+    Outlook)."""
     waiting = demand[demand["stage"] == "Approved"]
     cost = float(waiting["estimated_cost"].sum())
     headroom = float(fy["fy_headroom"])

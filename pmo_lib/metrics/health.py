@@ -70,7 +70,8 @@ RULES: list[Rule] = [
         "slip_days",
         lambda v, p: _bands(v.clip(lower=0), p.slip_days_amber, p.slip_days_red),
         lambda p: (
-            f"forecast finish later than baseline finish: amber from {p.slip_days_amber} days, red from {p.slip_days_red}; no baseline or forecast = no data"
+            f"forecast finish later than baseline finish: amber from {p.slip_days_amber} days, red"
+            f" from {p.slip_days_red}; no baseline or forecast = no data"
         ),
         needs="a baseline finish and a forecast finish",
     ),
@@ -81,7 +82,9 @@ RULES: list[Rule] = [
         "overdue_milestones",
         lambda v, p: _bands(v, p.overdue_milestones_amber, p.overdue_milestones_red),
         lambda p: (
-            f"milestones whose forecast date has passed with no actual date: amber from {p.overdue_milestones_amber}, red from {p.overdue_milestones_red}; no milestones = no data"
+            "milestones whose forecast date has passed with no actual date: amber from"
+            f" {p.overdue_milestones_amber}, red from {p.overdue_milestones_red}; no milestones ="
+            " no data"
         ),
         needs="milestones",
     ),
@@ -92,7 +95,9 @@ RULES: list[Rule] = [
         "spi",
         _index_band,
         lambda p: (
-            f"schedule performance index EV ÷ PV: green within 1 ± {p.index_green_band:g}, amber within 1 ± {p.index_amber_band:g}, red outside; no plan to date or no percent complete = no data"
+            f"schedule performance index EV ÷ PV: green within 1 ± {p.index_green_band:g}, amber"
+            f" within 1 ± {p.index_amber_band:g}, red outside; no plan to date or no percent"
+            " complete = no data"
         ),
         needs="percent complete and a plan to date",
     ),
@@ -103,7 +108,8 @@ RULES: list[Rule] = [
         "vac_pct",
         lambda v, p: _bands(v.abs(), p.vac_pct_amber, p.vac_pct_red),
         lambda p: (
-            f"(BAC − EAC) ÷ BAC: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond; no budget or no EAC = no data"
+            f"(BAC − EAC) ÷ BAC: green within ±{p.vac_pct_amber:g} %, amber within"
+            f" ±{p.vac_pct_red:g} %, red beyond; no budget or no EAC = no data"
         ),
         needs="percent complete, a budget and actuals",
     ),
@@ -114,7 +120,8 @@ RULES: list[Rule] = [
         "cpi",
         _index_band,
         lambda p: (
-            f"cost performance index EV ÷ AC: green within 1 ± {p.index_green_band:g}, amber within 1 ± {p.index_amber_band:g}, red outside; no actuals = no data"
+            f"cost performance index EV ÷ AC: green within 1 ± {p.index_green_band:g}, amber within"
+            f" 1 ± {p.index_amber_band:g}, red outside; no actuals = no data"
         ),
         needs="percent complete and actuals",
     ),
@@ -125,7 +132,9 @@ RULES: list[Rule] = [
         "budget_growth_pct",
         lambda v, p: _bands(v.abs(), p.vac_pct_amber, p.vac_pct_red),
         lambda p: (
-            f"only when cost cannot be rated on EAC and CPI (no financials or no percent complete): budget at completion against the project's first snapshot: green within ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond"
+            "only when cost cannot be rated on EAC and CPI (no financials or no percent complete):"
+            " budget at completion against the project's first snapshot: green within"
+            f" ±{p.vac_pct_amber:g} %, amber within ±{p.vac_pct_red:g} %, red beyond"
         ),
         needs="a budget at completion in more than one snapshot",
     ),
@@ -136,7 +145,9 @@ RULES: list[Rule] = [
         "open_high_risks",
         lambda v, p: _bands(v, p.open_high_risks_amber, p.open_high_risks_red),
         lambda p: (
-            f"open risks scoring {HIGH_RISK} or more (probability × impact): amber from {p.open_high_risks_amber}, red from {p.open_high_risks_red}; an empty risk register = no data"
+            f"open risks scoring {HIGH_RISK} or more (probability × impact): amber from"
+            f" {p.open_high_risks_amber}, red from {p.open_high_risks_red}; an empty risk register"
+            " = no data"
         ),
         needs="a risk register",
     ),
@@ -147,7 +158,8 @@ RULES: list[Rule] = [
         "overdue_issues",
         lambda v, p: _bands(v, p.overdue_issues_amber, p.overdue_issues_red),
         lambda p: (
-            f"open issues past their due date: amber from {p.overdue_issues_amber}, red from {p.overdue_issues_red}; an empty risk register = no data"
+            f"open issues past their due date: amber from {p.overdue_issues_amber}, red from"
+            f" {p.overdue_issues_red}; an empty risk register = no data"
         ),
         needs="a risk register",
     ),
@@ -158,7 +170,8 @@ RULES: list[Rule] = [
         "missing_artifacts",
         lambda v, p: _bands(v, p.missing_artifacts_amber, p.missing_artifacts_red),
         lambda p: (
-            f"artifacts still missing for gates already passed: amber from {p.missing_artifacts_amber}, red from {p.missing_artifacts_red}"
+            "artifacts still missing for gates already passed: amber from"
+            f" {p.missing_artifacts_amber}, red from {p.missing_artifacts_red}"
         ),
         needs="gate milestones and their artifacts",
         has_data="gate_checked",
@@ -170,7 +183,8 @@ RULES: list[Rule] = [
         "status_age_days",
         lambda v, p: _bands(v, p.stale_update_amber_days + 1, p.stale_update_red_days + 1),
         lambda p: (
-            f"days since the last status update: amber after {p.stale_update_amber_days}, red after {p.stale_update_red_days}; never updated = no data"
+            f"days since the last status update: amber after {p.stale_update_amber_days}, red after"
+            f" {p.stale_update_red_days}; never updated = no data"
         ),
         needs="a last status update date",
     ),
@@ -388,9 +402,9 @@ def derivations(
         why = "no financials" if now["financials"].empty else "no percent complete"
         notes.append(
             f"This data has {why}, so cost is derived from how far each project's budget at"
-            " completion has moved since the first snapshot that gave it (a project first seen"
-            " in this snapshot has no change to rate yet); add monthly plan, forecast and actual"
-            " and percent complete to rate cost on EAC and CPI."
+            " completion has moved since the first snapshot that gave it (a project first seen in"
+            " this snapshot has no change to rate yet); add monthly plan, forecast and actual and"
+            " percent complete to rate cost on EAC and CPI."
         )
     derived_slip = len(assessed) and (assessed["slip_basis"] == "first snapshot").all()
     if derived_slip and assessed["slip_days"].notna().any():  # some project has a past
@@ -403,13 +417,13 @@ def derivations(
         len(assessed) and assessed["rag_baseline"].eq(NOT_RATED).all()
     ):
         notes.append(
-            "The data carries no baseline start, so the baseline rule checks the baseline"
-            " finish only."
+            "The data carries no baseline start, so the baseline rule checks the baseline finish"
+            " only."
         )
     if allowance := stale_allowance(past):
         notes.append(
-            f"Snapshots come about every {past.cadence_days:.0f} days, so a status update counts"
-            f" as stale {allowance} days later than the thresholds below say."
+            f"Snapshots come about every {past.cadence_days:.0f} days, so a status update counts as"
+            f" stale {allowance} days later than the thresholds below say."
         )
     skipped = [
         r for r in not_rated(assessed) if r.key != "budget_growth" or _ev_cost_gone(assessed)
@@ -417,8 +431,8 @@ def derivations(
     if skipped:
         shown = "; ".join(f"{r.label} (needs {r.needs})" for r in skipped)
         notes.append(
-            f"Not rated for this data — fewer than {min_rated_pct:g} % of the active projects"
-            f" have what these rules read, so they do not colour the overall RAG: {shown}."
+            f"Not rated for this data — fewer than {min_rated_pct:g} % of the active projects have"
+            f" what these rules read, so they do not colour the overall RAG: {shown}."
         )
     return notes
 

@@ -40,7 +40,8 @@ def _util(hours: pd.Series, capacity: pd.Series) -> pd.Series:
 def capacity_by_month(
     resources: pd.DataFrame, months: pd.DatetimeIndex, portfolio: str | None
 ) -> pd.DataFrame:
-    """Capacity hours per resource and month: the home resources of the portfolio (all for the function)."""
+    """Capacity hours per resource and month: the home resources of the portfolio (all for the
+    function)."""
     home = resources if portfolio is None else resources[resources["portfolio"] == portfolio]
     grid = home[["resource_id", "role", "team", "employment_type", "monthly_capacity_hours"]].merge(
         pd.DataFrame({"period": months}), how="cross"
@@ -275,7 +276,8 @@ def project_vs_bau(
 def changes(
     now: Snapshot, before: Snapshot | None, coming: pd.DatetimeIndex, portfolio: str | None
 ) -> dict[str, pd.DataFrame]:
-    """Changes since the previous snapshot: planned hours per coming month, and people and capacity."""
+    """Changes since the previous snapshot: planned hours per coming month, and people and
+    capacity."""
     if before is None:
         return {
             "hours": pd.DataFrame(columns=["period", "before", "now", "change"]),
@@ -316,7 +318,8 @@ def changes(
         {
             "resource_id": i,
             "name": now_.at[i, "name"],
-            "change": f"capacity {was.at[i, 'monthly_capacity_hours']:.0f} → {now_.at[i, 'monthly_capacity_hours']:.0f} h/month",
+            "change": f"capacity {was.at[i, 'monthly_capacity_hours']:.0f} →"
+            f" {now_.at[i, 'monthly_capacity_hours']:.0f} h/month",
         }
         for i in moved
     ]

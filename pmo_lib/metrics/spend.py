@@ -374,8 +374,10 @@ def largest_moves(drift: pd.DataFrame, top: int = 10) -> pd.DataFrame:
 HYGIENE_RULES = {
     "actuals_without_plan": "actual spend is booked to a project that has no plan at all",
     "forecast_in_closed_month": "a forecast amount remains in a month that is closed",
-    "no_remaining_forecast": "an active project below 100 % complete forecasts no further spend (its forecast at completion is not above its actuals to date)",
-    "negative_amount": "a plan, forecast or actual amount is negative (a credit or reversal to check)",
+    "no_remaining_forecast": "an active project below 100 % complete forecasts no further spend"
+    " (its forecast at completion is not above its actuals to date)",
+    "negative_amount": "a plan, forecast or actual amount is negative (a credit or reversal to"
+    " check)",
 }
 
 

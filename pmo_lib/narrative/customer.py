@@ -51,7 +51,8 @@ def summary(view: customer.CustomerView) -> str:
         text
         + f" **{_plural(h['projects_delivering'], 'project')}** deliver them"
         + (f" (computed RAG of the active ones: {rags})" if rags else "")
-        + f"; {_plural(late, 'is', 'are')} forecast to finish after {'its' if late == 1 else 'their'}"
+        + f"; {_plural(late, 'is', 'are')} forecast to finish after"
+        f" {'its' if late == 1 else 'their'}"
         " baseline."
     )
 
@@ -62,8 +63,8 @@ def unmatched(view: customer.CustomerView) -> str:
         return ""
     named = ", ".join(sorted(set(rows["project_id"])))
     return (
-        f"{_plural(len(rows), 'request names', 'requests name')} a project that is not among"
-        f" this scope's projects: {fmt.cut(named, 200)}."
+        f"{_plural(len(rows), 'request names', 'requests name')} a project that is not among this"
+        f" scope's projects: {fmt.cut(named, 200)}."
     )
 
 

@@ -19,15 +19,19 @@ def score(a: Assessment, previous_as_of: pd.Timestamp | None) -> str:
         return "There are no projects, demand requests or risks to check in this snapshot."
     affected = a.issues[["record_type", "record_id"]].drop_duplicates().shape[0]
     text = (
-        f"The data-quality score is **{fmt.percent(a.score)}**: {fmt.count(a.records - affected)} of"
-        f" {fmt.count(a.records)} records (projects, demand requests, risks and issues) have no open"
-        f" data-quality issue, and {fmt.count(len(a.issues))} issues on {fmt.count(affected)} records need fixing."
+        f"The data-quality score is **{fmt.percent(a.score)}**: {fmt.count(a.records - affected)}"
+        f" of {fmt.count(a.records)} records (projects, demand requests, risks and issues) have no"
+        f" open data-quality issue, and {fmt.count(len(a.issues))} issues on {fmt.count(affected)}"
+        " records need fixing."
     )
     if a.previous_score is not None and previous_as_of is not None:
         delta = a.score - a.previous_score
         direction = "up" if delta > 0 else ("down" if delta < 0 else "unchanged")
         amount = f" {abs(delta):.1f} points" if delta else ""
-        text += f" That is {direction}{amount} from {fmt.percent(a.previous_score)} on {fmt.date(previous_as_of)}."
+        text += (
+            f" That is {direction}{amount} from {fmt.percent(a.previous_score)} on"
+            f" {fmt.date(previous_as_of)}."
+        )
     return text
 
 
@@ -38,9 +42,9 @@ def ingest(counts: dict) -> str:
         return "The ingest loaded every source row and cell of this snapshot: nothing was left out."
     causes = ", ".join(f"{n:,} {cause}" for cause, n in counts["by_cause"].items())
     return (
-        f"The ingest left out **{rows:,} source rows** and blanked **{cells:,} cells** that did"
-        f" not fit the data model ({causes}). The figures of every report leave them out;"
-        " fix them at the source, or in the mapping file, and ingest again."
+        f"The ingest left out **{rows:,} source rows** and blanked **{cells:,} cells** that did not"
+        f" fit the data model ({causes}). The figures of every report leave them out; fix them at"
+        " the source, or in the mapping file, and ingest again."
     )
 
 
@@ -53,7 +57,10 @@ def by_kind(a: Assessment) -> str:
     text = f"The most common problems are {listed}."
     if a.previous_issues is not None:
         new, fixed = int(a.change["new"].sum()), int(a.change["fixed"].sum())
-        text += f" Since the previous snapshot **{fmt.count(new)}** issues are new and **{fmt.count(fixed)}** were fixed."
+        text += (
+            f" Since the previous snapshot **{fmt.count(new)}** issues are new and"
+            f" **{fmt.count(fixed)}** were fixed."
+        )
     return text
 
 

@@ -10,11 +10,15 @@ from pmo_lib import formatting as fmt
 
 def source(history_used: bool) -> str:
     if history_used:
-        return "Stage ages, conversions, deliveries and the cumulative flow come from the demand stage history."
+        return (
+            "Stage ages, conversions, deliveries and the cumulative flow come from the demand stage"
+            " history."
+        )
     return (
-        "There is no demand stage history in this snapshot, so ages count from the decision date (approved and"
-        " later) or the submission date, conversions use each request's current stage (rejected and withdrawn"
-        " requests count as submitted only), and deliveries and the cumulative flow cannot be shown."
+        "There is no demand stage history in this snapshot, so ages count from the decision date"
+        " (approved and later) or the submission date, conversions use each request's current stage"
+        " (rejected and withdrawn requests count as submitted only), and deliveries and the"
+        " cumulative flow cannot be shown."
     )
 
 
@@ -24,7 +28,8 @@ def funnel(funnel: pd.DataFrame, outcomes: pd.DataFrame, currency: str) -> str:
     worth = (
         "(no request carries an estimate)"
         if open_["estimated_cost"].isna().all()
-        else f"worth **{fmt.money(open_['estimated_cost'].sum(), currency, compact=True)}** in estimates"
+        else f"worth **{fmt.money(open_['estimated_cost'].sum(), currency, compact=True)}** in"
+        " estimates"
     )
     text = (
         f"**{fmt.count(open_['requests'].sum())}** requests are open {worth};"
@@ -38,7 +43,10 @@ def funnel(funnel: pd.DataFrame, outcomes: pd.DataFrame, currency: str) -> str:
         )
     if len(weakest):
         w = weakest.iloc[0]
-        text += f" The lowest conversion is into {w['stage']}: {w['conversion']:.0%} of the requests that left the stage before it."
+        text += (
+            f" The lowest conversion is into {w['stage']}: {w['conversion']:.0%} of the requests"
+            " that left the stage before it."
+        )
     if len(outcomes):
         by = outcomes.groupby("outcome")["requests"].sum()
         text += " " + " and ".join(f"{fmt.count(n)} were {o.lower()}" for o, n in by.items()) + "."
@@ -49,8 +57,9 @@ def flow(flow: pd.DataFrame) -> str:
     last = flow.tail(3)
     return (
         f"Over the last three months {fmt.count(last['arrivals'].sum())} requests arrived,"
-        f" {fmt.count(last['decisions'].sum())} were decided and {fmt.count(last['deliveries'].sum())} delivered"
-        f" (in {len(flow)} months: {fmt.count(flow['arrivals'].sum())} arrivals, {fmt.count(flow['decisions'].sum())}"
+        f" {fmt.count(last['decisions'].sum())} were decided and"
+        f" {fmt.count(last['deliveries'].sum())} delivered (in {len(flow)} months:"
+        f" {fmt.count(flow['arrivals'].sum())} arrivals, {fmt.count(flow['decisions'].sum())}"
         f" decisions, {fmt.count(flow['deliveries'].sum())} deliveries)."
     )
 
@@ -63,9 +72,10 @@ def ageing(late: pd.DataFrame, aged: pd.DataFrame) -> str:
     top = late.iloc[0]
     worst = late.groupby("stage").size().sort_values(ascending=False)
     return (
-        f"**{fmt.count(len(late))}** of {fmt.count(len(aged))} open requests are past their stage's SLA, most of them in"
-        f" {worst.index[0]} ({fmt.count(worst.iloc[0])}). The oldest, {top['demand_id']} “{top['title']}”, has been in"
-        f" {top['stage']} for {fmt.count(top['age_days'])} days against an SLA of {fmt.count(top['sla_days'])}."
+        f"**{fmt.count(len(late))}** of {fmt.count(len(aged))} open requests are past their stage's"
+        f" SLA, most of them in {worst.index[0]} ({fmt.count(worst.iloc[0])}). The oldest,"
+        f" {top['demand_id']} “{top['title']}”, has been in {top['stage']} for"
+        f" {fmt.count(top['age_days'])} days against an SLA of {fmt.count(top['sla_days'])}."
     )
 
 
@@ -74,13 +84,17 @@ def lead_times(summary: pd.DataFrame, median_12m: float | None) -> str:
     for r in summary.itertuples():
         if r.requests:
             parts.append(
-                f"{r.measure.lower()} takes a median of {r.median_days:.0f} days (85th percentile {r.p85_days:.0f}) over {fmt.count(r.requests)} requests"
+                f"{r.measure.lower()} takes a median of {r.median_days:.0f} days (85th percentile"
+                f" {r.p85_days:.0f}) over {fmt.count(r.requests)} requests"
             )
     if not parts:
         return "No request has been decided yet."
     text = "From submission, " + "; ".join(parts) + "."
     if median_12m is not None:
-        text += f" For requests decided in the last 12 months the median to decision is **{median_12m:.0f} days**."
+        text += (
+            " For requests decided in the last 12 months the median to decision is"
+            f" **{median_12m:.0f} days**."
+        )
     return text
 
 
@@ -91,12 +105,13 @@ def backlog(ranked: pd.DataFrame, currency: str) -> str:
     cost = (
         "have no estimates"
         if top["estimated_cost"].isna().all()
-        else f"would cost {fmt.money(top['estimated_cost'].sum(), currency, compact=True)} in estimates"
+        else f"would cost {fmt.money(top['estimated_cost'].sum(), currency, compact=True)} in"
+        " estimates"
     )
     return (
-        f"The backlog holds {fmt.count(len(ranked))} requests not yet in delivery. The top ten score"
-        f" {top['score'].min():.0f}–{top['score'].max():.0f} and {cost};"
-        f" first is {top.iloc[0]['demand_id']} “{top.iloc[0]['title']}”."
+        f"The backlog holds {fmt.count(len(ranked))} requests not yet in delivery. The top ten"
+        f" score {top['score'].min():.0f}–{top['score'].max():.0f} and {cost}; first is"
+        f" {top.iloc[0]['demand_id']} “{top.iloc[0]['title']}”."
     )
 
 
@@ -114,7 +129,10 @@ def customers(customers: pd.DataFrame) -> str:
             rated.sort_values("approval_rate").iloc[0],
             rated.sort_values("approval_rate").iloc[-1],
         )
-        text += f" Approval rates run from {low['approval_rate']:.0%} ({low['customer']}) to {high['approval_rate']:.0%} ({high['customer']})."
+        text += (
+            f" Approval rates run from {low['approval_rate']:.0%} ({low['customer']}) to"
+            f" {high['approval_rate']:.0%} ({high['customer']})."
+        )
     return text
 
 
@@ -126,11 +144,15 @@ def capacity(vs: dict | None, fiscal: dict | None, currency: str) -> str:
         fmt.money(vs["approved_cost"], currency, compact=True),
         fmt.money(vs["headroom"], currency, compact=True),
     )
-    text = f"{fmt.count(vs['approved_not_started'])} approved requests have not started; their estimates total **{cost}**."
+    text = (
+        f"{fmt.count(vs['approved_not_started'])} approved requests have not started; their"
+        f" estimates total **{cost}**."
+    )
     if vs["headroom"] < 0:
         return (
-            text
-            + f" The {fiscal_year} Outlook is already above the Plan by {fmt.money(-vs['headroom'], currency, compact=True)}, so there is no budget headroom to start them this year."
+            text + f" The {fiscal_year} Outlook is already above the Plan by"
+            f" {fmt.money(-vs['headroom'], currency, compact=True)}, so there is no budget headroom"
+            " to start them this year."
         )
     verdict = (
         "covers them"
@@ -150,6 +172,7 @@ def changes(changed: dict, previous_as_of: pd.Timestamp | None) -> str:
     approved = int(decided["stage"].isin(["Approved", "In Delivery", "Delivered"]).sum())
     rejected = int((decided["stage"] == "Rejected").sum())
     return (
-        f"Since {fmt.date(previous_as_of)}: **{fmt.count(len(new))}** new requests, **{fmt.count(len(moved))}** moved stage, and"
-        f" {fmt.count(len(decided))} decisions were taken ({fmt.count(approved)} approved, {fmt.count(rejected)} rejected)."
+        f"Since {fmt.date(previous_as_of)}: **{fmt.count(len(new))}** new requests,"
+        f" **{fmt.count(len(moved))}** moved stage, and {fmt.count(len(decided))} decisions were"
+        f" taken ({fmt.count(approved)} approved, {fmt.count(rejected)} rejected)."
     )

@@ -25,10 +25,12 @@ def matrix(headlines: dict) -> str:
         return "There are no active projects."
     h = headlines
     return (
-        f"Of {fmt.count(h['active_projects'])} active projects, the rules rate **{fmt.count(h['rag_red'])} red**,"
-        f" {fmt.count(h['rag_amber'])} amber and {fmt.count(h['rag_green'])} green"
+        f"Of {fmt.count(h['active_projects'])} active projects, the rules rate"
+        f" **{fmt.count(h['rag_red'])} red**, {fmt.count(h['rag_amber'])} amber and"
+        f" {fmt.count(h['rag_green'])} green"
         + (f", and {fmt.count(h['rag_no_data'])} lack the data to rate" if h["rag_no_data"] else "")
-        + f". **{fmt.count(h['reported_better_than_computed'])}** project managers report a better status than the rules compute."
+        + f". **{fmt.count(h['reported_better_than_computed'])}** project managers report a better"
+        " status than the rules compute."
     )
 
 
@@ -47,8 +49,10 @@ def trend(trend: pd.DataFrame, changed: pd.DataFrame) -> str:
         else 0
     )
     return (
-        f"Red projects went from {fmt.count(first['Red'])} on {fmt.date(first['as_of'])} to {fmt.count(last['Red'])} on {fmt.date(last['as_of'])}."
-        f" Since the previous snapshot {fmt.count(len(changed))} projects changed colour, {fmt.count(worse)} of them for the worse."
+        f"Red projects went from {fmt.count(first['Red'])} on {fmt.date(first['as_of'])} to"
+        f" {fmt.count(last['Red'])} on {fmt.date(last['as_of'])}. Since the previous snapshot"
+        f" {fmt.count(len(changed))} projects changed colour, {fmt.count(worse)} of them for the"
+        " worse."
     )
 
 
@@ -73,8 +77,9 @@ def schedule(
     overdue = int(late["overdue"].sum()) if len(late) else 0
     soon = due["window"].value_counts()
     return text + (
-        f". {fmt.count(overdue)} milestones are overdue; {fmt.count(soon.get('next 30 days', 0))} fall due in the next 30 days,"
-        f" {fmt.count(soon.get('31–60 days', 0))} in 31–60 and {fmt.count(soon.get('61–90 days', 0))} in 61–90 days."
+        f". {fmt.count(overdue)} milestones are overdue; {fmt.count(soon.get('next 30 days', 0))}"
+        f" fall due in the next 30 days, {fmt.count(soon.get('31–60 days', 0))} in 31–60 and"
+        f" {fmt.count(soon.get('61–90 days', 0))} in 61–90 days."
     )
 
 
@@ -84,8 +89,8 @@ def risks(register: pd.DataFrame, as_of: pd.Timestamp) -> str:
     high = int((risks["score"] >= 15).sum())
     late = int((issues["days_past_due"] > 0).sum())
     return (
-        f"{fmt.count(len(risks))} risks are open, **{fmt.count(high)}** of them high (score 15 or more), and"
-        f" {fmt.count(len(issues))} issues, {fmt.count(late)} past their due date."
+        f"{fmt.count(len(risks))} risks are open, **{fmt.count(high)}** of them high (score 15 or"
+        f" more), and {fmt.count(len(issues))} issues, {fmt.count(late)} past their due date."
     )
 
 
@@ -93,12 +98,15 @@ def gates(gates: pd.DataFrame, gaps: pd.DataFrame) -> str:
     if gates.empty:
         return "No gate has been passed yet."
     return (
-        f"{fmt.count(gaps['project_id'].nunique())} projects passed a gate without every required artifact approved;"
-        f" {fmt.count(int(gates['Missing'].sum()))} artifacts are still missing."
+        f"{fmt.count(gaps['project_id'].nunique())} projects passed a gate without every required"
+        f" artifact approved; {fmt.count(int(gates['Missing'].sum()))} artifacts are still missing."
     )
 
 
 def watch(watch: pd.DataFrame) -> str:
     if watch.empty:
         return "No project needs discussing at the next review."
-    return f"These {fmt.count(len(watch))} projects need discussing at the next review, those reported better than computed first."
+    return (
+        f"These {fmt.count(len(watch))} projects need discussing at the next review, those reported"
+        " better than computed first."
+    )

@@ -93,8 +93,10 @@ def changes(
         if len(ch.outlook_moves):
             top = ch.outlook_moves.iloc[0]
             out.append(
-                f"The largest Outlook movement is {top['project_id']} {top['project_name']}: {fmt.money(top['outlook_change'], currency, compact=True)}"
-                f" to {fmt.money(top['fy_outlook'], currency, compact=True)}; {fmt.count(len(ch.outlook_moves))} projects moved past the exception threshold."
+                f"The largest Outlook movement is {top['project_id']} {top['project_name']}:"
+                f" {fmt.money(top['outlook_change'], currency, compact=True)} to"
+                f" {fmt.money(top['fy_outlook'], currency, compact=True)};"
+                f" {fmt.count(len(ch.outlook_moves))} projects moved past the exception threshold."
             )
         else:
             out.append("No project's Outlook moved past the exception threshold.")
@@ -122,7 +124,8 @@ def changes(
         out.append(
             f"{fmt.count(len(ch.gates_passed))} gate reviews passed"
             + (
-                f", e.g. {ch.gates_passed.iloc[0]['project_id']} {ch.gates_passed.iloc[0]['milestone']}"
+                f", e.g. {ch.gates_passed.iloc[0]['project_id']}"
+                f" {ch.gates_passed.iloc[0]['milestone']}"
                 if len(ch.gates_passed)
                 else ""
             )

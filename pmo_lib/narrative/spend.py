@@ -36,15 +36,22 @@ def budget_tiles(
 def budgets(budgets: pd.DataFrame, currency: str) -> str:
     top = budgets.iloc[0]
     if pd.isna(top["bac"]):
-        return "This data has neither financials nor budgets at completion, so there is no spend to show."
+        return (
+            "This data has neither financials nor budgets at completion, so there is no spend to"
+            " show."
+        )
     m = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
     text = (
         "This data has no monthly financials (plan, forecast, actual), so FY Plan, Outlook and"
-        f" spend to date cannot be shown. Its projects' budgets at completion add up to **{m(top['bac'])}**"
+        " spend to date cannot be shown. Its projects' budgets at completion add up to"
+        f" **{m(top['bac'])}**"
     )
     if pd.notna(top["bac_change"]):
         direction = "up" if top["bac_change"] > 0 else "down"
-        text += f", {direction} {m(abs(top['bac_change']))} on the projects the previous snapshot also had"
+        text += (
+            f", {direction} {m(abs(top['bac_change']))} on the projects the previous snapshot also"
+            " had"
+        )
         if top["bac_change"] == 0:
             text = text.replace(f", {direction} {m(0)} on", ", unchanged on")
     return text + "; the table below gives them by level."
@@ -59,9 +66,10 @@ def headline(position: dict, currency: str) -> str:
         else f" ({fmt.percent(abs(position['fy_variance_pct']))})"
     )
     text = (
-        f"For {position['fiscal_year']} the Outlook is **{m(position['fy_outlook'])}**, {m(abs(position['fy_variance']))}{pct}"
-        f" {direction} the FY Plan of {m(position['fy_plan'])}. Spend to date is {m(position['ytd_actual'])} against a YTD plan"
-        f" of {m(position['ytd_plan'])}."
+        f"For {position['fiscal_year']} the Outlook is **{m(position['fy_outlook'])}**,"
+        f" {m(abs(position['fy_variance']))}{pct} {direction} the FY Plan of"
+        f" {m(position['fy_plan'])}. Spend to date is {m(position['ytd_actual'])} against a YTD"
+        f" plan of {m(position['ytd_plan'])}."
     )
     if position.get("fy_forecast_closed"):
         text += (
@@ -71,8 +79,8 @@ def headline(position: dict, currency: str) -> str:
     gap = position["fy_run_rate_projection"] - position["fy_outlook"]
     side = "above" if gap > 0 else "below"
     return (
-        text
-        + f" At the run rate of the last three months the year would end at {m(position['fy_run_rate_projection'])}, {m(abs(gap))} {side} the managers' Outlook."
+        text + " At the run rate of the last three months the year would end at"
+        f" {m(position['fy_run_rate_projection'])}, {m(abs(gap))} {side} the managers' Outlook."
     )
 
 
@@ -82,9 +90,11 @@ def burn(burn: pd.DataFrame, currency: str) -> str:
         return "No month of this fiscal year is closed yet."
     last = closed.iloc[-1]
     return (
-        f"{len(closed)} of 12 months are closed. In {last['month']:%B %Y} actual spend was {fmt.money(last['actual'], currency, compact=True)}"
-        f" against a plan of {fmt.money(last['plan'], currency, compact=True)}; the open months carry"
-        f" {fmt.money(burn.loc[~burn['closed'], 'forecast'].sum(), currency, compact=True)} of forecast."
+        f"{len(closed)} of 12 months are closed. In {last['month']:%B %Y} actual spend was"
+        f" {fmt.money(last['actual'], currency, compact=True)} against a plan of"
+        f" {fmt.money(last['plan'], currency, compact=True)}; the open months carry"
+        f" {fmt.money(burn.loc[~burn['closed'], 'forecast'].sum(), currency, compact=True)} of"
+        " forecast."
     )
 
 
@@ -94,8 +104,10 @@ def rollup(rollup: pd.DataFrame, currency: str) -> str:
         return ""
     worst = children.sort_values("fy_variance", ascending=False).iloc[0]
     return (
-        f"The largest overrun against plan at the level below is {worst['name']}: Outlook {fmt.money(worst['fy_outlook'], currency, compact=True)}"
-        f" against a plan of {fmt.money(worst['fy_plan'], currency, compact=True)} ({fmt.percent(worst['fy_variance_pct']) or 'no plan'})."
+        f"The largest overrun against plan at the level below is {worst['name']}: Outlook"
+        f" {fmt.money(worst['fy_outlook'], currency, compact=True)} against a plan of"
+        f" {fmt.money(worst['fy_plan'], currency, compact=True)}"
+        f" ({fmt.percent(worst['fy_variance_pct']) or 'no plan'})."
     )
 
 
@@ -105,17 +117,21 @@ def _blank(value: object) -> bool:
 
 def exceptions(exceptions: pd.DataFrame, params, currency: str) -> str:
     rule = (
-        f"A project is listed when |Outlook − Plan| is at least {fmt.percent(params.exception_variance_pct)} of its plan and"
-        f" {fmt.money(params.exception_min_amount, currency)}, when it has no plan but an Outlook of at least that amount, or when"
-        f" its Outlook moved {fmt.percent(params.exception_outlook_change_pct)} and that amount since the previous snapshot."
+        "A project is listed when |Outlook − Plan| is at least"
+        f" {fmt.percent(params.exception_variance_pct)} of its plan and"
+        f" {fmt.money(params.exception_min_amount, currency)}, when it has no plan but an Outlook"
+        " of at least that amount, or when its Outlook moved"
+        f" {fmt.percent(params.exception_outlook_change_pct)} and that amount since the previous"
+        " snapshot."
     )
     if exceptions.empty:
         return rule + " No project passes these thresholds."
     top = exceptions.iloc[0]
     manager = f" ({top['project_manager']})" if not _blank(top["project_manager"]) else ""
     return rule + (
-        f" **{fmt.count(len(exceptions))}** projects do; the largest variance is {top['project_id']} {top['project_name']}"
-        f"{manager}, {fmt.money(top['fy_variance'], currency, compact=True)}."
+        f" **{fmt.count(len(exceptions))}** projects do; the largest variance is"
+        f" {top['project_id']} {top['project_name']}{manager},"
+        f" {fmt.money(top['fy_variance'], currency, compact=True)}."
     )
 
 
@@ -124,7 +140,10 @@ def mix(by_type: pd.DataFrame, currency: str) -> str:
         return ""
     capex = by_type.loc[by_type["expense_type"] == "Capex", "fy_outlook"].sum()
     share = 100 * capex / by_type["fy_outlook"].sum()
-    return f"Capital spend is {fmt.percent(share)} of the Outlook ({fmt.money(capex, currency, compact=True)})."
+    return (
+        f"Capital spend is {fmt.percent(share)} of the Outlook"
+        f" ({fmt.money(capex, currency, compact=True)})."
+    )
 
 
 def ev(total: dict, formula_text: str, quadrant: str, projects: int, currency: str) -> str:
@@ -133,10 +152,14 @@ def ev(total: dict, formula_text: str, quadrant: str, projects: int, currency: s
             "Earned value needs actuals and plan to date; there are none for the active projects."
         )
     return (
-        f"Across {fmt.count(projects)} active projects CPI is **{fmt.ratio(total['cpi'])}** and SPI **{fmt.ratio(total['spi'])}**"
-        f" ({quadrant}), from summed EV {fmt.money(total['ev'], currency, compact=True)}, AC {fmt.money(total['ac'], currency, compact=True)}"
-        f" and PV {fmt.money(total['pv'], currency, compact=True)}. {formula_text}: EAC {fmt.money(total['eac'], currency, compact=True)}"
-        f" against a BAC of {fmt.money(total['bac'], currency, compact=True)}. Group indices come from summed values, never from averaging projects' ratios."
+        f"Across {fmt.count(projects)} active projects CPI is **{fmt.ratio(total['cpi'])}** and SPI"
+        f" **{fmt.ratio(total['spi'])}** ({quadrant}), from summed EV"
+        f" {fmt.money(total['ev'], currency, compact=True)}, AC"
+        f" {fmt.money(total['ac'], currency, compact=True)} and PV"
+        f" {fmt.money(total['pv'], currency, compact=True)}. {formula_text}: EAC"
+        f" {fmt.money(total['eac'], currency, compact=True)} against a BAC of"
+        f" {fmt.money(total['bac'], currency, compact=True)}. Group indices come from summed"
+        " values, never from averaging projects' ratios."
     )
 
 
@@ -147,8 +170,9 @@ def drift(moves: pd.DataFrame, snapshots: int, currency: str) -> str:
         return f"No project's Outlook moved across the {snapshots} snapshots."
     top = moves.iloc[0]
     return (
-        f"Across {snapshots} snapshots the Outlook of {top['project_id']} {top['project_name']} moved most:"
-        f" {fmt.money(top['first'], currency, compact=True)} → {fmt.money(top['last'], currency, compact=True)}."
+        f"Across {snapshots} snapshots the Outlook of {top['project_id']} {top['project_name']}"
+        f" moved most: {fmt.money(top['first'], currency, compact=True)} →"
+        f" {fmt.money(top['last'], currency, compact=True)}."
     )
 
 

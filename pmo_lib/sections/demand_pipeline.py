@@ -64,7 +64,9 @@ def flow(report: Report) -> None:
         charts.cumulative_flow(
             view.cumulative, "Cumulative flow: requests in each stage at month end"
         ),
-        missing="The cumulative flow needs the demand stage history, which this snapshot does not have.",
+        missing=(
+            "The cumulative flow needs the demand stage history, which this snapshot does not have."
+        ),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import ipywidgets as widgets
 from IPython.display import display
@@ -43,7 +44,9 @@ class FilterPanel:
         self.status.add_class("tex2jax_ignore")
         self.last_seconds: float | None = None
         self._quiet = False
-        resolved = filters.resolve(self.choice, report.source)
+        # the params folder the report was opened with, not the default one
+        self.params_dir = Path(report.config.file).parent
+        resolved = filters.resolve(self.choice, report.source, self.params_dir)
         if resolved.choice.compare_to == (resolved.options.comparisons or [""])[-1]:
             # the snapshot before as_of: the default, offered as "(the one before)", which
             # follows the as-of date when it changes (a date chosen in the list stays)
@@ -103,7 +106,7 @@ class FilterPanel:
         started = time.perf_counter()
         self.status.value = '<p class="pmo-say">Updating…</p>'
         try:
-            resolved = filters.resolve(choice, self.report.source)
+            resolved = filters.resolve(choice, self.report.source, self.params_dir)
         except PMOError as exc:
             self.status.value = f'<p class="pmo-notice">{html.escape(str(exc))}</p>'
             return

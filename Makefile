@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lint format clean demo bench lab
+.PHONY: reports test lint format clean demo bench lab dashboard
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -33,6 +33,13 @@ demo: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --config=jupyter_lab_config.py --notebook-dir=notebooks
+
+# The reports as Voila dashboards for people who do not code: no code, the filter panel. Voila
+# reads voila.json from this folder: 127.0.0.1 only, a token (open the address Voila prints, with
+# ?token=), no code shown. DASHBOARD_PORT=8867 make dashboard for another port.
+DASHBOARD_PORT ?= 8866
+dashboard: $(STAMP)
+	$(VENV)/bin/voila notebooks --port=$(DASHBOARD_PORT)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_runner.py

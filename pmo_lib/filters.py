@@ -1,10 +1,12 @@
-"""What a report shows for a choice of scope and snapshots: the logic behind the JupyterLab filter
-panel (pmo_lib.panel), kept apart from the widgets so that it is tested on its own.
+"""What a report shows for a choice of scope and snapshots: the logic behind the filter panel
+of JupyterLab and Voila (pmo_lib.panel), kept apart from the widgets so that it is tested on its
+own.
 
 A choice names a portfolio (empty: the whole function), optionally one of its sub-portfolios and
 programs, the as-of snapshot (empty: the latest) and the snapshot to compare with (empty: the one
-before it); a customer page also names its customer. Loading goes through data.snapshot_tables, which reads each snapshot of a portfolio
-from the store once: narrowing to a sub-portfolio or program reloads nothing.
+before it); a customer page also names its customer. Loading goes through data.snapshot_tables,
+which reads each snapshot of a portfolio from the store once: narrowing to a sub-portfolio or
+program reloads nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pmo_lib.params import ReportConfig, config_for, load_all, pick_config
 from pmo_lib.store import list_snapshots
 
 BATCH_ENV = "PMO_BATCH"  # set by the runner: never show widgets
+# set in the kernels of a front end for people: JupyterLab (jupyter_server) and Voila
+FRONT_END_ENV = ("JPY_SESSION_NAME", "VOILA_BASE_URL", "VOILA_KERNEL_ID")
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,13 @@ class Options:
 
 
 def in_jupyterlab() -> bool:
-    """True in a kernel that JupyterLab (or Notebook) started for a user: jupyter_server names
-    the session in JPY_SESSION_NAME; papermill, nbclient and the runner do not."""
+    """True in a kernel that an interactive front end started for a person, where the filter
+    panel shows: JupyterLab (or Notebook), whose jupyter_server names the session in
+    JPY_SESSION_NAME, or Voila (`make dashboard`), which gives its kernels VOILA_BASE_URL (and
+    sets VOILA_KERNEL_ID before the notebook runs). Papermill, nbclient and the runner set
+    neither, and the runner's PMO_BATCH rules widgets out whatever else is set."""
     return (
-        bool(os.environ.get("JPY_SESSION_NAME"))
+        any(os.environ.get(name) for name in FRONT_END_ENV)
         and not os.environ.get(BATCH_ENV)
         and "ipykernel" in sys.modules
     )

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -47,7 +49,8 @@ SETTINGS = {  # the lab's settings for the test: every cell in the page, no news
 }
 KERNEL_IDLE = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  const session = w && w.sessionContext && w.sessionContext.session;
+  const kernel = session && session.kernel;
   return !!kernel && kernel.status === 'idle';
 }"""
 RUN_DONE = """() => {
@@ -56,7 +59,8 @@ RUN_DONE = """() => {
   if (!kernel || kernel.status !== 'idle') return false;
   const cells = Array.from(w.content.model.cells).filter(c => c.type === 'code');
   return cells.every(c => c.executionCount !== null)
-    && !Array.from(w.node.querySelectorAll('.jp-InputPrompt')).some(p => p.textContent.includes('*'));
+    && !Array.from(w.node.querySelectorAll('.jp-InputPrompt'))
+      .some(p => p.textContent.includes('*'));
 }"""
 SEEN = """() => {
   const nb = window.jupyterapp.shell.currentWidget.node;
@@ -66,9 +70,14 @@ SEEN = """() => {
   const tiles = Array.from(nb.querySelectorAll('.pmo-kpis')).map(
     row => Array.from(row.querySelectorAll('.pmo-kpi')).map(t => t.getBoundingClientRect().width));
   return {
-    maths: nb.querySelectorAll('.jp-OutputArea mjx-container, .jp-OutputArea .MathJax, .jp-OutputArea .MathJax_Display').length,
+    maths: nb.querySelectorAll(
+      '.jp-OutputArea mjx-container, .jp-OutputArea .MathJax, .jp-OutputArea .MathJax_Display'
+    ).length,
     text: outputs.map(o => o.textContent).join('\\n'),
-    errors: nb.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length,
+    errors: nb.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],'
+      + ' .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
+    ).length,
     says: Array.from(nb.querySelectorAll('.pmo-say')).map(p => p.textContent),
     tiles: Array.from(nb.querySelectorAll('.pmo-kpi')).map(t => t.textContent),
     tile_widths: tiles,
@@ -104,22 +113,23 @@ class Lab:
             self.api("DELETE", f"/api/sessions/{session['id']}")
 
 
-@pytest.fixture(scope="module")
-def lab(demo_store, tmp_path_factory):
-    """JupyterLab as `make lab` starts it, on a copy of the notebooks and the demo store."""
-    home = tmp_path_factory.mktemp("lab")
+@contextmanager
+def start_lab(store: Path, home: Path, settings: dict = SETTINGS) -> Iterator[Lab]:
+    """JupyterLab as `make lab` starts it (the repository's jupyter_lab_config.py), on a copy of
+    the notebooks in home/notebooks and the given store, with the given lab settings; stopped
+    with the kernels it started on leaving. Also used by benchmarks/bench_browser.py."""
     folder = home / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
-    settings = home / "settings"
-    for name, values in SETTINGS.items():
-        path = settings / f"{name}.jupyterlab-settings"
+    settings_dir = home / "settings"
+    for name, values in settings.items():
+        path = settings_dir / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("PMO_BATCH", "JPY_SESSION_NAME")},
-        "PMO_SOURCE": str(demo_store),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "PMO_SOURCE": str(store),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "JUPYTER_CONFIG_DIR": str(home / "config"),  # no user configuration
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -165,6 +175,13 @@ def lab(demo_store, tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(demo_store, tmp_path_factory):
+    """JupyterLab as `make lab` starts it, on a copy of the notebooks and the demo store."""
+    with start_lab(demo_store, tmp_path_factory.mktemp("lab")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -314,7 +331,8 @@ def _check_the_legend_clears_the_axis(page) -> None:
         """c => { const legend = c.querySelector('.legend').getBoundingClientRect();
         return Array.from(c.querySelectorAll('.xtick text')).filter(t => {
           const r = t.getBoundingClientRect();
-          return r.left < legend.right && legend.left < r.right && r.top < legend.bottom && legend.top < r.bottom;
+          return r.left < legend.right && legend.left < r.right
+            && r.top < legend.bottom && legend.top < r.bottom;
         }).map(t => t.textContent); }"""
     )
     assert not overlaps, f"the life-cycle legend covers {overlaps}"
@@ -343,6 +361,17 @@ def _check_links_open_the_notebook_at_the_section(page, links: list[str]) -> Non
         "() => window.jupyterapp.shell.currentWidget.context.path === 'portfolio_summary.ipynb'",
         timeout=10_000,
     )
+
+
+def test_a_report_as_a_dashboard_in_the_lab(lab, page):
+    """The lab's own Voila (its server extension, the "Render with Voilà" button) shows a report
+    as `make dashboard` does: tiles and panel, no code. Its executor needs the kernel client
+    that jupyter_lab_config.py names (pmo_lib/dashboard.py): with the stock one, the page never
+    finishes loading."""
+    page.goto(f"{lab.url}/voila/render/spend.ipynb?token={lab.token}", timeout=60_000)
+    page.locator(".widget-dropdown:has(label:text-is('Portfolio')) select").first.wait_for()
+    assert page.locator(".pmo-kpi").count() > 0
+    assert page.locator(".jp-CodeCell .jp-InputArea, .cm-editor").count() == 0
 
 
 # -- the rendered HTML -----------------------------------------------------------------------

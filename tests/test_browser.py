@@ -90,6 +90,19 @@ SEEN = """() => {
 }"""
 
 
+def jupyter_env(home: Path, store: Path, **more: str) -> dict[str, str]:
+    """A Jupyter server's environment for a test: no batch or lab session inherited, the store
+    to read, and config, runtime and data folders of its own (no user configuration)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("PMO_BATCH", "JPY_SESSION_NAME")},
+        "PMO_SOURCE": str(store),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        **more,
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,15 +139,12 @@ def start_lab(store: Path, home: Path, settings: dict = SETTINGS) -> Iterator[La
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("PMO_BATCH", "JPY_SESSION_NAME")},
-        "PMO_SOURCE": str(store),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-        "JUPYTER_CONFIG_DIR": str(home / "config"),  # no user configuration
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-    }
+    env = jupyter_env(
+        home,
+        store,
+        JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+    )
     command = [
         sys.executable,
         "-m",

@@ -23,7 +23,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, SEEN, _free_port, browser, page  # noqa: F401 (fixtures)
+from test_browser import (  # noqa: F401 (fixtures)
+    CHROMIUM,
+    SEEN,
+    _free_port,
+    browser,
+    jupyter_env,
+    page,
+)
 
 from pmo_lib import filters
 
@@ -76,13 +83,7 @@ def dashboard(demo_store, tmp_path_factory):
     home = tmp_path_factory.mktemp("dashboard")
     shutil.copytree(ROOT / "notebooks", home / "notebooks")
     port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("PMO_BATCH", "JPY_SESSION_NAME")},
-        "PMO_SOURCE": str(demo_store),
-        "JUPYTER_CONFIG_DIR": str(home / "config"),  # no user configuration
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-    }
+    env = jupyter_env(home, demo_store)
     command = [
         sys.executable,
         "-m",

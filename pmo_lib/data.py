@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from pmo_lib.errors import PMOError
 from pmo_lib.params import PROJECT_ROOT
 
 SOURCE_ENV = "PMO_SOURCE"
+CACHE_ENV = "PMO_CACHE_MB"  # the most the snapshot cache holds
 _PROJECT_CHILDREN = ("financials", "milestones", "risks", "artifacts")
 
 
@@ -129,20 +131,80 @@ class PortfolioData:
         )
 
 
-@lru_cache(maxsize=16)
-def _stored_tables(
-    path: Path, version: tuple[int, int], day: date, portfolio: str | None
-) -> dict[str, pd.DataFrame]:
-    return store.load_tables(path, day, portfolio)
+class TableCache:
+    """Snapshots' tables as read from the store, least recently used dropped first once they
+    hold more than PMO_CACHE_MB megabytes (default 512): at 1× an analyst's whole store fits,
+    at 100× a few snapshots do. Keyed by store, store version, date and portfolio, so a scope
+    only ever gets its own rows. Safe to share with the panel's prefetch thread."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, tuple[dict[str, pd.DataFrame], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def limit() -> int:
+        return int(float(os.environ.get(CACHE_ENV) or 512) * 1024 * 1024)
+
+    def get(self, key: tuple) -> dict[str, pd.DataFrame] | None:
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key][0]
+
+    def __contains__(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def put(self, key: tuple, tables: dict[str, pd.DataFrame]) -> None:
+        size = sum(int(f.memory_usage(index=True, deep=True).sum()) for f in tables.values())
+        with self._lock:
+            self._entries[key] = (tables, size)
+            self._entries.move_to_end(key)
+            total = sum(s for _, s in self._entries.values())
+            while total > self.limit() and len(self._entries) > 1:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                total -= dropped
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_stored_tables = TableCache()
+
+
+def _key(path: Path | str, day: date, portfolio: str | None) -> tuple:
+    stat = Path(path).stat()
+    return (Path(path), stat.st_mtime_ns, stat.st_size, day, portfolio)
 
 
 def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
     """One snapshot's tables, read once per store version: an analyst who changes a filter in
     JupyterLab, or a report that reads every snapshot, does not query the store again.
     Callers get their own (copy-on-write) frames, so the cached ones never change."""
-    stat = Path(path).stat()
-    tables = _stored_tables(Path(path), (stat.st_mtime_ns, stat.st_size), day, portfolio)
+    key = _key(path, day, portfolio)
+    tables = _stored_tables.get(key)
+    if tables is None:
+        tables = store.load_tables(Path(path), day, portfolio)
+        _stored_tables.put(key, tables)
     return {name: frame.copy(deep=False) for name, frame in tables.items()}
+
+
+def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -> int:
+    """Read into the cache the snapshots (days) of each portfolio not yet there, one at a time,
+    until stop() says to: what the filter panel does while the analyst reads, so that choosing
+    another portfolio does not wait for the store. Returns the number of snapshots read."""
+    read = 0
+    for portfolio in portfolios:
+        for day in days:
+            if stop():
+                return read
+            key = _key(path, day, portfolio)
+            if key not in _stored_tables:
+                _stored_tables.put(key, store.load_tables(Path(path), day, portfolio))
+                read += 1
+    return read
 
 
 def resolve_source(source: str | Path | None = None) -> Path:

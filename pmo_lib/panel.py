@@ -4,18 +4,23 @@ in place. Under papermill and the runner no panel is made: see Report.filter_pan
 
 from __future__ import annotations
 
+import atexit
 import html
+import threading
 import time
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import ipywidgets as widgets
 from IPython.display import display
 
 from pmo_lib import filters
+from pmo_lib.data import prefetch
 from pmo_lib.errors import PMOError
 
 ALL = "(all)"
+_WARMING: list[tuple[threading.Event, threading.Thread]] = []  # every panel's prefetch
 PREVIOUS = "(the one before)"
 LATEST = "(latest)"
 
@@ -44,6 +49,8 @@ class FilterPanel:
         self.status.add_class("tex2jax_ignore")
         self.last_seconds: float | None = None
         self._quiet = False
+        self.warming: threading.Thread | None = None  # the prefetch of the other portfolios
+        self._stop_warming = threading.Event()
         # the params folder the report was opened with, not the default one
         self.params_dir = Path(report.config.file).parent
         resolved = filters.resolve(self.choice, report.source, self.params_dir)
@@ -52,6 +59,7 @@ class FilterPanel:
             # follows the as-of date when it changes (a date chosen in the list stays)
             resolved = replace(resolved, choice=replace(resolved.choice, compare_to=""))
         self._offer(resolved)
+        self._warm(resolved)
         for dropdown in self._dropdowns:
             dropdown.observe(self._changed, names="value")
         self.widget = widgets.VBox(
@@ -104,6 +112,7 @@ class FilterPanel:
     def apply(self, choice: filters.Choice) -> None:
         """Show the report for this choice: resolve it, then re-render every section."""
         started = time.perf_counter()
+        self._stop_warming.set()  # the prefetch yields to the analyst's choice
         self.status.value = '<p class="pmo-say">Updating…</p>'
         try:
             resolved = filters.resolve(choice, self.report.source, self.params_dir)
@@ -117,6 +126,46 @@ class FilterPanel:
             f'<p class="pmo-say">Showing {html.escape(_scope(resolved))} · updated in'
             f" {self.last_seconds:.1f} s</p>"
         )
+        self._warm(resolved)
+
+    def _warm(self, resolved: filters.Resolved) -> None:
+        """While the analyst reads, read into the snapshot cache what choosing another
+        portfolio needs: each portfolio's as-of and compared snapshots, then its earlier ones
+        (the trends'). A thread, stopped at the next snapshot when a choice comes in; it only
+        warms the cache (pmo_lib.data.prefetch), so a failure here is the next load's to report."""
+        data = resolved.data
+        path = data.store
+        days = [data.current.as_of.date()]
+        if data.previous is not None:
+            days.append(data.previous.as_of.date())
+        snapshots = map(date.fromisoformat, reversed(resolved.options.snapshots))
+        rest = [day for day in snapshots if day < days[0] and day not in days]
+        portfolios = [value or None for _, value in resolved.options.portfolios]
+        stop = threading.Event()
+        self._stop_warming = stop
+
+        def warm() -> None:
+            try:
+                prefetch(path, days, portfolios, stop.is_set)
+                prefetch(path, rest, portfolios, stop.is_set)
+            except Exception:  # noqa: BLE001 - a cache warm-up: the real load reports
+                return
+
+        self.warming = threading.Thread(target=warm, name="pmo-prefetch", daemon=True)
+        _WARMING[:] = [(e, t) for e, t in _WARMING if t.is_alive()]
+        _WARMING.append((stop, self.warming))
+        self.warming.start()
+
+
+@atexit.register
+def stop_warming() -> None:
+    """Stop every panel's prefetch and wait for it (a kernel that exits while DuckDB reads in a
+    thread aborts)."""
+    for stop, _ in _WARMING:
+        stop.set()
+    for _, thread in _WARMING:
+        thread.join(timeout=10)
+    _WARMING.clear()
 
 
 def _scope(resolved: filters.Resolved) -> str:

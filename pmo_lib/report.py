@@ -255,25 +255,24 @@ class Report:
         _html(f'<div class="pmo-notice"><p>{html.escape(heading)}</p><ul>{listed}</ul></div>')
 
     def chart(self, fig: go.Figure | None, missing: str = "") -> None:
-        """A plotly chart that shows in JupyterLab (plotly mimetype) and in the HTML (a div that
-        draws with the plotly.js the runner puts in the page), never through a CDN. A chart
-        the data cannot feed (None) shows the `missing` notice instead."""
+        """A plotly chart, never through a CDN. In the HTML it is a div that draws with the
+        plotly.js the runner puts in the page; in JupyterLab and Voila (interactive) it goes
+        once, as plotly's mimetype, which their plotly renderer draws (a second, HTML copy
+        would double what each filter change sends). A chart the data cannot feed (None)
+        shows the `missing` notice instead."""
         if fig is None:
             self.notice(missing or "This chart needs data the snapshot does not have.")
             return
         fig = charts.escape_data_text(fig)
+        if self.interactive:
+            spec = json.loads(fig.to_json())
+            spec["config"] = PLOTLY_CONFIG
+            _display({"application/vnd.plotly.v1+json": spec, "text/plain": ""})
+            return
         div = fig.to_html(
             full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG
         )
-        spec = json.loads(fig.to_json())
-        spec["config"] = PLOTLY_CONFIG
-        _display(
-            {
-                "application/vnd.plotly.v1+json": spec,
-                "text/html": f'<div class="pmo-chart">{div}</div>',
-                "text/plain": "",
-            }
-        )
+        _display({"text/html": f'<div class="pmo-chart">{div}</div>', "text/plain": ""})
 
     def table(
         self, frame: pd.DataFrame, columns: Mapping[str, str] | None = None, **formats

@@ -17,6 +17,9 @@ DA = "Data & Analytics"
 @pytest.fixture
 def loads(monkeypatch):
     """Count the snapshot reads that reach the store, from an empty cache."""
+    from pmo_lib.panel import stop_warming
+
+    stop_warming()  # no panel of an earlier test reads meanwhile
     data._stored_tables.cache_clear()
     calls = []
     real = store.load_tables
@@ -151,9 +154,11 @@ def test_the_panel_re_renders_every_section_for_the_new_choice(demo_store, loads
     report.filter_panel()
     panel = report.panel
     assert panel.portfolio.value == DA and panel.sub_portfolio.value == ""
+    panel.warming.join()
     read = len(loads)
 
     panel.program.value = "AI Enablement"
+    panel.warming.join()
     assert len(loads) == read  # same snapshots: nothing read again
     assert report.data.program == "AI Enablement"
     assert seen[-1][:2] == (None, "AI Enablement")
@@ -173,3 +178,47 @@ def test_the_panel_re_renders_every_section_for_the_new_choice(demo_store, loads
     assert panel.program.value == "" and report.config.portfolio == "Infrastructure & Cloud"
     assert set(report.now["projects"]["portfolio"]) == {"Infrastructure & Cloud"}
     assert len(seen) == 3
+
+
+def test_while_the_analyst_reads_the_panel_reads_the_other_portfolios_snapshots(demo_store, loads):
+    report = open_report(
+        "spend", None, source=str(demo_store), interactive=True, sections=spend_sections
+    )
+    report.section(lambda r: None)
+    report.filter_panel()
+    report.panel.warming.join()
+    dates = sorted(pd.to_datetime(store.list_snapshots(demo_store)["as_of"]).dt.date)
+    portfolios = [None, *store.portfolios_with_data(demo_store, dates[-1])]
+    # every snapshot of every portfolio offered, the as-of and compared ones first
+    assert sorted(loads, key=str) == sorted([(d, p) for p in portfolios for d in dates], key=str)
+    assert loads[: 2 * len(portfolios)] == [
+        (d, p) for p in portfolios for d in (dates[-1], dates[-2])
+    ]
+    read = len(loads)
+    report.panel.portfolio.value = DA  # a first visit, but already read
+    assert len(loads) == read
+    assert set(report.now["projects"]["portfolio"]) == {DA}
+
+
+def test_a_choice_stops_the_prefetch_at_the_next_snapshot(demo_store, loads):
+    stopped = iter([False, True])
+    day = store.list_snapshots(demo_store)["as_of"].iloc[-1].date()
+    assert (
+        data.prefetch(demo_store, [day], [None, DA, "Customer Channels"], lambda: next(stopped))
+        == 1
+    )
+    assert loads == [(day, None)]
+
+
+def test_the_snapshot_cache_drops_the_least_recently_used_past_its_limit(
+    demo_store, loads, monkeypatch
+):
+    days = sorted(pd.to_datetime(store.list_snapshots(demo_store)["as_of"]).dt.date)
+    data.snapshot_tables(demo_store, days[-1], DA)
+    one = len(loads)
+    monkeypatch.setenv(data.CACHE_ENV, "0.000001")  # room for one snapshot only
+    data.snapshot_tables(demo_store, days[-2], DA)
+    data.snapshot_tables(demo_store, days[-2], DA)  # kept: the last one read
+    assert len(loads) == one + 1
+    data.snapshot_tables(demo_store, days[-1], DA)  # dropped: read again
+    assert loads[-1] == (days[-1], DA) and len(loads) == one + 2

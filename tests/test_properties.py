@@ -283,7 +283,7 @@ class Rendered:
         return [
             b["text/html"]
             for b in self.bundles
-            if "text/html" in b and "application/vnd.plotly.v1+json" not in b
+            if "text/html" in b and 'class="pmo-chart"' not in b["text/html"]
         ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 
 from pmo_lib import formatting, hierarchy
@@ -186,14 +188,15 @@ def test_data_text_in_charts_is_shown_as_text_not_markup(monkeypatch):
         charts.rag_bars(table, "label", f"RAG by {evil}", "Sub-portfolio"),
         charts.issues_by_owner(owners, "Issues per owner"),
     ):
-        report.Report.chart(None, fig)
+        for interactive in (False, True):  # the page's div, the lab's plotly mimetype
+            report.Report.chart(SimpleNamespace(interactive=interactive), fig)
+    assert len(shown) == 4
     for bundle in shown:
-        spec = json.dumps(bundle["application/vnd.plotly.v1+json"])
-        page = bundle["text/html"]
-        for text in (spec, page):
-            assert "<a href" not in text and "<span style" not in text
-            assert "\\u003ca href" not in text  # plotly's JSON escaping of "<"
-        assert "&lt;a href=" in spec
+        assert len([m for m in bundle if m != "text/plain"]) == 1  # each chart sent once
+        text = bundle.get("text/html") or json.dumps(bundle["application/vnd.plotly.v1+json"])
+        assert "<a href" not in text and "<span style" not in text
+        assert "\\u003ca href" not in text  # plotly's JSON escaping of "<"
+        assert "&lt;a href=" in text or "&amp;lt;a href=" in text
 
 
 def test_long_text_is_cut_on_the_page_and_in_charts():

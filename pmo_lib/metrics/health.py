@@ -16,6 +16,7 @@ import pandas as pd
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
+from pmo_lib.memo import same_arguments
 from pmo_lib.metrics.spend import earned_value
 from pmo_lib.params import HealthParams
 
@@ -441,6 +442,7 @@ def _ev_cost_gone(assessed: pd.DataFrame) -> bool:
     return bool(assessed["rag_vac"].eq(NOT_RATED).all() and assessed["rag_cpi"].eq(NOT_RATED).all())
 
 
+@same_arguments(size=4)
 def assess(
     now: Snapshot,
     params: HealthParams,

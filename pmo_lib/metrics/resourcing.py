@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib.data import Snapshot
+from pmo_lib.memo import same_arguments
 from pmo_lib.params import ResourcingParams
 from pmo_lib.periods import is_closed_month, last_closed_month
 
@@ -349,6 +350,7 @@ class ResourcingView:
     headlines: dict
 
 
+@same_arguments(size=4)
 def analyse(
     now: Snapshot,
     before: Snapshot | None,

@@ -1,0 +1,29 @@
+"""pmo_lib.memo: a metric asked again about the very same objects answers from memory."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pmo_lib.memo import same_arguments
+
+
+def test_the_same_objects_are_answered_once_and_equal_ones_are_not_the_same():
+    calls = []
+
+    @same_arguments(size=2)
+    def total(frame: pd.DataFrame, column: str = "x") -> pd.DataFrame:
+        calls.append(column)
+        return frame.assign(total=frame[column].sum())
+
+    frame = pd.DataFrame({"x": [1, 2], "y": [3, 4]})
+    first = total(frame, column="x")
+    again = total(frame, column="x")
+    assert calls == ["x"] and again["total"].tolist() == [3, 3]
+    again["total"] = 0  # a caller's change stays its own
+    assert total(frame, column="x")["total"].tolist() == [3, 3] and calls == ["x"]
+    assert first["total"].tolist() == [3, 3]
+    total(frame.copy(), column="x")  # equal data, another object: computed
+    total(frame, column="y")  # another argument: computed
+    assert calls == ["x", "x", "y"]
+    total(frame, column="x")  # dropped: only the last two are kept
+    assert calls == ["x", "x", "y", "x"]

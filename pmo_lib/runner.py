@@ -1,14 +1,20 @@
-"""Plan, execute and publish the reports: papermill in worker processes, nbconvert to HTML.
+"""Plan, execute and publish the reports: each notebook run by nbclient (with papermill's
+parameters) in a warm kernel, nbconvert to HTML.
 
-Only this module touches papermill and nbconvert. Each job is one report for one scope (the
-function, a portfolio, a sub-portfolio, a program or a customer: pmo_lib.scopes); jobs run in a
-process pool, a failing job does not stop the others, and every output file is written
-atomically. Everything a notebook reads travels as a papermill parameter (CONTRACT), so the
-executed notebook records it.
+Only this module touches papermill, nbclient and nbconvert. Each job is one report for one scope
+(the function, a portfolio, a sub-portfolio, a program or a customer: pmo_lib.scopes). The plan
+comes first and decides what is unchanged since the last run (each job's fingerprint covers its
+notebook, parameters, the library's code and its portfolio's rows: store.scope_prints); a run
+with nothing to render starts nothing. The rest runs in this process (--jobs 1) or in a process
+pool, a scope's jobs together, each worker with one kernel kept across its jobs (WarmKernel). A
+failing job does not stop the others, and every output file is written atomically. Everything a
+notebook reads travels as a papermill parameter (CONTRACT), so the executed notebook records it.
 """
 
 from __future__ import annotations
 
+import ast
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -275,12 +281,30 @@ def _known_names(source: Path) -> Callable[[str, str], set[str]]:
     return known
 
 
+def notebook_parameters(notebook: Path) -> set[str]:
+    """The names the notebook's parameters cell (tagged "parameters") assigns, read without
+    papermill (whose import costs more than a run with nothing to render)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get(
+            "tags", []
+        ):
+            source = cell.get("source", "")
+            names = set()
+            for node in ast.parse(source if isinstance(source, str) else "".join(source)).body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node]
+                for target in targets:
+                    target = getattr(target, "target", target)
+                    if isinstance(target, ast.Name):
+                        names.add(target.id)
+            return names
+    return set()
+
+
 def _declared(notebook: Path, cache: dict[str, set[str]], customer: bool) -> None:
     """The notebook's parameters cell must declare every parameter of the contract."""
-    import papermill
-
     if str(notebook) not in cache:
-        cache[str(notebook)] = set(papermill.inspect_notebook(str(notebook)))
+        cache[str(notebook)] = notebook_parameters(notebook)
     wanted = CONTRACT + (CUSTOMER_PARAMETERS if customer else ())
     missing = [p for p in wanted if p not in cache[str(notebook)]]
     if missing:
@@ -323,8 +347,9 @@ def plan(options: Options) -> tuple[list[Job], dict]:
         function,
     )
     by_path = {s.path: s for s in planned}
-    prints = dict(zip(pd.to_datetime(snapshots["as_of"]), snapshots["fingerprint"], strict=True))
-    data_print = f"{prints[current]}:{prints.get(previous, '') if previous is not None else ''}"
+    # Each job's data print is its portfolio's (the function's: everything), over every
+    # snapshot up to as_of: one portfolio's change re-renders its jobs and the function's only.
+    prints = store.scope_prints(options.source, day, list({c.portfolio: 0 for c in configs}))
     code_print = _code_fingerprint()
     run_dir = options.outputs.resolve() / day.isoformat()  # absolute: kernels run elsewhere
     source = store.redact(str(options.source))  # the secret, if any, stays in the environment
@@ -370,7 +395,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
             for part in (
                 notebook.read_bytes(),
                 config.model_dump_json().encode(),
-                data_print.encode(),
+                prints[config.portfolio].encode(),
                 code_print.encode(),
                 str(options.self_contained).encode(),
                 json.dumps([job.parameters, job.nav]).encode(),
@@ -600,35 +625,163 @@ def _ipc_path() -> str:
     return str(Path(tempfile.gettempdir()) / f"pmo-kernel-{uuid.uuid4().hex[:12]}")
 
 
-def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
-    """Run one notebook with papermill and publish its HTML; never raises for a notebook error."""
+# -- warm kernels (one per worker process, kept across its jobs) --------------------------------
+KERNEL_MAX_MB_ENV = "PMO_KERNEL_MAX_MB"  # a kernel grown past this is replaced after its job
+JOB_TIMEOUT_ENV = "PMO_JOB_TIMEOUT"  # seconds one cell of a report may run
+# Imported once when a kernel starts: the report libraries every job would import again.
+_PRELOAD = """import importlib, pkgutil
+import pandas, plotly.graph_objects, duckdb, ipywidgets
+import pmo_lib, pmo_lib.report, pmo_lib.sections
+for _m in pkgutil.iter_modules(pmo_lib.sections.__path__):
+    importlib.import_module("pmo_lib.sections." + _m.name)
+del importlib, pkgutil, _m
+"""
+# Run before each job: what the previous job defined goes, the modules (and pmo_lib's caches,
+# keyed by store, date and portfolio) stay; the job's folder is the working directory.
+_RESET = """get_ipython().reset(new_session=True)
+import gc as _gc, os as _os
+_os.chdir({folder!r})
+_gc.collect()
+del _gc, _os
+"""
+
+
+class KernelLost(Exception):
+    """The kernel died, hung past the timeout or could not be reset: replace it, retry once."""
+
+
+class WarmKernel:
+    """A kernel that runs one job after another with the report libraries imported once. The
+    namespace is reset before each job; a kernel that dies, hangs or grows past
+    $PMO_KERNEL_MAX_MB is replaced (see execute_job)."""
+
+    def __init__(self) -> None:
+        self.km = None
+        self.kc = None
+        self.jobs = 0
+
+    def start(self, folder: str) -> None:
+        from jupyter_core.utils import run_sync
+
+        # An asynchronous client: nbclient's watch for a dead kernel runs beside its wait for
+        # output (a blocking client would wait for a dead kernel's output for ever).
+        self.km = _kernel_manager_class()(
+            kernel_name="python3",
+            transport="ipc",
+            ip=_ipc_path(),
+            client_class="jupyter_client.asynchronous.AsyncKernelClient",
+        )
+        _KERNELS.append(self.km)
+        self.km.start_kernel(cwd=folder)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=120)
+        self._run(_PRELOAD, 300)
+
+    def _run(self, code: str, timeout: float) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            reply = run_sync(self.kc.execute_interactive)(
+                code, silent=True, store_history=False, timeout=timeout, output_hook=lambda m: None
+            )
+        except (TimeoutError, RuntimeError) as exc:
+            raise KernelLost(f"the kernel did not answer: {exc}") from exc
+        if reply["content"]["status"] != "ok":
+            content = reply["content"]
+            raise KernelLost(f"{content.get('ename')}: {content.get('evalue')}")
+
+    def ready(self, folder: str) -> None:
+        """Alive, reset and in folder: started (or replaced) when it is not."""
+        if self.km is None or not self.km.is_alive():
+            self.stop()
+            self.start(folder)
+        if self.jobs:
+            self._run(_RESET.format(folder=folder), 60)
+
+    def execute(self, nb, timeout: float):
+        from nbclient import NotebookClient
+
+        client = NotebookClient(
+            nb, km=self.km, timeout=timeout, kernel_name="python3", record_timing=False
+        )
+        client.kc = self.kc  # the kernel's one client: none made (and left open) per job
+        self.jobs += 1
+        return client.execute()
+
+    def rss(self) -> int:
+        import psutil
+
+        try:
+            return psutil.Process(self.km.provisioner.process.pid).memory_info().rss
+        except (AttributeError, psutil.Error):
+            return 0
+
+    def stop(self) -> None:
+        if self.km is None:
+            return
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+            self.km.cleanup_resources()
+        with contextlib.suppress(ValueError):
+            _KERNELS.remove(self.km)
+        self.km = self.kc = None
+        self.jobs = 0
+
+
+_WARM: WarmKernel | None = None
+
+
+def warm_kernel() -> WarmKernel:
+    """This process's warm kernel (made at its first job, stopped when the process exits)."""
+    global _WARM
+    if _WARM is None:
+        _WARM = WarmKernel()
+        atexit.register(_WARM.stop)
+    return _WARM
+
+
+def execute_job(
+    job: Job, keep_ipynb: bool, self_contained: bool, kernel: WarmKernel | None = None
+) -> Result:
+    """Run one notebook in the warm kernel (this process's, unless one is given) and publish
+    its HTML; never raises for a notebook error. A kernel lost during the job (dead, hung past
+    $PMO_JOB_TIMEOUT, unable to reset) is replaced and the job run once more."""
     import nbformat
-    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
 
     started = time.perf_counter()
+    kernel = kernel or warm_kernel()
     result = Result.of(job, "partial" if job.absent else "ok")
-    logging.getLogger("papermill").setLevel(logging.WARNING)
-    # IPC transport: no TCP port, and no "running over TCP without encryption" warning.
-    kernel = _kernel_manager_class()(kernel_name="python3", transport="ipc", ip=_ipc_path())
-    _KERNELS.append(kernel)
     os.environ[BATCH_ENV] = "1"  # the kernel inherits it: no filter panel, ever
-    scratch = ""
+    timeout = float(os.environ.get(JOB_TIMEOUT_ENV) or 600)
+    folder = str(Path(job.notebook).parent)
+    nb = None
     try:
-        out_dir = Path(job.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd, scratch = tempfile.mkstemp(dir=out_dir, prefix=f".{job.report}.", suffix=".ipynb")
-        os.close(fd)
-        papermill.execute_notebook(
-            job.notebook,
-            scratch,
-            parameters=job.parameters,
-            kernel_name="python3",
-            progress_bar=False,
-            request_save_on_cell_execute=False,  # one write at the end, not one per cell
-            cwd=str(Path(job.notebook).parent),
-            km=kernel,
-        )
-        nb = nbformat.read(scratch, as_version=4)
+        Path(job.out_dir).mkdir(parents=True, exist_ok=True)
+        for attempt in (1, 2):
+            nb = parameterize_notebook(
+                load_notebook_node(job.notebook),
+                job.parameters,
+                kernel_name="python3",
+                language="python",
+            )
+            try:
+                kernel.ready(folder)
+                kernel.execute(nb, timeout)
+                break
+            except (DeadKernelError, CellTimeoutError, KernelLost) as exc:
+                kernel.stop()
+                if attempt == 2:
+                    raise KernelLost(f"the kernel was lost twice: {_error_line(exc)}") from exc
+                log.warning("%s: %s; a new kernel runs it again", job.name, _error_line(exc))
+        if kernel.rss() > float(os.environ.get(KERNEL_MAX_MB_ENV) or 1500) * 1024 * 1024:
+            kernel.stop()  # the next job starts a new one
         result.headlines = {k: plain(v) for k, v in take_headlines(nb).items()}
         if keep_ipynb:
             write_atomic(job.ipynb_path, nbformat.writes(nb))
@@ -649,20 +802,28 @@ def execute_job(job: Job, keep_ipynb: bool, self_contained: bool) -> Result:
     except Exception as exc:  # a failed report is recorded, and the others go on
         result.status = "failed"
         result.error = _error_line(exc)
-        if scratch and _whole_notebook(Path(scratch)):  # never one cut off by a full disk
-            os.chmod(scratch, 0o644)
-            os.replace(scratch, job.ipynb_path)  # kept for debugging (a rename: no new space)
-            result.ipynb = job.ipynb_path.name
-    finally:
-        with contextlib.suppress(Exception):
-            if kernel.has_kernel:  # papermill leaves a kernel it was handed running
-                kernel.shutdown_kernel(now=True)
-            kernel.cleanup_resources()
-        _KERNELS.remove(kernel)
-        if scratch:
-            Path(scratch).unlink(missing_ok=True)
+        if nb is not None:  # kept for debugging, as far as it ran (a full disk: not kept)
+            with contextlib.suppress(OSError):
+                write_atomic(job.ipynb_path, nbformat.writes(nb))
+                result.ipynb = job.ipynb_path.name
     result.seconds = round(time.perf_counter() - started, 2)
     return result
+
+
+def execute_group(jobs: list[Job], keep_ipynb: bool, self_contained: bool) -> list[Result]:
+    """A worker's task: jobs of one scope, one after another in its warm kernel."""
+    return [execute_job(job, keep_ipynb, self_contained) for job in jobs]
+
+
+def by_scope(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs grouped by scope (one worker, one kernel and one snapshot cache for a scope's
+    reports), each group cut to at most a third of a worker's share of the run, so that every
+    worker has work when the scopes are few."""
+    size = max(1, math.ceil(len(jobs) / (3 * workers)))
+    scoped: dict[str, list[Job]] = {}
+    for job in jobs:
+        scoped.setdefault(job.scope, []).append(job)
+    return [group[i : i + size] for group in scoped.values() for i in range(0, len(group), size)]
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -758,63 +919,96 @@ class Progress:
             self.bar.close()
 
 
-def run(options: Options, dry_run: bool = False) -> int:
-    """Render every planned job; returns the exit code (0 all ok, 1 some failed)."""
-    started = time.perf_counter()
-    if dry_run:
-        jobs, facts = plan(options)
+def _in_this_process(jobs: list[Job], options: Options, progress: Progress) -> list[Result]:
+    """--jobs 1, or a single job: run in this process, in one warm kernel for the run."""
+    saved = {name: os.environ.get(name) for name in (SOURCE_ENV, BATCH_ENV)}
+    os.environ[SOURCE_ENV] = str(options.source)
+    kernel = WarmKernel()
+    results = []
+    try:
         for job in jobs:
-            print(f"{job.name}: {job.notebook} -> {job.html_path} {json.dumps(job.parameters)}")
-        return 0
-    workers = max(1, options.jobs or os.cpu_count() or 1)
-    # The workers start (papermill, nbconvert: seconds of imports) while this process plans.
-    pool = ProcessPoolExecutor(
-        workers,
+            results.append(execute_job(job, options.keep_ipynb, options.self_contained, kernel))
+            progress.update(results[-1])
+    finally:
+        kernel.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return results
+
+
+def _in_workers(
+    jobs: list[Job], options: Options, progress: Progress, workers: int
+) -> list[Result]:
+    """Groups of a scope's jobs in worker processes, each with its warm kernel."""
+    groups = by_scope(jobs, workers)
+    results = []
+    with ProcessPoolExecutor(
+        min(workers, len(groups)),
         mp_context=get_context("spawn"),
         initializer=_worker_init,
         initargs=(str(options.source), os.getpid()),
-    )
-    for _ in range(workers):
-        pool.submit(int)  # spawns each worker now rather than at the first job
-    with pool:
-        jobs, facts = plan(options)
-        run_dir: Path = facts["run_dir"]
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if not options.self_contained:
-            try:
-                write_plotly_asset(run_dir)
-            except OSError as exc:
-                if not store.no_space(exc):
-                    raise
-                raise PMOError(
-                    f"{run_dir}: no space left on device for plotly.js, which every report"
-                    " needs; nothing was rendered. Free some space and run again"
-                ) from exc
-        earlier = _previous_results(run_dir)
-        results: list[Result] = []
-        progress = Progress(len(jobs))
-        futures = []
-        for job in jobs:
-            before = earlier.get(job.name)
-            if (
-                not options.force
-                and before
-                and before.get("fingerprint") == job.fingerprint
-                and before.get("status") in ("ok", "partial", "no data")
-                and job.html_path.exists()
-            ):
-                results.append(_reused(before))
-                progress.update(results[-1])
-            elif job.empty:
-                results.append(_no_data_result(job))
-                progress.update(results[-1])
-            else:
-                futures.append(
-                    pool.submit(execute_job, job, options.keep_ipynb, options.self_contained)
-                )
+    ) as pool:
+        futures = [
+            pool.submit(execute_group, group, options.keep_ipynb, options.self_contained)
+            for group in groups
+        ]
         for future in as_completed(futures):
-            results.append(future.result())
+            for result in future.result():
+                results.append(result)
+                progress.update(result)
+    return results
+
+
+def run(options: Options, dry_run: bool = False) -> int:
+    """Render every planned job; returns the exit code (0 all ok, 1 some failed). What is
+    unchanged since the last run is decided first: a run with nothing to render starts no
+    worker and no kernel."""
+    started = time.perf_counter()
+    jobs, facts = plan(options)
+    if dry_run:
+        for job in jobs:
+            print(f"{job.name}: {job.notebook} -> {job.html_path} {json.dumps(job.parameters)}")
+        return 0
+    run_dir: Path = facts["run_dir"]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    earlier = _previous_results(run_dir)
+    results: list[Result] = []
+    progress = Progress(len(jobs))
+    to_render = []
+    for job in jobs:
+        before = earlier.get(job.name)
+        if (
+            not options.force
+            and before
+            and before.get("fingerprint") == job.fingerprint
+            and before.get("status") in ("ok", "partial", "no data")
+            and job.html_path.exists()
+        ):
+            results.append(_reused(before))
             progress.update(results[-1])
+        elif job.empty:
+            results.append(_no_data_result(job))
+            progress.update(results[-1])
+        else:
+            to_render.append(job)
+    if to_render and not options.self_contained:
+        try:
+            write_plotly_asset(run_dir)
+        except OSError as exc:
+            if not store.no_space(exc):
+                raise
+            raise PMOError(
+                f"{run_dir}: no space left on device for plotly.js, which every report"
+                " needs; nothing was rendered. Free some space and run again"
+            ) from exc
+    workers = max(1, options.jobs or os.cpu_count() or 1)
+    if len(to_render) == 1 or (to_render and workers == 1):
+        results += _in_this_process(to_render, options, progress)
+    elif to_render:
+        results += _in_workers(to_render, options, progress, workers)
     progress.close()
     order = {job.name: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job])
@@ -831,9 +1025,14 @@ def run(options: Options, dry_run: bool = False) -> int:
     failed = [r for r in results if r.status == "failed"]
     counts = pd.Series([r.status for r in results]).value_counts().to_dict() if results else {}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    if results and all(r.reused for r in results):
+        said = f"{len(results)} reports unchanged since the last run, nothing rendered"
+    else:
+        reused = sum(r.reused for r in results)
+        said = f"{len(results)} reports for {facts['as_of']} in {manifest['seconds']:.1f}s:"
+        said += f" {summary}" + (f" ({reused} unchanged, reused)" if reused else "")
     print(
-        f"{len(results)} reports for {facts['as_of']} in {manifest['seconds']:.1f}s: {summary}."
-        f" Open {run_dir / 'index.html'}",
+        f"{said}. Open {run_dir / 'index.html'}",
         flush=True,
     )
     if failed:

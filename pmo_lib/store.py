@@ -416,6 +416,50 @@ def resource_load(store: Path | str, as_of: date, resource_ids: list[str]) -> pd
     )
 
 
+def scope_prints(store: Path | str, up_to: date, portfolios: list[str | None]) -> dict:
+    """A content hash per portfolio (None = the whole function) of what its reports read: its
+    rows (SCOPE_FILTERS) of every table in every snapshot up to up_to, the hours its people
+    have booked in any portfolio (resource_load), and the ingest log's entries about it. A
+    change to one portfolio's rows changes its print and the function's, not the others'."""
+    wanted = pd.DataFrame({"scope_portfolio": pd.Series(portfolios, dtype="object")})
+    wanted["scope_portfolio"] = (
+        wanted["scope_portfolio"].astype("str").where(wanted["scope_portfolio"].notna(), None)
+    )
+    digests = {p: hashlib.sha256() for p in portfolios}
+
+    def scoped(name: str, alias: str) -> str:
+        return (
+            SCOPE_FILTERS[name].replace("$p", "s.scope_portfolio").replace("$a", f"{alias}.as_of")
+        )
+
+    queries = {
+        name: f"SELECT s.scope_portfolio, t.as_of, count(*), sum(hash(t)::HUGEINT) FROM {name} t,"
+        f" wanted s WHERE t.as_of <= $u AND ({scoped(name, 't')}) GROUP BY ALL"
+        for name in TABLES
+    }
+    queries["resource_load"] = (
+        "SELECT s.scope_portfolio, t.as_of, count(*), sum(hash(t)::HUGEINT) FROM allocations t,"
+        " wanted s WHERE t.as_of <= $u AND t.resource_id IN (SELECT r.resource_id FROM"
+        f" resources r WHERE r.as_of = t.as_of AND ({scoped('resources', 't')})) GROUP BY ALL"
+    )
+    with reading(store) as con:
+        con.register("wanted", wanted)
+        has_log = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_log'"
+        ).fetchone()[0]
+        if has_log:
+            queries["ingest_log"] = (
+                "SELECT s.scope_portfolio, t.as_of, count(*), sum(hash(t)::HUGEINT) FROM"
+                " ingest_log t, wanted s WHERE t.as_of <= $u AND (s.scope_portfolio IS NULL"
+                " OR t.portfolio = s.scope_portfolio) GROUP BY ALL"
+            )
+        for name, query in queries.items():
+            rows = sorted(con.execute(query, {"u": up_to}).fetchall(), key=lambda r: str(r[:2]))
+            for portfolio, as_of, count, total in rows:
+                digests[portfolio].update(f"{name}|{as_of}|{count}|{total};".encode())
+    return {p: d.hexdigest()[:16] for p, d in digests.items()}
+
+
 def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
     with reading(store) as con:
         rows = con.execute(

@@ -1,0 +1,207 @@
+"""The batch engine (issue 17): warm kernels that render what fresh ones render, a lost kernel
+replaced and its job retried, nothing re-rendered that did not change."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import nbformat
+
+from pmo_lib import runner, store
+from tests.test_runner import AS_OF, _notebook, toy_project  # noqa: F401  (a fixture)
+
+DA = "Data & Analytics"
+
+
+def _comparable(page: str) -> str:
+    """A page less what changes from one rendering to the next: the time it was made and the
+    random ids plotly gives its charts' divs and papermill its parameters cell."""
+    page = re.sub(r"cell-id=[0-9a-f]{8}", "cell-id", page)
+    page = re.sub(r"\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}", "<time>", page)
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", page)
+
+
+def test_one_reused_kernel_renders_what_fresh_kernels_render(demo_store, tmp_path):
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path / "plan",
+        portfolios=("function", "data-analytics", "customer-channels"),
+        reports=("health", "spend", "portfolio_summary"),
+        levels=("function", "portfolio"),
+        customers=False,
+    )
+    jobs, _ = runner.plan(options)
+    assert len(jobs) == 9
+
+    def render(order, where: str, kernel_per_job: bool) -> dict:
+        pages = {}
+        kernel = runner.WarmKernel()
+        try:
+            for job in order:
+                job = replace(job, out_dir=str(tmp_path / where / job.scope))
+                if kernel_per_job:
+                    kernel.stop()
+                result = runner.execute_job(job, False, False, kernel)
+                assert result.status == "ok", result.error
+                page = (Path(job.out_dir) / f"{job.report}.html").read_text(encoding="utf-8")
+                pages[job.name] = (_comparable(page), result.headlines)
+        finally:
+            kernel.stop()
+        return pages
+
+    fresh = render(jobs, "fresh", kernel_per_job=True)
+    shuffled = list(jobs)
+    random.Random(17).shuffle(shuffled)
+    assert shuffled != jobs
+    reused = render(shuffled, "reused", kernel_per_job=False)
+    for name, (page, headlines) in fresh.items():
+        assert reused[name][1] == headlines, name
+        assert reused[name][0] == page, name
+    # and no portfolio's page shows another portfolio's projects
+    with duckdb.connect(str(demo_store), read_only=True) as con:
+        ids = dict(
+            con.execute(
+                "SELECT portfolio, list(project_id) FROM projects WHERE as_of = $a GROUP BY 1",
+                {"a": date.fromisoformat(AS_OF)},
+            ).fetchall()
+        )
+    da = reused["data-analytics/health"][0]
+    assert any(f">{i}<" in da for i in ids[DA])
+    assert not any(f">{i}<" in da for p, pids in ids.items() if p != DA for i in pids)
+
+
+def test_a_kernel_that_dies_is_replaced_and_its_job_run_again(toy_project):  # noqa: F811
+    notebooks = toy_project.notebooks_dir
+    marker = notebooks / "died-once"
+    _notebook(
+        notebooks / "fine.ipynb",
+        f"import os, pathlib\nmarker = pathlib.Path({str(marker)!r})\n"
+        "if not marker.exists():\n    marker.write_text('x')\n    os._exit(1)\n"
+        "print('pid', os.getpid())",
+    )
+    _notebook(notebooks / "broken.ipynb", "import os\nos._exit(1)")  # dies every time
+    assert runner.run(replace(toy_project, jobs=1, keep_ipynb=True)) == 1
+    run_dir = toy_project.outputs / "2026-02-28"
+    jobs = {j["job"]: j for j in json.loads((run_dir / "manifest.json").read_text())["jobs"]}
+    assert marker.exists() and jobs["function/fine"]["status"] == "ok"
+    assert jobs["function/broken"]["status"] == "failed"
+    assert "kernel died" in jobs["function/broken"]["error"].lower()
+
+
+def test_a_job_that_hangs_is_stopped_and_run_once_more(toy_project, monkeypatch):  # noqa: F811
+    notebooks = toy_project.notebooks_dir
+    marker = notebooks / "hung-once"
+    _notebook(
+        notebooks / "fine.ipynb",
+        f"import pathlib, time\nmarker = pathlib.Path({str(marker)!r})\n"
+        "if not marker.exists():\n    marker.write_text('x')\n    time.sleep(60)\nprint('done')",
+    )
+    monkeypatch.setenv(runner.JOB_TIMEOUT_ENV, "3")
+    options = replace(toy_project, jobs=1, portfolios=("function",), reports=("fine",))
+    assert runner.run(options) == 0
+    assert marker.exists()
+
+
+def _pids(run_dir: Path, names: list[str]) -> list[str]:
+    found = []
+    for name in names:
+        nb = nbformat.read(run_dir / f"{name}.ipynb", as_version=4)
+        text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        found.append(re.search(r"pid (\d+)", text).group(1))
+    return found
+
+
+def test_jobs_share_a_warm_kernel_until_it_grows_past_its_limit(toy_project, monkeypatch):  # noqa: F811
+    notebooks = toy_project.notebooks_dir
+    for name in ("fine", "broken"):
+        _notebook(notebooks / f"{name}.ipynb", "import os\nprint('pid', os.getpid())")
+    options = replace(toy_project, jobs=1, portfolios=("function",), keep_ipynb=True)
+    assert runner.run(options) == 0
+    run_dir = toy_project.outputs / "2026-02-28" / "function"
+    first, second = _pids(run_dir, ["fine", "broken"])
+    assert first == second  # one kernel for both jobs
+    monkeypatch.setenv(runner.KERNEL_MAX_MB_ENV, "1")  # every kernel is past it after a job
+    assert runner.run(replace(options, force=True)) == 0
+    first, second = _pids(run_dir, ["fine", "broken"])
+    assert first != second
+
+
+def test_jobs_of_a_scope_go_together_and_every_worker_gets_work():
+    jobs = [
+        runner.Job(report, scope, "portfolio", None, scope, "", "", AS_OF)
+        for scope in ("function", "a", "b")
+        for report in ("spend", "health", "demand")
+    ]
+    many = [replace(j, scope=f"{j.scope}{n}") for n in range(4) for j in jobs]  # 12 scopes
+    groups = runner.by_scope(many, workers=2)
+    assert [len(g) for g in groups] == [3] * 12  # a scope each: its reports share one kernel
+    assert all(len({j.scope for j in g}) == 1 for g in groups)
+    few = runner.by_scope(jobs, workers=2)  # 3 scopes, 2 workers: cut so both have work
+    assert [len(g) for g in few] == [2, 1] * 3
+    assert all(len({j.scope for j in g}) == 1 for g in few)
+
+
+# -- what a rerun renders again ---------------------------------------------------------------
+def _nudge(path: Path, portfolio: str) -> None:
+    """One portfolio's spend changes in the latest snapshot, as a re-ingest would change it."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE financials SET amount = amount + 1000 WHERE as_of = $a AND project_id IN"
+            " (SELECT project_id FROM projects WHERE as_of = $a AND portfolio = $p)",
+            {"a": date.fromisoformat(AS_OF), "p": portfolio},
+        )
+
+
+def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    portfolios = [None, DA, "Customer Channels", "Infrastructure & Cloud"]
+    before = store.scope_prints(path, date.fromisoformat(AS_OF), portfolios)
+    assert len(set(before.values())) == 4
+    _nudge(path, DA)
+    after = store.scope_prints(path, date.fromisoformat(AS_OF), portfolios)
+    assert [after[p] != before[p] for p in portfolios] == [True, True, False, False]
+    # an earlier snapshot the reports' trends read counts too; a later one does not
+    assert store.scope_prints(path, date(2026, 9, 30), portfolios) == store.scope_prints(
+        demo_store, date(2026, 9, 30), portfolios
+    )
+
+
+def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_nothing(
+    demo_store, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    options = runner.Options(
+        source=path,
+        outputs=tmp_path / "out",
+        reports=("data_quality",),
+        levels=("function", "portfolio"),
+        customers=False,
+        jobs=2,
+    )
+    assert runner.run(options) == 0
+    capsys.readouterr()
+
+    def no(*args, **kwargs):
+        raise AssertionError("nothing to render: no worker, no kernel")
+
+    with monkeypatch.context() as m:
+        m.setattr(runner, "ProcessPoolExecutor", no)
+        m.setattr(runner.WarmKernel, "start", no)
+        assert runner.run(options) == 0
+    said = capsys.readouterr().out
+    assert "5 reports unchanged" in said, said
+
+    _nudge(path, DA)
+    assert runner.run(options) == 0
+    manifest = json.loads((tmp_path / "out" / AS_OF / "manifest.json").read_text())
+    rendered = sorted(j["job"] for j in manifest["jobs"] if not j["reused"])
+    assert rendered == ["data-analytics/data_quality", "function/data_quality"]

@@ -9,15 +9,20 @@ awkward cases of real data (see AWKWARD below), and `size` scales every count fo
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pmo_lib.params import PROJECT_ROOT
 from pmo_lib.periods import last_closed_month, month_start
 from pmo_lib.schema import TABLES
+from pmo_lib.scopes import slugify
 from pmo_lib.store import write_snapshot
 
 log = logging.getLogger(__name__)
@@ -459,8 +464,10 @@ def _resources(
     )
 
 
-def build_world(seed: int = 42, size: float = 1.0) -> World:
-    """The true history; every count scales with size (1 = about 150 projects)."""
+def build_world(seed: int = 42, size: float = 1.0, portfolios: int = 4) -> World:
+    """The true history; every count scales with size (1 = about 150 projects). portfolios
+    above 4 (for benchmarks of many scopes) splits each of the four into copies: see
+    split_portfolios."""
     rng = np.random.default_rng(seed)
     projects = _projects(rng, max(int(150 * size), 8))
     demand, history = _demand(rng, max(int(800 * size), 20), projects)
@@ -471,6 +478,8 @@ def build_world(seed: int = 42, size: float = 1.0) -> World:
     budget_lines = _budget_lines(rng, projects)
     noise = rng.uniform(0.95, 1.05, size=(len(budget_lines), HORIZON_MONTHS))
     resources, allocations = _resources(rng, max(int(250 * size), 10), projects)
+    if portfolios > len(PORTFOLIOS):
+        projects, demand, resources = split_portfolios(projects, demand, resources, portfolios)
     return World(
         projects=projects,
         demand=demand,
@@ -483,6 +492,48 @@ def build_world(seed: int = 42, size: float = 1.0) -> World:
         resources=resources,
         allocations=allocations,
     )
+
+
+def portfolio_names(portfolios: int) -> list[str]:
+    """The demo's portfolios: the four, or with portfolios > 4 each of them in
+    ceil(portfolios / 4) numbered copies ("Data & Analytics 2")."""
+    copies = math.ceil(portfolios / len(PORTFOLIOS))
+    if copies <= 1:
+        return list(PORTFOLIOS)
+    return [f"{name} {k + 1}" for name in PORTFOLIOS for k in range(copies)]
+
+
+def split_portfolios(
+    projects: pd.DataFrame, demand: pd.DataFrame, resources: pd.DataFrame, portfolios: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Each portfolio in numbered copies, its projects, demand and people dealt out in turn (a
+    request keeps its project's portfolio); sub-portfolios and programs keep their names, so
+    they repeat across portfolios, as real exports' do."""
+    copies = math.ceil(portfolios / len(PORTFOLIOS))
+
+    def deal(frame: pd.DataFrame) -> pd.Series:
+        k = pd.Series(np.arange(len(frame)) % copies + 1, index=frame.index).astype(str)
+        return frame["portfolio"] + " " + k
+
+    projects = projects.assign(portfolio=deal(projects))
+    own = demand["project_id"].map(projects.set_index("project_id")["portfolio"])
+    demand = demand.assign(portfolio=own.where(own.notna(), deal(demand)))
+    return projects, demand, resources.assign(portfolio=deal(resources))
+
+
+def write_params(folder: Path | str, portfolios: int) -> list[Path]:
+    """A parameters file per demo portfolio (a copy of params/'s defaults and function files
+    first): what a benchmark of many scopes runs with."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("defaults.yaml", "function.yaml"):
+        shutil.copy(PROJECT_ROOT / "params" / name, folder / name)
+    written = []
+    for name in portfolio_names(portfolios):
+        path = folder / f"{slugify(name)}.yaml"
+        path.write_text(f"portfolio: {json.dumps(name)}\n", encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def _project_view(world: World, as_of: pd.Timestamp, k: int, n: int) -> pd.DataFrame:
@@ -762,9 +813,11 @@ def snapshot_tables(world: World, as_of: pd.Timestamp, k: int, n: int) -> dict[s
     }
 
 
-def build_demo_store(store: Path | str, seed: int = 42, size: float = 1.0) -> list[pd.Timestamp]:
+def build_demo_store(
+    store: Path | str, seed: int = 42, size: float = 1.0, portfolios: int = 4
+) -> list[pd.Timestamp]:
     """(Re)build the demo store: one snapshot per SNAPSHOTS date. Returns the as_of dates."""
-    world = build_world(seed, size)
+    world = build_world(seed, size, portfolios)
     for k, as_of in enumerate(SNAPSHOTS):
         frames = snapshot_tables(world, as_of, k, len(SNAPSHOTS))
         write_snapshot(store, frames, as_of.date(), source=f"demo (seed {seed}, size {size:g})")

@@ -5,14 +5,24 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lint format clean demo bench lab dashboard
+.PHONY: reports test lint format clean demo bench lab dashboard lock
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every package (pip constraints): a scheduled batch gets the same
+# versions every month. `make lock` writes it again from a fresh resolution of pyproject.toml.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
+
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev,postgres,dask]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable > requirements.lock
+	rm -rf .lock-venv
 
 reports: $(STAMP)
 	$(PY) run_reports.py $(ARGS)
@@ -42,7 +52,7 @@ dashboard: $(STAMP)
 	$(VENV)/bin/voila notebooks --port=$(DASHBOARD_PORT)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_runner.py
+	$(PY) benchmarks/bench_batch.py
 	$(PY) benchmarks/bench_analyst.py
 
 clean:

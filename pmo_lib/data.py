@@ -175,8 +175,7 @@ _stored_tables = TableCache()
 
 
 def _key(path: Path | str, day: date, portfolio: str | None) -> tuple:
-    stat = Path(path).stat()
-    return (Path(path), stat.st_mtime_ns, stat.st_size, day, portfolio)
+    return (str(path), store.version(path), day, portfolio)
 
 
 def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
@@ -186,7 +185,7 @@ def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, p
     key = _key(path, day, portfolio)
     tables = _stored_tables.get(key)
     if tables is None:
-        tables = store.load_tables(Path(path), day, portfolio)
+        tables = store.load_tables(path, day, portfolio)
         _stored_tables.put(key, tables)
     return {name: frame.copy(deep=False) for name, frame in tables.items()}
 
@@ -202,13 +201,14 @@ def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -
                 return read
             key = _key(path, day, portfolio)
             if key not in _stored_tables:
-                _stored_tables.put(key, store.load_tables(Path(path), day, portfolio))
+                _stored_tables.put(key, store.load_tables(path, day, portfolio))
                 read += 1
     return read
 
 
-def resolve_source(source: str | Path | None = None) -> Path:
-    """The store to read: the argument, else $PMO_SOURCE, else data/pmo.duckdb in the project.
+def resolve_source(source: str | Path | None = None) -> Path | str:
+    """The store to read: the argument, else $PMO_SOURCE, else data/pmo.duckdb in the project;
+    a PostgreSQL URL stays a string.
 
     A source given redacted (its password as ***, as the runner passes it to a notebook) is
     $PMO_SOURCE when that is the same source unredacted: the secret stays in the environment."""
@@ -218,10 +218,13 @@ def resolve_source(source: str | Path | None = None) -> Path:
     chosen = given or env
     if not chosen:
         return PROJECT_ROOT / store.DEFAULT_STORE
+    if store.is_server(chosen):
+        return chosen  # a PostgreSQL database: the URL as given (its password stays in it)
     if "://" in chosen and not chosen.startswith("duckdb://"):
         raise PMOError(
-            f"source {store.redact(chosen)}: only DuckDB stores are supported as a report source;"
-            " ingest the database's exports with `run_reports.py ingest`"
+            f"source {store.redact(chosen)}: a store is a DuckDB file or a PostgreSQL database"
+            " (postgresql://user@host:5432/db); ingest other databases' exports with"
+            " `pmo-reports ingest`"
         )
     path = Path(chosen.removeprefix("duckdb://"))
     return path if path.is_absolute() else Path.cwd() / path

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmo_lib.params import PROJECT_ROOT
+from pmo_lib.params import DEFAULT_PARAMS_DIR
 from pmo_lib.periods import last_closed_month, month_start
 from pmo_lib.schema import TABLES
 from pmo_lib.scopes import slugify
@@ -527,7 +527,7 @@ def write_params(folder: Path | str, portfolios: int) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("defaults.yaml", "function.yaml"):
-        shutil.copy(PROJECT_ROOT / "params" / name, folder / name)
+        shutil.copy(DEFAULT_PARAMS_DIR / name, folder / name)
     written = []
     for name in portfolio_names(portfolios):
         path = folder / f"{slugify(name)}.yaml"

@@ -16,18 +16,32 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pmo_lib import safe_yaml
 from pmo_lib.errors import PMOError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# A source checkout has notebooks/ and params/ at its top. An installed wheel carries them in the
+# package (pmo_lib/notebooks, pmo_lib/default_params) and works in the current folder, which
+# `pmo-reports init` sets up: its params/, data/ and outputs/.
+IN_CHECKOUT = (PACKAGE_DIR.parent / "pyproject.toml").exists() and (
+    PACKAGE_DIR.parent / "notebooks"
+).is_dir()
+PROJECT_ROOT = PACKAGE_DIR.parent if IN_CHECKOUT else Path.cwd()
 PARAMS_ENV = "PMO_PARAMS"  # another folder of parameter files (e.g. for your own data)
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks" if IN_CHECKOUT else PACKAGE_DIR / "notebooks"
+DEFAULT_PARAMS_DIR = (
+    PACKAGE_DIR.parent / "params" if IN_CHECKOUT else PACKAGE_DIR / "default_params"
+)
 DEFAULTS_FILE = "defaults.yaml"
 FUNCTION_SLUG = "function"
 SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a folder name: never '..' or empty
 
 
 def params_dir() -> Path:
-    """The folder of parameter files when none is given: $PMO_PARAMS, else params/ in the project.
-    Read at each call, not at import: a runner or a test that sets the variable is obeyed."""
-    return Path(os.environ.get(PARAMS_ENV) or PROJECT_ROOT / "params").resolve()
+    """The folder of parameter files when none is given: $PMO_PARAMS, else params/ in the project
+    (installed: params/ in the current folder, else the defaults the package carries). Read at
+    each call, not at import: a runner or a test that sets the variable is obeyed."""
+    if os.environ.get(PARAMS_ENV):
+        return Path(os.environ[PARAMS_ENV]).resolve()
+    local = PROJECT_ROOT / "params"
+    return (local if local.is_dir() else DEFAULT_PARAMS_DIR).resolve()
 
 
 def _folder(given: Path | str | None) -> Path:

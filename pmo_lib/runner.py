@@ -194,6 +194,8 @@ class Options:
     customers: bool | None = None  # override every parameters file's customers
     sub_portfolios: tuple[str, ...] = ()  # on demand: these sub-portfolios' scopes only
     programs: tuple[str, ...] = ()  # on demand: these programs' scopes only
+    executor: str = "local"  # local (this machine's processes) or dask
+    scheduler: str = ""  # dask: the scheduler's address (tcp://host:8786); "" = a LocalCluster
 
 
 # -- writing files ---------------------------------------------------------------------------
@@ -810,9 +812,20 @@ def execute_job(
     return result
 
 
-def execute_group(jobs: list[Job], keep_ipynb: bool, self_contained: bool) -> list[Result]:
-    """A worker's task: jobs of one scope, one after another in its warm kernel."""
-    return [execute_job(job, keep_ipynb, self_contained) for job in jobs]
+_ONE_AT_A_TIME = threading.Lock()  # one warm kernel per process: a Dask worker's threads queue
+
+
+def execute_group(
+    jobs: list[Job], keep_ipynb: bool, self_contained: bool, source: str = ""
+) -> list[Result]:
+    """A worker's task: jobs of one scope, one after another in its warm kernel. source: the
+    store, for a worker that the run did not start (a Dask worker)."""
+    with _ONE_AT_A_TIME:
+        if source:
+            os.environ[SOURCE_ENV] = source
+            logging.getLogger("papermill").setLevel(logging.WARNING)
+            logging.getLogger("traitlets").setLevel(logging.ERROR)
+        return [execute_job(job, keep_ipynb, self_contained) for job in jobs]
 
 
 def by_scope(jobs: list[Job], workers: int) -> list[list[Job]]:
@@ -962,6 +975,54 @@ def _in_workers(
     return results
 
 
+def _on_dask(jobs: list[Job], options: Options, progress: Progress, workers: int) -> list[Result]:
+    """Groups of a scope's jobs as tasks of a Dask cluster: the one at options.scheduler, else a
+    LocalCluster of `workers` single-threaded processes started for the run. Each worker keeps
+    its warm kernel across tasks; a task whose worker dies is run again by another (Dask's
+    scheduler does that). Outputs must be on a folder every worker can write."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise PMOError(
+            "--executor dask needs Dask distributed: pip install 'pmo-reports[dask]'"
+        ) from exc
+    groups = by_scope(jobs, workers)
+    cluster = None
+    if options.scheduler:
+        client = Client(options.scheduler, timeout=30)
+    else:
+        cluster = LocalCluster(
+            n_workers=min(workers, len(groups)),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    results = []
+    try:
+        futures = [
+            client.submit(
+                execute_group,
+                group,
+                options.keep_ipynb,
+                options.self_contained,
+                str(options.source),
+                pure=False,
+                key=f"pmo-{group[0].name}-{k}".replace("/", "-"),
+            )
+            for k, group in enumerate(groups)
+        ]
+        for future in as_completed(futures):
+            for result in future.result():
+                results.append(result)
+                progress.update(result)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results
+
+
 def run(options: Options, dry_run: bool = False) -> int:
     """Render every planned job; returns the exit code (0 all ok, 1 some failed). What is
     unchanged since the last run is decided first: a run with nothing to render starts no
@@ -1005,7 +1066,9 @@ def run(options: Options, dry_run: bool = False) -> int:
                 " needs; nothing was rendered. Free some space and run again"
             ) from exc
     workers = max(1, options.jobs or os.cpu_count() or 1)
-    if len(to_render) == 1 or (to_render and workers == 1):
+    if to_render and options.executor == "dask":
+        results += _on_dask(to_render, options, progress, workers)
+    elif len(to_render) == 1 or (to_render and workers == 1):
         results += _in_this_process(to_render, options, progress)
     elif to_render:
         results += _in_workers(to_render, options, progress, workers)

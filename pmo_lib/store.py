@@ -1,4 +1,8 @@
-"""The DuckDB store: snapshots of the canonical tables, each under its as_of date.
+"""The store: snapshots of the canonical tables, each under its as_of date, in a DuckDB file (the
+embedded default) or a PostgreSQL database (a source `postgresql://user@host:5432/db`; psycopg 3,
+the `postgres` extra). The SQL is written once, for both: PgConnection speaks the part of
+DuckDB's Python API used here, and the few dialect differences (a row's hash, whether a table
+exists, a file's checksums) are functions below that ask which one they talk to.
 
 Only this module (and pmo_lib.data above it) touches storage. Ingest is all-or-nothing;
 loads are scoped in SQL to one portfolio (or all) and one as_of. Beside each snapshot, its
@@ -90,6 +94,7 @@ def no_space_text(exc: BaseException) -> str:
 
 def trouble(store: Path | str, exc: BaseException, writing: bool = False) -> PMOError | None:
     """What a storage error means for the user, said once (None: nothing known)."""
+    store = redact(str(store))
     text = str(exc)
     if no_space(exc) and writing:
         return NoSpace(
@@ -126,9 +131,12 @@ def wait_seconds() -> float:
         return DEFAULT_WAIT
 
 
-def _connect(store: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(store: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection | PgConnection:
     """Open the store, waiting (with backoff, up to wait_seconds()) while another process holds
-    its lock: an ingest that takes a few seconds does not fail the reports that run meanwhile."""
+    its lock: an ingest that takes a few seconds does not fail the reports that run meanwhile.
+    A PostgreSQL server needs no waiting: its readers see the last committed snapshot."""
+    if is_server(store):
+        return PgConnection(str(store))
     deadline, delay = time.monotonic() + wait_seconds(), 0.05
     while True:
         try:
@@ -139,6 +147,170 @@ def _connect(store: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 raise
         time.sleep(min(delay, left))
         delay = min(2 * delay, 1.0)
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server(store: Path | str) -> bool:
+    """Whether the store is a PostgreSQL database (a URL) rather than a DuckDB file."""
+    return str(store).startswith(SERVER_SCHEMES)
+
+
+def exists(store: Path | str) -> bool:
+    """Whether there is a store to read: a file, or a server database with a snapshots table."""
+    if not is_server(store):
+        return Path(store).exists()
+    con = _connect(store, read_only=True)
+    try:
+        return _has_table(con, "snapshots")
+    finally:
+        con.close()
+
+
+class _PgResult:
+    def __init__(self, cursor) -> None:
+        self._cursor = cursor
+
+    def fetchall(self) -> list[tuple]:
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def fetchone(self) -> tuple | None:
+        return self._cursor.fetchone()
+
+    def df(self) -> pd.DataFrame:
+        columns = [d.name for d in self._cursor.description]
+        return pd.DataFrame(self._cursor.fetchall(), columns=columns)
+
+
+_PG_TYPES = {"b": "BOOLEAN", "i": "BIGINT", "u": "BIGINT", "f": "DOUBLE PRECISION"}
+
+
+class PgConnection:
+    """A PostgreSQL connection (psycopg 3, autocommit: BEGIN and COMMIT are said, as to DuckDB)
+    with the part of DuckDB's Python API this module uses: execute with $name or ? parameters,
+    register a DataFrame as a temporary table, fetchall, fetchone and df."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise PMOError(
+                f"{redact(url)}: a PostgreSQL store needs psycopg: pip install"
+                " 'pmo-reports[postgres]'"
+            ) from exc
+        try:
+            # client-side parameters: "$p IS NULL" with p None needs no type from the server
+            self._con = psycopg.connect(
+                url, autocommit=True, connect_timeout=10, cursor_factory=psycopg.ClientCursor
+            )
+        except psycopg.OperationalError as exc:
+            reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            raise PMOError(f"{redact(url)}: cannot connect to the store ({reason})") from exc
+
+    def execute(self, sql: str, params: dict | list | None = None) -> _PgResult:
+        if params is not None:
+            sql = sql.replace("%", "%%")
+        if isinstance(params, dict):
+            sql = re.sub(r"\$([A-Za-z_]\w*)", r"%(\1)s", sql)
+        elif params is not None:
+            sql = sql.replace("?", "%s")
+        cursor = self._con.cursor()
+        cursor.execute(sql, params)
+        return _PgResult(cursor)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        columns = ", ".join(f'"{c}" {_pg_type(frame[c])}' for c in frame.columns)
+        self._con.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        names = ", ".join(f'"{c}"' for c in frame.columns)
+        rows = _python_rows(frame)
+        with self._con.cursor().copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def unregister(self, name: str) -> None:
+        self._con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _pg_type(column: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "TIMESTAMP"
+    return _PG_TYPES.get(column.dtype.kind, "TEXT")
+
+
+def _python_rows(frame: pd.DataFrame) -> Iterator[list]:
+    """The frame's rows as Python values (None for a missing one), as psycopg writes them."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = [None if pd.isna(v) else v.to_pydatetime() for v in column]
+        else:
+            values = [None if pd.isna(v) else v for v in column.astype(object)]
+            values = [v.item() if hasattr(v, "item") else v for v in values]
+        columns.append(values)
+    return (list(row) for row in zip(*columns, strict=True))
+
+
+def _has_table(con, name: str) -> bool:
+    if isinstance(con, PgConnection):
+        return con.execute("SELECT to_regclass($n) IS NOT NULL", {"n": name}).fetchone()[0]
+    query = "SELECT count(*) FROM duckdb_tables() WHERE table_name = $n AND NOT temporary"
+    return bool(con.execute(query, {"n": name}).fetchall()[0][0])
+
+
+def _row_hash(con, alias: str) -> str:
+    """SQL for a 60-bit hash of a whole row, summed without overflow (for scope_prints)."""
+    if isinstance(con, PgConnection):
+        return f"('x' || substr(md5({alias}::text), 1, 15))::bit(60)::bigint::numeric"
+    return f"hash({alias})::HUGEINT"
+
+
+# PostgreSQL keeps no insertion order: its tables number their rows as written (pmo_row), and
+# reads return them in that order, as DuckDB returns them.
+def _row_column(con) -> str:
+    return ", pmo_row BIGINT" if isinstance(con, PgConnection) else ""
+
+
+def _row_into(con) -> str:
+    return ", pmo_row" if isinstance(con, PgConnection) else ""
+
+
+def _row_number(con) -> str:
+    return ", row_number() OVER ()" if isinstance(con, PgConnection) else ""
+
+
+def _order(con) -> str:
+    return "pmo_row" if isinstance(con, PgConnection) else "rowid"
+
+
+def _in_written_order(con) -> str:
+    return " ORDER BY pmo_row" if isinstance(con, PgConnection) else ""
+
+
+def _sql_type(con, kind: str) -> str:
+    return (
+        "DOUBLE PRECISION"
+        if isinstance(con, PgConnection) and kind == "float"
+        else (DUCKDB_TYPES[kind])
+    )
+
+
+def version(store: Path | str) -> tuple:
+    """What changes whenever the store's contents do: a file's time and size, a server's
+    snapshots (each one's date, fingerprint and time of ingest)."""
+    if not is_server(store):
+        stat = Path(store).stat()
+        return (stat.st_mtime_ns, stat.st_size)
+    with reading(store) as con:
+        rows = con.execute(
+            "SELECT as_of, fingerprint, ingested_at FROM snapshots ORDER BY as_of"
+        ).fetchall()
+    return tuple(map(str, rows))
 
 
 # How each table's rows are tied to a portfolio ($p NULL = the whole function).
@@ -190,16 +362,21 @@ _LOG_TYPES = {**dict.fromkeys(ingest_log.COLUMNS, "VARCHAR"), "row": "BIGINT"}
 _LOG_COLUMNS = ", ".join(f'"{c}"' for c in ingest_log.COLUMNS)  # table, row, column: keywords
 
 
-def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+def _create_schema(con: duckdb.DuckDBPyConnection | PgConnection) -> None:
     for table in TABLES.values():
-        columns = ", ".join(f"{c.name} {DUCKDB_TYPES[c.type]}" for c in table.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table.name} (as_of DATE NOT NULL, {columns})")
+        columns = ", ".join(f"{c.name} {_sql_type(con, c.type)}" for c in table.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {table.name}"
+            f" (as_of DATE NOT NULL, {columns}{_row_column(con)})"
+        )
     con.execute(
         "CREATE TABLE IF NOT EXISTS snapshots (as_of DATE PRIMARY KEY, ingested_at TIMESTAMP,"
         " source VARCHAR, fingerprint VARCHAR, row_counts VARCHAR)"
     )
     columns = ", ".join(f'"{c}" {t}' for c, t in _LOG_TYPES.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS ingest_log (as_of DATE NOT NULL, {columns})")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS ingest_log (as_of DATE NOT NULL, {columns}{_row_column(con)})"
+    )
 
 
 def write_snapshot(
@@ -216,9 +393,11 @@ def write_snapshot(
     """
     if log is not None and list(log.columns) != list(ingest_log.COLUMNS):
         raise ValueError(f"log: expected the columns {', '.join(ingest_log.COLUMNS)}")
-    store = Path(store)
-    existed = store.exists()
-    store.parent.mkdir(parents=True, exist_ok=True)
+    server = is_server(store)
+    if not server:
+        store = Path(store)
+        store.parent.mkdir(parents=True, exist_ok=True)
+    existed = server or store.exists()
     counts = {name: len(frames.get(name, ())) for name in TABLES}
     try:
         con = _connect(store, read_only=False)
@@ -228,7 +407,7 @@ def write_snapshot(
         problem = trouble(store, exc, writing=True)
         raise problem or PMOError(f"{store}: cannot open the store for writing: {exc}") from exc
     try:
-        if existed:
+        if existed and not server:
             _verify(con)  # refuse to add to a damaged store
         con.execute("BEGIN TRANSACTION")
         _create_schema(con)
@@ -240,7 +419,8 @@ def write_snapshot(
             columns = ", ".join(table.column_names)
             con.register("incoming", frame[table.column_names])
             con.execute(
-                f"INSERT INTO {name} (as_of, {columns}) SELECT ?::DATE, {columns} FROM incoming",
+                f"INSERT INTO {name} (as_of, {columns}{_row_into(con)}) SELECT ?::DATE,"
+                f" {columns}{_row_number(con)} FROM incoming",
                 [as_of],
             )
             con.unregister("incoming")
@@ -248,8 +428,8 @@ def write_snapshot(
         if log is not None and len(log):
             con.register("incoming_log", log.astype(ingest_log.DTYPES))
             con.execute(
-                f"INSERT INTO ingest_log (as_of, {_LOG_COLUMNS})"
-                f" SELECT ?::DATE, {_LOG_COLUMNS} FROM incoming_log",
+                f"INSERT INTO ingest_log (as_of, {_LOG_COLUMNS}{_row_into(con)})"
+                f" SELECT ?::DATE, {_LOG_COLUMNS}{_row_number(con)} FROM incoming_log",
                 [as_of],
             )
             con.unregister("incoming_log")
@@ -268,21 +448,39 @@ def write_snapshot(
     except BaseException as exc:
         # A failed COMMIT (a full disk) has already ended the transaction: the first error is
         # the one to report, not "cannot rollback - no transaction is active".
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(Exception):
             con.execute("ROLLBACK")
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(Exception):
             con.close()
         if not existed:
             _remove(store)
         problem = trouble(store, exc, writing=True) if isinstance(exc, Exception) else None
         if problem is not None:
             raise problem from exc
+        if server and type(exc).__module__.startswith("psycopg"):
+            raise PMOError(
+                f"{redact(str(store))}: the snapshot of {as_of} was not written, and the store is"
+                f" as it was: {str(exc).strip().splitlines()[0]}"
+            ) from exc
         raise
     try:
         con.close()
     except duckdb.Error as exc:  # the checkpoint at close found the disk full: the WAL holds it
         log.warning("%s: %s", store, exc)
     return counts
+
+
+def clear(store: Path | str) -> None:
+    """Remove every snapshot: a store file (with its write-ahead log), or a database's tables."""
+    if not is_server(store):
+        _remove(Path(store))
+        return
+    con = _connect(store, read_only=False)
+    try:
+        for name in [*TABLES, "snapshots", "ingest_log"]:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    finally:
+        con.close()
 
 
 def _remove(store: Path) -> None:
@@ -294,6 +492,8 @@ def _remove(store: Path) -> None:
 def _verify(con: duckdb.DuckDBPyConnection) -> None:
     """Read every block of every table (DuckDB checks each block's checksum as it reads it): a
     store cut short or with a flipped bit is found here, not half-way through a run."""
+    if isinstance(con, PgConnection):
+        return  # the server keeps its own pages' checksums
     tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
     for (name,) in tables:
         con.execute(f'SELECT count(*), sum(hash(t)) FROM "{name}" t').fetchall()
@@ -308,6 +508,8 @@ def verify(store: Path | str) -> None:
 def connect_read_only(store: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only connection, once no other process writes the store (waiting up to
     wait_seconds()); a busy or damaged store is a PMOError that says so."""
+    if is_server(store):
+        return _connect(store, read_only=True)
     store = Path(store)
     if not store.exists():
         raise PMOError(
@@ -338,12 +540,12 @@ def reading(store: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
 def list_snapshots(store: Path | str) -> pd.DataFrame:
     """The snapshots in the store, oldest first: as_of, ingested_at, source, fingerprint."""
     with reading(store) as con:
-        try:
-            return con.execute(
-                "SELECT as_of, ingested_at, source, fingerprint FROM snapshots ORDER BY as_of"
-            ).df()
-        except duckdb.CatalogException as exc:
-            raise PMOError(f"{store}: not a PMO Reports store (no snapshots table)") from exc
+        if not _has_table(con, "snapshots"):
+            raise PMOError(f"{redact(str(store))}: not a PMO Reports store (no snapshots table)")
+        frame = con.execute(
+            "SELECT as_of, ingested_at, source, fingerprint FROM snapshots ORDER BY as_of"
+        ).df()
+    return frame.astype({"as_of": "datetime64[us]", "ingested_at": "datetime64[us]"})
 
 
 def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
@@ -352,7 +554,10 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
     with reading(store) as con:
         for name, table in TABLES.items():
             columns = ", ".join(table.column_names)
-            query = f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
+            query = (
+                f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
+                + _in_written_order(con)
+            )
             frames[name] = _typed(con.execute(query, {"a": as_of, "p": portfolio}).df(), name)
     return frames
 
@@ -361,13 +566,12 @@ def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
     """The ingest log of one snapshot (pmo_lib.ingest_log.COLUMNS), in the order written;
     empty for a snapshot without entries, or a store older than the log."""
     with reading(store) as con:
-        has_log = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_log'"
-        ).fetchone()[0]
+        has_log = _has_table(con, "ingest_log")
         if not has_log:
             return ingest_log.empty()
         frame = con.execute(
-            f"SELECT {_LOG_COLUMNS} FROM ingest_log WHERE as_of = $a ORDER BY rowid", {"a": as_of}
+            f"SELECT {_LOG_COLUMNS} FROM ingest_log WHERE as_of = $a ORDER BY {_order(con)}",
+            {"a": as_of},
         ).df()
     return frame.astype(ingest_log.DTYPES) if len(frame) else ingest_log.empty()
 
@@ -388,14 +592,13 @@ def load_financial_history(store: Path | str, up_to: date, portfolio: str | None
     """Financial rows of every snapshot up to up_to, with their as_of, each scoped to the projects
     the portfolio had in that snapshot."""
     columns = ", ".join(f"f.{c}" for c in TABLES["financials"].column_names)
-    query = (
-        f"SELECT f.as_of, {columns} FROM financials f WHERE f.as_of <= $a"
-        " AND ($p IS NULL OR EXISTS ("
-        "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id"
-        " AND p.portfolio = $p))"
-        " ORDER BY f.as_of"
-    )
     with reading(store) as con:
+        query = (
+            f"SELECT f.as_of, {columns} FROM financials f WHERE f.as_of <= $a"
+            " AND ($p IS NULL OR EXISTS ("
+            "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id"
+            f" AND p.portfolio = $p)) ORDER BY f.as_of, f.{_order(con)}"
+        )
         frame = con.execute(query, {"a": up_to, "p": portfolio}).df()
     return _typed(frame, "financials").astype({"as_of": "datetime64[us]"})
 
@@ -421,50 +624,66 @@ def scope_prints(store: Path | str, up_to: date, portfolios: list[str | None]) -
     rows (SCOPE_FILTERS) of every table in every snapshot up to up_to, the hours its people
     have booked in any portfolio (resource_load), and the ingest log's entries about it. A
     change to one portfolio's rows changes its print and the function's, not the others'."""
-    wanted = pd.DataFrame({"scope_portfolio": pd.Series(portfolios, dtype="object")})
-    wanted["scope_portfolio"] = (
-        wanted["scope_portfolio"].astype("str").where(wanted["scope_portfolio"].notna(), None)
-    )
     digests = {p: hashlib.sha256() for p in portfolios}
-
-    def scoped(name: str, alias: str) -> str:
-        return (
-            SCOPE_FILTERS[name].replace("$p", "s.scope_portfolio").replace("$a", f"{alias}.as_of")
-        )
-
-    queries = {
-        name: f"SELECT s.scope_portfolio, t.as_of, count(*), sum(hash(t)::HUGEINT) FROM {name} t,"
-        f" wanted s WHERE t.as_of <= $u AND ({scoped(name, 't')}) GROUP BY ALL"
-        for name in TABLES
-    }
-    queries["resource_load"] = (
-        "SELECT s.scope_portfolio, t.as_of, count(*), sum(hash(t)::HUGEINT) FROM allocations t,"
-        " wanted s WHERE t.as_of <= $u AND t.resource_id IN (SELECT r.resource_id FROM"
-        f" resources r WHERE r.as_of = t.as_of AND ({scoped('resources', 't')})) GROUP BY ALL"
+    filters = {name: SCOPE_FILTERS[name] for name in TABLES}
+    filters["resource_load"] = (  # allocations of the scope's people, in any portfolio
+        "resource_id IN (SELECT r.resource_id FROM resources r WHERE r.as_of = $a AND ("
+        + SCOPE_FILTERS["resources"]
+        + "))"
     )
+    filters["ingest_log"] = "$p IS NULL OR portfolio = $p"
     with reading(store) as con:
-        con.register("wanted", wanted)
-        has_log = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_log'"
-        ).fetchone()[0]
-        if has_log:
-            queries["ingest_log"] = (
-                "SELECT s.scope_portfolio, t.as_of, count(*), sum(hash(t)::HUGEINT) FROM"
-                " ingest_log t, wanted s WHERE t.as_of <= $u AND (s.scope_portfolio IS NULL"
-                " OR t.portfolio = s.scope_portfolio) GROUP BY ALL"
-            )
-        for name, query in queries.items():
-            rows = sorted(con.execute(query, {"u": up_to}).fetchall(), key=lambda r: str(r[:2]))
-            for portfolio, as_of, count, total in rows:
+        if not _has_table(con, "ingest_log"):
+            del filters["ingest_log"]
+        for name, rows in _scope_rows(con, filters, up_to, portfolios):
+            for portfolio, as_of, count, total in sorted(rows, key=lambda r: str(r[:2])):
                 digests[portfolio].update(f"{name}|{as_of}|{count}|{total};".encode())
     return {p: d.hexdigest()[:16] for p, d in digests.items()}
+
+
+def _scope_rows(con, filters: dict[str, str], up_to: date, portfolios: list[str | None]):
+    """(name, [(portfolio, as_of, rows, sum of the rows' hashes)]) per filter. DuckDB answers
+    each table in one query, every scope and snapshot at once (the filters made correlated);
+    PostgreSQL does not decorrelate those, so it is asked per scope and snapshot."""
+    row_hash = _row_hash(con, "t")
+    table = {"resource_load": "allocations"}
+    if isinstance(con, PgConnection):
+        dates = [
+            r[0]
+            for r in con.execute(
+                "SELECT as_of FROM snapshots WHERE as_of <= $u ORDER BY as_of", {"u": up_to}
+            ).fetchall()
+        ]
+        for name, where in filters.items():
+            query = (
+                f"SELECT count(*), sum({row_hash}) FROM {table.get(name, name)} t"
+                f" WHERE as_of = $a AND ({where})"
+            )
+            rows = []
+            for portfolio in portfolios:
+                for day in dates:
+                    count, total = con.execute(query, {"a": day, "p": portfolio}).fetchall()[0]
+                    if count:
+                        rows.append((portfolio, day, count, total))
+            yield name, rows
+        return
+    wanted = pd.DataFrame({"scope_portfolio": pd.Series(portfolios, dtype="object")})
+    con.register("wanted", wanted)
+    for name, where in filters.items():
+        correlated = where.replace("$p", "s.scope_portfolio").replace("$a", "t.as_of")
+        query = (
+            f"SELECT s.scope_portfolio, t.as_of, count(*), sum({row_hash})"
+            f" FROM {table.get(name, name)} t, wanted s WHERE t.as_of <= $u AND ({correlated})"
+            " GROUP BY s.scope_portfolio, t.as_of"
+        )
+        yield name, con.execute(query, {"u": up_to}).fetchall()
 
 
 def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
     with reading(store) as con:
         rows = con.execute(
             "SELECT DISTINCT portfolio FROM (SELECT portfolio FROM projects WHERE as_of = $a"
-            " UNION SELECT portfolio FROM demand WHERE as_of = $a) ORDER BY 1",
+            " UNION SELECT portfolio FROM demand WHERE as_of = $a) AS named ORDER BY 1",
             {"a": as_of},
         ).fetchall()
     return [r[0] for r in rows]

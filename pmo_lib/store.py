@@ -138,6 +138,7 @@ def _connect(store: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection | 
     if is_server(store):
         return PgConnection(str(store))
     deadline, delay = time.monotonic() + wait_seconds(), 0.05
+    said = False
     while True:
         try:
             return duckdb.connect(str(store), read_only=read_only)
@@ -145,6 +146,13 @@ def _connect(store: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection | 
             left = deadline - time.monotonic()
             if _LOCKED not in str(exc) or left <= 0:
                 raise
+            if not said:  # why it waits, said once (the command line shows it)
+                log.info(
+                    "%s: another process is using the store; waiting up to %g s for it",
+                    store,
+                    wait_seconds(),
+                )
+                said = True
         time.sleep(min(delay, left))
         delay = min(2 * delay, 1.0)
 

@@ -8,13 +8,15 @@ benchmarks/results.json and printed:
   `jupyter nbconvert --to html` CLI, per job; --skip-cli leaves it out: about four minutes);
 - a rerun with nothing changed, and one after one portfolio's rows changed (wall time of
   `run_reports.py` as a command, start to exit);
+- Dask: the 30 jobs on a 2-worker LocalCluster against the local pool, and 4× the portfolios
+  (16, size 4: 102 jobs) on the same cluster (--skip-dask leaves it out);
 - a batch of about 1,000 pages: a demo of 48 portfolios (each of the four split in twelve,
   size 12: about 1,800 projects, 202 scopes), --jobs 2, then one portfolio changed.
 
 The 30 jobs: the function and the four demo portfolios, six reports each, at size --size.
 Not a test: it prints figures. Run it on a quiet machine; it prints the load average.
 
-Usage: python benchmarks/bench_batch.py [--size 1] [--skip-cli] [--skip-many]
+Usage: python benchmarks/bench_batch.py [--size 1] [--skip-cli] [--skip-dask] [--skip-many]
 """
 
 from __future__ import annotations
@@ -128,10 +130,32 @@ def cli_loop(jobs: list[runner.Job], store: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
+def dask(results: dict, store: Path, params: Path, tmp: Path, flags: tuple, as_of: str) -> None:
+    """The 30 jobs, then 4× the portfolios, on one 2-worker LocalCluster (started before the
+    clock: a scheduler a PMO already runs), against the local pool's --jobs 2."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        on = ("--executor", "dask", "--scheduler", cluster.scheduler_address, "--force")
+        seconds, said = command(store, tmp / "dask", params, *flags, *on)
+        results["dask_30_s"] = round(seconds, 2)
+        print(f"Dask, 30 jobs: {seconds:.1f} s (local pool: {results['runner_jobs2_s']:.1f} s)")
+        wide, wide_params = tmp / "wide.duckdb", tmp / "wide_params"
+        demo.build_demo_store(wide, size=4, portfolios=16)
+        demo.write_params(wide_params, 16)
+        seconds, said = command(wide, tmp / "dask_wide", wide_params, *flags, *on)
+        results["dask_4x_portfolios_s"] = round(seconds, 2)
+        results["dask_4x_portfolios_said"] = said.split(". Open")[0]
+        print(f"Dask, 4x the portfolios: {seconds:.1f} s ({results['dask_4x_portfolios_said']})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=float, default=1.0, help="demo data scale factor")
     parser.add_argument("--skip-cli", action="store_true", help="leave out the CLI loop")
+    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask runs")
     parser.add_argument("--skip-many", action="store_true", help="leave out the 1,000 pages")
     args = parser.parse_args()
     results: dict = {"machine_before": machine(), "size": args.size}
@@ -180,6 +204,8 @@ def main() -> None:
             results["cli_loop_s"] = round(seconds, 2)
             results["cli_over_runner_jobs2"] = round(seconds / results["runner_jobs2_s"], 2)
             print(f"CLI loop: {seconds:.1f} s ({results['cli_over_runner_jobs2']:.1f}× the runner)")
+        if not args.skip_dask:
+            dask(results, store, params, tmp, flags, as_of)
         if not args.skip_many:
             many, many_params = tmp / "many.duckdb", tmp / "many_params"
             demo.build_demo_store(many, size=12, portfolios=48)

@@ -176,3 +176,55 @@ def changes(changed: dict, previous_as_of: pd.Timestamp | None) -> str:
         f" **{fmt.count(len(moved))}** moved stage, and {fmt.count(len(decided))} decisions were"
         f" taken ({fmt.count(approved)} approved, {fmt.count(rejected)} rejected)."
     )
+
+
+def planner_method(inputs, currency: str) -> str:
+    """How the planner chooses, with the numbers it uses."""
+    text = (
+        "The planner chooses among the requests awaiting a decision (Submitted, Triage,"
+        " Assessment) the set with the highest total score (the prioritisation rule above) whose"
+        " estimated cost fits the budget"
+    )
+    if inputs.capacity:
+        rate = fmt.money(inputs.rate, currency)
+        text += (
+            f" and whose hours fit each role's free hours over the next {inputs.months} months"
+            " (capacity less the hours already planned). A request's hours are its estimated cost"
+            f" ÷ the blended rate of {rate} an hour, split across roles as the planned hours are"
+        )
+    else:
+        text += (
+            "; this scope has no people with planned hours and rates, so it weighs the budget alone"
+        )
+    return text + ". It is exact (integer programming, HiGHS), not best-first."
+
+
+def planner_result(plan, more: dict, currency: str, budget_unit: float, hours_unit: float) -> str:
+    money = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
+    if plan.status == "empty":
+        return "No request awaiting a decision has a cost estimate: there is nothing to weigh."
+    if plan.budget <= 0:
+        return (
+            "There is no budget left this year for new approvals: the FY headroom (Plan − Outlook)"
+            f" less the approved requests not yet started is {money(plan.budget)}. The scenarios"
+            " below show what each budget would approve."
+        )
+    chosen, left = len(plan.chosen), len(plan.left_out)
+    text = (
+        f"Within {money(plan.budget)}, approving **{fmt.count(chosen)}** of"
+        f" {fmt.count(chosen + left)} requests gives the most score: {plan.score:,.0f} points for"
+        f" {money(plan.cost)}."
+    )
+    if plan.binding:
+        held = ", ".join("the budget" if b == "budget" else f"{b} hours" for b in plan.binding)
+        text += f" What keeps the others out: {held}."
+    for name, admitted in more.items():
+        if not admitted:
+            continue
+        unit = (
+            money(budget_unit) + " more budget"
+            if name == "budget"
+            else (f"{hours_unit:,.0f} more {name} hours")
+        )
+        text += f" {unit} would admit {', '.join(admitted)}."
+    return text

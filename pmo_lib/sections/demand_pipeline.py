@@ -3,8 +3,10 @@ so the notebook shows them in order and the JupyterLab filter panel re-renders t
 
 from __future__ import annotations
 
-from pmo_lib import charts
-from pmo_lib.metrics import demand
+from dataclasses import replace
+
+from pmo_lib import charts, data
+from pmo_lib.metrics import demand, planner
 from pmo_lib.narrative import demand_pipeline as words
 from pmo_lib.report import Report, needs
 
@@ -178,6 +180,75 @@ def capacity(report: Report) -> None:
         missing="There is no spend data in this snapshot, so the budget headroom is unknown.",
     )
     report.say(words.capacity(view.capacity, view.fiscal, report.config.currency))
+
+
+BUDGET_UNIT = 250_000  # "what one more unit admits": this much more budget ...
+HOURS_UNIT = 160  # ... or this many more hours of a role (about one person-month)
+
+
+@needs("demand")
+def approvals(report: Report) -> None:
+    """Which requests to approve."""
+    view, currency = report.view, report.config.currency
+    if view.capacity is None:
+        report.notice(
+            "There is no spend data in this snapshot, so the budget headroom is unknown and the"
+            " planner cannot weigh requests against it."
+        )
+        return
+    inputs = planner.inputs(
+        view.ranked,
+        view.capacity,
+        report.now["resources"],
+        data.resource_load(report.data),
+        report.as_of,
+    )
+    report.say(words.planner_method(inputs, currency))
+    plan = planner.solve(inputs.candidates, max(inputs.budget, 0.0), inputs.capacity)
+    more = planner.one_more(inputs.candidates, plan, BUDGET_UNIT, HOURS_UNIT)
+    plan = replace(plan, budget=inputs.budget)
+    report.say(words.planner_result(plan, more, currency, BUDGET_UNIT, HOURS_UNIT))
+    columns = {
+        "demand_id": "Request",
+        "title": "Title",
+        "customer": "Customer",
+        "stage": "Stage",
+        "cost": "Estimated cost",
+        "score": "Score",
+    }
+    if inputs.budget > 0 and plan.status == "optimal":
+        report.table(
+            plan.chosen,
+            columns,
+            money=["cost"],
+            counts=["score"],
+            caption="Recommended for approval",
+            empty="No request fits.",
+        )
+        report.table(
+            plan.left_out,
+            {**columns, "why": "Kept out by"},
+            money=["cost"],
+            counts=["score"],
+            caption="Left out, and why",
+            empty="Every request fits.",
+        )
+    report.table(
+        planner.ladder(inputs),
+        {
+            "budget": "Budget",
+            "approved": "Requests approved",
+            "cost": "Their cost",
+            "score": "Score",
+            "score_share": "Share of all score",
+            "binds": "What binds",
+        },
+        money=["budget", "cost"],
+        counts=["approved", "score"],
+        shares=["score_share"],
+        caption="Scenarios: what each budget would approve",
+        empty="No request awaiting a decision has a cost estimate.",
+    )
 
 
 @needs("demand")

@@ -1,0 +1,120 @@
+"""The demand scenario planner on hand cases whose optimum is known."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pmo_lib.metrics import planner
+
+
+def _candidates(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["demand_id", "cost", "score", "hours_Developer"])
+
+
+KNAPSACK = _candidates([("A", 6.0, 60.0, 0.0), ("B", 5.0, 50.0, 0.0), ("C", 5.0, 50.0, 0.0)])
+
+
+def test_the_exact_optimum_beats_taking_the_best_score_first():
+    plan = planner.solve(KNAPSACK, budget=10)
+    # best first takes A (60) and then nothing fits; B and C together score 100
+    assert plan.status == "optimal"
+    assert sorted(plan.chosen["demand_id"]) == ["B", "C"]
+    assert plan.score == 100 and plan.cost == 10 and plan.binding == ["budget"]
+    assert plan.left_out.set_index("demand_id")["why"].to_dict() == {"A": "the budget"}
+
+
+def test_pins_are_obeyed_and_said():
+    plan = planner.solve(KNAPSACK, budget=10, pinned_in=("C",), pinned_out=("B",))
+    assert list(plan.chosen["demand_id"]) == ["C"] and plan.score == 50
+    assert plan.left_out.set_index("demand_id")["why"].to_dict() == {
+        "A": "the budget",
+        "B": "pinned out",
+    }
+
+
+def test_pins_that_cannot_all_hold_are_infeasible_and_say_which_constraint():
+    plan = planner.solve(KNAPSACK, budget=10, pinned_in=("A", "B"))
+    assert plan.status == "infeasible" and plan.chosen.empty
+    assert plan.reason == "the requests pinned in need more than the budget allows"
+    unknown = planner.solve(KNAPSACK, budget=10, pinned_in=("Z",))
+    assert unknown.status == "infeasible" and "Z" in unknown.reason
+
+
+def test_no_candidate_and_no_cost_estimate():
+    assert planner.solve(KNAPSACK.iloc[0:0], budget=10).status == "empty"
+    costless = _candidates([("A", None, 60.0, 0.0), ("B", 5.0, 50.0, 0.0)])
+    plan = planner.solve(costless, budget=10)
+    assert list(plan.chosen["demand_id"]) == ["B"]
+    assert plan.left_out.set_index("demand_id")["why"].to_dict() == {
+        "A": "no cost estimate: it cannot be weighed"
+    }
+    only = planner.solve(costless.iloc[:1], budget=10)
+    assert only.status == "empty" and list(only.left_out["demand_id"]) == ["A"]
+
+
+def test_a_roles_hours_bind_and_one_more_unit_of_each_constraint_admits():
+    roles = _candidates([("A", 6.0, 60.0, 5.0), ("B", 5.0, 50.0, 5.0), ("C", 5.0, 50.0, 0.0)])
+    plan = planner.solve(roles, budget=100, capacity={"Developer": 8})
+    assert sorted(plan.chosen["demand_id"]) == ["A", "C"] and plan.score == 110
+    assert plan.binding == ["Developer"]  # B would need 10 of 8 hours
+    assert plan.left_out.set_index("demand_id")["why"].to_dict() == {"B": "Developer hours"}
+    assert planner.one_more(roles, plan, budget_unit=1, hours_unit=2) == {
+        "budget": [],
+        "Developer": ["B"],
+    }
+    tight = planner.solve(KNAPSACK, budget=10)
+    assert planner.one_more(KNAPSACK, tight, budget_unit=1, hours_unit=0) == {"budget": ["A"]}
+
+
+def test_a_budget_alone_when_there_are_no_roles():
+    plan = planner.solve(KNAPSACK.drop(columns="hours_Developer"), budget=11, capacity=None)
+    assert sorted(plan.chosen["demand_id"]) == ["A", "B"] and plan.capacity == {}
+
+
+def test_what_the_planner_weighs_is_computed_from_people_rates_and_plans():
+    ranked = pd.DataFrame(
+        {
+            "demand_id": ["D1", "D2"],
+            "title": ["One", "Two"],
+            "customer": ["Finance", "HR"],
+            "stage": ["Submitted", "Approved"],  # an approved request is no longer a candidate
+            "estimated_cost": [8750.0, 1000.0],
+            "score": [80.0, 90.0],
+        }
+    )
+    resources = pd.DataFrame(
+        {
+            "resource_id": ["R1", "R2", "R3"],
+            "role": ["Developer", "Tester", None],
+            "monthly_capacity_hours": [100.0, 50.0, 100.0],
+            "hourly_rate": [100.0, 50.0, 10.0],
+        }
+    )
+    months = pd.to_datetime(["2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"])
+    load = pd.DataFrame(
+        {
+            "resource_id": ["R1"] * 4 + ["R2"] * 4,
+            "period": list(months) * 2,
+            "planned_hours": [999.0, 60, 60, 60, 999.0, 20, 20, 20],  # October is past
+        }
+    )
+    got = planner.inputs(ranked, {"gap": 5000.0}, resources, load, pd.Timestamp("2026-10-31"))
+    assert got.budget == 5000 and got.months == 3
+    assert got.rate == pytest.approx((100 * 180 + 50 * 60) / 240)  # 87.5 an hour
+    assert got.capacity == pytest.approx({"Developer": 300 - 180, "Tester": 150 - 60})
+    row = got.candidates.set_index("demand_id").loc["D1"]
+    assert list(got.candidates["demand_id"]) == ["D1"]
+    assert row["hours_Developer"] == pytest.approx(8750 / 87.5 * 0.75)  # 75 hours
+    assert row["hours_Tester"] == pytest.approx(8750 / 87.5 * 0.25)  # 25 hours
+    alone = planner.inputs(ranked, None, resources.iloc[0:0], load.iloc[0:0], months[0])
+    assert alone.budget is None and alone.capacity == {} and alone.rate is None
+
+
+def test_the_scenario_ladder_solves_at_shares_of_the_candidates_cost():
+    inputs = planner.Inputs(KNAPSACK, 10.0, {}, None, 3)  # candidates cost 16 in all
+    ladder = planner.ladder(inputs, shares=(0.5, 1.0))
+    assert list(ladder["budget"]) == [8.0, 16.0]
+    assert list(ladder["approved"]) == [1, 3] and list(ladder["score"]) == [60.0, 160.0]
+    assert list(ladder["binds"]) == ["the budget", "nothing"]
+    assert ladder["score_share"].tolist() == pytest.approx([60 / 160, 1.0])

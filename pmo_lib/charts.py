@@ -76,6 +76,8 @@ def escape_data_text(fig: go.Figure) -> go.Figure:
         ax = layout[axis]
         if ax.ticktext is not None:
             ax.ticktext = _escape(ax.ticktext)
+        if ax.categoryarray is not None:  # the same names as the escaped data, or extra rows
+            ax.categoryarray = _escape(ax.categoryarray)
         if ax.title and ax.title.text:
             ax.title.text = html.escape(ax.title.text, quote=False)
     return fig
@@ -701,3 +703,81 @@ def lifecycle(stages: pd.DataFrame, title: str) -> go.Figure:
             hovertemplate="%{x}: %{y}<extra></extra>",
         )
     return _layout(fig, title, "", "Requests or projects", height=380)
+
+
+def roadmap(bars: pd.DataFrame, marks: pd.DataFrame, today: pd.Timestamp, title: str) -> go.Figure:
+    """A portfolio timeline: each project a bar from start to forecast finish coloured by its
+    computed RAG, its baseline finish a tick behind it, open milestones as diamonds (gates
+    filled), swimlanes by sub-portfolio (the lane names the rows), and today's line."""
+    rows = bars["lane"] + " › " + bars["project_id"] + " " + bars["project_name"].fillna("")
+    order = list(rows)
+    fig = go.Figure()
+    for rag, colour in RAG_COLOURS.items():
+        mine = bars["overall"] == rag
+        if not mine.any():
+            continue
+        fig.add_bar(
+            y=rows[mine],
+            base=bars.loc[mine, "start"],
+            x=(bars.loc[mine, "finish"] - bars.loc[mine, "start"]).dt.total_seconds() * 1000,
+            orientation="h",
+            name=rag,
+            marker_color=colour,
+            customdata=bars.loc[mine, ["start", "finish"]].apply(
+                lambda c: c.dt.strftime("%d %b %Y")
+            ),
+            hovertemplate="%{y}<br>%{customdata[0]} to %{customdata[1]}<extra></extra>",
+        )
+    baseline = bars.dropna(subset=["baseline_finish"])
+    if len(baseline):
+        fig.add_scatter(
+            y=rows[baseline.index],
+            x=baseline["baseline_finish"],
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 14, "color": PALETTE["navy"]},
+            name="Baseline finish",
+            hovertemplate="%{y}: baseline finish %{x|%d %b %Y}<extra></extra>",
+        )
+    if len(marks):
+        shown = marks.merge(bars.assign(row=rows)[["project_id", "row"]], on="project_id")
+        gates = shown["is_gate"].fillna(False).astype(bool)
+        fig.add_scatter(
+            y=shown["row"],
+            x=shown["date"],
+            mode="markers",
+            marker={
+                "symbol": ["diamond" if g else "diamond-open" for g in gates],
+                "size": 9,
+                "color": PALETTE["slate"],
+            },
+            name="Milestone (filled: gate)",
+            text=shown["milestone"],
+            hovertemplate="%{y}: %{text} %{x|%d %b %Y}<extra></extra>",
+        )
+    fig.add_shape(
+        type="line",
+        x0=today,
+        x1=today,
+        y0=0,
+        y1=1,
+        yref="paper",
+        line={"color": PALETTE["red"], "dash": "dot", "width": 1.5},
+    )
+    fig.add_annotation(
+        x=today,
+        y=1,
+        yref="paper",
+        text="Today",
+        showarrow=False,
+        yanchor="bottom",
+        font={"color": PALETTE["red"]},
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
+    fig.update_xaxes(type="date")
+    fig.update_layout(barmode="overlay")
+    fig = _layout(fig, title, "", "", height=180 + 22 * max(len(bars), 1))
+    # the legend above the plot, right of the title (below, it would sit under the long list)
+    fig.update_layout(
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
+    )
+    return fig

@@ -619,3 +619,51 @@ def test_the_risk_trend_and_gate_sentences_and_their_nothing_cases():
         " still missing."
     )
     assert words.gates(gates.iloc[:0], gaps.iloc[:0]) == "No gate has been passed yet."
+
+
+def test_the_roadmap_draws_dated_projects_in_lanes_and_counts_the_rest():
+    import pandas as pd
+
+    from pmo_lib import charts
+    from pmo_lib.metrics import health as h
+
+    t = pd.Timestamp
+    assessed = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2", "P3"],
+            "project_name": ["One", "Two", "Three"],
+            "sub_portfolio": ["R & D", None, "R & D"],
+            "baseline_start": [t("2026-01-01"), t("2026-02-01"), pd.NaT],
+            "baseline_finish": [t("2026-05-31"), t("2026-05-31"), t("2026-09-30")],
+            "forecast_finish": [t("2026-06-30"), pd.NaT, t("2026-10-31")],
+            "budget_at_completion": [10.0, 20.0, 30.0],
+            "overall": ["Red", "Green", "Amber"],
+        }
+    )
+    milestones = pd.DataFrame(
+        {
+            "project_id": ["P1", "P1", "P2", "P3"],
+            "milestone": ["Build", "Start", "Go-live", "Design"],
+            "is_gate": [False, True, True, False],
+            "baseline_date": [t("2026-03-01"), t("2026-01-15"), t("2026-05-01"), t("2026-04-01")],
+            "forecast_date": [t("2026-04-01"), t("2026-01-15"), pd.NaT, t("2026-04-01")],
+            "actual_date": [pd.NaT, t("2026-01-20"), pd.NaT, pd.NaT],
+        }
+    )
+    drawn = h.roadmap(assessed, milestones)
+    assert drawn.undrawn == 1 and drawn.cut == 0  # P3 has no start
+    assert list(drawn.bars["project_id"]) == ["P2", "P1"]  # lane "(no sub-portfolio)" first
+    assert list(drawn.bars["lane"]) == ["(no sub-portfolio)", "R & D"]
+    assert list(drawn.bars["finish"]) == [t("2026-05-31"), t("2026-06-30")]  # no forecast: baseline
+    assert drawn.milestones.set_index("milestone")["date"].to_dict() == {
+        "Build": t("2026-04-01"),  # the forecast; "Start" is done, "Design" is P3's
+        "Go-live": t("2026-05-01"),  # no forecast: the baseline
+    }
+    largest = h.roadmap(assessed, milestones, most=1)
+    assert list(largest.bars["project_id"]) == ["P2"] and largest.cut == 1
+    fig = charts.escape_data_text(
+        charts.roadmap(drawn.bars, drawn.milestones, t("2026-03-15"), "Roadmap")
+    )
+    rows = {y for trace in fig.data for y in trace.y}
+    assert set(fig.layout.yaxis.categoryarray) == rows  # one row per project, names escaped
+    assert "R &amp; D › P1 One" in rows

@@ -840,3 +840,48 @@ def matrix(assessed: pd.DataFrame) -> pd.DataFrame:
         assessed.assign(_order=order), ["_order", "project_id"], ascending=[False, True]
     )
     return ordered.drop(columns="_order").reset_index(drop=True)
+
+
+ROADMAP_MOST = 60  # projects drawn at most; past that, the largest budgets
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    bars: pd.DataFrame  # lane, project_id, project_name, start, finish, baseline_finish, overall
+    milestones: pd.DataFrame  # project_id, milestone, date, is_gate: open, within the bars' span
+    undrawn: int  # active projects without a start or a finish date
+    cut: int  # projects left out past ROADMAP_MOST
+
+
+def roadmap(assessed: pd.DataFrame, milestones: pd.DataFrame, most: int = ROADMAP_MOST) -> Roadmap:
+    """The active projects as bars from baseline start to forecast finish (the baseline finish
+    when there is no forecast), with their baseline finish, computed RAG and open milestones
+    (forecast date, else baseline), in swimlanes by sub-portfolio. Projects without a start or
+    a finish are counted, not drawn; past `most` projects, those with the largest budgets."""
+    frame = assessed.assign(
+        finish=assessed["forecast_finish"].fillna(assessed["baseline_finish"]),
+        lane=assessed["sub_portfolio"].fillna("(no sub-portfolio)"),
+    )
+    dated = frame.dropna(subset=["baseline_start", "finish"])
+    undrawn = len(frame) - len(dated)
+    cut = max(len(dated) - most, 0)
+    if cut:
+        dated = dated.sort_values(
+            ["budget_at_completion", "project_id"], ascending=[False, True], na_position="last"
+        ).head(most)
+    bars = dated.rename(columns={"baseline_start": "start"})[
+        ["lane", "project_id", "project_name", "start", "finish", "baseline_finish", "overall"]
+    ]
+    bars = hierarchy.sort_naturally(bars, ["lane", "start", "project_id"]).reset_index(drop=True)
+    marks = milestones[
+        milestones["project_id"].isin(bars["project_id"]) & milestones["actual_date"].isna()
+    ]
+    marks = marks.assign(date=marks["forecast_date"].fillna(marks["baseline_date"])).dropna(
+        subset=["date"]
+    )
+    return Roadmap(
+        bars,
+        marks[["project_id", "milestone", "date", "is_gate"]].reset_index(drop=True),
+        undrawn,
+        cut,
+    )

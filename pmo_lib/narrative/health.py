@@ -110,3 +110,25 @@ def watch(watch: pd.DataFrame) -> str:
         f"These {fmt.count(len(watch))} projects need discussing at the next review, those reported"
         " better than computed first."
     )
+
+
+def roadmap(drawn) -> str:
+    """What the roadmap draws and what it leaves out."""
+    text = (
+        f"Each bar runs from a project's baseline start to its forecast finish (its baseline"
+        f" finish when there is no forecast), coloured by its computed RAG; the tick is the"
+        f" baseline finish, diamonds are open milestones (filled: gates), in lanes by"
+        f" sub-portfolio. Drawn: {fmt.count(len(drawn.bars))} projects."
+    )
+    if drawn.cut:
+        text += (
+            f" {fmt.count(drawn.cut)} more are left out to keep the chart readable: it shows the"
+            " largest budgets."
+        )
+    if drawn.undrawn:
+        one = drawn.undrawn == 1
+        text += (
+            f" {fmt.count(drawn.undrawn)} active project{'' if one else 's'}"
+            f" {'has' if one else 'have'} no start or finish date to draw."
+        )
+    return text

@@ -90,6 +90,21 @@ def schedule(report: Report) -> None:
     )
 
 
+def roadmap(report: Report) -> None:
+    """Schedule: the roadmap."""
+    view = report.view
+    drawn = health.roadmap(view.assessed, report.now["milestones"])
+    report.chart(
+        charts.roadmap(
+            drawn.bars, drawn.milestones, report.as_of, "Roadmap: start to forecast finish"
+        )
+        if len(drawn.bars)
+        else None,
+        missing="No active project has both a start and a finish date to draw.",
+    )
+    report.say(words.roadmap(drawn))
+
+
 @needs("milestones", quietly=True)
 def milestones(report: Report) -> None:
     """Schedule."""

@@ -92,12 +92,16 @@ def schedule(report: Report) -> None:
 
 def roadmap(report: Report) -> None:
     """Schedule: the roadmap."""
-    view = report.view
-    drawn = health.roadmap(view.assessed, report.now["milestones"])
+    draw_roadmap(report, report.view.assessed)
+
+
+def draw_roadmap(report: Report, assessed) -> None:
+    """The roadmap of these assessed projects (health.assess), with what it leaves out: in the
+    health report and the executive summary."""
+    drawn = health.roadmap(assessed, report.now["milestones"])
+    title = "Roadmap: start to forecast finish"
     report.chart(
-        charts.roadmap(
-            drawn.bars, drawn.milestones, report.as_of, "Roadmap: start to forecast finish"
-        )
+        charts.roadmap(drawn.bars, drawn.milestones, report.as_of, title)
         if len(drawn.bars)
         else None,
         missing="No active project has both a start and a finish date to draw.",

@@ -12,6 +12,7 @@ from pmo_lib.catalog import EXPLAINED_IN
 from pmo_lib.metrics import health, summary
 from pmo_lib.narrative import portfolio_summary as words
 from pmo_lib.report import Report
+from pmo_lib.sections.health import draw_roadmap
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,13 @@ def life_cycle(report: Report) -> None:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
     )
     report.chart(fig)
+
+
+def roadmap(report: Report) -> None:
+    """Life cycle at a glance: the roadmap, as the health report draws it."""
+    config = report.config
+    assessed = health.assess(report.now, config.health, config.spend.eac_formula, report.view.past)
+    draw_roadmap(report, assessed)
 
 
 def exceptions(report: Report) -> None:

@@ -126,11 +126,11 @@ def exact(figures: dict) -> dict:
 @pytest.mark.parametrize(
     "report, charts",
     [
-        ("portfolio_summary", 1),
+        ("portfolio_summary", 2),  # life cycle, roadmap
         ("data_quality", 2),
         ("demand_pipeline", 9),
         ("spend", 6),
-        ("health", 6),
+        ("health", 7),  # ... and the roadmap
         ("resourcing", 7),
     ],
 )

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 BUDGET = "budget"
+BUDGET_UNIT = 250_000  # "what one more unit admits": this much more budget ...
+HOURS_UNIT = 160  # ... or this many more hours of a role (about one person-month)
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ def one_more(
     before = set(plan.chosen["demand_id"])
     admits = {}
     for name in [BUDGET, *plan.capacity]:
+        if name not in plan.binding:  # it keeps no request out: one more unit admits none
+            admits[name] = []
+            continue
         budget = plan.budget + (budget_unit if name == BUDGET else 0)
         capacity = {
             role: hours + (hours_unit if role == name else 0)

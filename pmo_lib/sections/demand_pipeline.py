@@ -182,10 +182,6 @@ def capacity(report: Report) -> None:
     report.say(words.capacity(view.capacity, view.fiscal, report.config.currency))
 
 
-BUDGET_UNIT = 250_000  # "what one more unit admits": this much more budget ...
-HOURS_UNIT = 160  # ... or this many more hours of a role (about one person-month)
-
-
 @needs("demand")
 def approvals(report: Report) -> None:
     """Which requests to approve."""
@@ -205,9 +201,9 @@ def approvals(report: Report) -> None:
     )
     report.say(words.planner_method(inputs, currency))
     plan = planner.solve(inputs.candidates, max(inputs.budget, 0.0), inputs.capacity)
-    more = planner.one_more(inputs.candidates, plan, BUDGET_UNIT, HOURS_UNIT)
+    more = planner.one_more(inputs.candidates, plan, planner.BUDGET_UNIT, planner.HOURS_UNIT)
     plan = replace(plan, budget=inputs.budget)
-    report.say(words.planner_result(plan, more, currency, BUDGET_UNIT, HOURS_UNIT))
+    report.say(words.planner_result(plan, more, currency, planner.BUDGET_UNIT, planner.HOURS_UNIT))
     columns = {
         "demand_id": "Request",
         "title": "Title",
@@ -249,6 +245,17 @@ def approvals(report: Report) -> None:
         caption="Scenarios: what each budget would approve",
         empty="No request awaiting a decision has a cost estimate.",
     )
+    if report.interactive and len(inputs.candidates):  # JupyterLab, Voila: try other choices
+        from IPython.display import display
+
+        from pmo_lib.planner_panel import PlannerPanel
+
+        report.say("Try another budget, pin requests in or out, or weigh the score differently:")
+        display(
+            PlannerPanel(
+                report.now["demand"], inputs, report.config.demand.scoring, currency
+            ).widget
+        )
 
 
 @needs("demand")

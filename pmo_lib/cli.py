@@ -187,6 +187,18 @@ def parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument(
+        "--portfolios",
+        type=int,
+        default=4,
+        help="portfolios (above 4: each of the four split in numbered copies, for benchmarks of"
+        " many scopes; give --write-params to get their parameter files)",
+    )
+    demo.add_argument(
+        "--write-params",
+        type=Path,
+        help="write a parameters folder for the demo's portfolios here (run with --params)",
+    )
+    demo.add_argument(
         "--export", type=Path, help="also write the latest snapshot as CSV exports to this folder"
     )
     init = sub.add_parser("init", help="write a working folder (params, data, outputs, README)")
@@ -244,9 +256,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pmo_lib import demo, store
 
+    if args.portfolios < 1:
+        raise PMOError(f"--portfolios {args.portfolios}: give 1 or more")
     path = _source(args.source)
     store.clear(path)
-    dates = demo.build_demo_store(path, seed=args.seed, size=args.size)
+    dates = demo.build_demo_store(path, seed=args.seed, size=args.size, portfolios=args.portfolios)
+    if args.write_params:
+        written = demo.write_params(args.write_params, args.portfolios)
+        log.info(
+            "Wrote %d portfolio parameter files to %s: render them with --params %s.",
+            len(written),
+            args.write_params,
+            args.write_params,
+        )
     log.info(
         "Built the demo store %s: %d snapshots (%s), size %g, seed %d.",
         store.redact(str(path)),

@@ -57,3 +57,24 @@ def test_size_scales_the_counts():
     large = demo.build_world(size=0.5)
     assert len(large.projects) == 5 * len(small.projects)
     assert isinstance(large.projects["baseline_start"].iloc[0], pd.Timestamp)
+
+
+def test_a_demo_of_many_portfolios_with_its_parameter_files(tmp_path, capsys):
+    from pmo_lib import store
+    from run_reports import main
+
+    source, params = tmp_path / "many.duckdb", tmp_path / "params"
+    code = main(
+        ["demo", "--source", str(source), "--portfolios", "8", "--write-params", str(params)]
+    )
+    assert code == 0
+    as_of = store.list_snapshots(source)["as_of"].iloc[-1].date()
+    named = store.portfolios_with_data(source, as_of)
+    assert len(named) == 8 and "Data & Analytics 2" in named
+    assert len(list(params.glob("*.yaml"))) == 8 + 2  # and defaults, function
+    assert main(["--source", str(source), "--params", str(params), "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in named)
+    assert main(["demo", "--source", str(source), "--portfolios", "0"]) == 2
+    assert "--portfolios 0: give 1 or more" in capsys.readouterr().err
+    assert len(store.list_snapshots(source)) == 3  # refused before anything was removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date
 
 import pandas as pd
@@ -209,3 +210,32 @@ def test_the_filter_panel_and_the_exploration_notebook_read_the_server(pg_demo, 
     )
     outputs = [o for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+
+
+def test_an_ingest_during_a_batch_changes_no_page_of_it(server, tmp_path):
+    url = server.url(server.new_database(), password=PASSWORD)
+    demo.build_demo_store(url)
+    options = runner.Options(
+        source=url,
+        outputs=tmp_path / "out",
+        portfolios=("function", "data-analytics"),
+        reports=("data_quality", "spend"),
+        levels=("function", "portfolio"),
+        customers=False,
+        jobs=2,
+        as_of=AS_OF,  # the month the scheduled batch renders
+    )
+    code: list[int] = []
+    batch = threading.Thread(target=lambda: code.append(runner.run(options)))
+    batch.start()
+    run_dir = tmp_path / "out" / AS_OF
+    deadline = time.monotonic() + 60
+    while not run_dir.exists() and time.monotonic() < deadline:  # planned: rendering now
+        time.sleep(0.05)
+    later = store.load_tables(url, date(2026, 10, 31), None)
+    store.write_snapshot(url, later, date(2026, 11, 30), "ingested during the batch")
+    batch.join(300)
+    assert code == [0]
+    jobs = json.loads((tmp_path / "out" / AS_OF / "manifest.json").read_text())["jobs"]
+    assert {j["status"] for j in jobs} == {"ok"} and len(jobs) == 4
+    assert list(store.list_snapshots(url)["source"])[-1] == "ingested during the batch"

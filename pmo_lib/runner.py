@@ -178,7 +178,7 @@ class Result:
 
 @dataclass(frozen=True)
 class Options:
-    source: Path
+    source: Path | str  # a DuckDB file or a postgresql:// URL
     outputs: Path
     as_of: str = ""
     portfolios: tuple[str, ...] = ()

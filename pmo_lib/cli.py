@@ -343,7 +343,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         log.info(
             "Loaded snapshot %s into %s: %s.%s%s",
             as_of,
-            path,
+            store.redact(str(path)),
             shown,
             f" No rows for: {', '.join(absent)}." if absent and absent != said else "",
             f" {ingest_log.describe(entries).capitalize()}; --check lists them."
@@ -424,7 +424,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     path = _source(args.source)
     if not args.source and not store.exists(path):
-        log.info("No data configured (no store at %s): building the demo store first.", path)
+        log.info(
+            "No data configured (no store at %s): building the demo store first.",
+            store.redact(str(path)),
+        )
         demo.build_demo_store(path)
     options = runner.Options(
         source=path,

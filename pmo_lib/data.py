@@ -152,6 +152,11 @@ class TableCache:
             self._entries.move_to_end(key)
             return self._entries[key][0]
 
+    def has_room(self) -> bool:
+        """Whether more can be held without dropping anything (a prefetch never drops)."""
+        with self._lock:
+            return sum(size for _, size in self._entries.values()) < self.limit()
+
     def __contains__(self, key: tuple) -> bool:
         with self._lock:
             return key in self._entries
@@ -192,12 +197,13 @@ def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, p
 
 def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -> int:
     """Read into the cache the snapshots (days) of each portfolio not yet there, one at a time,
-    until stop() says to: what the filter panel does while the analyst reads, so that choosing
+    until stop() says to or the cache is full (a prefetch never drops what the analyst views):
+    what the filter panel does while the analyst reads, so that choosing
     another portfolio does not wait for the store. Returns the number of snapshots read."""
     read = 0
     for portfolio in portfolios:
         for day in days:
-            if stop():
+            if stop() or not _stored_tables.has_room():
                 return read
             key = _key(path, day, portfolio)
             if key not in _stored_tables:
@@ -237,7 +243,7 @@ def resolve_as_of(
     the one before it, if any; compare_to picks another earlier snapshot)."""
     dates = list(pd.to_datetime(snapshots["as_of"]))
     if not dates:
-        raise PMOError(f"{source}: the store holds no snapshot yet")
+        raise PMOError(f"{store.redact(str(source))}: the store holds no snapshot yet")
     wanted = _snapshot_date(as_of, dates, source, "as_of") if as_of else dates[-1]
     earlier = [d for d in dates if d < wanted]
     if compare_to:
@@ -255,7 +261,8 @@ def _snapshot_date(text: str, dates: list[pd.Timestamp], source: Path, name: str
         shown = ", ".join(d.date().isoformat() for d in dates) or "none"
         which = "no snapshot" if name == "as_of" else "no earlier snapshot"
         raise PMOError(
-            f"{name} {wanted.date()}: {which} with that date in {source}; it has {shown}"
+            f"{name} {wanted.date()}: {which} with that date in {store.redact(str(source))}; it"
+            f" has {shown}"
         )
     return wanted
 

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -987,6 +988,7 @@ def _on_dask(jobs: list[Job], options: Options, progress: Progress, workers: int
             "--executor dask needs Dask distributed: pip install 'pmo-reports[dask]'"
         ) from exc
     groups = by_scope(jobs, workers)
+    run = uuid.uuid4().hex[:8]  # two runs on one scheduler never share a task's key
     cluster = None
     if options.scheduler:
         client = Client(options.scheduler, timeout=30)
@@ -1008,7 +1010,7 @@ def _on_dask(jobs: list[Job], options: Options, progress: Progress, workers: int
                 options.self_contained,
                 str(options.source),
                 pure=False,
-                key=f"pmo-{group[0].name}-{k}".replace("/", "-"),
+                key=f"pmo-{run}-{group[0].name}-{k}".replace("/", "-"),
             )
             for k, group in enumerate(groups)
         ]

@@ -136,7 +136,7 @@ def _connect(store: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection | 
     its lock: an ingest that takes a few seconds does not fail the reports that run meanwhile.
     A PostgreSQL server needs no waiting: its readers see the last committed snapshot."""
     if is_server(store):
-        return PgConnection(str(store))
+        return PgConnection(str(store), read_only=read_only)
     deadline, delay = time.monotonic() + wait_seconds(), 0.05
     said = False
     while True:
@@ -200,7 +200,7 @@ class PgConnection:
     with the part of DuckDB's Python API this module uses: execute with $name or ? parameters,
     register a DataFrame as a temporary table, fetchall, fetchone and df."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         try:
             import psycopg
         except ImportError as exc:
@@ -213,9 +213,13 @@ class PgConnection:
             self._con = psycopg.connect(
                 url, autocommit=True, connect_timeout=10, cursor_factory=psycopg.ClientCursor
             )
-        except psycopg.OperationalError as exc:
-            reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-            raise PMOError(f"{redact(url)}: cannot connect to the store ({reason})") from exc
+            if read_only:  # every read of one connection sees the same committed snapshot
+                self._con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        except psycopg.Error as exc:  # a bad URL too (its message may quote the password)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            secret = urlsplit(url).password or ""
+            reason = redact(first).replace(secret, "***") if secret else redact(first)
+            raise PMOError(f"{redact(url)}: cannot connect to the store ({reason})") from None
 
     def execute(self, sql: str, params: dict | list | None = None) -> _PgResult:
         if params is not None:
@@ -485,8 +489,10 @@ def clear(store: Path | str) -> None:
         return
     con = _connect(store, read_only=False)
     try:
+        con.execute("BEGIN")
         for name in [*TABLES, "snapshots", "ingest_log"]:
             con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute("COMMIT")
     finally:
         con.close()
 

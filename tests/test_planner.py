@@ -118,3 +118,41 @@ def test_the_scenario_ladder_solves_at_shares_of_the_candidates_cost():
     assert list(ladder["approved"]) == [1, 3] and list(ladder["score"]) == [60.0, 160.0]
     assert list(ladder["binds"]) == ["the budget", "nothing"]
     assert ladder["score_share"].tolist() == pytest.approx([60 / 160, 1.0])
+
+
+def test_a_negative_budget_a_double_pin_and_zero_rates_are_said_in_words():
+    negative = planner.solve(KNAPSACK, budget=-5)
+    assert negative.status == "infeasible" and negative.reason == "the budget is negative (-5)"
+    both = planner.solve(KNAPSACK, budget=10, pinned_in=("A",), pinned_out=("A",))
+    assert both.reason == "pinned both in and out: A"
+    ranked = pd.DataFrame(
+        {
+            "demand_id": ["D1"],
+            "title": ["One"],
+            "customer": ["Finance"],
+            "stage": ["Submitted"],
+            "estimated_cost": [100.0],
+            "score": [50.0],
+        }
+    )
+    people = pd.DataFrame(
+        {
+            "resource_id": ["R1"],
+            "role": ["Developer"],
+            "monthly_capacity_hours": [100.0],
+            "hourly_rate": [0.0],  # no price: hours cannot be derived from cost
+        }
+    )
+    load = pd.DataFrame(
+        {"resource_id": ["R1"], "period": [pd.Timestamp("2026-11-01")], "planned_hours": [50.0]}
+    )
+    free = planner.inputs(ranked, {"gap": 500.0}, people, load, pd.Timestamp("2026-10-31"))
+    assert free.capacity == {} and free.rate is None  # the budget alone
+
+
+def test_equal_requests_go_in_rank_order():
+    same = pd.DataFrame(
+        {"demand_id": [f"D{i:03d}" for i in range(300)], "cost": 1000.0, "score": 50.0}
+    )
+    plan = planner.solve(same, budget=20_000)
+    assert list(plan.chosen["demand_id"]) == [f"D{i:03d}" for i in range(20)]

@@ -239,3 +239,14 @@ def test_an_ingest_during_a_batch_changes_no_page_of_it(server, tmp_path):
     jobs = json.loads((tmp_path / "out" / AS_OF / "manifest.json").read_text())["jobs"]
     assert {j["status"] for j in jobs} == {"ok"} and len(jobs) == 4
     assert list(store.list_snapshots(url)["source"])[-1] == "ingested during the batch"
+
+
+def test_a_malformed_url_or_an_unknown_date_never_shows_the_password(pg_demo):
+    with pytest.raises(PMOError) as caught:
+        store.list_snapshots("postgresql://alice:s3%zzcret@localhost/db")
+    assert "s3%zzcret" not in str(caught.value) and "cannot connect" in str(caught.value)
+    from pmo_lib.data import load_portfolio
+
+    with pytest.raises(PMOError, match="no snapshot with that date") as caught:
+        load_portfolio(None, "2099-01-01", pg_demo)
+    assert PASSWORD not in str(caught.value)

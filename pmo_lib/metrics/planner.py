@@ -57,7 +57,24 @@ def solve(
         rows[column] = rows[column].fillna(0.0) if column in rows else 0.0
     if rows.empty:
         return Plan("empty", rows, unweighable, budget, capacity)
+    both = sorted(set(pinned_in) & set(pinned_out))
     unknown = sorted(set(pinned_in) - set(rows["demand_id"]))
+    said = (
+        f"pinned both in and out: {', '.join(both)}"
+        if both
+        else f"the budget is negative ({budget:,.0f})"
+        if budget < 0
+        else ""
+    )
+    if said:
+        return Plan(
+            "infeasible",
+            rows.iloc[0:0],
+            pd.concat([rows.assign(why=""), unweighable], ignore_index=True),
+            budget,
+            capacity,
+            reason=said,
+        )
     if unknown:
         return Plan(
             "infeasible",
@@ -75,13 +92,15 @@ def solve(
     limits = np.array([budget, *capacity.values()], dtype=float)
     lower = rows["demand_id"].isin(pinned_in).to_numpy(float)
     upper = (~rows["demand_id"].isin(pinned_out)).to_numpy(float)
-    # equal scores: the request listed first (demand.prioritise's rank) is preferred
-    tie_break = 1e-6 * np.arange(len(rows), 0, -1) / len(rows)
+    # equal scores: the request listed first (demand.prioritise's rank) is preferred; the
+    # solver's gap is 0 so that so small a preference is kept
+    tie_break = 1e-3 * np.arange(len(rows), 0, -1) / len(rows)
     found = milp(
         -(rows["score"].fillna(0).to_numpy(float) + tie_break),
         integrality=np.ones(len(rows)),
         bounds=Bounds(lower, upper),
         constraints=LinearConstraint(needs, -np.inf, limits),
+        options={"mip_rel_gap": 0},
     )
     if found.status != 0 or found.x is None:
         pinned = needs[:, lower == 1].sum(axis=1)
@@ -197,7 +216,7 @@ def inputs(
         people[["resource_id", "role", "hourly_rate"]], on="resource_id"
     )
     hours = planned["planned_hours"].sum()
-    priced = planned.dropna(subset=["hourly_rate"])
+    priced = planned[planned["hourly_rate"] > 0]  # a rate of 0 or none prices no hour
     if people.empty or not hours or priced["planned_hours"].sum() == 0:
         return Inputs(candidates, budget, {}, None, months)
     rate = float(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_lib import store
-from pmo_lib.errors import PMOError
+from pmo_lib.errors import PMOError, env_number
 from pmo_lib.params import PROJECT_ROOT
 
 SOURCE_ENV = "PMO_SOURCE"
@@ -143,7 +143,7 @@ class TableCache:
 
     @staticmethod
     def limit() -> int:
-        return int(float(os.environ.get(CACHE_ENV) or 512) * 1024 * 1024)
+        return int(env_number(CACHE_ENV, 512) * 1024 * 1024)
 
     def get(self, key: tuple) -> dict[str, pd.DataFrame] | None:
         with self._lock:

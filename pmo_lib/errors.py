@@ -47,3 +47,21 @@ class DataValidationError(PMOError):
         files = sorted({p.file for p in self.problems})
         head = f"{len(self.problems)} problem(s) in {', '.join(files)}; nothing was loaded:"
         super().__init__("\n".join([head, *("  - " + line for line in lines)]))
+
+
+def env_number(name: str, default: float) -> float:
+    """A positive number from the environment variable name (unset or empty: default); anything
+    else is a PMOError that names the variable and what it holds."""
+    import math
+    import os
+
+    text = os.environ.get(name) or ""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise PMOError(f"${name} is '{text}': expected a positive number (default {default:g})")
+    return value

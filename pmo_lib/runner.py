@@ -42,7 +42,7 @@ import pandas as pd
 from pmo_lib import data, ingest_log, portal, scopes, store
 from pmo_lib.catalog import CUSTOMER_REPORT, HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
-from pmo_lib.errors import PMOError
+from pmo_lib.errors import PMOError, env_number
 from pmo_lib.filters import BATCH_ENV
 from pmo_lib.params import (
     NOTEBOOKS_DIR,
@@ -762,7 +762,7 @@ def execute_job(
     kernel = kernel or warm_kernel()
     result = Result.of(job, "partial" if job.absent else "ok")
     os.environ[BATCH_ENV] = "1"  # the kernel inherits it: no filter panel, ever
-    timeout = float(os.environ.get(JOB_TIMEOUT_ENV) or 600)
+    timeout = env_number(JOB_TIMEOUT_ENV, 600)
     folder = str(Path(job.notebook).parent)
     nb = None
     try:
@@ -783,7 +783,7 @@ def execute_job(
                 if attempt == 2:
                     raise KernelLost(f"the kernel was lost twice: {_error_line(exc)}") from exc
                 log.warning("%s: %s; a new kernel runs it again", job.name, _error_line(exc))
-        if kernel.rss() > float(os.environ.get(KERNEL_MAX_MB_ENV) or 1500) * 1024 * 1024:
+        if kernel.rss() > env_number(KERNEL_MAX_MB_ENV, 1500) * 1024 * 1024:
             kernel.stop()  # the next job starts a new one
         result.headlines = {k: plain(v) for k, v in take_headlines(nb).items()}
         if keep_ipynb:

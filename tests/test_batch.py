@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import nbformat
+import pytest
 
 from pmo_lib import runner, store
 from tests.test_runner import AS_OF, _notebook, toy_project  # noqa: F401  (a fixture)
@@ -205,3 +206,16 @@ def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_noth
     manifest = json.loads((tmp_path / "out" / AS_OF / "manifest.json").read_text())
     rendered = sorted(j["job"] for j in manifest["jobs"] if not j["reused"])
     assert rendered == ["data-analytics/data_quality", "function/data_quality"]
+
+
+def test_a_setting_that_is_not_a_positive_number_is_named(toy_project, monkeypatch):  # noqa: F811
+    from pmo_lib import data
+    from pmo_lib.errors import PMOError
+
+    monkeypatch.setenv(data.CACHE_ENV, "lots")
+    with pytest.raises(PMOError, match=r"\$PMO_CACHE_MB is 'lots': expected a positive number"):
+        data._stored_tables.put(("k",), {})
+    monkeypatch.delenv(data.CACHE_ENV)
+    monkeypatch.setenv(runner.JOB_TIMEOUT_ENV, "-1")
+    with pytest.raises(PMOError, match=r"\$PMO_JOB_TIMEOUT is '-1': expected a positive number"):
+        runner.run(replace(toy_project, jobs=1, portfolios=("function",), reports=("fine",)))

@@ -422,6 +422,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f" {', '.join(config.reports)} [{levels}]"
             )
         return 0
+    if args.scheduler and args.executor != "dask":
+        raise PMOError("--scheduler: give --executor dask too (the local pool has no scheduler)")
     path = _source(args.source)
     if not args.source and not store.exists(path):
         log.info(
@@ -448,8 +450,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
     )
-    if args.scheduler and args.executor != "dask":
-        raise PMOError("--scheduler: give --executor dask too (the local pool has no scheduler)")
     return runner.run(options, dry_run=args.dry_run)
 
 

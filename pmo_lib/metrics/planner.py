@@ -59,31 +59,16 @@ def solve(
         return Plan("empty", rows, unweighable, budget, capacity)
     both = sorted(set(pinned_in) & set(pinned_out))
     unknown = sorted(set(pinned_in) - set(rows["demand_id"]))
-    said = (
-        f"pinned both in and out: {', '.join(both)}"
-        if both
-        else f"the budget is negative ({budget:,.0f})"
-        if budget < 0
-        else ""
-    )
+    if both:
+        said = f"pinned both in and out: {', '.join(both)}"
+    elif budget < 0:
+        said = f"the budget is negative ({budget:,.0f})"
+    elif unknown:
+        said = f"pinned in but not a candidate with a cost estimate: {', '.join(unknown)}"
+    else:
+        said = ""
     if said:
-        return Plan(
-            "infeasible",
-            rows.iloc[0:0],
-            pd.concat([rows.assign(why=""), unweighable], ignore_index=True),
-            budget,
-            capacity,
-            reason=said,
-        )
-    if unknown:
-        return Plan(
-            "infeasible",
-            rows.iloc[0:0],
-            pd.concat([rows.assign(why=""), unweighable], ignore_index=True),
-            budget,
-            capacity,
-            reason=f"pinned in but not a candidate with a cost estimate: {', '.join(unknown)}",
-        )
+        return _infeasible(rows, unweighable, budget, capacity, said)
     names = [BUDGET, *capacity]
     needs = np.vstack(
         [rows["cost"].to_numpy(float)]
@@ -106,13 +91,12 @@ def solve(
         pinned = needs[:, lower == 1].sum(axis=1)
         broken = [n for n, need, limit in zip(names, pinned, limits, strict=True) if need > limit]
         what = ", ".join(broken) or "the constraints"
-        return Plan(
-            "infeasible",
-            rows.iloc[0:0],
-            pd.concat([rows.assign(why=""), unweighable], ignore_index=True),
+        return _infeasible(
+            rows,
+            unweighable,
             budget,
             capacity,
-            reason=f"the requests pinned in need more than the {what} allows",
+            f"the requests pinned in need more than the {what} allows",
         )
     take = np.round(found.x).astype(bool)
     used = needs[:, take].sum(axis=1)
@@ -142,6 +126,14 @@ def solve(
             if ((u + need[~take]) > limit + 1e-9).any()
         ],
     )
+
+
+def _infeasible(
+    rows: pd.DataFrame, unweighable: pd.DataFrame, budget: float, capacity: dict, reason: str
+) -> Plan:
+    """No plan: nothing chosen, every candidate listed, the reason in words."""
+    left = pd.concat([rows.assign(why=""), unweighable], ignore_index=True)
+    return Plan("infeasible", rows.iloc[0:0], left, budget, capacity, reason=reason)
 
 
 def _label(name: str) -> str:

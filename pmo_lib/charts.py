@@ -709,7 +709,10 @@ def roadmap(bars: pd.DataFrame, marks: pd.DataFrame, today: pd.Timestamp, title:
     """A portfolio timeline: each project a bar from start to forecast finish coloured by its
     computed RAG, its baseline finish a tick behind it, open milestones as diamonds (gates
     filled), swimlanes by sub-portfolio (the lane names the rows), and today's line."""
-    rows = bars["lane"] + " › " + bars["project_id"] + " " + bars["project_name"].fillna("")
+    # long names would squeeze the timeline: lane and name cut, the project's id kept whole
+    lane = bars["lane"].map(lambda text: cut(text, 24))
+    name = bars["project_name"].fillna("").map(lambda text: cut(text, 32))
+    rows = lane + " › " + bars["project_id"] + " " + name
     order = list(rows)
     fig = go.Figure()
     for rag, colour in RAG_COLOURS.items():

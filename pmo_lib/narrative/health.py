@@ -113,7 +113,10 @@ def watch(watch: pd.DataFrame) -> str:
 
 
 def roadmap(drawn) -> str:
-    """What the roadmap draws and what it leaves out."""
+    """What the roadmap draws and what it leaves out ("" when it draws nothing: the notice in
+    its place says so)."""
+    if drawn.bars.empty:
+        return ""
     text = (
         f"Each bar runs from a project's baseline start to its forecast finish (its baseline"
         f" finish when there is no forecast), coloured by its computed RAG; the tick is the"

@@ -106,7 +106,8 @@ def draw_roadmap(report: Report, assessed) -> None:
         else None,
         missing="No active project has both a start and a finish date to draw.",
     )
-    report.say(words.roadmap(drawn))
+    if said := words.roadmap(drawn):
+        report.say(said)
 
 
 @needs("milestones", quietly=True)

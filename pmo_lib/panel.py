@@ -8,6 +8,7 @@ import atexit
 import html
 import threading
 import time
+import warnings
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -145,11 +146,14 @@ class FilterPanel:
         self._stop_warming = stop
 
         def warm() -> None:
-            try:
-                prefetch(path, days, portfolios, stop.is_set)
-                prefetch(path, rest, portfolios, stop.is_set)
-            except Exception:  # noqa: BLE001 - a cache warm-up: the real load reports
-                return
+            # a warning here would land, as stderr, in whichever cell runs meanwhile
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    prefetch(path, days, portfolios, stop.is_set)
+                    prefetch(path, rest, portfolios, stop.is_set)
+                except Exception:  # noqa: BLE001 - a cache warm-up: the real load reports
+                    return
 
         self.warming = threading.Thread(target=warm, name="pmo-prefetch", daemon=True)
         _WARMING[:] = [(e, t) for e, t in _WARMING if t.is_alive()]

@@ -54,6 +54,7 @@ dashboard: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_batch.py
 	$(PY) benchmarks/bench_analyst.py
+	$(PY) benchmarks/bench_planner.py
 
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache build *.egg-info

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from pmo_lib.metrics import planner
+from pmo_lib.narrative import demand_pipeline as words
 
 
 def _candidates(rows: list[tuple]) -> pd.DataFrame:
@@ -156,3 +157,36 @@ def test_equal_requests_go_in_rank_order():
     )
     plan = planner.solve(same, budget=20_000)
     assert list(plan.chosen["demand_id"]) == [f"D{i:03d}" for i in range(20)]
+
+
+def test_only_the_highest_ranked_candidates_are_weighed_and_the_page_says_how_many_are_not(
+    monkeypatch,
+):
+    monkeypatch.setattr(planner, "MAX_CANDIDATES", 2)
+    ranked = pd.DataFrame(
+        {
+            "demand_id": ["D1", "D2", "D3", "D4", "D5"],
+            "title": list("abcde"),
+            "customer": "Finance",
+            "stage": ["Submitted", "Approved", "Triage", "Assessment", "Submitted"],
+            "estimated_cost": 100.0,
+            "score": [90.0, 80.0, 70.0, 60.0, 50.0],
+        }
+    )
+    people = pd.DataFrame(columns=["resource_id", "role", "monthly_capacity_hours", "hourly_rate"])
+    load = pd.DataFrame(columns=["resource_id", "period", "planned_hours"])
+    got = planner.inputs(ranked, {"gap": 500.0}, people, load, pd.Timestamp("2026-10-31"))
+    assert list(got.candidates["demand_id"]) == ["D1", "D3"] and got.not_weighed == 2
+    said = words.planner_method(got, "GBP")
+    assert "It weighs the 2 highest-ranked of the 4 requests awaiting a decision" in said
+    assert "the other 2 are not weighed" in said
+
+
+def test_a_plan_stopped_at_the_time_limit_says_how_close_it_is():
+    plan = planner.Plan(
+        "best found", KNAPSACK.iloc[1:], KNAPSACK.iloc[:1], 10.0, {}, 10.0, 100.0, gap=0.00042
+    )
+    assert plan.found and planner.one_more(KNAPSACK, plan, 1, 1) == {"budget": []}
+    said = words.planner_result(plan, {}, "GBP", 250_000, 160)
+    assert "within 0.04% of the best possible" in said
+    assert not planner.Plan("infeasible", KNAPSACK, KNAPSACK, 1.0, {}).found

@@ -196,7 +196,16 @@ def planner_method(inputs, currency: str) -> str:
         text += (
             "; this scope has no people with planned hours and rates, so it weighs the budget alone"
         )
-    return text + ". It is exact (integer programming, HiGHS), not best-first."
+    text += ". It is exact (integer programming, HiGHS), not best-first."
+    if inputs.not_weighed:
+        weighed = len(inputs.candidates)
+        text += (
+            f" It weighs the {fmt.count(weighed)} highest-ranked of the"
+            f" {fmt.count(weighed + inputs.not_weighed)} requests awaiting a decision; the other"
+            f" {fmt.count(inputs.not_weighed)} are not weighed (an exact answer over more takes"
+            " the solver minutes)."
+        )
+    return text
 
 
 def planner_result(plan, more: dict, currency: str, budget_unit: float, hours_unit: float) -> str:
@@ -215,6 +224,11 @@ def planner_result(plan, more: dict, currency: str, budget_unit: float, hours_un
         f" {fmt.count(chosen + left)} requests gives the most score: {plan.score:,.0f} points for"
         f" {money(plan.cost)}."
     )
+    if plan.status == "best found":
+        text += (
+            " (The best set the solver found in the time it is given: its score is within"
+            f" {fmt.share(plan.gap, 2)} of the best possible.)"
+        )
     if plan.binding:
         held = ", ".join("the budget" if b == "budget" else f"{b} hours" for b in plan.binding)
         text += f" What keeps the others out: {held}."

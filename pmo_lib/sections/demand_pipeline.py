@@ -212,7 +212,7 @@ def approvals(report: Report) -> None:
         "cost": "Estimated cost",
         "score": "Score",
     }
-    if inputs.budget > 0 and plan.status == "optimal":
+    if inputs.budget > 0 and plan.found:
         report.table(
             plan.chosen,
             columns,

@@ -171,11 +171,15 @@ def monthly_burn(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) 
     return table.rename_axis("month").reset_index()
 
 
-def _natural_groups(frame: pd.DataFrame, column: str) -> list[tuple[str, pd.DataFrame]]:
-    """frame.groupby(column), the names in natural order (District 7 before District 10)."""
-    groups = list(frame.groupby(column, sort=False))
-    order = hierarchy.natural_key(pd.Series([name for name, _ in groups], dtype=object))
-    return [groups[i] for i in order.sort_values(kind="stable").index]
+TREE = ["portfolio", "sub_portfolio", "program", "project_id"]  # the roll-up's levels 1-4
+
+
+def _natural_ranks(values: pd.Series) -> pd.Series:
+    """Each value's place in natural order (District 7 before District 10; equal keys: the one
+    seen first first)."""
+    unique = pd.Series(values.unique(), dtype=object)
+    order = unique[hierarchy.natural_key(unique).sort_values(kind="stable").index]
+    return values.map(pd.Series(np.arange(len(order)), index=order.to_numpy()))
 
 
 def roll_up(
@@ -183,37 +187,41 @@ def roll_up(
 ) -> pd.DataFrame:
     """The hierarchy from the function down to projects, each level's figures the sum of the level
     below (blank where no project below has a figure): rows in tree order with level
-    (0 function … 4 project), name, key (the full path) and the figures."""
-    rows = []
-    projects = hierarchy.named(projects, "program")
-
-    def add(level: int, name: str, frame: pd.DataFrame, key: tuple) -> None:
-        sums = frame[columns].sum(min_count=1)
-        rows.append(
-            {
-                "level": level,
-                "name": name,
-                "key": key,
-                "projects": len(frame),
-                **{c: float(sums[c]) for c in columns},
-            }
+    (0 function … 4 project), name, key (the full path) and the figures. One group-by per
+    level (a loop over nodes took 36 s at 30,000 projects)."""
+    frame = hierarchy.named(projects, "program")[[*TREE, "project_name", *columns]]
+    ranks = [f"rank_{level}" for level in TREE]
+    frame = frame.assign(
+        **{rank: _natural_ranks(frame[level]) for rank, level in zip(ranks, TREE, strict=True)}
+    )
+    sums = frame[columns].astype("float64").sum(min_count=1)
+    nodes = [
+        pd.DataFrame(
+            {"level": [0], "name": [function_name], "key": [()], "projects": [len(frame)]}
+            | {c: [float(sums[c])] for c in columns}
         )
-
-    add(0, function_name, projects, ())
-    for portfolio, p in _natural_groups(projects, "portfolio"):
-        add(1, portfolio, p, (portfolio,))
-        for sub, s in _natural_groups(p, "sub_portfolio"):
-            add(2, sub, s, (portfolio, sub))
-            for program, g in _natural_groups(s, "program"):
-                add(3, program, g, (portfolio, sub, program))
-                for row in g.sort_values("project_id", key=hierarchy.natural_key).itertuples():
-                    add(
-                        4,
-                        f"{row.project_id} {row.project_name}",
-                        g[g["project_id"] == row.project_id],
-                        (portfolio, sub, program, row.project_id),
-                    )
-    out = pd.DataFrame(rows)
+    ]
+    for depth in range(1, len(TREE) + 1):
+        keys = TREE[:depth]
+        groups = frame.groupby(keys, sort=False, dropna=False)
+        level = groups[columns].sum(min_count=1).astype("float64")
+        level[ranks[:depth]] = groups[ranks[:depth]].first()
+        level["projects"] = groups.size()
+        level = level.reset_index()
+        level["level"] = depth
+        level["key"] = list(zip(*(level[k] for k in keys), strict=True))
+        level["name"] = level[keys[-1]].astype(str)
+        if keys[-1] == "project_id":
+            names = groups["project_name"].first().astype(object).to_numpy()
+            level["name"] = [
+                f"{i} {n}" if pd.notna(n) and str(n) else str(i)
+                for i, n in zip(level["project_id"], names, strict=True)
+            ]
+        nodes.append(level)
+    out = pd.concat(nodes, ignore_index=True)
+    out[ranks] = out[ranks].fillna(-1)  # a parent before its children
+    out = out.sort_values(ranks, kind="stable")[["level", "name", "key", "projects", *columns]]
+    out = out.reset_index(drop=True)
     if "fy_variance" in columns:
         out["fy_variance_pct"] = variance_pct(out["fy_variance"], out["fy_plan"])
     return out

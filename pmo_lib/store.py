@@ -301,7 +301,9 @@ def _order(con) -> str:
 
 
 def _in_written_order(con) -> str:
-    return " ORDER BY pmo_row" if isinstance(con, PgConnection) else ""
+    """Rows in the order the ingest wrote them, on both stores (DuckDB returns a filtered
+    table's rows in an order of its own, which differs between its .df() and Arrow results)."""
+    return f" ORDER BY {_order(con)}"
 
 
 def _sql_type(con, kind: str) -> str:
@@ -572,7 +574,7 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
                 f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
                 + _in_written_order(con)
             )
-            frames[name] = _typed(con.execute(query, {"a": as_of, "p": portfolio}).df(), name)
+            frames[name] = _typed(_frame(con, query, {"a": as_of, "p": portfolio}), name)
     return frames
 
 
@@ -613,7 +615,7 @@ def load_financial_history(store: Path | str, up_to: date, portfolio: str | None
             "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id"
             f" AND p.portfolio = $p)) ORDER BY f.as_of, f.{_order(con)}"
         )
-        frame = con.execute(query, {"a": up_to, "p": portfolio}).df()
+        frame = _frame(con, query, {"a": up_to, "p": portfolio})
     return _typed(frame, "financials").astype({"as_of": "datetime64[us]"})
 
 
@@ -701,6 +703,18 @@ def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:
             {"a": as_of},
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def _frame(con, query: str, params: dict) -> pd.DataFrame:
+    """A query's rows as a frame. From DuckDB through Arrow: its .df() hands pandas Python
+    strings, which pandas 3 turns into Arrow strings one by one (3 of the 11 s of a health page
+    at 100× the demo)."""
+    if isinstance(con, PgConnection):
+        return con.execute(query, params).df()
+    rows = con.sql(query, params=params).to_arrow_table()
+    if not rows.num_rows:  # its columns hold no Arrow chunk, which breaks pandas' merges
+        return con.execute(query, params).df()
+    return rows.to_pandas()
 
 
 def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -111,7 +111,9 @@ def unmatched(demand: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
     """Requests that name a project the scope's projects do not hold (another portfolio's, or
     one missing from the export)."""
     linked = demand.dropna(subset=["project_id"])
-    return linked[~linked["project_id"].isin(projects["project_id"])].reset_index(drop=True)
+    return linked[~linked["project_id"].isin(projects["project_id"].unique())].reset_index(
+        drop=True
+    )
 
 
 def changes(

@@ -95,7 +95,9 @@ def outcomes(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
     ended = demand[demand["stage"].isin(TERMINAL)]
     left_from = pd.Series("unknown (no stage history)", index=ended.index, dtype="str")
     if uses_history(history):
-        h = history[history["demand_id"].isin(ended["demand_id"]) & history["stage"].isin(PIPELINE)]
+        h = history[
+            history["demand_id"].isin(ended["demand_id"].unique()) & history["stage"].isin(PIPELINE)
+        ]
         last = h.sort_values("entered_date").groupby("demand_id")["stage"].last()
         left_from = ended["demand_id"].map(last).fillna("unknown").astype("str")
     table = pd.DataFrame(
@@ -251,7 +253,7 @@ def cumulative_flow(
 ) -> pd.DataFrame:
     """Requests in each stage at each month end (or at as_of for the current month), from the
     history."""
-    h = history[history["demand_id"].isin(demand["demand_id"])].sort_values(
+    h = history[history["demand_id"].isin(demand["demand_id"].unique())].sort_values(
         ["demand_id", "entered_date"]
     )
     ends = pd.date_range(end=as_of, periods=months, freq="ME")
@@ -356,7 +358,7 @@ def changes(
     )
     moved = merged[merged["stage_before"].notna() & (merged["stage"] != merged["stage_before"])]
     moved = moved.rename(columns={"stage_before": "previous_stage"})
-    new = now[~now["demand_id"].isin(before["demand_id"])]
+    new = now[~now["demand_id"].isin(before["demand_id"].unique())]
     decided = now[(now["decision_date"] > since) & (now["decision_date"] <= as_of)]
     return {
         "moved": moved.reset_index(drop=True),

@@ -8,7 +8,7 @@ No data > Green across the dimensions, so missing data is never silently green.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -311,7 +311,7 @@ def measures(
         p["slip_basis"] = "first snapshot"
     m = now["milestones"]
     overdue = m[(m["forecast_date"].fillna(m["baseline_date"]) < as_of) & m["actual_date"].isna()]
-    has_milestones = p["project_id"].isin(m["project_id"])
+    has_milestones = p["project_id"].isin(m["project_id"].unique())
     p["overdue_milestones"] = (
         p["project_id"]
         .map(overdue.groupby("project_id").size())
@@ -331,7 +331,7 @@ def measures(
     open_ = r[r["status"] != "Closed"]
     high = open_[(open_["kind"] == "Risk") & (open_["probability"] * open_["impact"] >= HIGH_RISK)]
     late = open_[(open_["kind"] == "Issue") & (open_["due_date"] < as_of)]
-    has_register = p["project_id"].isin(r["project_id"])
+    has_register = p["project_id"].isin(r["project_id"].unique())
     p["open_high_risks"] = (
         p["project_id"]
         .map(high.groupby("project_id").size())
@@ -479,7 +479,8 @@ def assess(
         columns = [f"rag_{r.key}" for r in RULES if r.dimension == dimension]
         p[dimension] = worst(p[columns]) if len(p) else pd.Series(dtype="str")
     p["overall"] = overall(p[assessed_dimensions(now)]) if len(p) else pd.Series(dtype="str")
-    p["reasons"] = [reasons(row) for _, row in p.iterrows()]
+    fired = [f"rag_{r.key}" for r in RULES] + sorted({r.measure for r in RULES})
+    p["reasons"] = [reasons(row) for row in p[fired].to_dict("records")]
     rank = p["reported_rag"].map(REPORTED_RANK)
     computed = p["overall"].map(REPORTED_RANK)
     p["reported_better"] = (rank < computed).fillna(False).astype(bool)
@@ -498,7 +499,7 @@ def _fmt(rule: Rule, value: object) -> str:
     return f"{float(value):.0f}"
 
 
-def reasons(row: pd.Series) -> str:
+def reasons(row: Mapping) -> str:
     """The rules that fired (amber or red) in words, worst first: 'Finish slip 62 days (red)'."""
     fired = [
         (row[f"rag_{r.key}"], r, row[r.measure])
@@ -874,7 +875,8 @@ def roadmap(assessed: pd.DataFrame, milestones: pd.DataFrame, most: int = ROADMA
     ]
     bars = hierarchy.sort_naturally(bars, ["lane", "start", "project_id"]).reset_index(drop=True)
     marks = milestones[
-        milestones["project_id"].isin(bars["project_id"]) & milestones["actual_date"].isna()
+        milestones["project_id"].isin(bars["project_id"].unique())
+        & milestones["actual_date"].isna()
     ]
     marks = marks.assign(date=marks["forecast_date"].fillna(marks["baseline_date"])).dropna(
         subset=["date"]

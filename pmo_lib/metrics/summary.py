@@ -148,7 +148,7 @@ def changes(
     ]
     if before is not None:
         high = high[
-            ~high["item_id"].isin(before["risks"]["item_id"])
+            ~high["item_id"].isin(before["risks"]["item_id"].unique())
             | high["item_id"].isin(_was_low(before))
         ]
     decided = demand.changes(

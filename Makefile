@@ -20,7 +20,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e ".[dev,postgres,dask]"
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev,postgres,dask,s3]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable > requirements.lock
 	rm -rf .lock-venv
 

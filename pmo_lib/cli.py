@@ -120,7 +120,12 @@ def parser() -> argparse.ArgumentParser:
         "--source",
         help=SOURCE_HELP,
     )
-    run.add_argument("--outputs", default="outputs", help="output folder (default: outputs)")
+    run.add_argument(
+        "--outputs",
+        default="outputs",
+        help="output folder, or object storage such as s3://bucket/prefix (rendered in a local"
+        " staging folder, then uploaded whole; default: outputs)",
+    )
     run.add_argument(
         "--params", help="folder of parameter files (default: $PMO_PARAMS, else params/)"
     )
@@ -410,7 +415,7 @@ def _as_date(value: object) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pmo_lib import demo, runner, store
+    from pmo_lib import demo, remote, runner, store
     from pmo_lib.params import load_all, params_dir
 
     folder = Path(args.params).resolve() if args.params else params_dir()
@@ -424,6 +429,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     if args.scheduler and args.executor != "dask":
         raise PMOError("--scheduler: give --executor dask too (the local pool has no scheduler)")
+    bucket = args.outputs if remote.is_remote(args.outputs) else None
+    if bucket:
+        remote.filesystem(bucket)  # a missing driver or a bad URL is said before any rendering
     path = _source(args.source)
     if not args.source and not store.exists(path):
         log.info(
@@ -433,7 +441,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         demo.build_demo_store(path)
     options = runner.Options(
         source=path,
-        outputs=Path(args.outputs),
+        outputs=remote.staging_folder(bucket) if bucket else Path(args.outputs),
         as_of=args.as_of,
         portfolios=tuple(args.portfolio),
         reports=tuple(args.report),
@@ -450,7 +458,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
     )
-    return runner.run(options, dry_run=args.dry_run)
+    code = runner.run(options, dry_run=args.dry_run)
+    if bucket and not args.dry_run:
+        uploaded, unchanged = remote.upload(options.outputs, bucket)
+        print(
+            f"Uploaded {uploaded} file{'' if uploaded == 1 else 's'} to {store.redact(bucket)}"
+            f" ({unchanged} unchanged).",
+            flush=True,
+        )
+    return code
 
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ import pytest
 
 from pmo_lib import runner, store
 from pmo_lib.catalog import CUSTOMER_REPORT, REPORTS
-from pmo_lib.data import load_portfolio
+from pmo_lib.data import all_snapshots, load_portfolio
 from pmo_lib.errors import PMOError
 from pmo_lib.metrics import data_quality as dq
-from pmo_lib.metrics import demand, health, resourcing, spend
+from pmo_lib.metrics import demand, forecast, health, resourcing, spend
 from pmo_lib.params import config_for, params_dir
 from pmo_lib.report import clean_figure
 from run_reports import main
@@ -90,6 +90,10 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
     position = spend.fy_position(now["financials"], now.as_of, config.fiscal_year_start_month)
     ev = spend.earned_value(now["projects"], now["financials"], now.as_of)
     totals = spend.earned_value_total(ev[ev["status"] == "Active"])
+    landing = forecast.forecast(now, all_snapshots(data))  # from the snapshots' track record
+    fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
+    per_project = spend.fy_by_project(now["financials"], now.as_of, fy)
+    outlook = forecast.outlook_range(landing, per_project, fy.end, now.as_of)
     assert jobs["data-analytics/spend"]["headlines"] == exact(
         {
             **{
@@ -106,13 +110,20 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
             "cpi": totals["cpi"],
             "spi": totals["spi"],
             "budget_at_completion": float(now["projects"]["budget_at_completion"].sum()),
+            "fy_outlook_p10": outlook["p10"],
+            "fy_outlook_p90": outlook["p90"],
         }
     )
+    assert outlook["p10"] < outlook["p50"] < outlook["p90"]
     register, milestones = health.risk_register(now), health.milestone_status(now)
     assessed = health.assess(now, config.health, config.spend.eac_formula)
     assert jobs["data-analytics/health"]["headlines"] == exact(
-        health.headlines(assessed, register, milestones)
+        {
+            **health.headlines(assessed, register, milestones),
+            "p80_overrun_projects": forecast.overruns(landing),
+        }
     )
+    assert forecast.overruns(landing) > 0
     load = store.resource_load(demo_store, now.as_of.date(), list(now["resources"]["resource_id"]))
     view = resourcing.analyse(now, data.previous, load, config.portfolio, config.resourcing)
     assert jobs["data-analytics/resourcing"]["headlines"] == exact(view.headlines)
@@ -402,7 +413,7 @@ def test_index_and_navigation_links_resolve(rendered):
     assert '<table class="pmo-table pmo-explore">' in page  # the long health matrix is explorable
     toc = re.findall(r'<nav class="pmo-toc">(.*?)</nav>', page, re.S)[0]
     anchors = re.findall(r'href="#([^"]+)"', toc)
-    assert len(anchors) == 7
+    assert len(anchors) == 8
     for anchor in anchors:
         assert f'id="{anchor}"' in page, anchor
     assert (

@@ -17,6 +17,7 @@ import pandas as pd
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.memo import same_arguments
+from pmo_lib.metrics import forecast
 from pmo_lib.metrics.spend import earned_value
 from pmo_lib.params import HealthParams
 
@@ -759,6 +760,9 @@ class HealthView:
     watch: pd.DataFrame
     headlines: dict
     derived: list[str]  # what was derived or left out for lack of data, in sentences
+    landing: forecast.Forecast  # where active projects will land (P50, P80)
+    calibration: pd.DataFrame  # how often earlier P80 finish dates held
+    milestone_odds: pd.DataFrame  # the chance each milestone due soon is met
 
 
 def analyse(
@@ -788,6 +792,7 @@ def analyse(
     milestones = milestone_status(now)
     register = risk_register(now)
     artifacts = gate_artifacts(now)
+    landing = forecast.forecast(now, history)
     return HealthView(
         assessed=assessed,
         previous=previous,
@@ -803,8 +808,14 @@ def analyse(
         gates=gate_summary(artifacts),
         gate_gaps=passed_with_missing(artifacts, now["projects"]),
         watch=watch_list(assessed, params.watch_list_size),
-        headlines=headlines(assessed, register, milestones),
+        headlines={
+            **headlines(assessed, register, milestones),
+            "p80_overrun_projects": forecast.overruns(landing),
+        },
         derived=derivations(now, assessed, past, params.min_rated_pct),
+        landing=landing,
+        calibration=forecast.calibration(history),
+        milestone_odds=forecast.milestone_odds(landing, milestones, now.as_of),
     )
 
 

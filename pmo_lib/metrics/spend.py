@@ -528,14 +528,26 @@ class SpendView:
     hygiene: pd.DataFrame
     headlines: dict
     budgets: pd.DataFrame  # budget at completion by level (what data without financials has)
+    outlook_range: dict | None = None  # the FY Outlook's P10-P90 by Monte Carlo (forecast)
+    landing: object = None  # forecast.Forecast the range comes from
 
     @property
     def has_financials(self) -> bool:
         return self.headlines["fy_plan"] is not None
 
 
-def analyse(now, before, start_month: int, params, function_name: str = "IT Function") -> SpendView:
-    """All the spend report's figures from a snapshot pair (data.Snapshot) and the spend params."""
+def analyse(
+    now,
+    before,
+    start_month: int,
+    params,
+    function_name: str = "IT Function",
+    history: list | None = None,
+) -> SpendView:
+    """All the spend report's figures from a snapshot pair (data.Snapshot) and the spend params;
+    with history (every snapshot up to now), the Outlook range too."""
+    from pmo_lib.metrics import forecast
+
     as_of = now.as_of
     fy = fiscal_year(as_of, start_month)
     financials, projects = now["financials"], now["projects"]
@@ -548,6 +560,11 @@ def analyse(now, before, start_month: int, params, function_name: str = "IT Func
     ev = ev[ev["status"] == "Active"].reset_index(drop=True)
     ev_total = earned_value_total(ev, params.eac_formula)
     headlines = _headlines(position, ev_total, now["financials"], projects)
+    landing = forecast.forecast(now, history) if history else None
+    outlook = forecast.fy_outlook_range(now, landing, start_month) if landing else None
+    figures = forecast.headlines(landing, outlook) if landing else {}
+    headlines["fy_outlook_p10"] = figures.get("fy_outlook_p10")
+    headlines["fy_outlook_p90"] = figures.get("fy_outlook_p90")
     return SpendView(
         fy=fy,
         position=position,
@@ -570,6 +587,8 @@ def analyse(now, before, start_month: int, params, function_name: str = "IT Func
         budgets=budgets(
             projects, before["projects"] if before is not None else None, function_name
         ),
+        outlook_range=outlook,
+        landing=landing,
     )
 
 

@@ -135,3 +135,79 @@ def roadmap(drawn) -> str:
             f" {'has' if one else 'have'} no start or finish date to draw."
         )
     return text
+
+
+def landing_method(result) -> str:
+    """How the forecasts are made, with the numbers behind them."""
+    from pmo_lib.metrics import forecast
+
+    return (
+        "Each active project's finish and final cost are forecast from how comparable projects"
+        " moved between this store's snapshots: the days their forecast finish slipped per day"
+        " elapsed, and the growth of their cost at completion (actuals booked plus forecasts)"
+        f" per day elapsed — {fmt.count(len(result.moves))} movements from"
+        f" {fmt.count(result.snapshots)} snapshots. P50 finish = the forecast finish plus the"
+        " median slip rate of its class times its days to go; P80 uses the rate four in five"
+        " movements stayed within; the costs grow likewise. Comparable = same life-cycle stage,"
+        " budget third and portfolio; a class with fewer than"
+        f" {forecast.MIN_CLASS} movements widens to stage and budget third, then stage, then all"
+        " projects (the table names the class used and its movements)."
+    )
+
+
+def landing_needs_history(result) -> str:
+    if result.snapshots < 2:
+        return (
+            "Forecasts need history: this store has one snapshot, so there is no track record"
+            " of how projects move. The table shows where each project stands now; P50 and P80"
+            " appear once a second snapshot is loaded."
+        )
+    return (
+        "Forecasts need history: no project was active in one snapshot and present in the next,"
+        " so there is no track record yet. The table shows where each project stands now."
+    )
+
+
+def landing(result, currency: str) -> str:
+    """How many active projects land later than forecast and above budget at P80."""
+    p = result.projects
+    rated = p["p80_finish"].notna()
+    late = int((p["p80_finish"] > p["baseline_finish"]).sum())
+    with_baseline = int((rated & p["baseline_finish"].notna()).sum())
+    budgeted = p["budget"] > 0
+    over = int((budgeted & (p["p80_cost"] > p["budget"] + 0.005)).sum())
+    rated_cost = int((budgeted & p["p80_cost"].notna()).sum())
+    wider = int((p["schedule_class"] == "all projects").sum())
+    text = (
+        f"At P80, **{fmt.count(late)}** of the {fmt.count(with_baseline)} active projects with a"
+        f" baseline finish land after it, and **{fmt.count(over)}** of the"
+        f" {fmt.count(rated_cost)} with a budget cost more than it."
+    )
+    if wider:
+        text += (
+            f" {fmt.count(wider)} {'is' if wider == 1 else 'are'} compared with all projects:"
+            " {} own classes hold too few movements.".format("its" if wider == 1 else "their")
+        )
+    unrated = int((~rated).sum())
+    if unrated:
+        text += f" {fmt.count(unrated)} have no forecast (no forecast finish, or no class)."
+    return text
+
+
+def calibration(back_test: pd.DataFrame) -> str:
+    """How often the P80 finish dates forecast at earlier snapshots held."""
+    if back_test.empty or not back_test["forecast"].sum():
+        return (
+            "How often these forecasts come true is shown once the store holds three snapshots:"
+            " forecasts made at an earlier one are checked against the latest."
+        )
+    parts = [
+        f"of {fmt.count(row.forecast)} P80 finish dates forecast at {fmt.date(row.forecast_at)},"
+        f" {fmt.share(row.share)} held"
+        for row in back_test.itertuples()
+        if row.forecast
+    ]
+    return (
+        "Checked against the latest snapshot (the project finished, or still stood forecast, on"
+        " or before its P80): " + "; ".join(parts) + "."
+    )

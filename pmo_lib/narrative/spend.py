@@ -198,3 +198,26 @@ def tiles(position: dict, currency: str) -> list[tuple[str, str, str]]:
         ("Variance", m(position["fy_variance"]), f"Outlook − Plan {pct}".strip()),
         ("Run-rate projection", m(position["fy_run_rate_projection"]), "last 3 months' pace"),
     ]
+
+
+def outlook_range(r: dict | None, fy_name: str, currency: str) -> str:
+    """The Monte Carlo's range in words, with the method."""
+    from pmo_lib.metrics import forecast
+
+    if not r:
+        return f"No {fy_name} Outlook to draw a range around."
+    money = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
+    plan = (
+        f"; within the FY Plan of {money(r['plan'])}, {fmt.share(r['within_plan'])}"
+        if r["within_plan"] is not None
+        else ""
+    )
+    return (
+        f"Drawing each of the {fmt.count(r['drawn_projects'])} active projects' cost growth"
+        f" {forecast.DRAWS:,} times from the movements of comparable projects (the health"
+        " report's 'Where projects will land' says how they are compared), applied to what each"
+        f" still forecasts for {fy_name} up to its year end: the {fy_name} Outlook lands between"
+        f" **{money(r['p10'])}** (P10) and **{money(r['p90'])}** (P90), median"
+        f" {money(r['p50'])}. The chance it stays within today's Outlook of {money(r['outlook'])}"
+        f" is {fmt.share(r['holds'])}{plan}."
+    )

@@ -4,7 +4,7 @@ notebook shows them in order and the JupyterLab filter panel re-renders them in 
 from __future__ import annotations
 
 from pmo_lib import charts, data
-from pmo_lib.metrics import health
+from pmo_lib.metrics import forecast, health
 from pmo_lib.narrative import health as words
 from pmo_lib.report import PROJECT_COLUMNS, Report, needs
 
@@ -245,6 +245,61 @@ def watch_list(report: Report) -> None:
         rags=["overall", "reported_rag"],
         empty="Nothing to discuss.",
     )
+
+
+def landing(report: Report) -> None:
+    """Where projects will land."""
+    view, currency = report.view, report.config.currency
+    result = view.landing
+    if not result.has_history:
+        report.notice(words.landing_needs_history(result))
+    else:
+        report.say(
+            words.landing_method(result),
+            words.landing(result, currency),
+            words.calibration(view.calibration),
+        )
+    columns = {
+        "project_id": "Project",
+        "project_name": "Name",
+        "schedule_class": "Compared with (movements)",
+        "baseline_finish": "Baseline finish",
+        "forecast_finish": "Forecast finish",
+        "p50_finish": "P50 finish",
+        "p80_finish": "P80 finish",
+        "budget": "Budget",
+        "cost_basis": "Cost at completion now",
+        "p50_cost": "P50 cost",
+        "p80_cost": "P80 cost",
+    }
+    caption = "Where each active project will land, latest P80 finish first"
+    if not result.has_history:  # where each stands now: nothing to forecast from
+        columns = {k: v for k, v in columns.items() if not k.startswith(("p50", "p80", "sched"))}
+        caption = "Where each active project stands now"
+    report.table(
+        forecast.landing_table(result),
+        columns,
+        dates=["baseline_finish", "forecast_finish", "p50_finish", "p80_finish"],
+        money=["budget", "cost_basis", "p50_cost", "p80_cost"],
+        caption=caption,
+        empty="No active project.",
+    )
+    if result.has_history:
+        report.table(
+            view.milestone_odds,
+            {
+                "project_id": "Project",
+                "milestone": "Milestone",
+                "baseline_date": "Baseline",
+                "forecast_date": "Forecast",
+                "held_to": "To be met by",
+                "chance_met": "Chance met",
+            },
+            dates=["baseline_date", "forecast_date", "held_to"],
+            shares=["chance_met"],
+            caption=f"Milestones due in the next {forecast.HORIZON_DAYS} days, least likely first",
+            empty=f"No open milestone is due in the next {forecast.HORIZON_DAYS} days.",
+        )
 
 
 def rules(report: Report) -> None:

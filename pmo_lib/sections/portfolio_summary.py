@@ -9,7 +9,7 @@ import pandas as pd
 
 from pmo_lib import charts, data
 from pmo_lib.catalog import EXPLAINED_IN
-from pmo_lib.metrics import health, summary
+from pmo_lib.metrics import forecast, health, summary
 from pmo_lib.narrative import portfolio_summary as words
 from pmo_lib.report import Report
 from pmo_lib.sections.health import draw_roadmap
@@ -30,7 +30,8 @@ class SummaryView:
 def analyse(report: Report) -> SummaryView:
     """Everything the sections show, computed once per data the report holds."""
     load = data.resource_load(report.data)
-    past = health.Past.of(data.all_snapshots(report.data))
+    history = data.all_snapshots(report.data)
+    past = health.Past.of(history)
     now, before = summary.headline_pair(
         report.now,
         report.before,
@@ -40,6 +41,9 @@ def analyse(report: Report) -> SummaryView:
         report.config,
         past,
     )
+    landing = forecast.forecast(report.now, history)  # the health and spend pages' forecasts
+    outlook = forecast.fy_outlook_range(report.now, landing, report.config.fiscal_year_start_month)
+    now.update(forecast.headlines(landing, outlook))
     return SummaryView(load, now, before, past)
 
 

@@ -3,6 +3,8 @@ notebook shows them in order and the JupyterLab filter panel re-renders them in 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from pmo_lib import charts, data
 from pmo_lib.metrics import spend
 from pmo_lib.narrative import spend as words
@@ -17,6 +19,7 @@ def analyse(report: Report) -> spend.SpendView:
         report.config.fiscal_year_start_month,
         report.config.spend,
         report.config.title,
+        data.all_snapshots(report.data),
     )
 
 
@@ -172,6 +175,32 @@ def earned_value_table(report: Report) -> None:
         ratios=["cpi", "spi", "tcpi"],
         empty="No active project.",
     )
+
+
+@needs("financials")
+def outlook_range(report: Report) -> None:
+    """Outlook range."""
+    view = report.view
+    if view.landing is None or not view.landing.has_history:
+        report.notice(
+            "An Outlook range needs history: with one snapshot there is no track record of how"
+            " projects' costs move, so the Outlook above is the only figure."
+        )
+        return
+    report.say(words.outlook_range(view.outlook_range, view.fy.name, report.config.currency))
+    if view.outlook_range:
+        r = view.outlook_range
+        report.table(
+            pd.DataFrame(
+                {
+                    "what": ["P10", "P50", "P90", "Outlook now", "FY Plan"],
+                    "amount": [r["p10"], r["p50"], r["p90"], r["outlook"], r["plan"]],
+                }
+            ),
+            {"what": "", "amount": view.fy.name},
+            money=["amount"],
+            caption=f"{view.fy.name} Outlook range",
+        )
 
 
 @needs("financials")

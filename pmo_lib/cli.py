@@ -19,7 +19,7 @@ from pathlib import Path
 from pmo_lib.errors import PMOError
 
 log = logging.getLogger("pmo_reports")
-COMMANDS = ("run", "ingest", "demo", "init")
+COMMANDS = ("run", "ingest", "demo", "export", "init")
 SOURCE_HELP = (
     "the store: a DuckDB file or a postgresql:// URL (default: $PMO_SOURCE, else data/pmo.duckdb)"
 )
@@ -206,6 +206,15 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--export", type=Path, help="also write the latest snapshot as CSV exports to this folder"
     )
+    export = sub.add_parser(
+        "export", help="write one snapshot as the enterprise feed (Parquet and feed.json)"
+    )
+    export.add_argument("--to", type=Path, required=True, help="the feed's folder")
+    export.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: the latest)")
+    export.add_argument("--source", help=SOURCE_HELP)
+    export.add_argument(
+        "--params", help="folder of parameter files (default: $PMO_PARAMS, else params/)"
+    )
     init = sub.add_parser("init", help="write a working folder (params, data, outputs, README)")
     init.add_argument("folder", type=Path, help="a new (or empty) folder")
     return top
@@ -218,9 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        return {"run": cmd_run, "ingest": cmd_ingest, "demo": cmd_demo, "init": cmd_init}[
-            args.command
-        ](args)
+        return {
+            "run": cmd_run,
+            "ingest": cmd_ingest,
+            "demo": cmd_demo,
+            "export": cmd_export,
+            "init": cmd_init,
+        }[args.command](args)
     except PMOError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -254,6 +267,32 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(
         f"Wrote {folder}: read its README.md, then run `pmo-reports demo` and `pmo-reports run`"
         " inside it."
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pmo_lib import feed
+    from pmo_lib.params import load_all, params_dir
+
+    folder = Path(args.params).resolve() if args.params else params_dir()
+    configs = load_all(folder)
+    function = next((c for c in configs if c.portfolio is None), None)
+    written = feed.export(
+        _source(args.source),
+        args.as_of,
+        args.to,
+        configs,
+        function.title if function else "IT Function",
+    )
+    tables = ", ".join(f"{n} {t['rows']:,}" for n, t in written["tables"].items() if t["rows"])
+    log.info(
+        "Wrote the feed of %s to %s: %s; %d headline figures for %d scopes.",
+        written["as_of"],
+        args.to,
+        tables,
+        written["headlines"]["rows"],
+        len(written["headlines"]["scopes"]),
     )
     return 0
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib.data import Snapshot
+from pmo_lib.memo import same_arguments
 from pmo_lib.periods import FiscalYear
 
 MIN_CLASS = 10  # movements a class needs before it is used
@@ -58,6 +59,7 @@ def _edges(budget: pd.Series) -> tuple[float, float] | None:
     return float(value.quantile(1 / 3)), float(value.quantile(2 / 3))
 
 
+@same_arguments(size=4)  # the back-test asks again for the same snapshots
 def cost_at_completion(snapshot: Snapshot) -> pd.Series:
     """Per project_id: actuals of closed months + forecasts of the others over its whole life
     (the Outlook's rule, every year at once); the budget at completion where it has no financial

@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_batch.py
 	$(PY) benchmarks/bench_analyst.py
 	$(PY) benchmarks/bench_planner.py
+	$(PY) benchmarks/bench_forecast.py
 
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache build *.egg-info

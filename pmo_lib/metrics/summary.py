@@ -53,6 +53,8 @@ TILES = [  # (label, headline key, kind, is a rise good?)
     ("YTD Actual", "ytd_actual", "money", None),
     ("Outlook", "fy_outlook", "money", None),
     ("Variance (Outlook − Plan)", "fy_variance", "money", False),
+    ("Outlook at P90 (Monte Carlo)", "fy_outlook_p90", "money", None),
+    ("Over budget at P80", "p80_overrun_projects", "count", False),
     ("Demand backlog", "demand_open_count", "count", None),
     ("Backlog value", "demand_open_estimated_cost", "money", None),
     ("Median lead time to decision", "demand_median_lead_time_days", "days", False),

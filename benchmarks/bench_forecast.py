@@ -53,9 +53,7 @@ def main() -> None:
             timings.append(time.perf_counter() - started)
             print(
                 f"{size:>5g} {len(landing.projects):>7} {len(landing.moves):>10}"
-                + "".join(
-                    f" {t:>{w}.2f}" for t, w in zip(timings, (11, 12, 8, 13), strict=True)
-                )
+                + "".join(f" {t:>{w}.2f}" for t, w in zip(timings, (11, 12, 8, 13), strict=True))
                 + f" {sum(timings):>8.2f}"
             )
 

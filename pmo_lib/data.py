@@ -291,14 +291,6 @@ def load_portfolio(
     )
 
 
-def financial_history(data: PortfolioData) -> pd.DataFrame:
-    """The portfolio's financial rows in every snapshot up to the report's as_of (with as_of)."""
-    history = store.load_financial_history(data.store, data.current.as_of.date(), data.portfolio)
-    if data.sub_portfolio or data.program:
-        history = history[history["project_id"].isin(data.current["projects"]["project_id"])]
-    return history.reset_index(drop=True)
-
-
 def all_snapshots(data: PortfolioData) -> list[Snapshot]:
     """Every snapshot up to the report's as_of, oldest first, scoped like the report (for
     trends)."""

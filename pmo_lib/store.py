@@ -604,21 +604,6 @@ def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[st
         }
 
 
-def load_financial_history(store: Path | str, up_to: date, portfolio: str | None) -> pd.DataFrame:
-    """Financial rows of every snapshot up to up_to, with their as_of, each scoped to the projects
-    the portfolio had in that snapshot."""
-    columns = ", ".join(f"f.{c}" for c in TABLES["financials"].column_names)
-    with reading(store) as con:
-        query = (
-            f"SELECT f.as_of, {columns} FROM financials f WHERE f.as_of <= $a"
-            " AND ($p IS NULL OR EXISTS ("
-            "SELECT 1 FROM projects p WHERE p.as_of = f.as_of AND p.project_id = f.project_id"
-            f" AND p.portfolio = $p)) ORDER BY f.as_of, f.{_order(con)}"
-        )
-        frame = _frame(con, query, {"a": up_to, "p": portfolio})
-    return _typed(frame, "financials").astype({"as_of": "datetime64[us]"})
-
-
 def resource_load(store: Path | str, as_of: date, resource_ids: list[str]) -> pd.DataFrame:
     """Every hour booked to each of these people per month, in any portfolio: totals only, so a
     portfolio's report sees how loaded its people are without seeing other portfolios' projects."""

@@ -71,10 +71,6 @@ def test_the_demo_reads_back_from_postgresql_as_from_duckdb(pg_demo, demo_store)
     assert store.portfolios_with_data(pg_demo, latest) == store.portfolios_with_data(
         demo_store, latest
     )
-    pd.testing.assert_frame_equal(
-        store.load_financial_history(pg_demo, latest, DA),
-        store.load_financial_history(demo_store, latest, DA),
-    )
     people = list(store.load_tables(demo_store, latest, DA)["resources"]["resource_id"])
     pd.testing.assert_frame_equal(
         store.resource_load(pg_demo, latest, people)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pmo_lib.data import Snapshot
 from pmo_lib.metrics import spend
 from pmo_lib.periods import fiscal_year
 from tests.conftest import frame
@@ -281,24 +282,32 @@ def test_financial_hygiene_rules():
 
 def test_outlook_drift_and_largest_moves():
     projects = _projects({"project_id": "P1"}, {"project_id": "P2"})
-    history = pd.concat(
-        [
-            frame(
-                "financials",
-                [
-                    fin("P1", "2026-06-01", "forecast", 100.0),
-                    fin("P2", "2026-06-01", "forecast", 50.0),
-                ],
-            ).assign(as_of=pd.Timestamp("2026-04-30")),
-            frame(
-                "financials",
-                [
-                    fin("P1", "2026-06-01", "forecast", 160.0),
-                    fin("P2", "2026-06-01", "forecast", 45.0),
-                ],
-            ).assign(as_of=pd.Timestamp("2026-05-31")),
-        ]
-    )
+    history = [
+        Snapshot(
+            pd.Timestamp("2026-04-30"),
+            {
+                "financials": frame(
+                    "financials",
+                    [
+                        fin("P1", "2026-06-01", "forecast", 100.0),
+                        fin("P2", "2026-06-01", "forecast", 50.0),
+                    ],
+                )
+            },
+        ),
+        Snapshot(
+            pd.Timestamp("2026-05-31"),
+            {
+                "financials": frame(
+                    "financials",
+                    [
+                        fin("P1", "2026-06-01", "forecast", 160.0),
+                        fin("P2", "2026-06-01", "forecast", 45.0),
+                    ],
+                )
+            },
+        ),
+    ]
     drift = spend.outlook_drift(history, projects, fiscal_year(AS_OF, 4))
     assert spend.drift_by_portfolio(drift)["fy_outlook"].tolist() == [150.0, 205.0]
     moves = spend.largest_moves(drift)

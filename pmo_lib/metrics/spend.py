@@ -332,15 +332,18 @@ def quadrant(cpi: float | None, spi: float | None) -> str:
 
 
 # -- outlook drift ----------------------------------------------------------------------------
-def outlook_drift(history: pd.DataFrame, projects: pd.DataFrame, fy: FiscalYear) -> pd.DataFrame:
+def outlook_drift(snapshots: list, projects: pd.DataFrame, fy: FiscalYear) -> pd.DataFrame:
     """The Outlook for the report's fiscal year as each snapshot saw it, per project.
 
-    history: financial rows of every snapshot with an `as_of` column (see data.load_history).
+    snapshots: every snapshot up to the report's (data.all_snapshots), scoped like the report.
     """
-    frames = []
-    for as_of, rows in history.groupby("as_of", sort=True):
-        per = fy_by_project(rows, pd.Timestamp(as_of), fy)[["project_id", "fy_outlook", "fy_plan"]]
-        frames.append(per.assign(as_of=pd.Timestamp(as_of)))
+    frames = [
+        fy_by_project(s["financials"], s.as_of, fy)[["project_id", "fy_outlook", "fy_plan"]].assign(
+            as_of=s.as_of
+        )
+        for s in snapshots
+        if len(s["financials"])
+    ]
     if not frames:
         return pd.DataFrame(columns=["as_of", "project_id", "fy_outlook", "fy_plan", "portfolio"])
     out = pd.concat(frames, ignore_index=True)
@@ -530,6 +533,7 @@ class SpendView:
     budgets: pd.DataFrame  # budget at completion by level (what data without financials has)
     outlook_range: dict | None = None  # the FY Outlook's P10-P90 by Monte Carlo (forecast)
     landing: object = None  # forecast.Forecast the range comes from
+    drift: pd.DataFrame | None = None  # each project's FY Outlook in each snapshot (history)
 
     @property
     def has_financials(self) -> bool:
@@ -589,6 +593,7 @@ def analyse(
         ),
         outlook_range=outlook,
         landing=landing,
+        drift=outlook_drift(history, projects, fy) if history else None,
     )
 
 

@@ -209,9 +209,7 @@ def outlook_drift(report: Report) -> None:
     view = report.view
     currency = report.config.currency
     symbol = report.currency_symbol
-    drift = spend.outlook_drift(
-        data.financial_history(report.data), report.now["projects"], view.fy
-    )
+    drift = view.drift
     moves = spend.largest_moves(drift)
     report.chart(
         charts.outlook_drift(

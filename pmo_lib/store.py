@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -540,17 +541,26 @@ def connect_read_only(store: Path | str) -> duckdb.DuckDBPyConnection:
 
 @contextlib.contextmanager
 def reading(store: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """connect_read_only as a block: an error reading a damaged block inside it says so."""
-    con = connect_read_only(store)
-    try:
-        yield con
-    except duckdb.Error as exc:
-        problem = trouble(store, exc)
-        if problem is None:
-            raise
-        raise problem from exc
-    finally:
-        con.close()
+    """connect_read_only as a block: an error reading a damaged block inside it says so.
+
+    One DuckDB read at a time in a process: the filter panel's prefetch thread and the
+    analyst's cells both read, and DuckDB's Python client, opening and closing connections to
+    one file from two threads, once lost its pandas scan mid-read ("Table Function with name
+    pandas_scan does not exist", seen in JupyterLab). A PostgreSQL server needs no such care."""
+    with contextlib.nullcontext() if is_server(store) else _DUCKDB_READS:
+        con = connect_read_only(store)
+        try:
+            yield con
+        except duckdb.Error as exc:
+            problem = trouble(store, exc)
+            if problem is None:
+                raise
+            raise problem from exc
+        finally:
+            con.close()
+
+
+_DUCKDB_READS = threading.RLock()
 
 
 def list_snapshots(store: Path | str) -> pd.DataFrame:

@@ -74,10 +74,10 @@ SEEN = """() => {
       '.jp-OutputArea mjx-container, .jp-OutputArea .MathJax, .jp-OutputArea .MathJax_Display'
     ).length,
     text: outputs.map(o => o.textContent).join('\\n'),
-    errors: nb.querySelectorAll(
+    errors: Array.from(nb.querySelectorAll(
       '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],'
       + ' .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-    ).length,
+    )).map(e => e.textContent.slice(-1500)),
     says: Array.from(nb.querySelectorAll('.pmo-say')).map(p => p.textContent),
     tiles: Array.from(nb.querySelectorAll('.pmo-kpi')).map(t => t.textContent),
     tile_widths: tiles,
@@ -238,7 +238,7 @@ def _settle(page) -> None:
 def _check_page(seen: dict, name: str) -> None:
     assert seen["maths"] == 0, f"{name}: MathJax typeset report text"
     assert "Error displaying widget" not in seen["text"], name
-    assert seen["errors"] == 0, f"{name}: an error or stderr output"
+    assert not seen["errors"], f"{name}: an error or stderr output: {seen['errors']}"
     assert not re.search(r"-\$0(?![\d.,])", seen["text"]), f"{name}: -$0"
     assert not re.search(r"[▲▼] (\$|-)?0(\.0+)?( days|%|k|M)? since", seen["text"]), name
     assert seen["explored"] == seen["explorable"] == seen["bars"], f"{name}: tables not explorable"

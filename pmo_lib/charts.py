@@ -707,8 +707,9 @@ def lifecycle(stages: pd.DataFrame, title: str) -> go.Figure:
 
 def roadmap(bars: pd.DataFrame, marks: pd.DataFrame, today: pd.Timestamp, title: str) -> go.Figure:
     """A portfolio timeline: each project a bar from start to forecast finish coloured by its
-    computed RAG, its baseline finish a tick behind it, open milestones as diamonds (gates
-    filled), swimlanes by sub-portfolio (the lane names the rows), and today's line."""
+    computed RAG, its baseline finish a tick behind it, a whisker on to its P80 finish where
+    that is later, open milestones as diamonds (gates filled), swimlanes by sub-portfolio (the
+    lane names the rows), and today's line."""
     # long names would squeeze the timeline: lane and name cut, the project's id kept whole
     lane = bars["lane"].map(lambda text: cut(text, 24))
     name = bars["project_name"].fillna("").map(lambda text: cut(text, 32))
@@ -740,6 +741,19 @@ def roadmap(bars: pd.DataFrame, marks: pd.DataFrame, today: pd.Timestamp, title:
             marker={"symbol": "line-ns-open", "size": 14, "color": PALETTE["navy"]},
             name="Baseline finish",
             hovertemplate="%{y}: baseline finish %{x|%d %b %Y}<extra></extra>",
+        )
+    later = bars[bars["p80_finish"] > bars["finish"]] if "p80_finish" in bars else bars.iloc[:0]
+    if len(later):  # a whisker from the forecast finish to the P80 finish
+        row, gap = list(rows[later.index]), [None] * len(later)
+        fig.add_scatter(
+            y=[v for trio in zip(row, row, gap, strict=True) for v in trio],
+            x=[v for t in zip(later["finish"], later["p80_finish"], gap, strict=True) for v in t],
+            mode="lines+markers",
+            line={"color": PALETTE["slate"], "width": 2},
+            marker={"symbol": "line-ns-open", "size": [0, 10, 0] * len(later)},
+            name="To P80 finish",
+            connectgaps=False,
+            hoverinfo="skip",
         )
     if len(marks):
         shown = marks.merge(bars.assign(row=rows)[["project_id", "row"]], on="project_id")

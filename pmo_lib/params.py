@@ -84,6 +84,12 @@ class SpendParams(_Strict):
         gt=0, description="Outlook move since the previous snapshot, in %"
     )
     eac_formula: Literal["BAC/CPI", "AC+(BAC-EV)"]
+    outlook_range_seed: int = Field(
+        default=20_261,
+        ge=0,
+        description="seed of the Outlook range's Monte Carlo draws: the same store and seed give"
+        " the same range every run",
+    )
 
 
 class HealthParams(_Strict):

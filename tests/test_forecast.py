@@ -145,6 +145,26 @@ def test_the_outlook_range_adds_each_draws_growth_to_what_is_still_forecast(monk
     assert "Outlook of $120 is 0%; within the FY Plan of $125, 100%" in said
 
 
+def test_the_outlook_range_is_the_same_for_the_same_seed_and_says_it(monkeypatch):
+    monkeypatch.setattr(fc, "MIN_CLASS", 2)
+    snaps = history(  # growth rates 0.001, 0.001, 0.002, 0.0: draws differ
+        {"A": ["2027-01-01"] * 3, "B": ["2027-01-01"] * 3},
+        {"A": [100.0, 103.0, 106.09], "B": [100.0, 106.0, 106.0]},
+    )
+    result = fc.forecast(snaps[2], snaps)
+    per_project = pd.DataFrame(
+        {"project_id": ["A", "B"], "fy_outlook": [50.0, 70.0], "ytd_actual": [0.0, 0.0]}
+    ).assign(fy_plan=[60.0, 65.0])
+    fy_end = DAYS[2] + pd.Timedelta(days=40)
+    first = fc.outlook_range(result, per_project, fy_end, DAYS[2], seed=7)
+    assert first == fc.outlook_range(result, per_project, fy_end, DAYS[2], seed=7)
+    other = fc.outlook_range(result, per_project, fy_end, DAYS[2], seed=8)
+    assert other["seed"] == 8 and other["holds"] != first["holds"]  # other draws
+    # growth is drawn from {0.0, 0.001, 0.001, 0.002} a day × 40 days on 50 and 70
+    assert 120 <= first["p10"] <= first["p50"] <= first["p90"] <= 120 + 0.002 * 40 * 120
+    assert "5,000 times (seed 7)" in spend_words.outlook_range(first, "FY2027", "USD")
+
+
 def test_the_back_test_counts_the_p80_dates_that_held(monkeypatch):
     monkeypatch.setattr(fc, "MIN_CLASS", 1)
     snaps = history(

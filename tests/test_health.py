@@ -626,6 +626,7 @@ def test_the_roadmap_draws_dated_projects_in_lanes_and_counts_the_rest():
 
     from pmo_lib import charts
     from pmo_lib.metrics import health as h
+    from pmo_lib.narrative import health as words
 
     t = pd.Timestamp
     assessed = pd.DataFrame(
@@ -659,6 +660,15 @@ def test_the_roadmap_draws_dated_projects_in_lanes_and_counts_the_rest():
         "Build": t("2026-04-01"),  # the forecast; "Start" is done, "Design" is P3's
         "Go-live": t("2026-05-01"),  # no forecast: the baseline
     }
+    assert drawn.bars["p80_finish"].isna().all()  # no forecasts given: no whisker
+    assert "P80" not in words.roadmap(drawn)
+    p80 = pd.Series([t("2026-08-15"), t("2026-05-01")], index=["P1", "P2"])  # P2: before finish
+    forecast = h.roadmap(assessed, milestones, p80_finish=p80)
+    assert list(forecast.bars["p80_finish"]) == [t("2026-05-01"), t("2026-08-15")]
+    whisker = charts.roadmap(forecast.bars, forecast.milestones, t("2026-03-15"), "Roadmap")
+    (line,) = [trace for trace in whisker.data if trace.name == "To P80 finish"]
+    assert list(line.x) == [t("2026-06-30"), t("2026-08-15"), None]  # P1 only: P2's is earlier
+    assert "For 1 of them a line runs on to the P80 finish" in words.roadmap(forecast)
     largest = h.roadmap(assessed, milestones, most=1)
     assert list(largest.bars["project_id"]) == ["P2"] and largest.cut == 1
     fig = charts.escape_data_text(

@@ -77,6 +77,21 @@ def test_a_month_out_of_range(params):
         load_all(params)
 
 
+def test_the_outlook_range_seed_defaults_and_is_checked(params):
+    (params / "defaults.yaml").write_text(
+        (params / "defaults.yaml").read_text().replace("  outlook_range_seed: 20261", "")
+    )
+    assert config_for("data-analytics", params).spend.outlook_range_seed == 20261  # older files
+    (params / "data-analytics.yaml").write_text(
+        "portfolio: Data & Analytics\nspend:\n  outlook_range_seed: -1\n"
+    )
+    with pytest.raises(
+        PMOError,
+        match=r"data-analytics.yaml: key 'spend.outlook_range_seed': .*greater than or equal to 0",
+    ):
+        load_all(params)
+
+
 def test_an_unknown_report(params):
     (params / "function.yaml").write_text("portfolio: null\nreports: [data_quality, budget]\n")
     with pytest.raises(

@@ -28,7 +28,7 @@ from pmo_lib.periods import FiscalYear
 
 MIN_CLASS = 10  # movements a class needs before it is used
 DRAWS = 5_000  # Monte Carlo draws
-SEED = 20_261  # the draws' seed: a store gives the same figures every run
+SEED = 20_261  # the draws' seed unless the params give one: same store and seed, same figures
 LEVELS = (  # from the narrowest class to the widest
     ("lifecycle_stage", "band", "portfolio"),
     ("lifecycle_stage", "band"),
@@ -241,13 +241,17 @@ def overruns(result: Forecast) -> int | None:
 
 
 def outlook_range(
-    result: Forecast, per_project: pd.DataFrame, fy_end: pd.Timestamp, as_of: pd.Timestamp
+    result: Forecast,
+    per_project: pd.DataFrame,
+    fy_end: pd.Timestamp,
+    as_of: pd.Timestamp,
+    seed: int = SEED,
 ) -> dict | None:
     """The fiscal year's Outlook as DRAWS draws see it: each active project's remaining FY
     forecast (Outlook − YTD actual) grown by a growth rate drawn from its class, times the days
     from the as-of date to the FY end (or its finish, if sooner); everything else as it stands.
     P10, P50, P90 and the chance the total stays within the current Outlook and within the FY
-    Plan. None without a track record or FY figures."""
+    Plan; the same seed gives the same figures. None without a track record or FY figures."""
     if not result.has_history or per_project.empty:
         return None
     p = per_project[["project_id", "fy_outlook", "ytd_actual", "fy_plan"]].astype(
@@ -259,7 +263,7 @@ def outlook_range(
     key = p["project_id"].map(f["growth_key"]).fillna("")
     to_fy_end = max((fy_end - as_of).days, 0)
     days = p["project_id"].map(f["days_to_go"]).clip(upper=to_fy_end).fillna(0)
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     totals = np.full(DRAWS, outlook)
     for k, rates in result.growth_rates.items():
         mine = (key == k).to_numpy()
@@ -276,10 +280,13 @@ def outlook_range(
         "holds": float((totals <= outlook + 0.005).mean()),
         "within_plan": float((totals <= plan + 0.005).mean()) if plan else None,
         "drawn_projects": int(key.ne("").sum()),
+        "seed": seed,
     }
 
 
-def fy_outlook_range(now: Snapshot, landing: Forecast, start_month: int) -> dict | None:
+def fy_outlook_range(
+    now: Snapshot, landing: Forecast, start_month: int, seed: int = SEED
+) -> dict | None:
     """outlook_range for the as-of date's fiscal year, from the snapshot's financials (None
     without financial rows)."""
     from pmo_lib.metrics.spend import fy_by_project
@@ -289,7 +296,7 @@ def fy_outlook_range(now: Snapshot, landing: Forecast, start_month: int) -> dict
         return None
     fy = fiscal_year(now.as_of, start_month)
     per_project = fy_by_project(now["financials"], now.as_of, fy)
-    return outlook_range(landing, per_project, fy.end, now.as_of)
+    return outlook_range(landing, per_project, fy.end, now.as_of, seed)
 
 
 def headlines(landing: Forecast, outlook: dict | None) -> dict:

@@ -859,20 +859,31 @@ ROADMAP_MOST = 60  # projects drawn at most; past that, the largest budgets
 
 @dataclass(frozen=True)
 class Roadmap:
-    bars: pd.DataFrame  # lane, project_id, project_name, start, finish, baseline_finish, overall
+    bars: pd.DataFrame  # lane, project_id, project_name, start, finish, baseline_finish, overall,
+    # p80_finish
     milestones: pd.DataFrame  # project_id, milestone, date, is_gate: open, within the bars' span
     undrawn: int  # active projects without a start or a finish date
     cut: int  # projects left out past ROADMAP_MOST
 
 
-def roadmap(assessed: pd.DataFrame, milestones: pd.DataFrame, most: int = ROADMAP_MOST) -> Roadmap:
+def roadmap(
+    assessed: pd.DataFrame,
+    milestones: pd.DataFrame,
+    most: int = ROADMAP_MOST,
+    p80_finish: pd.Series | None = None,
+) -> Roadmap:
     """The active projects as bars from baseline start to forecast finish (the baseline finish
-    when there is no forecast), with their baseline finish, computed RAG and open milestones
-    (forecast date, else baseline), in swimlanes by sub-portfolio. Projects without a start or
-    a finish are counted, not drawn; past `most` projects, those with the largest budgets."""
+    when there is no forecast), with their baseline finish, computed RAG, P80 finish (per
+    project_id, from forecast.forecast; blank without one) and open milestones (forecast date,
+    else baseline), in swimlanes by sub-portfolio. Projects without a start or a finish are
+    counted, not drawn; past `most` projects, those with the largest budgets."""
+    if p80_finish is None:
+        p80_finish = pd.Series(dtype="datetime64[ns]")
+    p80_finish = p80_finish[~p80_finish.index.duplicated()]
     frame = assessed.assign(
         finish=assessed["forecast_finish"].fillna(assessed["baseline_finish"]),
         lane=assessed["sub_portfolio"].fillna("(no sub-portfolio)"),
+        p80_finish=p80_finish.reindex(assessed["project_id"]).to_numpy(),
     )
     dated = frame.dropna(subset=["baseline_start", "finish"])
     undrawn = len(frame) - len(dated)
@@ -882,7 +893,16 @@ def roadmap(assessed: pd.DataFrame, milestones: pd.DataFrame, most: int = ROADMA
             ["budget_at_completion", "project_id"], ascending=[False, True], na_position="last"
         ).head(most)
     bars = dated.rename(columns={"baseline_start": "start"})[
-        ["lane", "project_id", "project_name", "start", "finish", "baseline_finish", "overall"]
+        [
+            "lane",
+            "project_id",
+            "project_name",
+            "start",
+            "finish",
+            "baseline_finish",
+            "overall",
+            "p80_finish",
+        ]
     ]
     bars = hierarchy.sort_naturally(bars, ["lane", "start", "project_id"]).reset_index(drop=True)
     marks = milestones[

@@ -565,7 +565,9 @@ def analyse(
     ev_total = earned_value_total(ev, params.eac_formula)
     headlines = _headlines(position, ev_total, now["financials"], projects)
     landing = forecast.forecast(now, history) if history else None
-    outlook = forecast.fy_outlook_range(now, landing, start_month) if landing else None
+    outlook = None
+    if landing:
+        outlook = forecast.fy_outlook_range(now, landing, start_month, params.outlook_range_seed)
     figures = forecast.headlines(landing, outlook) if landing else {}
     headlines["fy_outlook_p10"] = figures.get("fy_outlook_p10")
     headlines["fy_outlook_p90"] = figures.get("fy_outlook_p90")

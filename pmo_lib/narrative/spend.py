@@ -214,8 +214,9 @@ def outlook_range(r: dict | None, fy_name: str, currency: str) -> str:
     )
     return (
         f"Drawing each of the {fmt.count(r['drawn_projects'])} active projects' cost growth"
-        f" {forecast.DRAWS:,} times from the movements of comparable projects (the health"
-        " report's 'Where projects will land' says how they are compared), applied to what each"
+        f" {forecast.DRAWS:,} times (seed {r['seed']}) from the movements of comparable projects"
+        " (the health report's 'Where projects will land' says how they are compared), applied to"
+        " what each"
         f" still forecasts for {fy_name} up to its year end: the {fy_name} Outlook lands between"
         f" **{money(r['p10'])}** (P10) and **{money(r['p90'])}** (P90), median"
         f" {money(r['p50'])}. The chance it stays within today's Outlook of {money(r['outlook'])}"

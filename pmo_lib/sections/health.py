@@ -92,13 +92,14 @@ def schedule(report: Report) -> None:
 
 def roadmap(report: Report) -> None:
     """Schedule: the roadmap."""
-    draw_roadmap(report, report.view.assessed)
+    draw_roadmap(report, report.view.assessed, report.view.landing)
 
 
-def draw_roadmap(report: Report, assessed) -> None:
-    """The roadmap of these assessed projects (health.assess), with what it leaves out: in the
-    health report and the executive summary."""
-    drawn = health.roadmap(assessed, report.now["milestones"])
+def draw_roadmap(report: Report, assessed, landing: forecast.Forecast) -> None:
+    """The roadmap of these assessed projects (health.assess) with their P80 finish (the
+    forecasts'), and what it leaves out: in the health report and the executive summary."""
+    p80 = landing.projects.set_index("project_id")["p80_finish"]
+    drawn = health.roadmap(assessed, report.now["milestones"], p80_finish=p80)
     title = "Roadmap: start to forecast finish"
     report.chart(
         charts.roadmap(drawn.bars, drawn.milestones, report.as_of, title)

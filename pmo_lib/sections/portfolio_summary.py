@@ -21,6 +21,7 @@ class SummaryView:
     figures: dict  # the detailed reports' headline figures now
     previous_figures: dict | None  # ... at the snapshot compared with
     past: health.Past  # what earlier snapshots say of each project (health's change-based rules)
+    landing: forecast.Forecast  # where active projects will land: the health page's forecasts
 
     @property
     def headlines(self) -> dict:
@@ -42,9 +43,14 @@ def analyse(report: Report) -> SummaryView:
         past,
     )
     landing = forecast.forecast(report.now, history)  # the health and spend pages' forecasts
-    outlook = forecast.fy_outlook_range(report.now, landing, report.config.fiscal_year_start_month)
+    outlook = forecast.fy_outlook_range(
+        report.now,
+        landing,
+        report.config.fiscal_year_start_month,
+        report.config.spend.outlook_range_seed,
+    )
     now.update(forecast.headlines(landing, outlook))
-    return SummaryView(load, now, before, past)
+    return SummaryView(load, now, before, past, landing)
 
 
 def key_figures(report: Report) -> None:
@@ -81,7 +87,7 @@ def roadmap(report: Report) -> None:
     """Life cycle at a glance: the roadmap, as the health report draws it."""
     config = report.config
     assessed = health.assess(report.now, config.health, config.spend.eac_formula, report.view.past)
-    draw_roadmap(report, assessed)
+    draw_roadmap(report, assessed, report.view.landing)
 
 
 def exceptions(report: Report) -> None:

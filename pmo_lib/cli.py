@@ -3,6 +3,8 @@
 
 pmo-reports [run] [options]                 render the reports (default command)
 pmo-reports ingest FOLDER --as-of D         load a folder of exports as snapshot D
+pmo-reports ingest --feed DIR [DIR ...]     load functions' feeds into an enterprise store
+pmo-reports export --to DIR                 write one snapshot as the enterprise feed
 pmo-reports demo                            (re)build the demo store
 pmo-reports init DIR                        write a working folder for a deployment
 """
@@ -147,7 +149,15 @@ def parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser(
         "ingest", help="load a folder of CSV / XLSX / Parquet exports into the store"
     )
-    ingest.add_argument("folder", type=Path)
+    ingest.add_argument("folder", type=Path, nargs="?", help="the folder of exports")
+    ingest.add_argument(
+        "--feed",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="load these functions' feeds (pmo-reports export) into one enterprise store, in"
+        " place of a folder of exports: portfolios roll up to their function",
+    )
     ingest.add_argument(
         "--as-of",
         type=_iso_date,
@@ -332,8 +342,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from pmo_lib.errors import DataValidationError
 
     path = _source(args.source)
-    source = str(args.folder.resolve())
-    if args.mapping:
+    if args.feed and (args.folder or args.mapping or args.as_of):
+        raise PMOError(
+            "ingest --feed: the feeds say their functions and dates; give no folder, --mapping"
+            " or --as-of with it"
+        )
+    if not args.feed and not args.folder:
+        raise PMOError("ingest: give a folder of exports (or --feed DIR ... for enterprise feeds)")
+    sources: dict[date, str] = {}
+    functions: dict[date, object] = {}
+    source = str(args.folder.resolve()) if args.folder else ""
+    if args.feed:
+        from pmo_lib import feed
+
+        fed = feed.enterprise_snapshots(args.feed)
+        snapshots = [(s.as_of, s.frames, ingest_log.empty()) for s in fed]
+        sources = {s.as_of: s.source for s in fed}
+        functions = {s.as_of: s.functions for s in fed}
+        problems, notes = [], [note for s in fed for note in s.notes]
+    elif args.mapping:
         mapped = mapping.map_folder(args.mapping, args.folder, args.as_of)
         snapshots = [(s.as_of, s.frames, s.log) for s in mapped.snapshots]
         problems, notes = mapped.problems, mapped.notes
@@ -381,7 +408,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise PMOError("\n".join(refusals))
     said: list[str] = []
     for as_of, frames, entries in snapshots:
-        counts = store.write_snapshot(path, frames, as_of, source=source, log=entries)
+        counts = store.write_snapshot(
+            path,
+            frames,
+            as_of,
+            source=sources.get(as_of, source),
+            log=entries,
+            functions=functions.get(as_of),
+        )
         shown = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
         absent = [name for name, n in counts.items() if not n]
         log.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -53,12 +53,16 @@ class Snapshot:
     def in_portfolio(self, portfolio: str) -> Snapshot:
         """Only one portfolio's rows (for the function-level comparison), scoped as the store
         scopes."""
+        return self.in_portfolios({portfolio})
+
+    def in_portfolios(self, portfolios: set[str]) -> Snapshot:
+        """Only these portfolios' rows (an enterprise's function: its portfolios)."""
         t = self.tables
         resources = t["resources"]
         return self._narrowed(
-            t["projects"]["portfolio"] == portfolio,
-            t["demand"]["portfolio"] == portfolio,
-            home=set(resources.loc[resources["portfolio"] == portfolio, "resource_id"]),
+            t["projects"]["portfolio"].isin(portfolios),
+            t["demand"]["portfolio"].isin(portfolios),
+            home=set(resources.loc[resources["portfolio"].isin(portfolios), "resource_id"]),
         )
 
     def _narrowed(
@@ -112,6 +116,8 @@ class PortfolioData:
     # the customer's rows from the scope's, so that a project's computed RAG is the one the
     # scope's health report shows (rules are rated against the scope's active projects).
     customer: str | None = None
+    # In an enterprise store (ingest --feed): portfolio -> the function it belongs to; else empty.
+    functions: dict[str, str] = field(default_factory=dict, compare=False)
 
     def narrow(self, snapshot: Snapshot) -> Snapshot:
         """A snapshot of the same portfolio narrowed like this data (sub-portfolio, program)."""
@@ -288,6 +294,7 @@ def load_portfolio(
         source=store.redact(str(row["source"])),
         store=path,
         ingest_log=store.load_ingest_log(path, current.date()),
+        functions=store.load_functions(path, current.date()),
     )
 
 

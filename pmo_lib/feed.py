@@ -12,20 +12,30 @@
   required) — the schema a reader checks before loading.
 
 The folder is written beside DIR and renamed into place, so a reader never sees half a feed.
+
+`pmo-reports ingest --feed DIR [DIR ...]` loads the feeds of several functions into one store,
+the Global PMO's: one snapshot per as-of date the feeds carry, each holding every function
+whose feed has that date. Names and IDs are made the enterprise's own, so that two functions'
+"Data & Analytics" portfolios or PRJ-00001 projects stay apart: a portfolio becomes
+"<function> › <portfolio>", an ID "<function-slug>/<id>". The store's `functions` table records
+which function each portfolio belongs to; the reports roll up enterprise → function → portfolio
+from it (spend's roll-up, the summary's comparison).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from pmo_lib import data, store
 from pmo_lib.errors import PMOError
-from pmo_lib.schema import TABLES
+from pmo_lib.hierarchy import SEPARATOR
+from pmo_lib.schema import ID_LENGTH, TABLES
 
 FEED_VERSION = 1
 MANIFEST = "feed.json"
@@ -127,3 +137,110 @@ def read_manifest(folder: Path) -> dict:
             f" ({FEED_VERSION}); upgrade pmo-reports"
         )
     return manifest
+
+
+# -- the enterprise: several functions' feeds in one store ---------------------------------
+@dataclass(frozen=True)
+class EnterpriseSnapshot:
+    as_of: date
+    frames: dict[str, pd.DataFrame]  # every table, every function's rows, names qualified
+    functions: pd.DataFrame  # function, portfolio (qualified): which function each belongs to
+    source: str  # the feeds it came from, as the snapshot records it
+    notes: list[str]  # what reading the feeds ignored
+
+
+def _slug(function: str) -> str:
+    from pmo_lib.scopes import slugify
+
+    return slugify(function)
+
+
+def qualified(frames: dict[str, pd.DataFrame], function: str) -> dict[str, pd.DataFrame]:
+    """One function's tables as the enterprise store holds them: portfolio names under the
+    function's ("Group IT › Data & Analytics"), IDs under its slug ("group-it/PRJ-00001")."""
+    prefix = f"{_slug(function)}/"
+    out = {}
+    for name, frame in frames.items():
+        frame = frame.copy()
+        for column in TABLES[name].columns:
+            if column.name not in frame:
+                continue
+            values = frame[column.name]
+            if column.name == "portfolio":
+                frame[column.name] = (function + SEPARATOR + values).where(values.notna())
+            elif column.max_length == ID_LENGTH:
+                frame[column.name] = (prefix + values).where(values.notna())
+        out[name] = frame
+    return out
+
+
+def read_feed(folder: Path) -> tuple[dict, dict[str, pd.DataFrame], list[str]]:
+    """A feed's manifest and its tables, checked as an ingest checks a folder of exports (every
+    problem named with its file, row and column)."""
+    from pmo_lib import validate
+
+    manifest = read_manifest(folder)
+    for key in ("function", "as_of"):
+        if not str(manifest.get(key) or "").strip():
+            raise PMOError(f"{folder}/{MANIFEST}: no '{key}'; write the feed again with export")
+    frames, notes = validate.load_folder(Path(folder))
+    return manifest, frames, [f"{folder}: {note}" for note in notes]
+
+
+def enterprise_snapshots(folders: list[Path]) -> list[EnterpriseSnapshot]:
+    """The enterprise's snapshots from these feeds, oldest first: per as-of date, every function
+    whose feed has it. Two feeds of one function for one date are refused, naming both."""
+    if not folders:
+        raise PMOError("ingest --feed: give one or more feed folders (pmo-reports export --to)")
+    by_day: dict[date, dict[str, tuple[Path, dict, dict]]] = {}
+    notes: list[str] = []
+    slugs: dict[str, str] = {}
+    for folder in folders:
+        manifest, frames, said = read_feed(folder)
+        notes += said
+        function, day = manifest["function"].strip(), date.fromisoformat(manifest["as_of"])
+        slug = _slug(function)
+        if slugs.setdefault(slug, function) != function:
+            raise PMOError(
+                f"ingest --feed: the functions '{slugs[slug]}' and '{function}' would share the"
+                f" ID prefix '{slug}/'; give one of them another name in its function.yaml title"
+            )
+        held = by_day.setdefault(day, {})
+        if function in held:
+            raise PMOError(
+                f"ingest --feed: {held[function][0]} and {folder} are both {function}'s feed of"
+                f" {day}; give one of them"
+            )
+        held[function] = (Path(folder), manifest, qualified(frames, function))
+    out = []
+    for day in sorted(by_day):
+        held = by_day[day]
+        frames = {
+            name: pd.concat(
+                [f[name] for _, _, f in held.values() if name in f], ignore_index=True
+            )
+            for name in TABLES
+            if any(name in f for _, _, f in held.values())
+        }
+        portfolios = [
+            (function, portfolio)
+            for function, (_, _, f) in held.items()
+            for portfolio in sorted(
+                set(f["projects"]["portfolio"].dropna())
+                | set(f.get("demand", pd.DataFrame(columns=["portfolio"]))["portfolio"].dropna())
+            )
+        ]
+        source = "feeds: " + "; ".join(
+            f"{function} (written {m.get('written_at', '?')})"
+            for function, (_, m, _) in sorted(held.items())
+        )
+        out.append(
+            EnterpriseSnapshot(
+                day,
+                frames,
+                pd.DataFrame(portfolios, columns=["function", "portfolio"], dtype="str"),
+                source,
+                notes if not out else [],
+            )
+        )
+    return out

@@ -392,6 +392,10 @@ def _create_schema(con: duckdb.DuckDBPyConnection | PgConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS ingest_log (as_of DATE NOT NULL, {columns}{_row_column(con)})"
     )
+    con.execute(  # an enterprise store's functions: which function each portfolio belongs to
+        "CREATE TABLE IF NOT EXISTS functions (as_of DATE NOT NULL, function VARCHAR NOT NULL,"
+        " portfolio VARCHAR NOT NULL)"
+    )
 
 
 def write_snapshot(
@@ -400,8 +404,10 @@ def write_snapshot(
     as_of: date,
     source: str,
     log: pd.DataFrame | None = None,
+    functions: pd.DataFrame | None = None,
 ) -> dict[str, int]:
-    """Replace the snapshot as_of with frames and its ingest log (None: no entries), in one
+    """Replace the snapshot as_of with frames, its ingest log (None: no entries) and, in an
+    enterprise store, its portfolios' functions (function, portfolio; None: none), in one
     transaction: all of it lands or none.
 
     Tables absent from frames are stored empty for this as_of. Returns row counts per table.
@@ -448,6 +454,15 @@ def write_snapshot(
                 [as_of],
             )
             con.unregister("incoming_log")
+        con.execute("DELETE FROM functions WHERE as_of = ?", [as_of])
+        if functions is not None and len(functions):
+            con.register("incoming_functions", functions[["function", "portfolio"]].astype(str))
+            con.execute(
+                "INSERT INTO functions (as_of, function, portfolio) SELECT ?::DATE, function,"
+                " portfolio FROM incoming_functions",
+                [as_of],
+            )
+            con.unregister("incoming_functions")
         con.execute("DELETE FROM snapshots WHERE as_of = ?", [as_of])
         con.execute(
             "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)",
@@ -493,7 +508,7 @@ def clear(store: Path | str) -> None:
     con = _connect(store, read_only=False)
     try:
         con.execute("BEGIN")
-        for name in [*TABLES, "snapshots", "ingest_log"]:
+        for name in [*TABLES, "snapshots", "ingest_log", "functions"]:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute("COMMIT")
     finally:
@@ -600,6 +615,19 @@ def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
             {"a": as_of},
         ).df()
     return frame.astype(ingest_log.DTYPES) if len(frame) else ingest_log.empty()
+
+
+def load_functions(store: Path | str, as_of: date) -> dict[str, str]:
+    """Portfolio -> its function, in a store that enterprise feeds filled (ingest --feed); empty
+    for one function's own store, or a store older than the table."""
+    with reading(store) as con:
+        if not _has_table(con, "functions"):
+            return {}
+        rows = con.execute(
+            "SELECT portfolio, function FROM functions WHERE as_of = $a ORDER BY portfolio",
+            {"a": as_of},
+        ).fetchall()
+    return dict(rows)
 
 
 def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, int]:

@@ -246,3 +246,19 @@ def test_a_malformed_url_or_an_unknown_date_never_shows_the_password(pg_demo):
     with pytest.raises(PMOError, match="no snapshot with that date") as caught:
         load_portfolio(None, "2099-01-01", pg_demo)
     assert PASSWORD not in str(caught.value)
+
+
+def test_enterprise_feeds_load_into_postgresql_with_their_functions(pg, demo_store, tmp_path):
+    from tests.test_feed import _function_feed
+
+    feeds = [
+        _function_feed(tmp_path, demo_store, "Group IT", "2026-10-31", "group"),
+        _function_feed(tmp_path, demo_store, "Retail IT", "2026-10-31", "retail"),
+    ]
+    assert main(["ingest", "--source", pg, "--feed", *map(str, feeds)]) == 0
+    day = date(2026, 10, 31)
+    functions = store.load_functions(pg, day)
+    assert len(functions) == 8 and functions["Retail IT › Data & Analytics"] == "Retail IT"
+    whole = store.load_tables(pg, day, None)["projects"]
+    assert len(whole) == 2 * 149 and whole["project_id"].is_unique
+    assert store.load_functions(demo_store, day) == {}  # one function's own store: none

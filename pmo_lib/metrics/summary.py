@@ -257,21 +257,52 @@ def exceptions(
 
 
 def by_portfolio(
-    now: Snapshot, load: pd.DataFrame, config: ReportConfig, past: health.Past | None = None
+    now: Snapshot,
+    load: pd.DataFrame,
+    config: ReportConfig,
+    past: health.Past | None = None,
+    functions: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Portfolios side by side on the summary's KPIs (function-level page). load: every person's
-    total bookings (the same whatever the scope)."""
+    total bookings (the same whatever the scope). In an enterprise store (functions: portfolio
+    -> function), each row names its function and the portfolio's own name, function by
+    function."""
     rows = []
     for name in sorted(
         set(now["projects"]["portfolio"].dropna()) | set(now["demand"]["portfolio"].dropna())
     ):
-        rows.append(
-            {
-                "portfolio": name,
-                **figures(now.in_portfolio(name), load, name, config, past),
+        row = {"portfolio": name}
+        if functions:
+            function = functions.get(name, spend.NO_FUNCTION)
+            row = {
+                "function": function,
+                "portfolio": name.removeprefix(function + hierarchy.SEPARATOR),
             }
-        )
+        rows.append({**row, **figures(now.in_portfolio(name), load, name, config, past)})
     return pd.DataFrame(rows)
+
+
+def by_function(
+    now: Snapshot,
+    load: pd.DataFrame,
+    config: ReportConfig,
+    past: health.Past | None = None,
+    functions: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """An enterprise's functions side by side on the summary's KPIs, each the sum of its
+    portfolios' rows (computed again from them, not added up: medians and rates do not add);
+    empty outside an enterprise store."""
+    if not functions:
+        return pd.DataFrame(columns=["function"])
+    members: dict[str, set[str]] = {}
+    for portfolio, function in functions.items():
+        members.setdefault(function, set()).add(portfolio)
+    return pd.DataFrame(
+        [
+            {"function": function, **figures(now.in_portfolios(names), load, None, config, past)}
+            for function, names in sorted(members.items())
+        ]
+    )
 
 
 def by_sub_portfolio(
@@ -299,9 +330,14 @@ def by_sub_portfolio(
 
 
 def comparison(
-    now: Snapshot, load: pd.DataFrame, config: ReportConfig, past: health.Past | None = None
+    now: Snapshot,
+    load: pd.DataFrame,
+    config: ReportConfig,
+    past: health.Past | None = None,
+    functions: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """The portfolios side by side on the function's page; empty on a portfolio's own page."""
+    """The portfolios side by side on the function's (or enterprise's) page; empty on a
+    portfolio's own page."""
     if config.is_function:
-        return by_portfolio(now, load, config, past)
+        return by_portfolio(now, load, config, past, functions)
     return pd.DataFrame(columns=["portfolio"])

@@ -13,7 +13,7 @@ def budget_tiles(
 ) -> list[tuple[str, str, str]]:
     """Tiles for data with budgets but no financials: what the budgets are and how they moved."""
     top = budgets.iloc[0]
-    leaves = budgets[budgets["level"] == 4]
+    leaves = budgets[(budgets["level"] == budgets["level"].max()) & (budgets["level"] > 0)]
     with_budget = int((leaves["bac"] > 0).sum())  # as data quality counts it: blank or 0 is none
     since = (
         f"since {fmt.date(previous_as_of)}" if previous_as_of is not None else "no earlier snapshot"

@@ -129,41 +129,55 @@ def with_links(found: pd.DataFrame, lab: bool = False) -> pd.DataFrame:
     )
 
 
+FIGURE_COLUMNS = {  # the comparison tables' figures, after the names
+    "active_projects": "Active",
+    "rag_red": "Red",
+    "rag_amber": "Amber",
+    "rag_green": "Green",
+    "rag_no_data": "No data",
+    "budget_at_completion": "Budget at completion",
+    "fy_plan": "FY Plan",
+    "fy_outlook": "Outlook",
+    "fy_variance": "Variance",
+    "demand_open_count": "Backlog",
+    "planned_utilisation_next_month": "Util. next month",
+    "open_high_risks": "High risks",
+}
+FIGURE_FORMATS = {
+    "counts": [
+        "active_projects",
+        "rag_red",
+        "rag_amber",
+        "rag_green",
+        "rag_no_data",
+        "demand_open_count",
+        "open_high_risks",
+    ],
+    "money": ["budget_at_completion", "fy_plan", "fy_outlook", "fy_variance"],
+    "percent": ["planned_utilisation_next_month"],
+}
+
+
 def comparison(report: Report) -> None:
-    """Portfolio comparison."""
-    load = report.view.load
-    side_by_side = summary.comparison(report.now, load, report.config, report.view.past)
+    """Portfolio comparison (in an enterprise store, the functions first)."""
+    load, functions = report.view.load, report.data.functions
+    if functions and report.config.is_function:
+        by_function = summary.by_function(
+            report.now, load, report.config, report.view.past, functions
+        )
+        report.table(
+            by_function,
+            _with_figures(by_function, {"function": "Function", **FIGURE_COLUMNS}),
+            **FIGURE_FORMATS,
+            caption="Functions",
+        )
+    side_by_side = summary.comparison(report.now, load, report.config, report.view.past, functions)
+    names = {"function": "Function", "portfolio": "Portfolio"} if functions else {}
     report.table(
         side_by_side,
-        _with_figures(
-            side_by_side,
-            {
-                "portfolio": "Portfolio",
-                "active_projects": "Active",
-                "rag_red": "Red",
-                "rag_amber": "Amber",
-                "rag_green": "Green",
-                "rag_no_data": "No data",
-                "budget_at_completion": "Budget at completion",
-                "fy_plan": "FY Plan",
-                "fy_outlook": "Outlook",
-                "fy_variance": "Variance",
-                "demand_open_count": "Backlog",
-                "planned_utilisation_next_month": "Util. next month",
-                "open_high_risks": "High risks",
-            },
-        ),
-        counts=[
-            "active_projects",
-            "rag_red",
-            "rag_amber",
-            "rag_green",
-            "rag_no_data",
-            "demand_open_count",
-            "open_high_risks",
-        ],
-        money=["budget_at_completion", "fy_plan", "fy_outlook", "fy_variance"],
-        percent=["planned_utilisation_next_month"],
+        _with_figures(side_by_side, {**names, "portfolio": "Portfolio", **FIGURE_COLUMNS}),
+        **FIGURE_FORMATS,
+        caption="Portfolios" if functions else "",
         empty="This page covers one portfolio; the whole-function page compares them.",
     )
     subs = summary.by_sub_portfolio(report.now, report.config, report.view.past)

@@ -20,6 +20,7 @@ def analyse(report: Report) -> spend.SpendView:
         report.config.spend,
         report.config.title,
         data.all_snapshots(report.data),
+        report.data.functions,
     )
 
 
@@ -61,7 +62,7 @@ def rollup(report: Report) -> None:
         report.table(
             spend.indented(view.budgets),
             {
-                "label": "Function / portfolio / sub-portfolio / program / project",
+                "label": spend.levels_heading(report.data.functions),
                 "bac": "Budget at completion",
                 "bac_before": "Previous snapshot (same projects)",
                 "bac_change": "Change",
@@ -74,7 +75,7 @@ def rollup(report: Report) -> None:
     report.table(
         spend.indented(view.rollup),
         {
-            "label": "Function / portfolio / sub-portfolio / program / project",
+            "label": spend.levels_heading(report.data.functions),
             "fy_plan": "FY Plan",
             "ytd_actual": "YTD Actual",
             "fy_outlook": "Outlook",

@@ -216,9 +216,7 @@ def enterprise_snapshots(folders: list[Path]) -> list[EnterpriseSnapshot]:
     for day in sorted(by_day):
         held = by_day[day]
         frames = {
-            name: pd.concat(
-                [f[name] for _, _, f in held.values() if name in f], ignore_index=True
-            )
+            name: pd.concat([f[name] for _, _, f in held.values() if name in f], ignore_index=True)
             for name in TABLES
             if any(name in f for _, _, f in held.values())
         }

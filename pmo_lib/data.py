@@ -17,7 +17,7 @@ from pmo_lib.params import PROJECT_ROOT
 
 SOURCE_ENV = "PMO_SOURCE"
 CACHE_ENV = "PMO_CACHE_MB"  # the most the snapshot cache holds
-_PROJECT_CHILDREN = ("financials", "milestones", "risks", "artifacts")
+_PROJECT_CHILDREN = ("financials", "milestones", "risks", "artifacts", "benefits")
 
 
 @dataclass(frozen=True)

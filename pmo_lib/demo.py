@@ -175,6 +175,7 @@ class World:
     risks: pd.DataFrame
     resources: pd.DataFrame
     allocations: pd.DataFrame
+    benefits: pd.DataFrame
 
 
 def _months(start: pd.Timestamp, count: int) -> pd.DatetimeIndex:
@@ -399,6 +400,66 @@ def _risks(rng: np.random.Generator, count: int, projects: pd.DataFrame) -> pd.D
     return pd.DataFrame(rows)
 
 
+FINANCIAL_BENEFITS = ("Licence savings", "Running cost savings", "Revenue uplift")
+OTHER_BENEFITS = {"Staff hours saved": "hours", "Customer satisfaction": "NPS points"}
+BENEFIT_MONTHS = 24  # months of benefits planned after the baseline finish
+
+
+def _benefits(rng: np.random.Generator, projects: pd.DataFrame) -> pd.DataFrame:
+    """The benefits each of about half the projects promised: per benefit its monthly plan from
+    the month after the baseline finish, and how much of it the project truly delivers (none
+    when cancelled), from the month after its true finish, the first two months at half pace."""
+    rows = []
+    for p in projects.itertuples():
+        if rng.random() >= 0.5:
+            continue
+        count = 1 + int(rng.random() < 0.4)
+        for n in range(count):
+            financial = n == 0 or rng.random() < 0.5
+            if financial:
+                name = FINANCIAL_BENEFITS[rng.integers(len(FINANCIAL_BENEFITS))]
+                measure, monthly = None, round(p.monthly_budget * float(rng.uniform(0.3, 1.1)), -2)
+            else:
+                name = list(OTHER_BENEFITS)[rng.integers(len(OTHER_BENEFITS))]
+                measure = OTHER_BENEFITS[name]
+                monthly = float(rng.integers(40, 400)) if measure == "hours" else 2.0
+            realises = 0.0 if pd.notna(p.cancel_date) else float(rng.uniform(0.45, 1.15))
+            rows.append(
+                {
+                    "project_id": p.project_id,
+                    "benefit": name,
+                    "benefit_type": "Financial" if financial else "Non-financial",
+                    "measure": measure,
+                    "owner": MANAGERS[rng.integers(len(MANAGERS))],
+                    "planned_from": month_start(p.baseline_finish) + pd.DateOffset(months=1),
+                    "realised_from": month_start(p.true_finish) + pd.DateOffset(months=1),
+                    "monthly": monthly,
+                    "realises": realises,
+                }
+            )
+    out = pd.DataFrame(rows)
+    return out.drop_duplicates(["project_id", "benefit"]).reset_index(drop=True)
+
+
+def _benefits_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The plan of every month; what was realised in each closed month (0 before delivery),
+    blank in the open ones."""
+    b = world.benefits[world.benefits["project_id"].isin(projects["project_id"])]
+    offsets = np.arange(BENEFIT_MONTHS)
+    long = b.loc[b.index.repeat(BENEFIT_MONTHS)].reset_index(drop=True)
+    step = np.tile(offsets, len(b))
+    month = long["planned_from"].dt.year * 12 + long["planned_from"].dt.month - 1 + step
+    long["period"] = pd.to_datetime({"year": month // 12, "month": month % 12 + 1, "day": 1})
+    delivered_month = long["realised_from"].dt.year * 12 + long["realised_from"].dt.month - 1
+    delivered = month >= delivered_month
+    ramp = np.where(month < delivered_month + 2, 0.5, 1.0)
+    realised = (long["monthly"] * long["realises"] * ramp).where(delivered, 0.0).round(2)
+    closed = (long["period"] + pd.offsets.MonthEnd(0)) <= as_of
+    long["planned_value"] = long["monthly"]
+    long["realised_value"] = realised.where(closed)
+    return long
+
+
 def _resources(
     rng: np.random.Generator, count: int, projects: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -491,6 +552,8 @@ def build_world(seed: int = 42, size: float = 1.0, portfolios: int = 4) -> World
         risks=_risks(rng, max(int(400 * size), 20), projects),
         resources=resources,
         allocations=allocations,
+        # its own generator: the tables above stay as they were before benefits were added
+        benefits=_benefits(np.random.default_rng([seed, 20]), projects),
     )
 
 
@@ -806,6 +869,7 @@ def snapshot_tables(world: World, as_of: pd.Timestamp, k: int, n: int) -> dict[s
         "artifacts": _artifacts_view(world, milestones, as_of),
         "resources": resources,
         "allocations": _allocations_view(world, projects, as_of, k),
+        "benefits": _benefits_view(world, projects, as_of),
     }
     return {
         name: frame[TABLES[name].column_names].reset_index(drop=True).astype(TABLES[name].dtypes)

@@ -84,6 +84,13 @@ class SpendParams(_Strict):
         gt=0, description="Outlook move since the previous snapshot, in %"
     )
     eac_formula: Literal["BAC/CPI", "AC+(BAC-EV)"]
+    benefits_at_risk_pct: float = Field(
+        default=20,
+        gt=0,
+        le=100,
+        description="a benefit is at risk when realised to date is behind planned to date by"
+        " this % or more",
+    )
     outlook_range_seed: int = Field(
         default=20_261,
         ge=0,

@@ -129,6 +129,7 @@ RISK_KINDS = ("Risk", "Issue")
 RISK_STATUSES = ("Open", "Mitigating", "Closed")
 ARTIFACT_STATUSES = ("Approved", "Submitted", "Missing")
 EMPLOYMENT_TYPES = ("Employee", "Contractor", "Vendor")
+BENEFIT_TYPES = ("Financial", "Non-financial")
 
 C = Column
 
@@ -304,8 +305,28 @@ TABLES: dict[str, Table] = {
             ),
             description="planned (booked) and actual (timesheet) hours; blank project = BAU work",
         ),
+        Table(
+            "benefits",
+            (
+                ID("project_id", required=True),
+                C("benefit", required=True),
+                C("benefit_type", required=True, allowed=BENEFIT_TYPES),
+                C("measure"),  # the unit of a non-financial benefit: hours saved, NPS points
+                C("period", "date", required=True, month_start=True),
+                C("planned_value", "float", limit=MONEY_LIMIT),
+                C("realised_value", "float", limit=MONEY_LIMIT),
+                C("owner"),
+            ),
+            key=("project_id", "benefit", "period"),
+            references=(Reference("project_id", "projects", "project_id"),),
+            description=(
+                "benefits planned and realised by month (financial in the dataset's currency,"
+                " non-financial in their measure); optional"
+            ),
+        ),
     )
 }
+OPTIONAL_TABLES = frozenset({"benefits"})  # added after the first stores: an older store lacks them
 
 assert all(
     c.limit is not None or (c.min is not None and c.max is not None)

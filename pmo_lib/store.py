@@ -31,7 +31,7 @@ import pandas as pd
 
 from pmo_lib import ingest_log
 from pmo_lib.errors import PMOError
-from pmo_lib.schema import DUCKDB_TYPES, TABLES
+from pmo_lib.schema import DUCKDB_TYPES, OPTIONAL_TABLES, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +341,7 @@ SCOPE_FILTERS: dict[str, str] = {
     "demand_stage_history": f"$p IS NULL OR demand_id IN ({_DEMAND_IN_SCOPE})",
     "financials": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "milestones": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
+    "benefits": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "risks": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "artifacts": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     # A resource belongs to a portfolio by home portfolio, or by working on its projects.
@@ -589,11 +590,20 @@ def list_snapshots(store: Path | str) -> pd.DataFrame:
     return frame.astype({"as_of": "datetime64[us]", "ingested_at": "datetime64[us]"})
 
 
+def _stored_tables(con) -> list[str]:
+    """The model's tables this store holds: all, less the optional tables a store written
+    before them lacks (read as empty)."""
+    return [n for n in TABLES if n not in OPTIONAL_TABLES or _has_table(con, n)]
+
+
 def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
     """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all)."""
-    frames = {}
+    frames = {
+        name: _typed(pd.DataFrame(columns=t.column_names), name) for name, t in TABLES.items()
+    }
     with reading(store) as con:
-        for name, table in TABLES.items():
+        for name in _stored_tables(con):
+            table = TABLES[name]
             columns = ", ".join(table.column_names)
             query = (
                 f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
@@ -633,11 +643,14 @@ def load_functions(store: Path | str, as_of: date) -> dict[str, str]:
 def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, int]:
     """Rows per table in one snapshot, scoped to one portfolio (None = all)."""
     with reading(store) as con:
+        stored = _stored_tables(con)
         return {
             name: con.execute(
                 f"SELECT count(*) FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})",
                 {"a": as_of, "p": portfolio},
             ).fetchone()[0]
+            if name in stored
+            else 0
             for name in TABLES
         }
 
@@ -674,6 +687,8 @@ def scope_prints(store: Path | str, up_to: date, portfolios: list[str | None]) -
     with reading(store) as con:
         if not _has_table(con, "ingest_log"):
             del filters["ingest_log"]
+        for name in set(TABLES) - set(_stored_tables(con)):
+            del filters[name]
         for name, rows in _scope_rows(con, filters, up_to, portfolios):
             for portfolio, as_of, count, total in sorted(rows, key=lambda r: str(r[:2])):
                 digests[portfolio].update(f"{name}|{as_of}|{count}|{total};".encode())

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib import hierarchy
+from pmo_lib.metrics import benefits
 from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, last_closed_month
 
 PROJECT_COLUMNS = [
@@ -552,10 +553,22 @@ class SpendView:
     outlook_range: dict | None = None  # the FY Outlook's P10-P90 by Monte Carlo (forecast)
     landing: object = None  # forecast.Forecast the range comes from
     drift: pd.DataFrame | None = None  # each project's FY Outlook in each snapshot (history)
+    benefits: object = None  # benefits.Realisation: planned against realised, ROI
 
     @property
     def has_financials(self) -> bool:
         return self.headlines["fy_plan"] is not None
+
+
+def benefits_of(now, params) -> benefits.Realisation:
+    """The snapshot's benefits against their plans, ROI on the cost at completion the forecasts
+    use (spend params: the at-risk threshold)."""
+    from pmo_lib.metrics import forecast
+
+    cost = forecast.cost_at_completion(now) if len(now["benefits"]) else pd.Series(dtype=float)
+    return benefits.analyse(
+        now["benefits"], now["projects"], now.as_of, cost, params.benefits_at_risk_pct
+    )
 
 
 def analyse(
@@ -590,6 +603,8 @@ def analyse(
     figures = forecast.headlines(landing, outlook) if landing else {}
     headlines["fy_outlook_p10"] = figures.get("fy_outlook_p10")
     headlines["fy_outlook_p90"] = figures.get("fy_outlook_p90")
+    realisation = benefits_of(now, params)
+    headlines.update(benefits.headlines(realisation))
     return SpendView(
         fy=fy,
         position=position,
@@ -615,6 +630,7 @@ def analyse(
         outlook_range=outlook,
         landing=landing,
         drift=outlook_drift(history, projects, fy) if history else None,
+        benefits=realisation,
     )
 
 

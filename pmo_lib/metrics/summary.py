@@ -10,7 +10,7 @@ import pandas as pd
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
-from pmo_lib.metrics import demand, health, resourcing, spend
+from pmo_lib.metrics import benefits, demand, health, resourcing, spend
 from pmo_lib.params import ReportConfig
 
 LIFECYCLE = ["Initiate", "Plan", "Execute", "Close"]
@@ -28,6 +28,7 @@ def figures(
     assessed = health.assess(now, config.health, config.spend.eac_formula, past)
     out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
     out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
+    out.update(benefits.headlines(spend.benefits_of(now, config.spend)))
     history = now["demand_stage_history"]
     out.update(
         demand.headlines(
@@ -60,6 +61,7 @@ TILES = [  # (label, headline key, kind, is a rise good?)
     ("Median lead time to decision", "demand_median_lead_time_days", "days", False),
     ("Planned utilisation next month", "planned_utilisation_next_month", "percent", None),
     ("Open high risks", "open_high_risks", "count", False),
+    ("Benefits realised to date", "benefits_realised_pct", "percent", True),
 ]
 
 

@@ -222,3 +222,36 @@ def outlook_range(r: dict | None, fy_name: str, currency: str) -> str:
         f" {money(r['p50'])}. The chance it stays within today's Outlook of {money(r['outlook'])}"
         f" is {fmt.share(r['holds'])}{plan}."
     )
+
+
+def benefits(result, currency: str) -> str:
+    """Benefits realisation in words: the financial figures, what is at risk, and how."""
+    m = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
+    t = result.totals
+    counted = len(result.benefits)
+    at_risk = result.benefits["status"].value_counts()
+    parts = []
+    if t["planned_to_date"] is not None:
+        realised = (
+            f"{m(t['realised_to_date'])} realised ({fmt.percent(t['realised_pct'], 0)})"
+            if t["realised_to_date"] is not None
+            else "no realised value reported"
+        )
+        parts.append(
+            f"Financial benefits planned to date: **{m(t['planned_to_date'])}**, {realised}."
+        )
+    elif t["expected_total"] is not None:
+        parts.append("No financial benefit is due yet.")
+    if t["expected_total"] is not None and t["cost_at_completion"]:
+        parts.append(
+            f"Realised so far plus the plans of the months to come: {m(t['expected_total'])}"
+            f" against a cost at completion of {m(t['cost_at_completion'])} for the same projects"
+            f" (ROI {fmt.percent(t['roi_pct'], 0) or 'n/a'})."
+        )
+    risky, silent = int(at_risk.get("At risk", 0)), int(at_risk.get("Not reported", 0))
+    parts.append(
+        f"Of {fmt.count(counted)} benefits, {fmt.count(risky)} {'is' if risky == 1 else 'are'}"
+        f" at risk (realised {result.at_risk_pct:g} % or more behind plan to date) and"
+        f" {fmt.count(silent)} due but not reported."
+    )
+    return " ".join(parts)

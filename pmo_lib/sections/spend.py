@@ -246,3 +246,55 @@ def hygiene(report: Report) -> None:
         },
         empty="No financial hygiene issue.",
     )
+
+
+@needs("benefits")
+def benefits(report: Report) -> None:
+    """Benefits realisation."""
+    result = report.view.benefits
+    currency = report.config.currency
+    report.say(words.benefits(result, currency))
+    money = ["planned_to_date", "realised_to_date", "planned_total", "expected_total"]
+    figures = {
+        "planned_to_date": "Planned to date",
+        "realised_to_date": "Realised to date",
+        "realised_pct": "Realised %",
+        "planned_total": "Planned in all",
+        "expected_total": "Expected",
+        "cost_at_completion": "Cost at completion",
+        "roi_pct": "ROI",
+    }
+    if result.portfolios["portfolio"].nunique() > 1:
+        report.table(
+            result.portfolios,
+            {"portfolio": "Portfolio", **figures},
+            money=[*money, "cost_at_completion"],
+            percent=["realised_pct", "roi_pct"],
+            caption="Financial benefits by portfolio",
+        )
+    report.table(
+        result.projects,
+        {"project_id": "Project", "project_name": "Name", **figures},
+        money=[*money, "cost_at_completion"],
+        percent=["realised_pct", "roi_pct"],
+        caption="Financial benefits by project",
+        empty="No financial benefit in this scope.",
+    )
+    report.table(
+        result.at_risk,
+        {
+            "project_id": "Project",
+            "benefit": "Benefit",
+            "benefit_type": "Type",
+            "measure": "Measure",
+            "owner": "Owner",
+            "planned_to_date": "Planned to date",
+            "realised_to_date": "Realised to date",
+            "realised_pct": "Realised %",
+            "status": "Status",
+        },
+        counts=["planned_to_date", "realised_to_date"],
+        percent=["realised_pct"],
+        caption="Benefits at risk or not reported (financial ones in the dataset's currency)",
+        empty="No benefit is at risk.",
+    )

@@ -17,7 +17,16 @@ from pmo_lib.params import PROJECT_ROOT
 
 SOURCE_ENV = "PMO_SOURCE"
 CACHE_ENV = "PMO_CACHE_MB"  # the most the snapshot cache holds
-_PROJECT_CHILDREN = ("financials", "milestones", "risks", "artifacts", "benefits")
+_PROJECT_CHILDREN = (
+    "financials",
+    "milestones",
+    "risks",
+    "artifacts",
+    "benefits",
+    "decisions",
+    "actions",
+    "change_requests",
+)
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,9 @@ class World:
     resources: pd.DataFrame
     allocations: pd.DataFrame
     benefits: pd.DataFrame
+    decisions: pd.DataFrame
+    actions: pd.DataFrame
+    changes: pd.DataFrame
 
 
 def _months(start: pd.Timestamp, count: int) -> pd.DatetimeIndex:
@@ -460,6 +463,120 @@ def _benefits_view(world: World, projects: pd.DataFrame, as_of: pd.Timestamp) ->
     return long
 
 
+DECISIONS = (
+    "Choose the hosting option",
+    "Approve the vendor shortlist",
+    "Agree the data retention rule",
+    "Sign off the cut-over window",
+    "Decide on the legacy system's retirement",
+    "Fund the extra test cycle",
+)
+DECISION_OUTCOMES = ("Approved", "Option B chosen", "Deferred to next quarter", "Rejected")
+ACTIONS = (
+    "Send the updated plan to the steering group",
+    "Confirm the test environment booking",
+    "Chase the supplier's delivery note",
+    "Update the risk register",
+    "Book the go-live readiness review",
+    "Share the benefits tracker with finance",
+)
+CHANGES = (
+    "Additional integration scope",
+    "Regulatory reporting added",
+    "Move to the cloud hosting option",
+    "Extra migration cycle",
+)
+
+
+def _days(rng: np.random.Generator, low: int, high: int) -> pd.Timedelta:
+    return pd.Timedelta(days=int(rng.integers(low, high)))
+
+
+def _raid(
+    rng: np.random.Generator, projects: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Decisions (some taken late, some never), actions (some never done) and change requests:
+    most projects that truly slip or overrun raise one, and most are approved, covering part of
+    the slip and overrun; a few others ask for small changes."""
+    decisions, actions, changes = [], [], []
+    for p in projects.itertuples():
+        life = max((p.true_finish - p.baseline_start).days, 30)
+        for _ in range(int(rng.random() < 0.5) + int(rng.random() < 0.25)):
+            raised = p.baseline_start + _days(rng, 0, int(life * 0.8) + 1)
+            needed = raised + _days(rng, 14, 60)
+            taken = rng.random() >= 0.15
+            decisions.append(
+                {
+                    "decision_id": f"DEC-{len(decisions) + 1:05d}",
+                    "project_id": p.project_id,
+                    "title": DECISIONS[rng.integers(len(DECISIONS))],
+                    "owner": MANAGERS[rng.integers(len(MANAGERS))],
+                    "raised_date": raised,
+                    "needed_by": needed,
+                    "true_decided": needed + _days(rng, -10, 40) if taken else pd.NaT,
+                    "outcome": DECISION_OUTCOMES[rng.integers(len(DECISION_OUTCOMES))],
+                }
+            )
+        for _ in range(int(rng.integers(0, 5))):
+            raised = p.baseline_start + _days(rng, 0, life + 1)
+            due = raised + _days(rng, 7, 45)
+            done = rng.random() >= 0.2
+            actions.append(
+                {
+                    "action_id": f"ACT-{len(actions) + 1:05d}",
+                    "project_id": p.project_id,
+                    "title": ACTIONS[rng.integers(len(ACTIONS))],
+                    "owner": None if rng.random() < 0.05 else MANAGERS[rng.integers(len(MANAGERS))],
+                    "raised_date": raised,
+                    "due_date": due,
+                    "true_done": raised + _days(rng, 1, max(int((due - raised).days) + 30, 2))
+                    if done
+                    else pd.NaT,
+                }
+            )
+        troubled = p.slip_days > 0 or p.overrun > 1
+        if (troubled and rng.random() < 0.7) or (not troubled and rng.random() < 0.15):
+            share = float(rng.uniform(0.3, 0.9))
+            raised = p.baseline_start + _days(rng, int(life * 0.2), int(life * 0.6) + 1)
+            fate = rng.random()
+            status = "Approved" if fate < 0.7 else "Raised" if fate < 0.85 else "Rejected"
+            cost = p.budget_at_completion * max(p.overrun - 1, 0.02) * share
+            changes.append(
+                {
+                    "change_id": f"CR-{len(changes) + 1:05d}",
+                    "project_id": p.project_id,
+                    "title": CHANGES[rng.integers(len(CHANGES))],
+                    "true_status": status,
+                    "cost_impact": round(cost, -2),
+                    "schedule_impact_days": int(round(p.slip_days * share)),
+                    "scope_impact": "Scope added",
+                    "raised_date": raised,
+                    "true_decided": raised + _days(rng, 10, 40),
+                }
+            )
+    return pd.DataFrame(decisions), pd.DataFrame(actions), pd.DataFrame(changes)
+
+
+def _raid_views(
+    world: World, projects: pd.DataFrame, as_of: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
+    """The decisions, actions and change requests as known on as_of."""
+    kept = projects["project_id"]
+
+    def known(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["project_id"].isin(kept) & (frame["raised_date"] <= as_of)].copy()
+
+    d, a, c = known(world.decisions), known(world.actions), known(world.changes)
+    decided = d["true_decided"] <= as_of
+    d["decided_date"] = d["true_decided"].where(decided)
+    d["outcome"] = d["outcome"].where(decided)
+    a["done_date"] = a["true_done"].where(a["true_done"] <= as_of)
+    settled = c["true_decided"] <= as_of
+    c["status"] = c["true_status"].where(settled | (c["true_status"] == "Raised"), "Raised")
+    c["approved_date"] = c["true_decided"].where(settled & (c["true_status"] == "Approved"))
+    return {"decisions": d, "actions": a, "change_requests": c}
+
+
 def _resources(
     rng: np.random.Generator, count: int, projects: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -554,6 +671,13 @@ def build_world(seed: int = 42, size: float = 1.0, portfolios: int = 4) -> World
         allocations=allocations,
         # its own generator: the tables above stay as they were before benefits were added
         benefits=_benefits(np.random.default_rng([seed, 20]), projects),
+        **dict(
+            zip(
+                ("decisions", "actions", "changes"),
+                _raid(np.random.default_rng([seed, 21]), projects),
+                strict=True,
+            )
+        ),
     )
 
 
@@ -870,6 +994,7 @@ def snapshot_tables(world: World, as_of: pd.Timestamp, k: int, n: int) -> dict[s
         "resources": resources,
         "allocations": _allocations_view(world, projects, as_of, k),
         "benefits": _benefits_view(world, projects, as_of),
+        **_raid_views(world, projects, as_of),
     }
     return {
         name: frame[TABLES[name].column_names].reset_index(drop=True).astype(TABLES[name].dtypes)

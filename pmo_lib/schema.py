@@ -130,6 +130,7 @@ RISK_STATUSES = ("Open", "Mitigating", "Closed")
 ARTIFACT_STATUSES = ("Approved", "Submitted", "Missing")
 EMPLOYMENT_TYPES = ("Employee", "Contractor", "Vendor")
 BENEFIT_TYPES = ("Financial", "Non-financial")
+CHANGE_STATUSES = ("Raised", "Approved", "Rejected", "Withdrawn")
 
 C = Column
 
@@ -324,9 +325,61 @@ TABLES: dict[str, Table] = {
                 " non-financial in their measure); optional"
             ),
         ),
+        Table(
+            "decisions",
+            (
+                ID("decision_id", required=True),
+                ID("project_id", required=True),
+                C("title", required=True),
+                C("owner"),
+                C("raised_date", "date"),
+                C("needed_by", "date"),
+                C("decided_date", "date"),
+                C("outcome"),
+            ),
+            key=("decision_id",),
+            references=(Reference("project_id", "projects", "project_id"),),
+            date_order=(("raised_date", "decided_date"),),
+            description="decisions a project needs: raised, needed by, decided and the outcome",
+        ),
+        Table(
+            "actions",
+            (
+                ID("action_id", required=True),
+                ID("project_id", required=True),
+                C("title", required=True),
+                C("owner"),
+                C("raised_date", "date"),
+                C("due_date", "date"),
+                C("done_date", "date"),
+            ),
+            key=("action_id",),
+            references=(Reference("project_id", "projects", "project_id"),),
+            date_order=(("raised_date", "done_date"),),
+            description="actions from reviews and boards: owner, due and done",
+        ),
+        Table(
+            "change_requests",
+            (
+                ID("change_id", required=True),
+                ID("project_id", required=True),
+                C("title", required=True),
+                C("status", required=True, allowed=CHANGE_STATUSES),
+                MONEY("cost_impact"),  # + adds to the budget, − gives some back
+                C("schedule_impact_days", "int", min=-3650, max=3650),
+                C("scope_impact"),
+                C("raised_date", "date"),
+                C("approved_date", "date"),
+            ),
+            key=("change_id",),
+            references=(Reference("project_id", "projects", "project_id"),),
+            date_order=(("raised_date", "approved_date"),),
+            description="change requests and their impact on cost, schedule and scope",
+        ),
     )
 }
-OPTIONAL_TABLES = frozenset({"benefits"})  # added after the first stores: an older store lacks them
+# Added after the first stores: an older store lacks them, and reads them as empty.
+OPTIONAL_TABLES = frozenset({"benefits", "decisions", "actions", "change_requests"})
 
 assert all(
     c.limit is not None or (c.min is not None and c.max is not None)

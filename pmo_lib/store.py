@@ -342,6 +342,9 @@ SCOPE_FILTERS: dict[str, str] = {
     "financials": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "milestones": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "benefits": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
+    "decisions": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
+    "actions": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
+    "change_requests": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "risks": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "artifacts": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     # A resource belongs to a portfolio by home portfolio, or by working on its projects.

@@ -17,7 +17,7 @@ import pandas as pd
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.memo import same_arguments
-from pmo_lib.metrics import forecast
+from pmo_lib.metrics import forecast, raid
 from pmo_lib.metrics.spend import earned_value
 from pmo_lib.params import HealthParams
 
@@ -763,6 +763,7 @@ class HealthView:
     landing: forecast.Forecast  # where active projects will land (P50, P80)
     calibration: pd.DataFrame  # how often earlier P80 finish dates held
     milestone_odds: pd.DataFrame  # the chance each milestone due soon is met
+    raid: raid.Raid  # decisions, actions and change requests
 
 
 def analyse(
@@ -793,6 +794,7 @@ def analyse(
     register = risk_register(now)
     artifacts = gate_artifacts(now)
     landing = forecast.forecast(now, history)
+    log = raid_of(now)
     return HealthView(
         assessed=assessed,
         previous=previous,
@@ -811,12 +813,22 @@ def analyse(
         headlines={
             **headlines(assessed, register, milestones),
             "p80_overrun_projects": forecast.overruns(landing),
+            **raid.headlines(log),
         },
         derived=derivations(now, assessed, past, params.min_rated_pct),
         landing=landing,
         calibration=forecast.calibration(history),
         milestone_odds=forecast.milestone_odds(landing, milestones, now.as_of),
+        raid=log,
     )
+
+
+def raid_of(now: Snapshot) -> raid.Raid:
+    """The snapshot's decisions, actions and changes (approved changes against the cost at
+    completion the forecasts use)."""
+    changes = now["change_requests"]
+    cost = forecast.cost_at_completion(now) if len(changes) else pd.Series(dtype="float64")
+    return raid.analyse(now, cost)
 
 
 def top_risks(register: pd.DataFrame, top: int = 10) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
-from pmo_lib.metrics import benefits, demand, health, resourcing, spend
+from pmo_lib.metrics import benefits, demand, health, raid, resourcing, spend
 from pmo_lib.params import ReportConfig
 
 LIFECYCLE = ["Initiate", "Plan", "Execute", "Close"]
@@ -29,6 +29,7 @@ def figures(
     out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
     out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
     out.update(benefits.headlines(spend.benefits_of(now, config.spend)))
+    out.update(raid.headlines(health.raid_of(now)))
     history = now["demand_stage_history"]
     out.update(
         demand.headlines(

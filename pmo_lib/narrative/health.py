@@ -218,3 +218,57 @@ def calibration(back_test: pd.DataFrame) -> str:
         "Checked against the latest snapshot (the project finished, or still stood forecast, on"
         " or before its P80): " + "; ".join(parts) + "."
     )
+
+
+def raid(log, currency: str) -> str:
+    """The decisions, actions and changes in words (each only when its table has rows)."""
+    from pmo_lib.metrics import raid as r
+
+    parts = []
+    if not log.decisions.empty:
+        late = log.decisions_overdue
+        parts.append(
+            f"{fmt.count(len(late))} of {fmt.count(len(log.decisions))} decisions"
+            f" {'is' if len(late) == 1 else 'are'} overdue (not decided by the date needed)"
+            + (
+                f", the longest by {fmt.count(late['days_overdue'].max())} days."
+                if len(late)
+                else "."
+            )
+        )
+    if not log.actions.empty:
+        late = log.actions_overdue
+        owners = len(log.actions_by_owner)
+        parts.append(
+            f"{fmt.count(len(late))} of {fmt.count(len(log.actions))} actions"
+            f" {'is' if len(late) == 1 else 'are'} overdue"
+            + (
+                f", held by {fmt.count(owners)} owner{'' if owners == 1 else 's'}."
+                if len(late)
+                else "."
+            )
+        )
+    if not log.changes.empty:
+        approved = log.approved
+        share = r.approved_share(approved)
+        m = lambda v: fmt.money(v, currency, compact=True)  # noqa: E731
+        if approved.empty:
+            parts.append("No active project has an approved change request.")
+        else:
+            text = (
+                f"Approved changes move the baseline of {fmt.count(len(approved))} active"
+                f" project{'' if len(approved) == 1 else 's'} by {m(share['approved'] or 0)}"
+            )
+            if share["variance"] is not None and share["variance"] > 0:
+                text += f"; they stand {m(share['variance'])} over their original budgets"
+                if share["share"] >= 1:
+                    text += ", all of it approved"
+                else:
+                    text += (
+                        f", {fmt.share(share['share'])} of it approved and"
+                        f" {m(share['variance'] - share['approved'])} not"
+                    )
+            elif share["variance"] is not None:
+                text += "; their costs at completion are within their original budgets"
+            parts.append(text + ".")
+    return " ".join(parts)

@@ -303,6 +303,69 @@ def landing(report: Report) -> None:
         )
 
 
+def raid_log(report: Report) -> None:
+    """Decisions, actions and changes."""
+    log = report.view.raid
+    if log.is_empty:
+        report.notice(
+            "No decisions, actions or change requests in this data for this scope: this section"
+            " has nothing to show."
+        )
+        return
+    report.say(words.raid(log, report.config.currency))
+    if not log.decisions.empty:
+        report.table(
+            log.decisions_overdue,
+            {
+                "project_id": "Project",
+                "decision_id": "Decision",
+                "title": "Title",
+                "owner": "Owner",
+                "needed_by": "Needed by",
+                "days_overdue": "Days overdue",
+            },
+            dates=["needed_by"],
+            counts=["days_overdue"],
+            caption="Decisions overdue, longest first",
+            empty="No decision is overdue.",
+        )
+    if not log.actions.empty:
+        report.table(
+            log.actions_by_owner,
+            {"owner": "Owner", "overdue": "Overdue actions", "longest_days": "Longest (days)"},
+            counts=["overdue", "longest_days"],
+            caption="Overdue actions by owner",
+            empty="No action is overdue.",
+        )
+    if not log.changes.empty:
+        report.table(
+            log.approved,
+            {
+                "project_id": "Project",
+                "project_name": "Name",
+                "approved_changes": "Approved changes",
+                "budget_at_completion": "Original budget",
+                "rebaselined_budget": "Budget + approved",
+                "cost_at_completion": "Cost at completion",
+                "unapproved_cost": "Not approved",
+                "baseline_finish": "Original finish",
+                "rebaselined_finish": "Finish + approved",
+                "forecast_finish": "Forecast finish",
+                "unapproved_days": "Days not approved",
+            },
+            money=[
+                "budget_at_completion",
+                "rebaselined_budget",
+                "cost_at_completion",
+                "unapproved_cost",
+            ],
+            dates=["baseline_finish", "rebaselined_finish", "forecast_finish"],
+            counts=["approved_changes", "unapproved_days"],
+            caption="Baseline + approved changes against the forecast, per active project",
+            empty="No active project has an approved change request.",
+        )
+
+
 def rules(report: Report) -> None:
     """The rules."""
     report.table(

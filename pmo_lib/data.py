@@ -26,6 +26,7 @@ _PROJECT_CHILDREN = (
     "decisions",
     "actions",
     "change_requests",
+    "status_reports",
 )
 
 

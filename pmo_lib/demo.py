@@ -577,6 +577,67 @@ def _raid_views(
     return {"decisions": d, "actions": a, "change_requests": c}
 
 
+RAG_REASONS = {
+    "Green": (
+        "On track against the plan",
+        "Milestones met this month; budget on plan",
+        "Team confident of the go-live date",
+    ),
+    "Amber": (
+        "Build running two weeks late; recovery plan agreed",
+        "Supplier delivery slipped; mitigation in place",
+        "Cost pressure from extra testing",
+    ),
+    "Red": (
+        "Go-live at risk: critical defects still open",
+        "Overrun needs a change request to the board",
+        "Key supplier cannot meet the date",
+    ),
+}
+ACCOMPLISHMENTS = (
+    "Completed the design review",
+    "Finished the second build sprint",
+    "Migrated the test data",
+    "Signed the supplier contract",
+    "Ran the user acceptance workshops",
+)
+NEXT_STEPS = (
+    "Start system integration testing",
+    "Prepare the go-live readiness review",
+    "Confirm the cut-over plan",
+    "Close the open design questions",
+)
+DECISIONS_NEEDED = (None, None, "Approve the extra test cycle", "Agree the revised cut-over date")
+REPORTS_KEPT = 3  # monthly status reports per project in a snapshot: the latest and two before
+
+
+def _status_reports_view(projects: pd.DataFrame) -> pd.DataFrame:
+    """Each open project's last monthly status reports, the latest on its last status update,
+    in the words its reported RAG calls for (an optimistic manager's green reads green)."""
+    p = projects[projects["status"].isin(["Active", "On Hold"])]
+    p = p.dropna(subset=["last_status_update", "reported_rag"])
+    rows = []
+    for r in p.itertuples():
+        n = int(r.project_id.split("-")[1])
+        for k in range(REPORTS_KEPT):
+            reasons = RAG_REASONS[r.reported_rag]
+            reason = reasons[(n + k) % len(reasons)]
+            if n % 150 == 33 and k == 0:  # a manager who writes at length
+                reason = " ".join([reason + "."] * 12)
+            rows.append(
+                {
+                    "project_id": r.project_id,
+                    "report_date": r.last_status_update - pd.Timedelta(days=30 * k),
+                    "reported_rag": r.reported_rag,
+                    "rag_reason": reason,
+                    "accomplishments": ACCOMPLISHMENTS[(n + k) % len(ACCOMPLISHMENTS)],
+                    "next_steps": NEXT_STEPS[(n + k) % len(NEXT_STEPS)],
+                    "decisions_needed": DECISIONS_NEEDED[(n + k) % len(DECISIONS_NEEDED)],
+                }
+            )
+    return pd.DataFrame(rows, columns=TABLES["status_reports"].column_names)
+
+
 def _resources(
     rng: np.random.Generator, count: int, projects: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -995,6 +1056,7 @@ def snapshot_tables(world: World, as_of: pd.Timestamp, k: int, n: int) -> dict[s
         "allocations": _allocations_view(world, projects, as_of, k),
         "benefits": _benefits_view(world, projects, as_of),
         **_raid_views(world, projects, as_of),
+        "status_reports": _status_reports_view(projects),
     }
     return {
         name: frame[TABLES[name].column_names].reset_index(drop=True).astype(TABLES[name].dtypes)

@@ -376,10 +376,27 @@ TABLES: dict[str, Table] = {
             date_order=(("raised_date", "approved_date"),),
             description="change requests and their impact on cost, schedule and scope",
         ),
+        Table(
+            "status_reports",
+            (
+                ID("project_id", required=True),
+                C("report_date", "date", required=True),
+                C("reported_rag", allowed=RAG),
+                C("rag_reason"),
+                C("accomplishments"),
+                C("next_steps"),
+                C("decisions_needed"),
+            ),
+            key=("project_id", "report_date"),
+            references=(Reference("project_id", "projects", "project_id"),),
+            description="the project manager's own words each period, beside the numbers",
+        ),
     )
 }
 # Added after the first stores: an older store lacks them, and reads them as empty.
-OPTIONAL_TABLES = frozenset({"benefits", "decisions", "actions", "change_requests"})
+OPTIONAL_TABLES = frozenset(
+    {"benefits", "decisions", "actions", "change_requests", "status_reports"}
+)
 
 assert all(
     c.limit is not None or (c.min is not None and c.max is not None)

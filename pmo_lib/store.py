@@ -345,6 +345,7 @@ SCOPE_FILTERS: dict[str, str] = {
     "decisions": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "actions": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "change_requests": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
+    "status_reports": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "risks": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "artifacts": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     # A resource belongs to a portfolio by home portfolio, or by working on its projects.

@@ -677,3 +677,38 @@ def test_the_roadmap_draws_dated_projects_in_lanes_and_counts_the_rest():
     rows = {y for trace in fig.data for y in trace.y}
     assert set(fig.layout.yaxis.categoryarray) == rows  # one row per project, names escaped
     assert "R &amp; D › P1 One" in rows
+
+
+def test_managers_words_latest_cut_and_where_they_disagree_with_the_numbers():
+    from pmo_lib.narrative import health as words
+
+    reports = frame(
+        "status_reports",
+        [
+            {"project_id": "P1", "report_date": "2026-09-30", "rag_reason": "Old news"},
+            {"project_id": "P1", "report_date": "2026-10-30", "rag_reason": "x" * 200},
+            {"project_id": "P2", "report_date": "2026-10-15", "accomplishments": "Built it"},
+            {"project_id": "P3", "report_date": "2026-10-15", "rag_reason": "All fine"},
+        ],
+    )
+    assessed = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2", "P3", "P4"],
+            "project_name": ["One", "Two", "Three", "Four"],
+            "reported_rag": ["Green", "Red", "Green", "Green"],
+            "overall": ["Red", "Green", "Amber", "Red"],
+        }
+    )
+    shown = h.with_words(assessed, reports).set_index("project_id")
+    assert shown.loc["P1", "manager_says"] == "x" * 159 + "…"  # the latest, cut to 160
+    assert shown.loc["P2", "manager_says"] == "Built it"  # no reason given: what was done
+    assert pd.isna(shown.loc["P4", "manager_says"]) and pd.isna(shown.loc["P4", "words_date"])
+    apart = h.disagreements(assessed, reports)
+    assert list(apart["project_id"]) == ["P1", "P4", "P2"]  # reported better first; P3 is one apart
+    assert apart.loc[0, "rag_reason"] == "x" * 200  # whole in the section
+    said = words.managers_words(apart, 4)
+    assert said.startswith(
+        "3 of 4 active projects are reported two colours away from what their numbers say: 2"
+        " reported green but computed red, 1 reported red but computed green."
+    )
+    assert "at most one colour apart" in words.managers_words(apart.iloc[:0], 4)

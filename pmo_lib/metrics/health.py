@@ -718,6 +718,47 @@ def watch_list(assessed: pd.DataFrame, size: int) -> pd.DataFrame:
     return candidates.assign(why=why).head(size).reset_index(drop=True)
 
 
+# -- the managers' words (status_reports) --------------------------------------------------
+WORDS_SHOWN = 160  # characters of a manager's words in the matrix and the watch list
+WORDS = ["rag_reason", "accomplishments", "next_steps", "decisions_needed"]
+
+
+def latest_words(reports: pd.DataFrame) -> pd.DataFrame:
+    """Each project's latest status report (one row per project_id)."""
+    latest = reports.sort_values(["project_id", "report_date"], kind="stable")
+    return latest.drop_duplicates("project_id", keep="last").reset_index(drop=True)
+
+
+def with_words(frame: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """frame (per project) with the manager's latest words: manager_says (the reason given for
+    the reported RAG, else the accomplishments; cut to WORDS_SHOWN characters) and words_date."""
+    latest = latest_words(reports).set_index("project_id")
+    said = latest["rag_reason"].astype(object).fillna(latest["accomplishments"])
+    said = said.map(
+        lambda t: (
+            t if not isinstance(t, str) or len(t) <= WORDS_SHOWN else t[: WORDS_SHOWN - 1] + "…"
+        )
+    )
+    return frame.assign(
+        manager_says=frame["project_id"].map(said).astype("str"),
+        words_date=frame["project_id"].map(latest["report_date"]).astype("datetime64[us]"),
+    )
+
+
+def disagreements(assessed: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """Active projects whose manager's reported RAG and the computed one are two colours apart
+    (reported green, computed red, or the other way), with the manager's latest words: reported
+    better than computed first."""
+    gap = assessed["overall"].map(REPORTED_RANK) - assessed["reported_rag"].map(REPORTED_RANK)
+    apart = assessed[gap.abs() == 2].assign(better=gap[gap.abs() == 2] > 0)
+    latest = latest_words(reports).set_index("project_id")
+    for column in [*WORDS, "report_date"]:
+        apart[column] = apart["project_id"].map(latest[column])
+    apart = hierarchy.sort_naturally(apart, ["better", "project_id"], [False, True])
+    columns = ["project_id", "project_name", "reported_rag", "overall", *WORDS, "report_date"]
+    return apart[columns].reset_index(drop=True)
+
+
 def headlines(
     assessed: pd.DataFrame, register: pd.DataFrame, milestones: pd.DataFrame
 ) -> dict[str, int | None]:

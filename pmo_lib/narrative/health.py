@@ -272,3 +272,24 @@ def raid(log, currency: str) -> str:
                 text += "; their costs at completion are within their original budgets"
             parts.append(text + ".")
     return " ".join(parts)
+
+
+def managers_words(apart, active: int) -> str:
+    """How many managers' reports and the numbers disagree."""
+    if apart.empty:
+        return (
+            f"For all {fmt.count(active)} active projects, the manager's reported RAG and the"
+            " computed one are at most one colour apart."
+        )
+    better = int((apart["reported_rag"] == "Green").sum())
+    worse = len(apart) - better
+    text = (
+        f"{fmt.count(len(apart))} of {fmt.count(active)} active projects are reported two colours"
+        f" away from what their numbers say: {fmt.count(better)} reported green but computed red"
+    )
+    if worse:
+        text += f", {fmt.count(worse)} reported red but computed green"
+    return (
+        text + ". Their managers' latest words are below; where the words explain the gap, the"
+        " numbers may be behind the facts, and where they do not, the report is."
+    )

@@ -27,7 +27,7 @@ def matrix(report: Report) -> None:
     report.notices("What this data lets the rules rate:", view.derived)
     report.say(words.matrix(view.headlines))
     report.table(
-        health.matrix(view.assessed),
+        _with_words(report, health.matrix(view.assessed)),
         {
             **PROJECT_COLUMNS,
             "schedule": "Schedule",
@@ -37,10 +37,21 @@ def matrix(report: Report) -> None:
             "overall": "Computed",
             "reported_rag": "Reported",
             "reasons": "Why",
+            **_words_column(report),
         },
         rags=["schedule", "cost", "risk", "governance", "overall", "reported_rag"],
         empty="No active project.",
     )
+
+
+def _with_words(report: Report, frame):
+    """frame with the manager's latest words, when the data has status reports."""
+    reports = report.now["status_reports"]
+    return health.with_words(frame, reports) if len(reports) else frame
+
+
+def _words_column(report: Report) -> dict[str, str]:
+    return {"manager_says": "Manager says"} if len(report.now["status_reports"]) else {}
 
 
 def trend(report: Report) -> None:
@@ -236,12 +247,13 @@ def watch_list(report: Report) -> None:
     view = report.view
     report.say(words.watch(view.watch))
     report.table(
-        view.watch,
+        _with_words(report, view.watch),
         {
             **PROJECT_COLUMNS,
             "overall": "Computed",
             "reported_rag": "Reported",
             "why": "Why it is on the list",
+            **_words_column(report),
         },
         rags=["overall", "reported_rag"],
         empty="Nothing to discuss.",
@@ -364,6 +376,31 @@ def raid_log(report: Report) -> None:
             caption="Baseline + approved changes against the forecast, per active project",
             empty="No active project has an approved change request.",
         )
+
+
+@needs("status_reports")
+def managers_words(report: Report) -> None:
+    """What managers say."""
+    apart = health.disagreements(report.view.assessed, report.now["status_reports"])
+    report.say(words.managers_words(apart, len(report.view.assessed)))
+    report.table(
+        apart,
+        {
+            "project_id": "Project",
+            "project_name": "Name",
+            "reported_rag": "Reported",
+            "overall": "Computed",
+            "rag_reason": "Reason given",
+            "accomplishments": "Accomplishments",
+            "next_steps": "Next steps",
+            "decisions_needed": "Decisions needed",
+            "report_date": "Reported on",
+        },
+        rags=["reported_rag", "overall"],
+        dates=["report_date"],
+        caption="Words and numbers two colours apart, reported better than computed first",
+        empty="No project's report and numbers are two colours apart.",
+    )
 
 
 def rules(report: Report) -> None:

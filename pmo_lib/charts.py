@@ -798,3 +798,101 @@ def roadmap(bars: pd.DataFrame, marks: pd.DataFrame, today: pd.Timestamp, title:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
     )
     return fig
+
+
+NETWORK_MOST = 120  # dependencies drawn at most: the late ones first
+
+
+def network_columns(found: pd.DataFrame) -> dict[str, int]:
+    """Each project's column in the network: 0 for a project that waits on none, else one more
+    than the furthest project it waits on (a cycle in the data stops growing after one pass per
+    project)."""
+    nodes = list(dict.fromkeys([*found["supplier_id"], *found["consumer_id"]]))
+    column = dict.fromkeys(nodes, 0)
+    edges = list(zip(found["supplier_id"], found["consumer_id"], strict=True))
+    for _ in range(len(nodes)):
+        moved = False
+        for supplier, consumer in edges:
+            if column[consumer] < column[supplier] + 1 and column[supplier] < len(nodes):
+                column[consumer] = column[supplier] + 1
+                moved = True
+        if not moved:
+            break
+    return column
+
+
+def dependency_network(found: pd.DataFrame, in_scope: set[str], title: str) -> go.Figure:
+    """Projects as dots in columns (a project to the right of those it waits on), dependencies
+    as arrows from the supplier to the waiting project: red when late, grey when on time or
+    delivered, dotted when dates are missing. A project outside the scope is a hollow dot."""
+    found = found.head(NETWORK_MOST)
+    column = network_columns(found)
+    names = dict(zip(found["supplier_id"], found["supplier_name"], strict=True))
+    names.update(zip(found["consumer_id"], found["consumer_name"], strict=True))
+    rows: dict[int, int] = {}
+    place = {}
+    for node in sorted(column, key=lambda n: (column[n], str(n))):
+        rows[column[node]] = rows.get(column[node], -1) + 1
+        place[node] = (column[node], -rows[column[node]])
+    fig = go.Figure()
+    colours = {"Late": PALETTE["red"], "Dates missing": PALETTE["grey"]}
+    for link in found.itertuples():
+        (x0, y0), (x1, y1) = place[link.supplier_id], place[link.consumer_id]
+        fig.add_annotation(
+            x=x1,
+            y=y1,
+            ax=x0,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=3,
+            arrowwidth=2 if link.status == "Late" else 1,
+            arrowcolor=colours.get(link.status, PALETTE["mist"]),
+            standoff=7,
+            startstandoff=7,
+            text="",
+        )
+    for inside in (True, False):
+        nodes = [n for n in place if (n in in_scope) == inside]
+        if not nodes:
+            continue
+        fig.add_scatter(
+            x=[place[n][0] for n in nodes],
+            y=[place[n][1] for n in nodes],
+            mode="markers+text",
+            text=[str(n) for n in nodes],
+            textposition="top center",
+            hovertext=[f"{n} {names.get(n) or ''}".strip() for n in nodes],
+            hoverinfo="text",
+            marker={
+                "size": 12,
+                "color": PALETTE["navy"] if inside else PALETTE["white"],
+                "line": {"color": PALETTE["navy"], "width": 2},
+            },
+            name="In this scope" if inside else "Another portfolio's project",
+        )
+    fig.add_scatter(  # legend entries for the arrows
+        x=[None],
+        y=[None],
+        mode="lines",
+        line={"color": PALETTE["red"], "width": 2},
+        name="Late: needed before it is due",
+    )
+    fig.add_scatter(
+        x=[None], y=[None], mode="lines", line={"color": PALETTE["mist"]}, name="On time or met"
+    )
+    fig.update_xaxes(
+        tickvals=sorted(set(column.values())),
+        ticktext=[
+            f"{c} step{'s' if c != 1 else ''} down the chain" if c else "waits on none"
+            for c in sorted(set(column.values()))
+        ],
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    height = 200 + 45 * max(rows.values(), default=0)
+    return _layout(fig, title, "", "", height=min(max(height, 320), 1400))

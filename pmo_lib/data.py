@@ -95,7 +95,12 @@ class Snapshot:
             alloc["project_id"].isin(pids)
             | (alloc["project_id"].isna() & alloc["resource_id"].isin(home))
         ]
+        deps = t["dependencies"]
         out.update(
+            # either end kept: a dependency across the narrowing shows on both sides
+            dependencies=deps[
+                deps["project_id"].isin(pids) | deps["supplier_project_id"].isin(pids)
+            ],
             projects=projects,
             demand=demand,
             demand_stage_history=t["demand_stage_history"][
@@ -337,3 +342,15 @@ def resource_load(data: PortfolioData, previous: bool = False) -> pd.DataFrame:
     return store.resource_load(
         data.store, snapshot.as_of.date(), list(snapshot["resources"]["resource_id"])
     )
+
+
+def dependency_ends(data: PortfolioData) -> pd.DataFrame:
+    """The ends of the report's dependencies that lie outside its scope (another portfolio's
+    project), with that project's name and milestone dates only."""
+    from pmo_lib.metrics.dependencies import missing_ends
+
+    now = data.current
+    if now["dependencies"].empty:
+        return pd.DataFrame()
+    missing = missing_ends(now["dependencies"], now["projects"])
+    return store.dependency_ends(data.store, now.as_of.date(), missing)

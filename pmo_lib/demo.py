@@ -179,6 +179,7 @@ class World:
     decisions: pd.DataFrame
     actions: pd.DataFrame
     changes: pd.DataFrame
+    dependencies: pd.DataFrame
 
 
 def _months(start: pd.Timestamp, count: int) -> pd.DatetimeIndex:
@@ -638,6 +639,49 @@ def _status_reports_view(projects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLES["status_reports"].column_names)
 
 
+SUPPLIED = "Build complete"  # the supplier's milestone a dependency waits on
+WAITING = "Gate 3 - Go-Live Readiness"  # the consumer's milestone that waits
+
+
+def _dependencies(
+    rng: np.random.Generator, projects: pd.DataFrame, milestones: pd.DataFrame
+) -> pd.DataFrame:
+    """About a third of the projects wait on another's build before their go-live readiness
+    (planned in that order), one in five of those on another portfolio's project; a few wait on
+    a deliverable that is no milestone."""
+    dates = milestones.pivot_table(
+        index="project_id", columns="milestone", values="baseline_date", aggfunc="first"
+    )
+    build, ready = dates[SUPPLIED], dates[WAITING]
+    portfolio = projects.set_index("project_id")["portfolio"]
+    rows = []
+    for pid in projects["project_id"]:
+        if rng.random() >= 0.33:
+            continue
+        across = rng.random() < 0.2
+        same = portfolio == portfolio[pid]
+        # planned with little room to spare: a slip on either side can make it late
+        room = (ready[pid] - build).dt.days
+        fits = (room > 0) & (room <= 60) & (build.index != pid) & (~same if across else same)
+        candidates = build.index[fits.reindex(build.index, fill_value=False)]
+        if not len(candidates):
+            continue
+        supplier = candidates[rng.integers(len(candidates))]
+        deliverable = rng.random() < 0.1
+        rows.append(
+            {
+                "dependency_id": f"DEP-{len(rows) + 1:05d}",
+                "project_id": pid,
+                "milestone": WAITING,
+                "needed_by": pd.NaT,
+                "supplier_project_id": supplier,
+                "supplier_milestone": "Interface specification" if deliverable else SUPPLIED,
+                "description": "Needs the supplier's build in place before go-live readiness",
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLES["dependencies"].column_names)
+
+
 def _resources(
     rng: np.random.Generator, count: int, projects: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -719,13 +763,14 @@ def build_world(seed: int = 42, size: float = 1.0, portfolios: int = 4) -> World
     resources, allocations = _resources(rng, max(int(250 * size), 10), projects)
     if portfolios > len(PORTFOLIOS):
         projects, demand, resources = split_portfolios(projects, demand, resources, portfolios)
+    milestones = _milestones(projects)
     return World(
         projects=projects,
         demand=demand,
         stage_history=history,
         budget_lines=budget_lines,
         noise=noise,
-        milestones=_milestones(projects),
+        milestones=milestones,
         artifacts=_artifacts(rng, projects),
         risks=_risks(rng, max(int(400 * size), 20), projects),
         resources=resources,
@@ -739,6 +784,7 @@ def build_world(seed: int = 42, size: float = 1.0, portfolios: int = 4) -> World
                 strict=True,
             )
         ),
+        dependencies=_dependencies(np.random.default_rng([seed, 22]), projects, milestones),
     )
 
 
@@ -1057,6 +1103,10 @@ def snapshot_tables(world: World, as_of: pd.Timestamp, k: int, n: int) -> dict[s
         "benefits": _benefits_view(world, projects, as_of),
         **_raid_views(world, projects, as_of),
         "status_reports": _status_reports_view(projects),
+        "dependencies": world.dependencies[
+            world.dependencies["project_id"].isin(projects["project_id"])
+            & world.dependencies["supplier_project_id"].isin(projects["project_id"])
+        ],
     }
     return {
         name: frame[TABLES[name].column_names].reset_index(drop=True).astype(TABLES[name].dtypes)

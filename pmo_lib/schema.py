@@ -391,11 +391,29 @@ TABLES: dict[str, Table] = {
             references=(Reference("project_id", "projects", "project_id"),),
             description="the project manager's own words each period, beside the numbers",
         ),
+        Table(
+            "dependencies",
+            (
+                ID("dependency_id", required=True),
+                ID("project_id", required=True),  # the project that waits
+                C("milestone"),  # its milestone that needs the delivery
+                C("needed_by", "date"),  # else that milestone's forecast (or baseline) date
+                ID("supplier_project_id", required=True),  # the project that delivers
+                C("supplier_milestone", required=True),  # its milestone or deliverable
+                C("description"),
+            ),
+            key=("dependency_id",),
+            references=(
+                Reference("project_id", "projects", "project_id"),
+                Reference("supplier_project_id", "projects", "project_id"),
+            ),
+            description="one project's milestone waiting on another project's delivery",
+        ),
     )
 }
 # Added after the first stores: an older store lacks them, and reads them as empty.
 OPTIONAL_TABLES = frozenset(
-    {"benefits", "decisions", "actions", "change_requests", "status_reports"}
+    {"benefits", "decisions", "actions", "change_requests", "status_reports", "dependencies"}
 )
 
 assert all(

@@ -346,6 +346,11 @@ SCOPE_FILTERS: dict[str, str] = {
     "actions": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "change_requests": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "status_reports": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
+    # Either end in the portfolio: a dependency across portfolios shows in both.
+    "dependencies": (
+        f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})"
+        f" OR supplier_project_id IN ({_PROJECTS_IN_SCOPE})"
+    ),
     "risks": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     "artifacts": f"$p IS NULL OR project_id IN ({_PROJECTS_IN_SCOPE})",
     # A resource belongs to a portfolio by home portfolio, or by working on its projects.
@@ -642,6 +647,39 @@ def load_functions(store: Path | str, as_of: date) -> dict[str, str]:
             {"a": as_of},
         ).fetchall()
     return dict(rows)
+
+
+def dependency_ends(store: Path | str, as_of: date, ends: pd.DataFrame) -> pd.DataFrame:
+    """For these (project_id, milestone) ends of dependencies, whatever their portfolio: the
+    project's name, portfolio and status and the milestone's dates; nothing else of the other
+    portfolio (a blank milestone: the project's row alone)."""
+    columns = [
+        "project_id",
+        "milestone",
+        "project_name",
+        "portfolio",
+        "status",
+        "forecast_finish",
+        "baseline_date",
+        "forecast_date",
+        "actual_date",
+    ]
+    if ends.empty:
+        return pd.DataFrame(columns=columns)
+    wanted = ends[["project_id", "milestone"]].astype(object).drop_duplicates()
+    with reading(store) as con:
+        con.register("wanted_ends", wanted.astype({"project_id": "str", "milestone": "str"}))
+        frame = _frame(
+            con,
+            "SELECT w.project_id, w.milestone, p.project_name, p.portfolio, p.status,"
+            " p.forecast_finish, m.baseline_date, m.forecast_date, m.actual_date"
+            " FROM wanted_ends w JOIN projects p ON p.project_id = w.project_id AND p.as_of = $a"
+            " LEFT JOIN milestones m ON m.project_id = w.project_id AND m.milestone = w.milestone"
+            " AND m.as_of = $a",
+            {"a": as_of},
+        )
+        con.unregister("wanted_ends")
+    return frame[columns]
 
 
 def row_counts(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, int]:

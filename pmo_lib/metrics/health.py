@@ -17,7 +17,7 @@ import pandas as pd
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.memo import same_arguments
-from pmo_lib.metrics import forecast, raid
+from pmo_lib.metrics import dependencies, forecast, raid
 from pmo_lib.metrics.spend import earned_value
 from pmo_lib.params import HealthParams
 
@@ -805,6 +805,8 @@ class HealthView:
     calibration: pd.DataFrame  # how often earlier P80 finish dates held
     milestone_odds: pd.DataFrame  # the chance each milestone due soon is met
     raid: raid.Raid  # decisions, actions and change requests
+    dependencies: pd.DataFrame  # dependencies.links: every dependency, worst first
+    contention: pd.DataFrame  # the late ones, with the projects a slip would hit
 
 
 def analyse(
@@ -813,8 +815,10 @@ def analyse(
     history: list[Snapshot],
     params: HealthParams,
     eac_formula: str = "BAC/CPI",
+    elsewhere: pd.DataFrame | None = None,
 ) -> HealthView:
-    """Everything the health report shows; history = every snapshot up to now, oldest first."""
+    """Everything the health report shows; history = every snapshot up to now, oldest first;
+    elsewhere = the ends of the scope's dependencies outside it (store.dependency_ends)."""
     past = Past.of(history)
     assessed = assess(now, params, eac_formula, past)
     previous = assess(before, params, eac_formula, past) if before is not None else None
@@ -836,6 +840,10 @@ def analyse(
     artifacts = gate_artifacts(now)
     landing = forecast.forecast(now, history)
     log = raid_of(now)
+    ends = dependencies.local_ends(now["projects"], now["milestones"])
+    if elsewhere is not None and len(elsewhere):
+        ends = pd.concat([ends, elsewhere[dependencies.END_COLUMNS]], ignore_index=True)
+    links = dependencies.links(now["dependencies"], ends)
     return HealthView(
         assessed=assessed,
         previous=previous,
@@ -855,12 +863,15 @@ def analyse(
             **headlines(assessed, register, milestones),
             "p80_overrun_projects": forecast.overruns(landing),
             **raid.headlines(log),
+            **dependencies.headlines(links, not now["dependencies"].empty),
         },
         derived=derivations(now, assessed, past, params.min_rated_pct),
         landing=landing,
         calibration=forecast.calibration(history),
         milestone_odds=forecast.milestone_odds(landing, milestones, now.as_of),
         raid=log,
+        dependencies=links,
+        contention=dependencies.contention(links),
     )
 
 

@@ -293,3 +293,31 @@ def managers_words(apart, active: int) -> str:
         text + ". Their managers' latest words are below; where the words explain the gap, the"
         " numbers may be behind the facts, and where they do not, the report is."
     )
+
+
+def dependencies(found, late, in_scope: set[str]) -> str:
+    """The dependencies in words: how many, how many cross the scope, the points of
+    contention."""
+    across = int(
+        (~found["consumer_id"].isin(in_scope) | ~found["supplier_id"].isin(in_scope)).sum()
+    )
+    text = (
+        f"{fmt.count(len(found))} dependenc{'y links' if len(found) == 1 else 'ies link'} this"
+        f" scope's projects"
+        + (f", {fmt.count(across)} of them with another portfolio's project" if across else "")
+        + "."
+    )
+    if late.empty:
+        return text + " None is late: every supplier's date is on or before the date it is needed."
+    worst = late.iloc[0]
+    missing = int((found["status"] == "Dates missing").sum())
+    text += (
+        f" **{fmt.count(len(late))}** {'is a point' if len(late) == 1 else 'are points'} of"
+        f" contention: the delivery is due after the date it is needed, the worst by"
+        f" {fmt.count(worst['days_late'])} days ({worst['supplier_id']}'s"
+        f" {worst['supplier_milestone']} for {worst['consumer_id']}), which would hit"
+        f" {worst['hits']}."
+    )
+    if missing:
+        text += f" {fmt.count(missing)} cannot be judged: a date is missing on one side."
+    return text

@@ -17,6 +17,7 @@ def analyse(report: Report) -> health.HealthView:
         data.all_snapshots(report.data),
         report.config.health,
         report.config.spend.eac_formula,
+        data.dependency_ends(report.data),
     )
 
 
@@ -400,6 +401,38 @@ def managers_words(report: Report) -> None:
         dates=["report_date"],
         caption="Words and numbers two colours apart, reported better than computed first",
         empty="No project's report and numbers are two colours apart.",
+    )
+
+
+@needs("dependencies")
+def dependencies(report: Report) -> None:
+    """Dependencies and points of contention."""
+    view = report.view
+    in_scope = set(report.now["projects"]["project_id"])
+    report.say(words.dependencies(view.dependencies, view.contention, in_scope))
+    report.chart(
+        charts.dependency_network(
+            view.dependencies, in_scope, "Who waits on whom: arrows from supplier to the waiting"
+        )
+    )
+    report.table(
+        view.contention,
+        {
+            "consumer_id": "Waiting project",
+            "consumer_name": "Name",
+            "needed": "Needed by",
+            "supplier_id": "Supplier",
+            "supplier_name": "Supplier name",
+            "supplier_portfolio": "Supplier portfolio",
+            "supplier_milestone": "Milestone or deliverable",
+            "supplier_date": "Due",
+            "days_late": "Days late",
+            "hits": "A slip would hit",
+        },
+        dates=["needed", "supplier_date"],
+        counts=["days_late"],
+        caption="Points of contention: deliveries due after they are needed, latest first",
+        empty="No dependency is late.",
     )
 
 

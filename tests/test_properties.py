@@ -178,8 +178,11 @@ def mutate(
 
     if pid is not None:
         t["projects"] = t["projects"][t["projects"]["project_id"] == pid]
-        for name in ("financials", "milestones", "risks", "artifacts"):
-            t[name] = t[name][t[name]["project_id"] == pid]
+        for name in (n for n in t if n not in ("projects", "demand", "allocations")):
+            if "project_id" in t[name]:  # every table that hangs off a project
+                t[name] = t[name][t[name]["project_id"] == pid]
+        deps = t["dependencies"]
+        t["dependencies"] = deps[deps["supplier_project_id"] == pid]
         a = t["allocations"]
         t["allocations"] = a[a["project_id"].isna() | (a["project_id"] == pid)]
         d = t["demand"]

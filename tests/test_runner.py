@@ -11,14 +11,24 @@ from datetime import date
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from pmo_lib import runner, store
 from pmo_lib.catalog import CUSTOMER_REPORT, REPORTS
-from pmo_lib.data import all_snapshots, load_portfolio
+from pmo_lib.data import all_snapshots, dependency_ends, load_portfolio
 from pmo_lib.errors import PMOError
+from pmo_lib.metrics import (
+    benefits,
+    demand,
+    dependencies,
+    forecast,
+    health,
+    raid,
+    resourcing,
+    spend,
+)
 from pmo_lib.metrics import data_quality as dq
-from pmo_lib.metrics import demand, forecast, health, resourcing, spend
 from pmo_lib.params import config_for, params_dir
 from pmo_lib.report import clean_figure
 from run_reports import main
@@ -112,6 +122,15 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
             "budget_at_completion": float(now["projects"]["budget_at_completion"].sum()),
             "fy_outlook_p10": outlook["p10"],
             "fy_outlook_p90": outlook["p90"],
+            **benefits.headlines(
+                benefits.analyse(
+                    now["benefits"],
+                    now["projects"],
+                    now.as_of,
+                    forecast.cost_at_completion(now),
+                    config.spend.benefits_at_risk_pct,
+                )
+            ),
         }
     )
     assert outlook["p10"] < outlook["p50"] < outlook["p90"]
@@ -121,6 +140,20 @@ def test_headline_figures_are_exact_and_match_the_metrics(rendered, demo_store):
         {
             **health.headlines(assessed, register, milestones),
             "p80_overrun_projects": forecast.overruns(landing),
+            **raid.headlines(raid.analyse(now, forecast.cost_at_completion(now))),
+            **dependencies.headlines(
+                dependencies.links(
+                    now["dependencies"],
+                    pd.concat(
+                        [
+                            dependencies.local_ends(now["projects"], now["milestones"]),
+                            dependency_ends(data),
+                        ],
+                        ignore_index=True,
+                    ),
+                ),
+                True,
+            ),
         }
     )
     assert forecast.overruns(landing) > 0
@@ -141,7 +174,7 @@ def exact(figures: dict) -> dict:
         ("data_quality", 2),
         ("demand_pipeline", 9),
         ("spend", 6),
-        ("health", 7),  # ... and the roadmap
+        ("health", 8),  # ... the roadmap and the dependency network
         ("resourcing", 7),
     ],
 )
@@ -181,8 +214,10 @@ def test_the_html_is_a_clean_offline_report_for_its_portfolio_only(
     # nothing of any other portfolio: ids or names, in text, chart data or anywhere else
     everyone = load_portfolio(None, source=demo_store).current
     ours = load_portfolio("Data & Analytics", source=demo_store).current
+    # a dependency across portfolios names its far end (id and name, nothing more): allowed
+    linked = {*ours["dependencies"]["project_id"], *ours["dependencies"]["supplier_project_id"]}
     foreign_projects = everyone["projects"][
-        ~everyone["projects"]["project_id"].isin(ours["projects"]["project_id"])
+        ~everyone["projects"]["project_id"].isin({*ours["projects"]["project_id"], *linked})
     ]
     foreign_demand = everyone["demand"][
         ~everyone["demand"]["demand_id"].isin(ours["demand"]["demand_id"])
@@ -413,7 +448,7 @@ def test_index_and_navigation_links_resolve(rendered):
     assert '<table class="pmo-table pmo-explore">' in page  # the long health matrix is explorable
     toc = re.findall(r'<nav class="pmo-toc">(.*?)</nav>', page, re.S)[0]
     anchors = re.findall(r'href="#([^"]+)"', toc)
-    assert len(anchors) == 8
+    assert len(anchors) == 11  # sections 1-10 and the rules
     for anchor in anchors:
         assert f'id="{anchor}"' in page, anchor
     assert (

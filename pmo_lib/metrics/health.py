@@ -840,10 +840,7 @@ def analyse(
     artifacts = gate_artifacts(now)
     landing = forecast.forecast(now, history)
     log = raid_of(now)
-    ends = dependencies.local_ends(now["projects"], now["milestones"])
-    if elsewhere is not None and len(elsewhere):
-        ends = pd.concat([ends, elsewhere[dependencies.END_COLUMNS]], ignore_index=True)
-    links = dependencies.links(now["dependencies"], ends)
+    links = dependency_links(now, elsewhere)
     return HealthView(
         assessed=assessed,
         previous=previous,
@@ -873,6 +870,14 @@ def analyse(
         dependencies=links,
         contention=dependencies.contention(links),
     )
+
+
+def dependency_links(now: Snapshot, elsewhere: pd.DataFrame | None) -> pd.DataFrame:
+    """dependencies.links of the snapshot, with the far ends outside it (elsewhere)."""
+    ends = dependencies.local_ends(now["projects"], now["milestones"])
+    if elsewhere is not None and len(elsewhere):
+        ends = pd.concat([ends, elsewhere[dependencies.END_COLUMNS]], ignore_index=True)
+    return dependencies.links(now["dependencies"], ends)
 
 
 def raid_of(now: Snapshot) -> raid.Raid:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pmo_lib import charts, data
 from pmo_lib.catalog import EXPLAINED_IN
-from pmo_lib.metrics import forecast, health, summary
+from pmo_lib.metrics import dependencies, forecast, health, summary
 from pmo_lib.narrative import portfolio_summary as words
 from pmo_lib.report import Report
 from pmo_lib.sections.health import draw_roadmap
@@ -50,6 +50,8 @@ def analyse(report: Report) -> SummaryView:
         report.config.spend.outlook_range_seed,
     )
     now.update(forecast.headlines(landing, outlook))
+    links = health.dependency_links(report.now, data.dependency_ends(report.data))
+    now.update(dependencies.headlines(links, not report.now["dependencies"].empty))
     return SummaryView(load, now, before, past, landing)
 
 

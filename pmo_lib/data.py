@@ -327,10 +327,14 @@ def all_snapshots(data: PortfolioData) -> list[Snapshot]:
     ]
 
 
-def resource_load(data: PortfolioData, previous: bool = False) -> pd.DataFrame:
+def resource_load(
+    data: PortfolioData, previous: bool = False, snapshot: Snapshot | None = None
+) -> pd.DataFrame:
     """Total planned hours per person in the report's scope and month, across every portfolio
-    (of the previous snapshot with previous=True; empty when there is none)."""
-    snapshot = data.previous if previous else data.current
+    (of the previous snapshot with previous=True, or of the snapshot given; empty when there is
+    none)."""
+    if snapshot is None:
+        snapshot = data.previous if previous else data.current
     if snapshot is None:
         return pd.DataFrame(
             {

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pmo_lib import safe_yaml
 from pmo_lib.errors import PMOError
@@ -134,6 +134,44 @@ class ResourcingParams(_Strict):
     next_months: int = Field(ge=3, le=24)
 
 
+class Kpi(_Strict):
+    """One KPI of the executive summary's scorecard (pmo_lib/metrics/kpis.py)."""
+
+    definition: str = Field(min_length=1, description="what it measures, in words")
+    formula: str = Field(
+        min_length=1, description="arithmetic over headline figure names, e.g. 100 * a / b"
+    )
+    unit: Literal["percent", "days", "count", "money"]
+    target: float
+    amber: float = Field(description="worse than this: amber")
+    red: float = Field(description="worse than this: red")
+    better: Literal["higher", "lower"]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Kpi:
+        from pmo_lib.metrics.kpis import names_in
+
+        red_is_better = self.red > self.amber if self.better == "higher" else self.red < self.amber
+        if red_is_better:
+            raise ValueError(
+                f"red threshold {self.red:g} is better than its amber threshold {self.amber:g}"
+                f" (better: {self.better})"
+            )
+        target_is_laxer = (
+            self.target < self.amber if self.better == "higher" else self.target > self.amber
+        )
+        if target_is_laxer:
+            raise ValueError(
+                f"target {self.target:g} is worse than its amber threshold {self.amber:g}"
+                f" (better: {self.better})"
+            )
+        try:
+            names_in(self.formula)
+        except PMOError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+
 class Settings(_Strict):
     """What defaults.yaml holds; a portfolio's file may override any of it."""
 
@@ -154,6 +192,10 @@ class Settings(_Strict):
     spend: SpendParams
     health: HealthParams
     resourcing: ResourcingParams
+    kpis: dict[str, Kpi] = Field(
+        default_factory=dict,
+        description="the executive summary's KPI scorecard, by name (none: no scorecard)",
+    )
 
 
 class ReportConfig(Settings):

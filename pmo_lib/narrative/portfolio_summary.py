@@ -132,3 +132,18 @@ def changes(
             + "."
         )
     return out
+
+
+def scorecard(card: pd.DataFrame) -> str:
+    """The scorecard in one sentence: how many KPIs at each status."""
+    counts = card["status"].value_counts()
+    parts = [f"{counts[s]} {s.lower()}" for s in ("Red", "Amber", "Green") if counts.get(s, 0)]
+    blank = int(counts.get("No data", 0))
+    text = f"Of {fmt.count(len(card))} KPIs, " + (", ".join(parts) or "none rated")
+    if blank:
+        text += f"; {fmt.count(blank)} without the data to compute {'it' if blank == 1 else 'them'}"
+    return text + (
+        ". Green: no worse than the amber threshold (the target's tolerance); amber: no worse"
+        " than the red one; red: beyond it. Each KPI is computed the same way for every snapshot,"
+        " oldest first in the trend."
+    )

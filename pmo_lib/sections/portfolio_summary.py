@@ -9,7 +9,7 @@ import pandas as pd
 
 from pmo_lib import charts, data
 from pmo_lib.catalog import EXPLAINED_IN
-from pmo_lib.metrics import dependencies, forecast, health, summary
+from pmo_lib.metrics import dependencies, forecast, health, kpis, summary
 from pmo_lib.narrative import portfolio_summary as words
 from pmo_lib.report import Report
 from pmo_lib.sections.health import draw_roadmap
@@ -22,6 +22,7 @@ class SummaryView:
     previous_figures: dict | None  # ... at the snapshot compared with
     past: health.Past  # what earlier snapshots say of each project (health's change-based rules)
     landing: forecast.Forecast  # where active projects will land: the health page's forecasts
+    scorecard: pd.DataFrame  # kpis.scorecard: each KPI now, against target, over the snapshots
 
     @property
     def headlines(self) -> dict:
@@ -52,7 +53,19 @@ def analyse(report: Report) -> SummaryView:
     now.update(forecast.headlines(landing, outlook))
     links = health.dependency_links(report.now, data.dependency_ends(report.data))
     now.update(dependencies.headlines(links, not report.now["dependencies"].empty))
-    return SummaryView(load, now, before, past, landing)
+    known = {report.now.as_of: now}  # the figures computed above, not again
+    if report.before is not None and before is not None:
+        known[report.before.as_of] = before
+    trail = []
+    for i, snapshot in enumerate(history):
+        same = snapshot.as_of == report.now.as_of
+        load_then = load if same else data.resource_load(report.data, snapshot=snapshot)
+        figures = kpis.snapshot_figures(
+            snapshot, load_then, report.config, past, history[: i + 1], known.get(snapshot.as_of)
+        )
+        trail.append((snapshot.as_of, figures))
+    scorecard = kpis.scorecard(report.config.kpis, trail)
+    return SummaryView(load, now, before, past, landing, scorecard)
 
 
 def key_figures(report: Report) -> None:
@@ -61,6 +74,53 @@ def key_figures(report: Report) -> None:
     before = report.view.previous_figures
     previous_as_of = report.before.as_of if report.before else None
     report.kpis(words.tiles(summary.tiles(now, before), report.config.currency, previous_as_of))
+
+
+def scorecard(report: Report) -> None:
+    """KPI scorecard."""
+    card = report.view.scorecard
+    if card.empty:
+        report.notice(
+            "No KPIs in the parameters: add a `kpis:` catalogue to defaults.yaml (the shipped"
+            " one lists the usual service-delivery KPIs) to see the scorecard."
+        )
+        return
+    currency = report.config.currency
+    shown = card.assign(
+        value_text=[
+            kpis.as_text(v, u, currency) for v, u in zip(card["value"], card["unit"], strict=True)
+        ],
+        target_text=[
+            ("≥ " if b == "higher" else "≤ ") + kpis.as_text(t, u, currency)
+            for t, u, b in zip(card["target"], card["unit"], card["better"], strict=True)
+        ],
+        thresholds=[
+            f"amber {'below' if b == 'higher' else 'above'} {kpis.as_text(a, u, currency)},"
+            f" red {'below' if b == 'higher' else 'above'} {kpis.as_text(r, u, currency)}"
+            for a, r, u, b in zip(
+                card["amber"], card["red"], card["unit"], card["better"], strict=True
+            )
+        ],
+        trend_text=[
+            f"{s}  ({' → '.join(kpis.as_text(v, u, currency) or '–' for v in t)})" if s else ""
+            for s, t, u in zip(card["sparkline"], card["trend"], card["unit"], strict=True)
+        ],
+        status=card["status"].replace({"No data": None}),
+    )
+    report.say(words.scorecard(card))
+    report.table(
+        shown,
+        {
+            "kpi": "KPI",
+            "value_text": "Now",
+            "target_text": "Target",
+            "status": "Status",
+            "trend_text": "Trend over the snapshots",
+            "thresholds": "Thresholds",
+            "definition": "Definition",
+        },
+        rags=["status"],
+    )
 
 
 def changes(report: Report) -> None:

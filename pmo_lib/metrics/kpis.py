@@ -1,0 +1,221 @@
+"""The KPI scorecard: service-delivery KPIs from a catalogue in the parameters.
+
+Each KPI (params `kpis`, a portfolio's file may override any of its keys) names a formula over
+the headline figures — the manifest's names, plus those `snapshot_figures` adds — in plain
+arithmetic (`100 * projects_on_schedule / projects_schedule_rated`), a target, amber and red
+thresholds and whether higher or lower is better. Status: with higher better, red below the red
+threshold, amber below the amber one, else green (lower better: the other way). A formula whose
+figures are blank, or that divides by zero, is blank ("No data"), never 0. The trend is the
+KPI in every snapshot up to the as-of date.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+
+import numpy as np
+import pandas as pd
+
+from pmo_lib.errors import PMOError
+
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+SPARKS = "▁▂▃▄▅▆▇█"
+RECENT_DAYS = 90  # demand throughput: requests decided in this many days
+
+
+def names_in(formula: str) -> set[str]:
+    """The figure names a formula reads; a formula that is not plain arithmetic over names and
+    numbers is refused, saying what is not allowed."""
+    try:
+        tree = ast.parse(formula, mode="eval")
+    except SyntaxError as exc:
+        raise PMOError(f"KPI formula {formula!r}: not arithmetic ({exc.msg})") from exc
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif (
+            isinstance(node, ast.BinOp)
+            and type(node.op) in _OPERATORS
+            or isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            or isinstance(node, ast.Constant)
+            and isinstance(node.value, int | float)
+        ):
+            continue
+        elif not isinstance(node, ast.Expression | ast.Load | ast.operator | ast.unaryop):
+            raise PMOError(
+                f"KPI formula {formula!r}: only figure names, numbers, + − × ÷ and brackets are"
+                f" allowed, not {type(node).__name__}"
+            )
+    return names
+
+
+def evaluate(formula: str, figures: dict) -> float | None:
+    """The formula's value over these figures; None when a figure it reads is blank or it
+    divides by zero."""
+
+    def value(node: ast.AST) -> float | None:
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            got = figures.get(node.id)
+            return None if got is None or pd.isna(got) else float(got)
+        if isinstance(node, ast.UnaryOp):
+            inner = value(node.operand)
+            return None if inner is None else -inner
+        left, right = value(node.left), value(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Div) and right == 0:
+            return None
+        return _OPERATORS[type(node.op)](left, right)
+
+    names_in(formula)
+    return value(ast.parse(formula, mode="eval"))
+
+
+def status(value: float | None, amber: float, red: float, better: str) -> str:
+    if value is None or pd.isna(value):
+        return "No data"
+    if better == "higher":
+        return "Red" if value < red else "Amber" if value < amber else "Green"
+    return "Red" if value > red else "Amber" if value > amber else "Green"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """Unicode blocks, lowest ▁ to highest █ over the values shown; a blank value is a space."""
+    known = [v for v in values if v is not None and not pd.isna(v)]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    return "".join(
+        " "
+        if v is None or pd.isna(v)
+        else SPARKS[int(round((v - low) / span * (len(SPARKS) - 1))) if span else 3]
+        for v in values
+    )
+
+
+# -- the figures the KPIs need beyond the manifest's ------------------------------------------
+def figures(now, assessed: pd.DataFrame, slip_days_amber: int, vac_pct_amber: float) -> dict:
+    """Counts behind the default KPIs: active projects rated on schedule (finish slip known) and
+    on it (slip below the health amber threshold); rated on cost (variance at completion known)
+    and on budget (VAC within the amber band); demand decided in the last RECENT_DAYS days."""
+    slip = assessed.get("slip_days", pd.Series(dtype="float64")).astype("float64")
+    vac = assessed.get("vac_pct", pd.Series(dtype="float64")).astype("float64")
+    demand = now["demand"]
+    since = now.as_of - pd.Timedelta(days=RECENT_DAYS)
+    has_demand = not demand.empty
+    return {
+        "projects_schedule_rated": int(slip.notna().sum()),
+        "projects_on_schedule": int((slip < slip_days_amber).sum()),
+        "projects_cost_rated": int(vac.notna().sum()),
+        "projects_on_budget": int((vac.abs() < vac_pct_amber).sum()),
+        "demand_decided_recently": int((demand["decision_date"] > since).sum())
+        if has_demand
+        else None,
+        "demand_submitted_recently": int((demand["submitted_date"] > since).sum())
+        if has_demand
+        else None,
+    }
+
+
+def snapshot_figures(
+    now, load: pd.DataFrame, config, past, history: list, headlines: dict | None = None
+) -> dict:
+    """Every figure a KPI formula may read for one snapshot: the summary's headline figures
+    (headlines, when already computed), the counts above, the data-quality score and the
+    Outlook accuracy (history: the snapshots up to this one)."""
+    from pmo_lib.metrics import data_quality, health, summary
+
+    if headlines is None:
+        headlines = summary.figures(now, load, config.portfolio, config, past)
+    out = dict(headlines)
+    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+    out.update(figures(now, assessed, config.health.slip_days_amber, config.health.vac_pct_amber))
+    out["dq_score"] = data_quality.score(now, data_quality.find_issues(now, config.thresholds))
+    out["outlook_accuracy_pct"] = outlook_accuracy(history)
+    return out
+
+
+def outlook_accuracy(history: list) -> float | None:
+    """How close the earliest snapshot's cost at completion came to what projects that have
+    closed since actually cost: 100 × (1 − Σ|forecast − actual| / Σ actual) over the projects
+    active then and closed now; blank without such projects."""
+    from pmo_lib.metrics import forecast
+
+    if len(history) < 2:
+        return None
+    first, last = history[0], history[-1]
+    then = first["projects"]
+    now = last["projects"].drop_duplicates("project_id").set_index("project_id")
+    active_then = set(then.loc[then["status"] == "Active", "project_id"])
+    closed = [p for p in now.index[now["status"] == "Closed"] if p in active_then]
+    if not closed:
+        return None
+    forecast_then = forecast.cost_at_completion(first).reindex(closed)
+    f = last["financials"]
+    actual = (
+        f[(f["measure"] == "actual") & f["project_id"].isin(closed)]
+        .groupby("project_id")["amount"]
+        .sum()
+        .reindex(closed)
+    )
+    both = pd.DataFrame({"then": forecast_then, "actual": actual}).dropna()
+    both = both[both["actual"] > 0]
+    if both.empty:
+        return None
+    error = float((both["then"] - both["actual"]).abs().sum() / both["actual"].sum())
+    return 100 * (1 - error)
+
+
+def scorecard(catalogue: dict, trail: list[tuple[pd.Timestamp, dict]]) -> pd.DataFrame:
+    """One row per KPI: its definition, value now, target, thresholds, status, the values in
+    every snapshot (oldest first) and their sparkline. trail: (as_of, figures) per snapshot."""
+    rows = []
+    for name, kpi in catalogue.items():
+        values = [evaluate(kpi.formula, figures) for _, figures in trail]
+        now = values[-1] if values else None
+        rows.append(
+            {
+                "kpi": name,
+                "definition": kpi.definition,
+                "unit": kpi.unit,
+                "value": now,
+                "target": kpi.target,
+                "amber": kpi.amber,
+                "red": kpi.red,
+                "better": kpi.better,
+                "status": status(now, kpi.amber, kpi.red, kpi.better),
+                "trend": values,
+                "sparkline": sparkline(values),
+            }
+        )
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["value"] = out["value"].astype("Float64")
+    return out
+
+
+def as_text(value: float | None, unit: str, currency: str) -> str:
+    """A KPI value or target as the scorecard shows it."""
+    from pmo_lib import formatting as fmt
+
+    if value is None or pd.isna(value):
+        return ""
+    return {
+        "percent": lambda v: fmt.percent(v, 0),
+        "days": lambda v: f"{v:,.0f} days",
+        "count": lambda v: fmt.count(int(np.round(v))),
+        "money": lambda v: fmt.money(v, currency, compact=True),
+    }[unit](value)

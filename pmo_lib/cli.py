@@ -146,6 +146,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="re-render reports whose inputs have not changed"
     )
+    run.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write one PDF per scope (summary first, then each report) with a headless"
+        " Chromium (Debian: apt-get install chromium; or PMO_CHROMIUM=path)",
+    )
     ingest = sub.add_parser(
         "ingest", help="load a folder of CSV / XLSX / Parquet exports into the store"
     )
@@ -502,6 +508,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     if args.scheduler and args.executor != "dask":
         raise PMOError("--scheduler: give --executor dask too (the local pool has no scheduler)")
+    if args.pdf:
+        from pmo_lib import pdf
+
+        pdf.need_browser()  # said before anything renders
     bucket = args.outputs if remote.is_remote(args.outputs) else None
     if bucket:
         remote.filesystem(bucket)  # a missing driver or a bad URL is said before any rendering
@@ -528,6 +538,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         customers=args.customers,
         sub_portfolios=tuple(args.sub_portfolio),
         programs=tuple(args.program),
+        pdf=args.pdf,
         executor=args.executor,
         scheduler=args.scheduler,
     )

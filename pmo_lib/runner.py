@@ -198,6 +198,7 @@ class Options:
     programs: tuple[str, ...] = ()  # on demand: these programs' scopes only
     executor: str = "local"  # local (this machine's processes) or dask
     scheduler: str = ""  # dask: the scheduler's address (tcp://host:8786); "" = a LocalCluster
+    pdf: bool = False  # also write a PDF pack per scope (pmo_lib/pdf.py)
 
 
 # -- writing files ---------------------------------------------------------------------------
@@ -1137,6 +1138,15 @@ def run(options: Options, dry_run: bool = False) -> int:
         f"{said}. Open {run_dir / 'index.html'}",
         flush=True,
     )
+    if options.pdf and results:
+        from pmo_lib import pdf
+
+        packs = pdf.write_packs(run_dir, manifest)
+        print(
+            f"Wrote {len(packs)} PDF pack{'' if len(packs) == 1 else 's'}, one per scope"
+            f" ({pdf.PACK} in each scope's folder).",
+            flush=True,
+        )
     if failed:
         kept = [str(run_dir / r.scope / r.ipynb) for r in failed if r.ipynb]
         by_error: dict[str, list[str]] = {}

@@ -147,6 +147,15 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-render reports whose inputs have not changed"
     )
     run.add_argument(
+        "--no-mail", action="store_true", help="send no digest after the run (params: mail)"
+    )
+    run.add_argument(
+        "--mail-dry-run",
+        type=Path,
+        metavar="DIR",
+        help="write each digest as a .eml file in DIR instead of sending it",
+    )
+    run.add_argument(
         "--pdf",
         action="store_true",
         help="also write one PDF per scope (summary first, then each report) with a headless"
@@ -550,7 +559,42 @@ def cmd_run(args: argparse.Namespace) -> int:
             f" ({unchanged} unchanged).",
             flush=True,
         )
+    if not args.no_mail and not args.dry_run:
+        _mail_digests(options, folder, args.mail_dry_run)
     return code
+
+
+def _mail_digests(options, params_folder: Path, dry_run: Path | None) -> None:
+    """After a run: each scope's digest to its subscribers (mail.to), or as .eml files."""
+    import json
+
+    from pmo_lib import data, mail, store
+    from pmo_lib.params import load_all
+
+    configs = [c for c in load_all(params_folder) if c.mail.to]
+    if not configs:
+        return
+    day, _ = data.resolve_as_of(
+        store.list_snapshots(options.source), options.as_of or None, options.source
+    )
+    run_dir = options.outputs.resolve() / day.date().isoformat()
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    ledger = mail.read_ledger(options.outputs)
+    found = mail.digests(run_dir, manifest, configs, options.source, ledger)
+    if dry_run:
+        written = mail.write_eml(found, configs, dry_run)
+        log.info("Wrote %d digest(s) to %s; nothing was sent.", len(written), dry_run)
+        return
+    if not found:
+        log.info("No digest to send: this month's went already and no alert is new.")
+        return
+    mail.send(found, configs)
+    mail.write_ledger(options.outputs, ledger, found, manifest["as_of"])
+    log.info(
+        "Sent %d digest(s): %s.",
+        len(found),
+        ", ".join(f"{d.scope} to {len(d.to)} ({d.new_alerts} new alerts)" for d in found),
+    )
 
 
 if __name__ == "__main__":

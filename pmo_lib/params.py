@@ -1,7 +1,9 @@
 """Report parameters: params/defaults.yaml merged with one file per portfolio (or the function).
 
 The pydantic models are the one place that says which keys exist; defaults.yaml is the one place
-for their default values (the models have none, so a key missing from both is an error too).
+for their default values. The models have none (a key missing from both is an error too), except
+for keys added after the first release (outlook_range_seed, benefits_at_risk_pct, mail, kpis):
+those default in the model too, so that a params folder written before them still validates.
 """
 
 from __future__ import annotations
@@ -134,6 +136,33 @@ class ResourcingParams(_Strict):
     next_months: int = Field(ge=3, le=24)
 
 
+class MailParams(_Strict):
+    """The monthly digest (pmo_lib/mail.py): who gets this scope's, and through which server."""
+
+    to: list[str] = Field(
+        default_factory=list, description="this scope's subscribers; none: no digest"
+    )
+    host: str = Field(default="localhost", min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = Field(default=True, description="upgrade the connection with STARTTLS")
+    user: str = Field(default="", description="SMTP login; its password: $PMO_SMTP_PASSWORD")
+    sender: str = Field(default="pmo-reports@localhost")
+    reports_url: str = Field(
+        default="", description="where the outputs folder is published (links); empty: paths"
+    )
+    ca_file: str = Field(default="", description="a CA certificate to trust for STARTTLS")
+    outlook_over_plan_pct: float = Field(
+        default=5, ge=0, description="alert when the Outlook passes the FY Plan by more than this %"
+    )
+
+    @model_validator(mode="after")
+    def _addresses(self) -> MailParams:
+        for address in [*self.to, self.sender]:
+            if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+", address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return self
+
+
 class Kpi(_Strict):
     """One KPI of the executive summary's scorecard (pmo_lib/metrics/kpis.py)."""
 
@@ -192,6 +221,7 @@ class Settings(_Strict):
     spend: SpendParams
     health: HealthParams
     resourcing: ResourcingParams
+    mail: MailParams = Field(default_factory=MailParams)
     kpis: dict[str, Kpi] = Field(
         default_factory=dict,
         description="the executive summary's KPI scorecard, by name (none: no scorecard)",

@@ -148,3 +148,68 @@ def test_an_older_store_without_the_benefits_table_reads_as_none(tmp_path):
     loaded = data.load_portfolio(None, source=path)
     assert loaded.current["benefits"].empty and len(loaded.current["projects"]) == 149
     assert store.row_counts(path, loaded.current.as_of.date(), None)["benefits"] == 0
+
+
+def test_a_benefits_tracker_in_its_own_shape_maps_through_a_mapping(tmp_path):
+    from datetime import date
+
+    from pmo_lib import mapping
+
+    (tmp_path / "projects.csv").write_text(
+        "ID,Name,Portfolio,State,Start,Finish,Budget\n"
+        "P1,Ledger,Finance IT,Active,2026-01-01,2026-12-31,1000\n"
+    )
+    (tmp_path / "tracker.csv").write_text(  # one row per benefit and month, in millions
+        "Project,Benefit,Kind,Month,Plan ($m),Actual ($m)\n"
+        "P1,Licence savings,£,Sep 2026,0.5,0.4\n"
+        "P1,Licence savings,£,Oct 2026,0.5,\n"
+        "P1,Hours saved,hrs,Oct 2026,120,90\n"
+    )
+    (tmp_path / "mapping.yaml").write_text(
+        """description: a benefits tracker beside a project list
+as_of: 2026-10-31
+files:
+  - file: projects.csv
+    tables:
+      projects:
+        columns:
+          project_id: ID
+          project_name: Name
+          portfolio: Portfolio
+          status: State
+          baseline_start: Start
+          baseline_finish: Finish
+          budget_at_completion: Budget
+  - file: tracker.csv
+    tables:
+      benefits:
+        columns:
+          project_id: Project
+          benefit: Benefit
+          benefit_type: {from: Kind, values: {"£": Financial, "hrs": Non-financial}}
+          period: {from: Month, date: "%b %Y", month: true}
+          planned_value: {from: "Plan ($m)", scale: 1000000}
+          realised_value: {from: "Actual ($m)", scale: 1000000}
+"""
+    )
+    mapped = mapping.map_folder(tmp_path / "mapping.yaml", tmp_path)
+    assert mapped.problems == [], mapped.problems
+    (snapshot,) = mapped.snapshots
+    assert snapshot.as_of == date(2026, 10, 31)
+    got = snapshot.frames["benefits"].set_index(["benefit", "period"])
+    assert got.loc[("Licence savings", pd.Timestamp("2026-09-01")), "realised_value"] == 400_000
+    assert pd.isna(got.loc[("Licence savings", pd.Timestamp("2026-10-01")), "realised_value"])
+    assert got.loc[("Hours saved", pd.Timestamp("2026-10-01")), "benefit_type"] == "Non-financial"
+
+
+def test_the_benefits_sentence(case):
+    from pmo_lib.narrative import spend as words
+
+    benefits, projects, cost = case
+    said = words.benefits(b.analyse(benefits, projects, AS_OF, cost, 20), "USD")
+    assert said.startswith("Financial benefits planned to date: **$300**, $240 realised (80%).")
+    assert "$2.4k against a cost at completion of $1.4k for the same projects (ROI 74%)" in said
+    assert said.endswith(
+        "Of 3 benefits, 0 are at risk (realised 20 % or more behind plan to date) and 1 due but"
+        " not reported."
+    )

@@ -157,3 +157,19 @@ def test_a_dependency_across_portfolios_shows_in_both_without_the_rest(demo_stor
         name = whole["projects"].set_index("project_id").loc[theirs, "project_name"]
         assert name in (row["consumer_name"], row["supplier_name"])  # the far end named
         assert pd.notna(row["needed"]) and pd.notna(row["supplier_date"])  # and dated
+
+
+def test_the_dependencies_sentence():
+    from pmo_lib.narrative import health as words
+
+    projects, milestones, deps = case()
+    found = dep.links(deps, dep.local_ends(projects, milestones))
+    said = words.dependencies(found, dep.contention(found), {"P2", "P3", "P4"})
+    assert said.startswith(
+        "5 dependencies link this scope's projects, 2 of them with another portfolio's project."
+    )
+    assert (
+        "**1** is a point of contention: the delivery is due after the date it is needed, the"
+        " worst by 14 days (P1's API ready for P2), which would hit P2, P3, P4." in said
+    )
+    assert said.endswith("1 cannot be judged: a date is missing on one side.")

@@ -199,3 +199,11 @@ def test_the_scorecard_on_the_demo_has_every_default_kpi(demo_store):
     figures = trail[-1][1]
     on_schedule = 100 * figures["projects_on_schedule"] / figures["projects_schedule_rated"]
     assert card.loc["Projects on schedule", "value"] == pytest.approx(on_schedule)
+
+
+def test_the_scorecard_sentence():
+    from pmo_lib.narrative import portfolio_summary as words
+
+    card = pd.DataFrame({"status": ["Red", "Green", "Green", "No data"]})
+    said = words.scorecard(card)
+    assert said.startswith("Of 4 KPIs, 1 red, 2 green; 1 without the data to compute it.")

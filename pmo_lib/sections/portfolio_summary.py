@@ -105,7 +105,6 @@ def scorecard(report: Report) -> None:
             f"{s}  ({' → '.join(kpis.as_text(v, u, currency) or '–' for v in t)})" if s else ""
             for s, t, u in zip(card["sparkline"], card["trend"], card["unit"], strict=True)
         ],
-        status=card["status"].replace({"No data": None}),
     )
     report.say(words.scorecard(card))
     report.table(

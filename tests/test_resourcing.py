@@ -237,6 +237,20 @@ def test_the_capacity_and_shortfall_sentences_on_hand_made_months():
     )
 
 
+def test_the_most_over_booked_person_is_named_by_id_when_the_export_has_no_names():
+    from pmo_lib.narrative import resourcing as words
+
+    coming = pd.date_range("2026-11-01", periods=3, freq="MS")
+    over = pd.DataFrame(
+        {"resource_id": ["R7"], "name": [None], "period": [coming[0]], "over_hours": [19.0]}
+    )
+    under = over.iloc[:0]
+    said = words.people(over, under, coming)
+    assert "(most: R7, 19 hours over)" in said  # the property test found "most: nan"
+    named = over.assign(name="Ann Lee")
+    assert "(most: Ann Lee, 19 hours over)" in words.people(named, under, coming)
+
+
 def test_the_scope_changes_and_bau_sentences_and_their_blank_cases():
     from pmo_lib.narrative import resourcing as words
 

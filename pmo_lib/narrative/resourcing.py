@@ -47,7 +47,8 @@ def people(over: pd.DataFrame, under: pd.DataFrame, coming: pd.DatetimeIndex) ->
     )
     if len(over_next):
         top = over_next.iloc[0]
-        text += f" (most: {top['name']}, {fmt.count(top['over_hours'])} hours over)"
+        who = top["name"] if isinstance(top["name"], str) and top["name"] else top["resource_id"]
+        text += f" (most: {who}, {fmt.count(top['over_hours'])} hours over)"
     return (
         text
         + f" and {fmt.count(under_next['resource_id'].nunique())} below the under-use threshold."

@@ -824,7 +824,7 @@ def network_columns(found: pd.DataFrame) -> dict[str, int]:
 def dependency_network(found: pd.DataFrame, in_scope: set[str], title: str) -> go.Figure:
     """Projects as dots in columns (a project to the right of those it waits on), dependencies
     as arrows from the supplier to the waiting project: red when late, grey when on time or
-    delivered, dotted when dates are missing. A project outside the scope is a hollow dot."""
+    delivered or dates are missing. A project outside the scope is a hollow dot."""
     found = found.head(NETWORK_MOST)
     column = network_columns(found)
     names = dict(zip(found["supplier_id"], found["supplier_name"], strict=True))
@@ -872,7 +872,7 @@ def dependency_network(found: pd.DataFrame, in_scope: set[str], title: str) -> g
                 "color": PALETTE["navy"] if inside else PALETTE["white"],
                 "line": {"color": PALETTE["navy"], "width": 2},
             },
-            name="In this scope" if inside else "Another portfolio's project",
+            name="In this scope" if inside else "Outside this scope",
         )
     fig.add_scatter(  # legend entries for the arrows
         x=[None],

@@ -371,6 +371,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from pmo_lib import feed
 
         fed = feed.enterprise_snapshots(args.feed)
+        feed.check_replaces_whole(fed, path)
+        dates = feed.dates_by_function(fed)
+        if len({tuple(d) for d in dates.values()}) > 1:
+            log.info(
+                "The feeds' dates differ (%s): each snapshot holds only the functions whose feed"
+                " has its date.",
+                "; ".join(f"{f} {', '.join(d)}" for f, d in dates.items()),
+            )
         snapshots = [(s.as_of, s.frames, ingest_log.empty()) for s in fed]
         sources = {s.as_of: s.source for s in fed}
         functions = {s.as_of: s.functions for s in fed}
@@ -586,10 +594,14 @@ def _mail_digests(options, params_folder: Path, dry_run: Path | None) -> None:
         log.info("Wrote %d digest(s) to %s; nothing was sent.", len(written), dry_run)
         return
     if not found:
+        mail.write_ledger(options.outputs, ledger, [], manifest["as_of"])  # alerts that ended
         log.info("No digest to send: this month's went already and no alert is new.")
         return
-    mail.send(found, configs)
-    mail.write_ledger(options.outputs, ledger, found, manifest["as_of"])
+    mail.send(
+        found,
+        configs,
+        sent=lambda d: mail.write_ledger(options.outputs, ledger, [d], manifest["as_of"]),
+    )
     log.info(
         "Sent %d digest(s): %s.",
         len(found),

@@ -242,3 +242,34 @@ def enterprise_snapshots(folders: list[Path]) -> list[EnterpriseSnapshot]:
             )
         )
     return out
+
+
+def check_replaces_whole(fed: list[EnterpriseSnapshot], target) -> None:
+    """A snapshot is replaced whole: refuse feeds that would drop, without a word, a function
+    the store's snapshot of that date holds."""
+    if not store.exists(target):
+        return
+    try:
+        stored = {pd.Timestamp(d).date() for d in store.list_snapshots(target)["as_of"]}
+    except PMOError:
+        return  # not a store yet: writing says what is wrong
+    for snap in fed:
+        if snap.as_of not in stored:
+            continue
+        had = set(store.load_functions(target, snap.as_of).values())
+        given = set(snap.functions["function"])
+        if had - given:
+            raise PMOError(
+                f"ingest --feed: the store's snapshot of {snap.as_of} holds"
+                f" {', '.join(sorted(had - given))} too, and a snapshot is replaced whole; give"
+                " that function's feed of the same date as well"
+            )
+
+
+def dates_by_function(fed: list[EnterpriseSnapshot]) -> dict[str, list[str]]:
+    """Each function's as-of dates in these feeds (to say when they do not line up)."""
+    out: dict[str, list[str]] = {}
+    for snap in fed:
+        for function in sorted(set(snap.functions["function"])):
+            out.setdefault(function, []).append(snap.as_of.isoformat())
+    return out

@@ -202,7 +202,10 @@ def digests(run_dir: Path, manifest: dict, configs: list, source, ledger: dict) 
         held = set(ledger.get("alerts", {}).get(config.slug, []))
         new = [sentence for key, sentence in standing.items() if key not in held]
         if ledger.get("digests", {}).get(config.slug) == as_of and not new:
-            continue  # this month's digest went already, and nothing new stands
+            # this month's digest went already and nothing new stands: only the alerts that
+            # ended leave the ledger (so that they go again if they come back)
+            ledger.setdefault("alerts", {})[config.slug] = sorted(standing)
+            continue
         links = [
             (
                 REPORTS.get(j["report"], j["report"]),
@@ -265,9 +268,10 @@ def write_ledger(outputs: Path, ledger: dict, sent: list[Digest], as_of: str) ->
     write_atomic(outputs / LEDGER, json.dumps(ledger, indent=1))
 
 
-def send(found: list[Digest], configs: list) -> None:
-    """Send the digests, one SMTP session per server; a failure is said with the server's
-    name and reason, never the password."""
+def send(found: list[Digest], configs: list, sent=lambda digest: None) -> None:
+    """Send the digests one by one, calling sent(digest) after each (the ledger is written
+    then: a failure later does not send it again); a failure is said with the server's name
+    and reason, never the password."""
     by_scope = {c.slug: c.mail for c in configs}
     password = os.environ.get(PASSWORD_VARIABLE, "")
     for d in found:
@@ -280,6 +284,7 @@ def send(found: list[Digest], configs: list) -> None:
                 if mail.user:
                     smtp.login(mail.user, password)
                 smtp.send_message(message(d, mail.sender))
+            sent(d)
         except (OSError, smtplib.SMTPException) as exc:
             reason = str(exc).replace(password, "***") if password else str(exc)
             raise PMOError(

@@ -46,7 +46,12 @@ def need_browser() -> str:
 
 
 def _css_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """text as a CSS string's content: every character but letters, digits, spaces and plain
+    punctuation escaped by code point, so that data (a name with "</style>") stays text."""
+    safe = set(" .,:;!?()&·-_'")
+    return "".join(
+        c if c.isalnum() or c in safe else f"\\{ord(c):x} " for c in text.replace("\n", " ")
+    )
 
 
 def footer_css(left: str) -> str:

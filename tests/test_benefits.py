@@ -207,9 +207,52 @@ def test_the_benefits_sentence(case):
 
     benefits, projects, cost = case
     said = words.benefits(b.analyse(benefits, projects, AS_OF, cost, 20), "USD")
-    assert said.startswith("Financial benefits planned to date: **$300**, $240 realised (80%).")
-    assert "$2.4k against a cost at completion of $1.4k for the same projects (ROI 74%)" in said
+    assert said.startswith(
+        "Financial benefits planned to date: **$300**, $240 realised (80% of the plan of the"
+        " months reported)."
+    )
+    assert (
+        "For the projects with a cost at completion, realised so far plus the plans of the months"
+        " to come: $2.4k against $1.4k (ROI 74%)." in said
+    )
     assert said.endswith(
         "Of 3 benefits, 0 are at risk (realised 20 % or more behind plan to date) and 1 due but"
         " not reported."
     )
+    later = b.analyse(benefits[benefits["project_id"] == "P2"], projects, AS_OF, cost, 20)
+    assert words.benefits(later, "USD").startswith("No financial benefit is due yet.")
+
+
+def test_a_month_not_reported_yet_is_not_counted_as_nothing_realised():
+    benefits = frame(
+        "benefits",
+        rows(
+            "P1",
+            "Savings",
+            "Financial",
+            {
+                "2026-08-01": (100.0, 100.0),
+                "2026-09-01": (100.0, 100.0),
+                "2026-10-01": (100.0, None),  # closed, not reported yet
+            },
+        )
+        + rows("P2", "Other", "Financial", {"2026-10-01": (100.0, None)}),  # nothing reported
+    )
+    got = b.per_benefit(benefits, AS_OF, 20).set_index("benefit")
+    assert got.loc["Savings", "realised_pct"] == 100.0  # 200 of the 200 reported months' plan
+    assert got.loc["Savings", "status"] == "On track"
+    assert got.loc["Other", "status"] == "Not reported" and pd.isna(
+        got.loc["Other", "realised_pct"]
+    )
+    projects = frame(
+        "projects",
+        [
+            {"project_id": "P1", "project_name": "One", "portfolio": "A", "status": "Active"},
+            {"project_id": "P2", "project_name": "Two", "portfolio": "A", "status": "Active"},
+        ],
+    )
+    result = b.analyse(benefits, projects, AS_OF, pd.Series({"P2": 50.0}), 20)
+    assert result.totals["realised_pct"] == 100.0  # not 200 / 400 = 50 %
+    # ROI over the projects with a cost only: P2 expects nothing yet reported against 50
+    assert result.totals["cost_at_completion"] == 50.0
+    assert result.totals["expected_costed"] is None and result.totals["roi_pct"] is None

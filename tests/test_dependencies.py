@@ -166,10 +166,24 @@ def test_the_dependencies_sentence():
     found = dep.links(deps, dep.local_ends(projects, milestones))
     said = words.dependencies(found, dep.contention(found), {"P2", "P3", "P4"})
     assert said.startswith(
-        "5 dependencies link this scope's projects, 2 of them with another portfolio's project."
+        "5 dependencies link this scope's projects, 2 of them with a project outside this scope."
     )
     assert (
         "**1** is a point of contention: the delivery is due after the date it is needed, the"
         " worst by 14 days (P1's API ready for P2), which would hit P2, P3, P4." in said
     )
     assert said.endswith("1 cannot be judged: a date is missing on one side.")
+
+
+def test_none_late_says_how_many_cannot_be_judged():
+    from pmo_lib.narrative import health as words
+
+    projects, milestones, deps = case()
+    found = dep.links(deps, dep.local_ends(projects, milestones))
+    calm = found[found["status"] != "Late"]
+    said = words.dependencies(calm, dep.contention(calm), {"P1", "P2", "P3", "P4"})
+    assert said == (
+        "4 dependencies link this scope's projects. None is late: of those with both dates, every"
+        " supplier's date is on or before the date it is needed. 1 cannot be judged: a date is"
+        " missing on one side."
+    )

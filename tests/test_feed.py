@@ -234,3 +234,8 @@ def test_feed_ingest_errors_are_said(enterprise, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "projects.parquet" in err and "portfolio" in err
     assert not (tmp_path / "e.duckdb").exists()  # nothing written
+    # the enterprise store's October snapshot holds both functions: one alone is refused
+    assert run_reports.main(["ingest", "--source", str(path), "--feed", str(feeds[2])]) == 2
+    err = capsys.readouterr().err
+    assert "the store's snapshot of 2026-10-31 holds Group IT too" in err
+    assert len(store.load_functions(path, pd.Timestamp("2026-10-31").date())) == 8  # unchanged

@@ -10,13 +10,17 @@ from pmo_lib.metrics import kpis
 from pmo_lib.params import Kpi, config_for
 
 
-def test_a_formula_is_arithmetic_over_figures_and_blank_when_they_are():
-    figures = {"a": 3, "b": 4, "zero": 0, "none": None}
+def test_a_formula_is_arithmetic_over_figures_and_blank_when_they_are(monkeypatch):
+    monkeypatch.setattr(kpis, "FIGURES", frozenset({"a", "b", "zero", "none", "missing", "text"}))
+    figures = {"a": 3, "b": 4, "zero": 0, "none": None, "text": "n/a"}
     assert kpis.evaluate("100 * a / b", figures) == 75.0
     assert kpis.evaluate("-(a - b) * 2", figures) == 2.0
     assert kpis.evaluate("a / zero", figures) is None  # no division by zero: blank
     assert kpis.evaluate("a + none", figures) is None  # a blank figure: blank, not 0
     assert kpis.evaluate("a + missing", figures) is None
+    assert kpis.evaluate("a + text", figures) is None
+    with pytest.raises(PMOError, match="projects_on_shedule is no figure"):
+        kpis.names_in("100 * projects_on_shedule / a")
     with pytest.raises(PMOError, match=r"only figure names, numbers, .* not Call"):
         kpis.evaluate("__import__('os')", figures)
     with pytest.raises(PMOError, match="not arithmetic"):
@@ -47,7 +51,8 @@ def test_a_sparkline_spans_the_values_shown():
     assert kpis.sparkline([None]) == ""
 
 
-def test_the_scorecard_rates_each_kpi_now_and_keeps_its_trend():
+def test_the_scorecard_rates_each_kpi_now_and_keeps_its_trend(monkeypatch):
+    monkeypatch.setattr(kpis, "FIGURES", frozenset({"on", "rated", "lead"}))
     catalogue = {
         "On schedule": Kpi(
             definition="share on schedule",

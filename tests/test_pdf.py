@@ -44,3 +44,10 @@ def test_without_a_browser_pdf_says_how_to_get_one_before_rendering(
     err = capsys.readouterr().err
     assert "--pdf needs a headless Chromium" in err and "apt-get install chromium" in err
     assert not out.exists()  # nothing rendered
+
+
+def test_a_footer_from_the_data_stays_text():
+    css = pdf.footer_css('Data </style><script>alert(1)</script> "Ops" \\ · as of 31 Oct 2026')
+    assert "</style><script>" not in css and "<script>" not in css
+    assert css.count("</style>") == 1  # its own, at the end
+    assert "\\3c \\2f style\\3e " in css and "\\22 Ops\\22 " in css and "· as of 31 Oct 2026" in css

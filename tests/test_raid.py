@@ -140,7 +140,7 @@ def test_approved_changes_explain_part_of_the_variance():
         "approved": 200.0,
         "share": 0.5,
     }
-    assert raid.headlines(result)["approved_change_cost"] == 210.0  # every approved change
+    assert raid.headlines(result)["approved_change_cost"] == 200.0  # active projects: not P2
 
 
 def test_no_raid_tables_is_blank_not_zero():
@@ -178,3 +178,38 @@ def test_the_words_tell_approved_from_unapproved_variance():
     )
     all_approved = words.raid(raid.analyse(now, pd.Series({"P1": 1100.0})), "USD")
     assert all_approved.endswith("they stand $100 over their original budgets, all of it approved.")
+
+
+def test_a_schedule_only_change_and_a_decision_with_an_outcome_but_no_date():
+    from pmo_lib.narrative import health as words
+
+    now = snapshot(
+        change_requests=[
+            {
+                "change_id": "C1",
+                "project_id": "P1",
+                "title": "Later go-live",
+                "status": "Approved",
+                "schedule_impact_days": 30,
+            }
+        ],
+        decisions=[
+            {
+                "decision_id": "D1",
+                "project_id": "P1",
+                "title": "Vendor",
+                "needed_by": "2026-09-01",
+                "outcome": "Vendor B",  # decided; the date was not recorded
+            }
+        ],
+    )
+    log = raid.analyse(now, pd.Series({"P1": 1500.0}))
+    assert log.decisions_overdue.empty
+    share = raid.approved_share(log.approved)
+    assert share == {"variance": 500.0, "approved": None, "share": None}
+    said = words.raid(log, "USD")
+    assert (
+        "Approved changes move the baseline of 1 active project (no approved cost impact"
+        " recorded); they stand $500 over their original budgets, none of it explained by an"
+        " approved cost." in said
+    )

@@ -7,7 +7,8 @@ as-of date. Per benefit:
   of closed months (blank when none is recorded: not reported is not zero);
 - planned total = every month's planned value; expected = realised to date + the planned values
   of open months (the plan stands as the forecast of the months to come);
-- realised % = realised to date / planned to date (blank when nothing is due yet);
+- realised % = realised to date / the plan of the closed months whose realised value is known
+  (a month not reported yet is left out, not counted as nothing realised; blank when none is);
 - status: "Not yet due" (nothing planned to date), "Not reported" (due, nothing recorded),
   "At risk" (realised % below 100 − the threshold, spend.benefits_at_risk_pct), else "On track".
 
@@ -41,7 +42,16 @@ def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:
 def per_benefit(benefits: pd.DataFrame, as_of: pd.Timestamp, at_risk_pct: float) -> pd.DataFrame:
     """One row per project and benefit: its figures to date, expected total and status."""
     keys = ["project_id", "benefit"]
-    columns = [*keys, "benefit_type", "measure", "owner", *MONEY, "realised_pct", "status"]
+    columns = [
+        *keys,
+        "benefit_type",
+        "measure",
+        "owner",
+        *MONEY,
+        "planned_reported",
+        "realised_pct",
+        "status",
+    ]
     if benefits.empty:
         return pd.DataFrame(columns=columns)
     b = benefits.assign(closed=is_closed_month(benefits["period"], as_of).to_numpy())
@@ -50,6 +60,8 @@ def per_benefit(benefits: pd.DataFrame, as_of: pd.Timestamp, at_risk_pct: float)
     b = b.assign(
         planned_closed=planned.where(b["closed"]),
         realised_closed=realised.where(b["closed"]),
+        # the plan of the closed months whose realised value is known: what realised % is of
+        planned_reported=planned.where(b["closed"] & realised.notna()),
         planned_open=planned.where(~b["closed"]),
         planned=planned,
     )
@@ -58,6 +70,7 @@ def per_benefit(benefits: pd.DataFrame, as_of: pd.Timestamp, at_risk_pct: float)
     out["planned_to_date"] = groups["planned_closed"].sum(min_count=1)
     out["realised_to_date"] = groups["realised_closed"].sum(min_count=1)
     out["planned_total"] = groups["planned"].sum(min_count=1)
+    out["planned_reported"] = groups["planned_reported"].sum(min_count=1)
     # a plan that starts after the as-of date has planned nothing to date: 0, not blank
     out["planned_to_date"] = out["planned_to_date"].where(
         out["planned_total"].isna(), out["planned_to_date"].fillna(0)
@@ -67,7 +80,7 @@ def per_benefit(benefits: pd.DataFrame, as_of: pd.Timestamp, at_risk_pct: float)
     nothing = out["realised_to_date"].isna() & open_plan.isna()
     out.loc[nothing, "expected_total"] = np.nan  # no figure behind it
     out = out.reset_index()
-    out["realised_pct"] = 100 * _ratio(out["realised_to_date"], out["planned_to_date"])
+    out["realised_pct"] = 100 * _ratio(out["realised_to_date"], out["planned_reported"])
     due = out["planned_to_date"].fillna(0) > 0
     behind = out["realised_pct"].astype("float64") < 100 - at_risk_pct
     out["status"] = np.select(
@@ -88,18 +101,21 @@ def per_project(
     money = benefits[benefits["benefit_type"] == FINANCIAL]
     columns = ["project_id", "project_name", "portfolio", *MONEY, "realised_pct"]
     if money.empty:
-        return pd.DataFrame(columns=[*columns, "cost_at_completion", "roi_pct"])
-    sums = money.groupby("project_id", sort=False)[MONEY].sum(min_count=1).reset_index()
+        return pd.DataFrame(columns=[*columns, "planned_reported", "cost_at_completion", "roi_pct"])
+    summed = [*MONEY, "planned_reported"]
+    sums = money.groupby("project_id", sort=False)[summed].sum(min_count=1).reset_index()
     names = projects.drop_duplicates("project_id").set_index("project_id")
     sums["project_name"] = sums["project_id"].map(names["project_name"])
     sums["portfolio"] = sums["project_id"].map(names["portfolio"])
-    sums["realised_pct"] = 100 * _ratio(sums["realised_to_date"], sums["planned_to_date"])
+    sums["realised_pct"] = 100 * _ratio(sums["realised_to_date"], sums["planned_reported"])
     cost = sums["project_id"].map(cost_at_completion).astype("float64")
     sums["cost_at_completion"] = cost
     positive = cost.where(cost > 0)
     sums["roi_pct"] = (100 * (sums["expected_total"] - positive) / positive).astype("Float64")
     sums = hierarchy.sort_naturally(sums, "project_id")
-    return sums[[*columns, "cost_at_completion", "roi_pct"]].reset_index(drop=True)
+    return sums[[*columns, "planned_reported", "cost_at_completion", "roi_pct"]].reset_index(
+        drop=True
+    )
 
 
 def by_portfolio(projects_view: pd.DataFrame) -> pd.DataFrame:
@@ -107,15 +123,21 @@ def by_portfolio(projects_view: pd.DataFrame) -> pd.DataFrame:
     if projects_view.empty:
         return pd.DataFrame(columns=["portfolio", *MONEY, "realised_pct", "cost_at_completion"])
     named = hierarchy.named(projects_view, "portfolio")
+    costed = named["cost_at_completion"].astype("float64") > 0
+    named = named.assign(  # ROI compares the same projects' benefits and costs
+        expected_costed=named["expected_total"].astype("float64").where(costed)
+    )
     sums = (
-        named.groupby("portfolio", sort=True)[[*MONEY, "cost_at_completion"]]
+        named.groupby("portfolio", sort=True)[
+            [*MONEY, "planned_reported", "cost_at_completion", "expected_costed"]
+        ]
         .sum(min_count=1)
         .reset_index()
     )
-    sums["realised_pct"] = 100 * _ratio(sums["realised_to_date"], sums["planned_to_date"])
+    sums["realised_pct"] = 100 * _ratio(sums["realised_to_date"], sums["planned_reported"])
     cost = sums["cost_at_completion"].where(sums["cost_at_completion"] > 0)
-    sums["roi_pct"] = (100 * (sums["expected_total"] - cost) / cost).astype("Float64")
-    return sums
+    sums["roi_pct"] = (100 * (sums["expected_costed"] - cost) / cost).astype("Float64")
+    return sums.drop(columns="expected_costed")
 
 
 @dataclass(frozen=True)
@@ -137,15 +159,23 @@ class Realisation:
     def totals(self) -> dict:
         """The scope's financial figures (blank without financial benefits)."""
         money = self.benefits[self.benefits["benefit_type"] == FINANCIAL]
-        sums = {c: money[c].astype("float64").sum(min_count=1) for c in MONEY}
-        cost = self.projects["cost_at_completion"].astype("float64").sum(min_count=1)
+        sums = {
+            c: money[c].astype("float64").sum(min_count=1) for c in [*MONEY, "planned_reported"]
+        }
         out = {k: None if pd.isna(v) else float(v) for k, v in sums.items()}
-        planned, realised = out["planned_to_date"], out["realised_to_date"]
-        out["realised_pct"] = 100 * realised / planned if planned and realised is not None else None
+        reported, realised = out["planned_reported"], out["realised_to_date"]
+        out["realised_pct"] = (
+            100 * realised / reported if reported and realised is not None else None
+        )
+        # ROI over the projects with a cost: their benefits against their costs
+        p = self.projects
+        costed = p[p["cost_at_completion"].astype("float64") > 0]
+        cost = costed["cost_at_completion"].astype("float64").sum(min_count=1)
+        expected = costed["expected_total"].astype("float64").sum(min_count=1)
         out["cost_at_completion"] = None if pd.isna(cost) else float(cost)
-        expected = out["expected_total"]
+        out["expected_costed"] = None if pd.isna(expected) else float(expected)
         out["roi_pct"] = (
-            100 * (expected - cost) / cost if expected is not None and cost and cost > 0 else None
+            100 * (expected - cost) / cost if pd.notna(expected) and pd.notna(cost) else None
         )
         return out
 

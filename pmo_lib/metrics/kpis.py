@@ -26,6 +26,49 @@ _OPERATORS = {
     ast.Div: operator.truediv,
 }
 SPARKS = "▁▂▃▄▅▆▇█"
+FIGURES = frozenset(  # what a formula may read: the summary's headline figures and those below
+    [
+        "active_projects",
+        "rag_green",
+        "rag_amber",
+        "rag_red",
+        "rag_no_data",
+        "reported_better_than_computed",
+        "open_high_risks",
+        "overdue_milestones",
+        "fy_plan",
+        "ytd_plan",
+        "ytd_actual",
+        "fy_outlook",
+        "fy_variance",
+        "fy_run_rate_projection",
+        "cpi",
+        "spi",
+        "budget_at_completion",
+        "benefits_realised_pct",
+        "benefits_at_risk",
+        "decisions_overdue",
+        "actions_overdue",
+        "approved_change_cost",
+        "demand_open_count",
+        "demand_open_estimated_cost",
+        "demand_past_sla_count",
+        "demand_median_lead_time_days",
+        "capacity_hours_next_month",
+        "planned_hours_next_month",
+        "planned_utilisation_next_month",
+        "over_allocated_people_next_month",
+        "actual_hours_last_month",
+        "projects_schedule_rated",
+        "projects_on_schedule",
+        "projects_cost_rated",
+        "projects_on_budget",
+        "demand_decided_recently",
+        "demand_submitted_recently",
+        "dq_score",
+        "outlook_accuracy_pct",
+    ]
+)
 RECENT_DAYS = 90  # demand throughput: requests decided in this many days
 
 
@@ -54,6 +97,12 @@ def names_in(formula: str) -> set[str]:
                 f"KPI formula {formula!r}: only figure names, numbers, + − × ÷ and brackets are"
                 f" allowed, not {type(node).__name__}"
             )
+    unknown = sorted(names - FIGURES)
+    if unknown:
+        raise PMOError(
+            f"KPI formula {formula!r}: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'}"
+            " no figure; the figures are listed in the README's KPI scorecard section"
+        )
     return names
 
 
@@ -68,7 +117,9 @@ def evaluate(formula: str, figures: dict) -> float | None:
             return float(node.value)
         if isinstance(node, ast.Name):
             got = figures.get(node.id)
-            return None if got is None or pd.isna(got) else float(got)
+            if got is None or isinstance(got, str | bool) or pd.isna(got):
+                return None
+            return float(got)
         if isinstance(node, ast.UnaryOp):
             inner = value(node.operand)
             return None if inner is None else -inner
@@ -121,10 +172,10 @@ def figures(now, assessed: pd.DataFrame, slip_days_amber: int, vac_pct_amber: fl
         "projects_on_schedule": int((slip < slip_days_amber).sum()),
         "projects_cost_rated": int(vac.notna().sum()),
         "projects_on_budget": int((vac.abs() < vac_pct_amber).sum()),
-        "demand_decided_recently": int((demand["decision_date"] > since).sum())
+        "demand_decided_recently": int(demand["decision_date"].between(since, now.as_of).sum())
         if has_demand
         else None,
-        "demand_submitted_recently": int((demand["submitted_date"] > since).sum())
+        "demand_submitted_recently": int(demand["submitted_date"].between(since, now.as_of).sum())
         if has_demand
         else None,
     }
@@ -176,7 +227,7 @@ def outlook_accuracy(history: list) -> float | None:
     if both.empty:
         return None
     error = float((both["then"] - both["actual"]).abs().sum() / both["actual"].sum())
-    return 100 * (1 - error)
+    return max(100 * (1 - error), 0.0)  # a forecast off by more than the cost: 0 %, not below
 
 
 def scorecard(catalogue: dict, trail: list[tuple[pd.Timestamp, dict]]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """The rest of the RAID log: decisions, actions and change requests.
 
-- A decision is overdue when it is not decided and its needed-by date has passed.
+- A decision is overdue when it is not decided (no decided date and no outcome) and its
+  needed-by date has passed.
 - An action is overdue when it is not done and its due date has passed; they are counted by
   owner ("(no owner)" for none). Both count for open projects only (active, on hold, proposed).
 - Approved changes move the baseline: per active project, the baseline + approved changes
@@ -24,7 +25,10 @@ NO_OWNER = "(no owner)"
 
 def decisions_overdue(decisions: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Undecided decisions past their needed-by date, longest overdue first."""
-    late = decisions[decisions["decided_date"].isna() & (decisions["needed_by"] < as_of)]
+    undecided = (
+        decisions["decided_date"].isna() & decisions["outcome"].isna()
+    )  # an outcome: decided
+    late = decisions[undecided & (decisions["needed_by"] < as_of)]
     late = late.assign(days_overdue=(as_of - late["needed_by"]).dt.days.astype("int64"))
     late = hierarchy.sort_naturally(late, ["days_overdue", "decision_id"], [False, True])
     return late.reset_index(drop=True)
@@ -117,10 +121,12 @@ def approved_changes(
 
 
 def approved_share(changes_view: pd.DataFrame) -> dict:
-    """Over the projects with approved changes: cost variance against the original baseline,
-    the approved part, and its share (blank when there is no variance to explain)."""
-    variance = changes_view["cost_variance"].astype("float64").sum(min_count=1)
-    approved = changes_view["approved_cost"].astype("float64").sum(min_count=1)
+    """Over the projects with approved changes and a cost variance (a budget and a cost at
+    completion): the variance against the original baseline, the approved part, and its share
+    (blank when there is no variance to explain, or no approved change says its cost)."""
+    known = changes_view[changes_view["cost_variance"].notna()]
+    variance = known["cost_variance"].astype("float64").sum(min_count=1)
+    approved = known["approved_cost"].astype("float64").sum(min_count=1)
     share = (
         approved / variance if pd.notna(variance) and variance > 0 and pd.notna(approved) else None
     )
@@ -169,8 +175,9 @@ def analyse(now, cost_at_completion: pd.Series) -> Raid:
 
 
 def headlines(raid: Raid) -> dict:
-    """The manifest's figures; blank where the scope has no such table's rows."""
-    approved = raid.changes[raid.changes["status"] == "Approved"]["cost_impact"]
+    """The manifest's figures; blank where the scope has no such table's rows. The approved
+    change cost is the active projects' (as the page's table shows them)."""
+    approved = raid.approved["approved_cost"]
     return {
         "decisions_overdue": None if raid.decisions.empty else len(raid.decisions_overdue),
         "actions_overdue": None if raid.actions.empty else len(raid.actions_overdue),

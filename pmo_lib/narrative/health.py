@@ -255,13 +255,17 @@ def raid(log, currency: str) -> str:
         if approved.empty:
             parts.append("No active project has an approved change request.")
         else:
+            cost = approved["approved_cost"].astype("float64").sum(min_count=1)
             text = (
                 f"Approved changes move the baseline of {fmt.count(len(approved))} active"
-                f" project{'' if len(approved) == 1 else 's'} by {m(share['approved'] or 0)}"
+                f" project{'' if len(approved) == 1 else 's'}"
+                + (f" by {m(cost)}" if pd.notna(cost) else " (no approved cost impact recorded)")
             )
             if share["variance"] is not None and share["variance"] > 0:
                 text += f"; they stand {m(share['variance'])} over their original budgets"
-                if share["share"] >= 1:
+                if share["share"] is None:
+                    text += ", none of it explained by an approved cost"
+                elif share["share"] >= 1:
                     text += ", all of it approved"
                 else:
                     text += (
@@ -296,21 +300,27 @@ def managers_words(apart, active: int) -> str:
 
 
 def dependencies(found, late, in_scope: set[str]) -> str:
-    """The dependencies in words: how many, how many cross the scope, the points of
-    contention."""
-    across = int(
-        (~found["consumer_id"].isin(in_scope) | ~found["supplier_id"].isin(in_scope)).sum()
-    )
+    """The dependencies in words: how many, how many reach outside the scope, the points of
+    contention, and those that cannot be judged."""
+    outside = ~found["consumer_id"].isin(in_scope) | ~found["supplier_id"].isin(in_scope)
+    across = int(outside.sum())
+    missing = int((found["status"] == "Dates missing").sum())
     text = (
         f"{fmt.count(len(found))} dependenc{'y links' if len(found) == 1 else 'ies link'} this"
         f" scope's projects"
-        + (f", {fmt.count(across)} of them with another portfolio's project" if across else "")
+        + (f", {fmt.count(across)} of them with a project outside this scope" if across else "")
         + "."
     )
+    unjudged = (
+        f" {fmt.count(missing)} cannot be judged: a date is missing on one side." if missing else ""
+    )
     if late.empty:
-        return text + " None is late: every supplier's date is on or before the date it is needed."
+        judged = "of those with both dates, " if missing else ""
+        return (
+            text + f" None is late: {judged}every supplier's date is on or before the date it is"
+            " needed." + unjudged
+        )
     worst = late.iloc[0]
-    missing = int((found["status"] == "Dates missing").sum())
     text += (
         f" **{fmt.count(len(late))}** {'is a point' if len(late) == 1 else 'are points'} of"
         f" contention: the delivery is due after the date it is needed, the worst by"
@@ -318,6 +328,4 @@ def dependencies(found, late, in_scope: set[str]) -> str:
         f" {worst['supplier_milestone']} for {worst['consumer_id']}), which would hit"
         f" {worst['hits']}."
     )
-    if missing:
-        text += f" {fmt.count(missing)} cannot be judged: a date is missing on one side."
-    return text
+    return text + unjudged

@@ -231,21 +231,24 @@ def benefits(result, currency: str) -> str:
     counted = len(result.benefits)
     at_risk = result.benefits["status"].value_counts()
     parts = []
-    if t["planned_to_date"] is not None:
-        realised = (
-            f"{m(t['realised_to_date'])} realised ({fmt.percent(t['realised_pct'], 0)})"
-            if t["realised_to_date"] is not None
-            else "no realised value reported"
-        )
+    if t["planned_to_date"]:
+        if t["realised_to_date"] is None:
+            realised = "no realised value reported"
+        else:
+            realised = f"{m(t['realised_to_date'])} realised"
+            if t["realised_pct"] is not None:
+                realised += (
+                    f" ({fmt.percent(t['realised_pct'], 0)} of the plan of the months reported)"
+                )
         parts.append(
             f"Financial benefits planned to date: **{m(t['planned_to_date'])}**, {realised}."
         )
     elif t["expected_total"] is not None:
         parts.append("No financial benefit is due yet.")
-    if t["expected_total"] is not None and t["cost_at_completion"]:
+    if t["expected_costed"] is not None and t["cost_at_completion"]:
         parts.append(
-            f"Realised so far plus the plans of the months to come: {m(t['expected_total'])}"
-            f" against a cost at completion of {m(t['cost_at_completion'])} for the same projects"
+            f"For the projects with a cost at completion, realised so far plus the plans of the"
+            f" months to come: {m(t['expected_costed'])} against {m(t['cost_at_completion'])}"
             f" (ROI {fmt.percent(t['roi_pct'], 0) or 'n/a'})."
         )
     risky, silent = int(at_risk.get("At risk", 0)), int(at_risk.get("Not reported", 0))

@@ -169,7 +169,7 @@ def _scope_name(job: dict) -> str:
     for key in ("program", "sub_portfolio"):
         if job.get(key):
             return str(job[key])
-    return str(job.get("portfolio") or "IT Function (all portfolios)")
+    return str(job.get("portfolio") or f"{job.get('title') or 'IT Function'} (all portfolios)")
 
 
 def _status_cell(job: dict, here: str) -> str:
@@ -193,9 +193,12 @@ def _status_cell(job: dict, here: str) -> str:
     return f"{link}{label}{figure}{took}{error}"
 
 
-def _scope_table(jobs: list[dict], here: str) -> str:
+def _scope_table(jobs: list[dict], here: str, functions: dict | None = None) -> str:
     """Scopes × reports: each scope's computed RAG, spend variance and reports, as a tree
-    (indented by level; a scope's name opens its own index, which drills down)."""
+    (indented by level; a scope's name opens its own index, which drills down). In an
+    enterprise store (functions: portfolio -> function), a function's heading row comes before
+    its portfolios, which show their own names under it."""
+    functions = functions if isinstance(functions, dict) else {}
     reports = list(dict.fromkeys(str(j.get("report", "")) for j in jobs))
     scopes = list(dict.fromkeys(_scope_of(j) for j in jobs))
     by_key = {(_scope_of(j), str(j.get("report", ""))): j for j in jobs}
@@ -203,10 +206,20 @@ def _scope_table(jobs: list[dict], here: str) -> str:
         f"<th>{html.escape(REPORTS.get(r, r))}</th>" for r in reports
     )
     rows = []
+    heading = None
     for scope in scopes:
         first = next(j for j in jobs if _scope_of(j) == scope)
         name = _text(_scope_name(first))
         level = str(first.get("level", ""))
+        function = functions.get(str(first.get("portfolio") or ""))
+        if function and level == "portfolio":
+            if function != heading:
+                heading = function
+                rows.append(
+                    f"<tr><th colspan='{len(reports) + 3}'>{html.escape(function)}"
+                    " <small>function</small></th></tr>"
+                )
+            name = _text(_scope_name(first).removeprefix(f"{function} › "))
         if level in LEVEL_INDENT and _safe(scope):
             name = f'<a href="{_text(_link(scope, here))}/index.html">{name}</a>'
             if level != "portfolio" and level != "function":
@@ -292,11 +305,14 @@ def run_index(manifest: dict, scope: str = "") -> str:
         name = str(own.get("title") or _scope_name(own)) if own else scope
         heading = f"{html.escape(name)} — reports as of {as_of}"
         crumbs = _crumbs(manifest, scope, root)
+    table = (
+        _scope_table(others, scope, manifest.get("functions")) if others or not customers else ""
+    )
     body = (
         f"<header class='pmo-header'><p class='pmo-kicker'>PMO Reports</p><h1>{heading}</h1>"
         f"{facts}</header>{crumbs}"
         f"{_ingest_notice(manifest.get('ingest'))}"
-        f"{_scope_table(others, scope) if others or not customers else ''}"
+        f"{table}"
         f"{_customer_table(customers, scope)}"
         f"<p><a href='{root}../index.html'>All runs</a> · <a href='{root}manifest.json'>"
         "manifest.json</a></p>"

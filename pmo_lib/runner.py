@@ -418,6 +418,8 @@ def plan(options: Options) -> tuple[list[Job], dict]:
         "previous_as_of": compare_to or None,
         "run_dir": run_dir,
         "portfolios_with_data": with_data,
+        # an enterprise store's portfolio -> function, for the portal's function headings
+        "functions": store.load_functions(options.source, day),
         "source": store.display_source(options.source),  # no local folders on a page
         # what the snapshot's ingest left out or blanked (counted per cause), for every reader
         "ingest": ingest_log.summary(store.load_ingest_log(options.source, day)),
@@ -1122,6 +1124,7 @@ def run(options: Options, dry_run: bool = False) -> int:
         "source": facts["source"],
         "seconds": round(time.perf_counter() - started, 2),
         "ingest": facts["ingest"],
+        **({"functions": facts["functions"]} if facts.get("functions") else {}),
         "jobs": [asdict(r) for r in results],
     }
     publish(run_dir, options.outputs, manifest)

@@ -208,6 +208,9 @@ def test_the_enterprise_reports_render_with_the_function_level(enterprise, tmp_p
     assert "<caption>Functions</caption>" in summary_page and "Retail IT" in summary_page
     one = (out / "2026-10-31" / "gr-da" / "spend.html").read_text()  # the file names the folder
     assert "retail-it/PRJ-" not in one and "group-it/PRJ-" in one  # one portfolio only
+    index = (out / "2026-10-31" / "index.html").read_text()
+    assert "Group IT <small>function</small></th></tr>" in index  # the portal's function row
+    assert ">Data &amp; Analytics</a>" in index  # the portfolio under it, by its own name
 
 
 def test_feed_ingest_errors_are_said(enterprise, tmp_path, capsys):

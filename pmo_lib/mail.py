@@ -30,6 +30,7 @@ import pandas as pd
 from pmo_lib import formatting as fmt
 from pmo_lib.catalog import REPORTS
 from pmo_lib.errors import PMOError
+from pmo_lib.narrative.portfolio_summary import tile_value
 
 LEDGER = ".mail-sent.json"
 PASSWORD_VARIABLE = "PMO_SMTP_PASSWORD"
@@ -59,16 +60,6 @@ class Digest:
     new_alerts: int = 0
 
 
-def _value(value: object, kind: str, currency: str) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "n/a"
-    return {
-        "money": lambda v: fmt.money(v, currency, compact=True),
-        "percent": lambda v: fmt.percent(v),
-        "count": lambda v: fmt.count(v),
-    }[kind](value)
-
-
 def tiles(now: dict, before: dict | None, currency: str) -> list[tuple[str, str, str]]:
     """(label, value, change) for the digest's figures; change blank without a previous one."""
     out = []
@@ -77,8 +68,8 @@ def tiles(now: dict, before: dict | None, currency: str) -> list[tuple[str, str,
         change = ""
         if value is not None and earlier is not None and value != earlier:
             sign = "▲" if value > earlier else "▼"
-            change = f"{sign} {_value(abs(value - earlier), kind, currency)}"
-        out.append((label, _value(value, kind, currency), change))
+            change = f"{sign} {tile_value(abs(value - earlier), kind, currency)}"
+        out.append((label, tile_value(value, kind, currency), change))
     return out
 
 

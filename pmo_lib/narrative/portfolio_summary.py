@@ -14,10 +14,10 @@ def tiles(
 ) -> list[tuple[str, str, str]]:
     shown = []
     for t in tiles.itertuples():
-        value = _tile_value(t.value, t.kind, currency)
+        value = tile_value(t.value, t.kind, currency)
         if t.change is None or pd.isna(t.change) or previous_as_of is None:
             note = "no earlier snapshot" if previous_as_of is None else ""
-        elif (change := _tile_value(abs(t.change), t.kind, currency)) == _tile_value(
+        elif (change := tile_value(abs(t.change), t.kind, currency)) == tile_value(
             0, t.kind, currency
         ):  # no change, or one that shows as none ("▼ 0 days" for 0.4 days)
             note = f"no change since {fmt.date(previous_as_of)}"
@@ -28,7 +28,8 @@ def tiles(
     return shown
 
 
-def _tile_value(value: object, kind: str, currency: str) -> str:
+def tile_value(value: object, kind: str, currency: str) -> str:
+    """A tile's figure as shown: money, percent, days or count; "n/a" when blank."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "n/a"
     return {

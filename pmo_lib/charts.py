@@ -836,25 +836,29 @@ def dependency_network(found: pd.DataFrame, in_scope: set[str], title: str) -> g
         place[node] = (column[node], -rows[column[node]])
     fig = go.Figure()
     colours = {"Late": PALETTE["red"], "Dates missing": PALETTE["grey"]}
+    arrows = []  # set at once: add_annotation one by one re-validates all before it
     for link in found.itertuples():
         (x0, y0), (x1, y1) = place[link.supplier_id], place[link.consumer_id]
-        fig.add_annotation(
-            x=x1,
-            y=y1,
-            ax=x0,
-            ay=y0,
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=3,
-            arrowwidth=2 if link.status == "Late" else 1,
-            arrowcolor=colours.get(link.status, PALETTE["mist"]),
-            standoff=7,
-            startstandoff=7,
-            text="",
+        arrows.append(
+            {
+                "x": x1,
+                "y": y1,
+                "ax": x0,
+                "ay": y0,
+                "xref": "x",
+                "yref": "y",
+                "axref": "x",
+                "ayref": "y",
+                "showarrow": True,
+                "arrowhead": 3,
+                "arrowwidth": 2 if link.status == "Late" else 1,
+                "arrowcolor": colours.get(link.status, PALETTE["mist"]),
+                "standoff": 7,
+                "startstandoff": 7,
+                "text": "",
+            }
         )
+    fig.update_layout(annotations=arrows)
     for inside in (True, False):
         nodes = [n for n in place if (n in in_scope) == inside]
         if not nodes:

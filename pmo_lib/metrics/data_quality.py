@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
@@ -70,16 +71,19 @@ def _project_issues(projects: pd.DataFrame, check: str, detail: pd.Series) -> pd
 
 
 def _on_projects(
-    snapshot: Snapshot, rows: pd.DataFrame, check: str, describe: Callable[[pd.DataFrame], str]
+    snapshot: Snapshot,
+    rows: pd.DataFrame,
+    check: str,
+    describe: Callable[[DataFrameGroupBy], pd.Series],
 ) -> pd.DataFrame:
-    """One issue per project that has offending child rows (financials, allocations, ...)."""
-    projects = snapshot["projects"].set_index("project_id")
-    found = [(pid, describe(group)) for pid, group in rows.groupby("project_id", sort=True)]
-    if not found:
+    """One issue per project that has offending child rows (financials, allocations, ...);
+    describe turns the rows grouped by project into each project's detail (one aggregation for
+    all projects, not a call per project: at 100x that took seconds)."""
+    if rows.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    ids = [pid for pid, _ in found]
-    hit = projects.loc[ids].reset_index()
-    return _project_issues(hit, check, pd.Series([d for _, d in found]))
+    detail = describe(rows.groupby("project_id", sort=True))
+    hit = snapshot["projects"].set_index("project_id").loc[list(detail.index)].reset_index()
+    return _project_issues(hit, check, pd.Series(list(detail), dtype="str"))
 
 
 def _fmt_date(value: pd.Timestamp) -> str:
@@ -167,8 +171,9 @@ def actuals_after_close(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
         f,
         "actuals_after_close",
         lambda g: (
-            f"{len(g['period'].unique())} month(s) of actuals after the project ended on"
-            f" {_fmt_date(g['end'].iloc[0])}"
+            g["period"].nunique().astype("str")
+            + " month(s) of actuals after the project ended on "
+            + _dates(g["end"].first())
         ),
     )
 
@@ -185,8 +190,10 @@ def forecast_in_closed_month(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
         f,
         "forecast_in_closed_month",
         lambda g: (
-            f"forecast left in {len(g['period'].unique())} closed month(s), latest"
-            f" {g['period'].max():%b %Y}"
+            "forecast left in "
+            + g["period"].nunique().astype("str")
+            + " closed month(s), latest "
+            + g["period"].max().dt.strftime("%b %Y")
         ),
     )
 
@@ -200,8 +207,10 @@ def allocations_to_closed_projects(snapshot: Snapshot, _: Thresholds) -> pd.Data
         a,
         "allocations_to_closed_projects",
         lambda g: (
-            f"{g['planned_hours'].sum():,.0f} hours booked for {g['resource_id'].nunique()} people"
-            " after the project ended"
+            g["planned_hours"].sum().map("{:,.0f}".format)
+            + " hours booked for "
+            + g["resource_id"].nunique().astype("str")
+            + " people after the project ended"
         ),
     )
 
@@ -272,14 +281,12 @@ def gate_missing_artifacts(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     a = gate_artifacts(
         snapshot
     )  # the artifacts of gates already passed, as the health report sees them
-    a = a[a["status"] == "Missing"]
+    a = a[a["status"] == "Missing"].sort_values(["project_id", "gate", "artifact"])
+    per_gate = a.groupby(["project_id", "gate"], sort=False)["artifact"].agg(", ".join)
+    per_gate = per_gate.reset_index()
+    per_gate["gate"] = per_gate["gate"].astype("str") + ": " + per_gate["artifact"]
     return _on_projects(
-        snapshot,
-        a,
-        "gate_missing_artifacts",
-        lambda g: "; ".join(
-            f"{gate}: {', '.join(sorted(x['artifact']))}" for gate, x in g.groupby("gate")
-        ),
+        snapshot, per_gate, "gate_missing_artifacts", lambda g: g["gate"].agg("; ".join)
     )
 
 

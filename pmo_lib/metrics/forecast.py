@@ -152,12 +152,8 @@ def classes(
         found = found[found["size"].fillna(0) >= MIN_CLASS]
         if found.empty:
             continue
-        labels = found[columns].astype(str).agg(", ".join, axis=1) if columns else "all projects"
-        keys = (
-            "|".join(columns)
-            + "|"
-            + (found[columns].astype(str).agg("|".join, axis=1) if columns else "")
-        )
+        labels = _joined(found, columns, ", ") if columns else "all projects"
+        keys = "|".join(columns) + "|" + (_joined(found, columns, "|") if columns else "")
         chosen.loc[found.index, "class"] = labels
         chosen.loc[found.index, "class_size"] = found["size"].astype(int)
         chosen.loc[found.index, "key"] = keys
@@ -173,6 +169,16 @@ def classes(
         ):
             rates.setdefault(key, pools[values])
     return chosen, rates
+
+
+def _joined(frame: pd.DataFrame, columns: list[str], sep: str) -> pd.Series:
+    """Each row's values of these columns as text, joined by sep (column-wise: a row-wise agg
+    calls Python once per row)."""
+    text = [frame[c].astype(str) for c in columns]
+    out = text[0]
+    for more in text[1:]:
+        out = out + sep + more
+    return out
 
 
 def _percentile(rates: dict[str, np.ndarray], keys: pd.Series, q: float) -> pd.Series:

@@ -150,13 +150,10 @@ def over_on_projects(now: Snapshot, over: pd.DataFrame) -> pd.DataFrame:
         "Non-project work",
         a["project_id"].astype("str") + " " + a["project_name"].astype("str"),
     )
+    a["booking"] = a["project"] + " " + a["planned_hours"].map("{:,.0f}".format) + " h"
     return (
-        a.groupby(["resource_id", "period"])[["project", "planned_hours"]]
-        .apply(
-            lambda g: "; ".join(
-                f"{p} {h:,.0f} h" for p, h in zip(g["project"], g["planned_hours"], strict=True)
-            )
-        )
+        a.groupby(["resource_id", "period"])["booking"]
+        .agg("; ".join)  # one aggregation, not a Python call per person-month
         .rename("bookings")
         .reset_index()
     )
@@ -350,20 +347,25 @@ class ResourcingView:
     headlines: dict
 
 
-@same_arguments(size=4)
-def analyse(
-    now: Snapshot,
-    before: Snapshot | None,
-    load: pd.DataFrame,
-    portfolio: str | None,
-    params: ResourcingParams,
-) -> ResourcingView:
+@dataclass(frozen=True)
+class _Basics:
+    """What the headline figures need, and the analysis builds on."""
+
+    closed: pd.DatetimeIndex
+    coming: pd.DatetimeIndex
+    people: pd.DataFrame
+    over: pd.DataFrame
+    by_month: pd.DataFrame
+    headlines: dict
+
+
+def _basics(
+    now: Snapshot, load: pd.DataFrame, portfolio: str | None, params: ResourcingParams
+) -> _Basics:
     closed, coming = windows(now.as_of, params.past_months, params.next_months)
-    months = closed.append(coming)
     people = people_load(now, load, coming, portfolio)
     over = over_allocated(people, params.over_allocation_pct)
-    over = over.merge(over_on_projects(now, over), on=["resource_id", "period"], how="left")
-    by_month = monthly(now, portfolio, months)
+    by_month = monthly(now, portfolio, closed.append(coming))
     nxt, last = coming[0], closed[-1]
     row_next = (
         by_month[by_month["period"] == nxt].iloc[0] if (by_month["period"] == nxt).any() else None
@@ -371,7 +373,6 @@ def analyse(
     row_last = (
         by_month[by_month["period"] == last].iloc[0] if (by_month["period"] == last).any() else None
     )
-    by_role = monthly(now, portfolio, months, "role")
     resources, alloc = now["resources"], now["allocations"]
     home = resources if portfolio is None else resources[resources["portfolio"] == portfolio]
     has_people, bookings = len(home) > 0, len(alloc) > 0
@@ -383,7 +384,7 @@ def analyse(
             return None
         return 0.0 if row is None or pd.isna(row[column]) else float(row[column])
 
-    headlines = {
+    figures = {
         "capacity_hours_next_month": figure(row_next, "capacity_hours", has_people),
         "planned_hours_next_month": figure(row_next, "planned_hours", bookings),
         "planned_utilisation_next_month": None
@@ -398,10 +399,37 @@ def analyse(
         else None,
         "actual_hours_last_month": figure(row_last, "actual_hours", timesheets),
     }
+    return _Basics(closed, coming, people, over, by_month, figures)
+
+
+def headlines(
+    now: Snapshot, load: pd.DataFrame, portfolio: str | None, params: ResourcingParams
+) -> dict:
+    """The resourcing report's headline figures alone (the executive summary's comparisons and
+    KPI trend need no more: the whole analysis per portfolio and snapshot took seconds at 100x)."""
+    return _basics(now, load, portfolio, params).headlines
+
+
+@same_arguments(size=4)
+def analyse(
+    now: Snapshot,
+    before: Snapshot | None,
+    load: pd.DataFrame,
+    portfolio: str | None,
+    params: ResourcingParams,
+) -> ResourcingView:
+    basics = _basics(now, load, portfolio, params)
+    closed, coming, people = basics.closed, basics.coming, basics.people
+    months = closed.append(coming)
+    over = basics.over.merge(
+        over_on_projects(now, basics.over), on=["resource_id", "period"], how="left"
+    )
+    by_role = monthly(now, portfolio, months, "role")
+    nxt = coming[0]
     return ResourcingView(
         closed=closed,
         coming=coming,
-        by_month=by_month,
+        by_month=basics.by_month,
         by_team=monthly(now, portfolio, months, "team"),
         by_role=by_role,
         people=people,
@@ -412,7 +440,7 @@ def analyse(
         vendors=vendor_spend(now, closed),
         plan_actual=plan_vs_actual(now, closed),
         unplanned=booked_without_allocation(now),
-        project_share=project_vs_bau(by_month, now, months),
+        project_share=project_vs_bau(basics.by_month, now, months),
         changes=changes(now, before, coming, portfolio),
-        headlines=headlines,
+        headlines=basics.headlines,
     )

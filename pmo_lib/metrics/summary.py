@@ -39,8 +39,7 @@ def figures(
             config.demand,
         )
     )
-    view = resourcing.analyse(now, None, load, portfolio, config.resourcing)
-    out.update(view.headlines)
+    out.update(resourcing.headlines(now, load, portfolio, config.resourcing))
     return out
 
 

@@ -53,6 +53,11 @@ from pmo_lib.params import (
     params_dir,
 )
 
+# jsonschema (under nbformat) compiles rfc3987_syntax's grammars when imported: 0.8 s of every
+# run's and worker's start, for an "iri" format check that notebooks never make. Without the
+# module, jsonschema leaves that one check out.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 log = logging.getLogger("pmo_reports")
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -3,10 +3,12 @@ counts and dates as typed cells (not text) so that stakeholders can sum and filt
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -39,51 +41,68 @@ def sheet(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFram
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _as_text(ws) -> None:
-    """Every text cell stays text: openpyxl stores a string that starts with "=" as a live
-    formula (=HYPERLINK(...), =cmd|...), so a name typed into the source would run in the
-    reader's Excel. A text cell that starts like a formula (=, +, -, @, tab, CR: OWASP) is
-    typed as a string and carries Excel's quote prefix, so it shows exactly what was typed and
-    stays text even when edited; numbers and dates keep their types."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type in ("f", "s", "inlineStr") and str(cell.value).startswith(
-                FORMULA_STARTS
-            ):
-                cell.data_type = "s"
-                cell.quotePrefix = True
-
-
 def write(path: Path, sheets: dict[str, tuple[pd.DataFrame, set[str], set[str]]]) -> Path:
-    """Write the sheets (frame, money columns, date columns) atomically to path."""
+    """Write the sheets (frame, money columns, date columns) atomically to path.
+
+    XlsxWriter writes each cell once, in order (constant memory: 3x faster than building
+    openpyxl's cells; at 100x a health page's workbook holds half a million). Every text cell
+    is a string, never a formula: one that starts like a formula (=, +, -, @, tab, CR: OWASP's
+    list) carries Excel's quote prefix, so =HYPERLINK(...) typed into the source shows as typed
+    and stays text even when edited; numbers and dates keep their types."""
+    import xlsxwriter
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
     os.close(fd)
     try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, (frame, money, dates) in sheets.items():
-                frame.to_excel(writer, sheet_name=name, index=False)
-                ws = writer.sheets[name]
-                _as_text(ws)
-                for i, column in enumerate(frame.columns, start=1):
-                    width = (
-                        max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 2
-                    )
-                    ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(
-                        width, 60
-                    )
-                    fmt = (
-                        MONEY_FORMAT
-                        if column in money
-                        else (DATE_FORMAT if column in dates else None)
-                    )
-                    if fmt:
-                        for cell in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                            cell[0].number_format = fmt
-                ws.freeze_panes = "A2"
+        book = xlsxwriter.Workbook(
+            tmp,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        formats = {
+            "money": book.add_format({"num_format": MONEY_FORMAT}),
+            "date": book.add_format({"num_format": DATE_FORMAT}),
+            "quoted": book.add_format({"quote_prefix": True}),
+        }
+        for name, (frame, money, dates) in sheets.items():
+            _write_sheet(book.add_worksheet(name), frame, money, dates, formats)
+        book.close()
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _write_sheet(ws, frame: pd.DataFrame, money: set[str], dates: set[str], formats) -> None:
+    for i, column in enumerate(frame.columns):
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 2
+        ws.set_column(i, i, min(width, 60))
+        ws.write_string(0, i, str(column))
+    ws.freeze_panes(1, 0)
+    number = [formats["money"] if c in money else None for c in frame.columns]
+    values = [frame[c].tolist() for c in frame.columns]
+    for r, row in enumerate(zip(*values, strict=True), start=1):
+        for c, value in enumerate(row):
+            if value is None or value is pd.NaT or value is pd.NA:
+                continue
+            if isinstance(value, str):
+                if value.startswith(FORMULA_STARTS):
+                    ws.write_string(r, c, value, formats["quoted"])
+                else:
+                    ws.write_string(r, c, value)
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value)
+            elif isinstance(value, int | float):
+                if math.isfinite(value):  # NaN (and infinity): a blank cell
+                    ws.write_number(r, c, value, number[c])
+            elif isinstance(value, datetime | date):
+                ws.write_datetime(r, c, value, formats["date"])
+            else:
+                ws.write_string(r, c, str(value))

@@ -84,15 +84,16 @@ def approved_changes(
     approved = approved[approved["project_id"].isin(active["project_id"])]
     if approved.empty:
         return pd.DataFrame(columns=columns)
-    per = (
-        approved.groupby("project_id")
-        .agg(
-            approved_changes=("change_id", "size"),
-            approved_cost=("cost_impact", lambda v: v.astype("float64").sum(min_count=1)),
-            approved_days=("schedule_impact_days", lambda v: v.astype("float64").sum(min_count=1)),
-        )
-        .reset_index()
-    )
+    grouped = approved.astype(
+        {"cost_impact": "float64", "schedule_impact_days": "float64"}
+    ).groupby("project_id")
+    per = pd.DataFrame(
+        {
+            "approved_changes": grouped.size(),
+            "approved_cost": grouped["cost_impact"].sum(min_count=1),
+            "approved_days": grouped["schedule_impact_days"].sum(min_count=1),
+        }
+    ).reset_index()
     out = per.merge(
         active[
             [

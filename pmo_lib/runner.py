@@ -59,6 +59,7 @@ from pmo_lib.params import (
 sys.modules.setdefault("rfc3987_syntax", None)
 
 log = logging.getLogger("pmo_reports")
+_PLAN_TABLES = ("projects", "demand")
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
@@ -349,8 +350,9 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     with_data = set(store.portfolios_with_data(options.source, day))
     planned = scopes.plan(
         configs,
+        # the scopes below a portfolio need only its projects' and demand's names
         lambda portfolio: data.Snapshot(
-            current, data.snapshot_tables(options.source, day, portfolio)
+            current, store.load_tables(options.source, day, portfolio, only=_PLAN_TABLES)
         ),
         scopes.Wanted(options.levels, options.customers, options.sub_portfolios, options.programs),
         _known_names(options.source),

@@ -9,6 +9,8 @@ than MAX_BYTES, or nested deeper than Python can compose, is refused too.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +71,7 @@ def load(path: Path | str, what: str = "file") -> Any:
     except OSError as exc:
         raise PMOError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
+        return copy.deepcopy(_parsed(text))  # the caller's own copy: it may change it
     except AliasRefused as exc:
         raise PMOError(
             f"{path}, line {exc.mark.line + 1}: an alias (*{clip(exc.name, 40)}) is not allowed;"
@@ -81,3 +83,11 @@ def load(path: Path | str, what: str = "file") -> Any:
         raise PMOError(f"{path}: not valid YAML: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise PMOError(f"{path}: not valid YAML: {clip(str(exc), 200)}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    """A document's data, parsed once per text: a batch reads defaults.yaml and every scope's
+    file for each report (0.3 s a report at 5 files in pure-Python YAML), an analyst's kernel
+    each time a filter changes; a file changed on disk is new text, parsed again."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)

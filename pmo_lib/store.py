@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -21,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
@@ -588,6 +589,39 @@ def reading(store: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
 _DUCKDB_READS = threading.RLock()
 
 
+def _per_version(function):
+    """Remember a small read of a DuckDB file until the file changes (store.version): a report
+    asks for the snapshots' list, the ingest log and the functions several times, and each
+    connection costs 12 ms. A server is asked each time."""
+    kept: dict[tuple, object] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(function)
+    def cached(store: Path | str, *args):
+        try:
+            key = (str(store), version(store), args) if not is_server(store) else None
+        except OSError:
+            key = None  # no such file: the read says so
+        if key is None:
+            return function(store, *args)
+        with lock:
+            found = kept.get(key, _MISSING)
+        if found is _MISSING:
+            found = function(store, *args)
+            with lock:
+                kept[key] = found
+                while len(kept) > 64:
+                    kept.pop(next(iter(kept)))
+        return found.copy(deep=False) if isinstance(found, pd.DataFrame) else dict(found)
+
+    cached.cache_clear = kept.clear
+    return cached
+
+
+_MISSING = object()
+
+
+@_per_version
 def list_snapshots(store: Path | str) -> pd.DataFrame:
     """The snapshots in the store, oldest first: as_of, ingested_at, source, fingerprint."""
     with reading(store) as con:
@@ -605,13 +639,18 @@ def _stored_tables(con) -> list[str]:
     return [n for n in TABLES if n not in OPTIONAL_TABLES or _has_table(con, n)]
 
 
-def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
-    """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all)."""
+def load_tables(
+    store: Path | str, as_of: date, portfolio: str | None, only: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all);
+    with `only`, the other tables are left empty (the run's plan reads two of fifteen)."""
     frames = {
         name: _typed(pd.DataFrame(columns=t.column_names), name) for name, t in TABLES.items()
     }
     with reading(store) as con:
         for name in _stored_tables(con):
+            if only is not None and name not in only:
+                continue
             table = TABLES[name]
             columns = ", ".join(table.column_names)
             query = (
@@ -622,6 +661,7 @@ def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[s
     return frames
 
 
+@_per_version
 def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
     """The ingest log of one snapshot (pmo_lib.ingest_log.COLUMNS), in the order written;
     empty for a snapshot without entries, or a store older than the log."""
@@ -636,6 +676,7 @@ def load_ingest_log(store: Path | str, as_of: date) -> pd.DataFrame:
     return frame.astype(ingest_log.DTYPES) if len(frame) else ingest_log.empty()
 
 
+@_per_version
 def load_functions(store: Path | str, as_of: date) -> dict[str, str]:
     """Portfolio -> its function, in a store that enterprise feeds filled (ingest --feed); empty
     for one function's own store, or a store older than the table."""

@@ -324,7 +324,11 @@ def test_charts_name_every_colour_from_one_palette():
     source = (Path(__file__).resolve().parents[1] / "pmo_lib" / "charts.py").read_text()
     tree = ast.parse(source)
     palette = next(
-        n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "PALETTE"
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        and isinstance(n.targets[0], ast.Name)
+        and n.targets[0].id == "PALETTE"
     )
     outside = [
         node.value

@@ -685,6 +685,9 @@ import pmo_lib, pmo_lib.report, pmo_lib.sections
 for _m in pkgutil.iter_modules(pmo_lib.sections.__path__):
     importlib.import_module("pmo_lib.sections." + _m.name)
 del importlib, pkgutil, _m
+import gc as _gc
+_gc.freeze()  # what is loaded now lives as long as the kernel: no collection scans it again
+del _gc
 """
 # Run before each job: what the previous job defined goes, the modules (and pmo_lib's caches,
 # keyed by store, date and portfolio) stay; the job's folder is the working directory.
@@ -722,7 +725,9 @@ class WarmKernel:
             client_class="jupyter_client.asynchronous.AsyncKernelClient",
         )
         _KERNELS.append(self.km)
-        self.km.start_kernel(cwd=folder)
+        # no history database: a batch kernel never recalls its input, and kernels side by
+        # side would share one SQLite file
+        self.km.start_kernel(cwd=folder, extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=120)

@@ -59,7 +59,6 @@ from pmo_lib.params import (
 sys.modules.setdefault("rfc3987_syntax", None)
 
 log = logging.getLogger("pmo_reports")
-_PLAN_TABLES = ("projects", "demand")
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSETS = "assets"
@@ -350,9 +349,8 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     with_data = set(store.portfolios_with_data(options.source, day))
     planned = scopes.plan(
         configs,
-        # the scopes below a portfolio need only its projects' and demand's names
         lambda portfolio: data.Snapshot(
-            current, store.load_tables(options.source, day, portfolio, only=_PLAN_TABLES)
+            current, data.snapshot_tables(options.source, day, portfolio)
         ),
         scopes.Wanted(options.levels, options.customers, options.sub_portfolios, options.programs),
         _known_names(options.source),

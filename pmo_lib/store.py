@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
@@ -639,18 +639,13 @@ def _stored_tables(con) -> list[str]:
     return [n for n in TABLES if n not in OPTIONAL_TABLES or _has_table(con, n)]
 
 
-def load_tables(
-    store: Path | str, as_of: date, portfolio: str | None, only: Iterable[str] | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all);
-    with `only`, the other tables are left empty (the run's plan reads two of fifteen)."""
+def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
+    """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all)."""
     frames = {
         name: _typed(pd.DataFrame(columns=t.column_names), name) for name, t in TABLES.items()
     }
     with reading(store) as con:
         for name in _stored_tables(con):
-            if only is not None and name not in only:
-                continue
             table = TABLES[name]
             columns = ", ".join(table.column_names)
             query = (

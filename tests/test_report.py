@@ -148,6 +148,35 @@ def test_ids_sort_as_people_read_them():
     assert sorted_["project_id"].tolist() == ["P-30", "P-2", "P-10"]
 
 
+def test_the_workbook_keeps_each_cell_s_type_and_leaves_missing_values_blank(tmp_path):
+    """Numbers stay numbers (NaN and infinity: blank cells), whole numbers and flags keep their
+    type, text stays text, dates are dates; a sheet's header row is frozen."""
+    import openpyxl
+
+    from pmo_lib import workbook
+
+    table = workbook.sheet(
+        pd.DataFrame(
+            {
+                "name": pd.array(["A", None, "C"], dtype="str"),
+                "count": pd.array([1, None, 3], dtype="Int64"),
+                "ratio": [0.5, float("nan"), float("inf")],
+                "late": pd.array([True, None, False], dtype="boolean"),
+                "due": pd.to_datetime(["2026-03-31", None, "2026-04-30"]),
+            }
+        ),
+        None,
+    )
+    path = workbook.write(tmp_path / "t.xlsx", {"T": (table, set(), {"due"})})
+    ws = openpyxl.load_workbook(path)["T"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert [c.value for c in ws[1]] == ["name", "count", "ratio", "late", "due"]
+    assert rows[0][:4] == ["A", 1, 0.5, True] and rows[0][4].date().isoformat() == "2026-03-31"
+    assert rows[1] == [None] * 5
+    assert rows[2][2] is None and rows[2][3] is False
+    assert ws["E2"].number_format == "yyyy-mm-dd" and ws.freeze_panes == "A2"
+
+
 def test_text_that_looks_like_a_formula_is_written_to_excel_as_text(tmp_path):
     """OWASP formula injection: names typed as =HYPERLINK(...), =cmd|..., +1, -2, @SUM, tab or
     CR stay text (no <f> element, quote-prefixed); numbers stay numbers."""

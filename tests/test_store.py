@@ -109,6 +109,20 @@ def test_a_load_holds_only_the_portfolio_and_the_previous_snapshot(tmp_path):
     assert sorted(whole.current["projects"]["project_id"]) == ["P1", "P2"]
 
 
+def test_small_reads_are_remembered_until_the_store_changes(tmp_path):
+    """list_snapshots, load_ingest_log and load_functions are read once per store version: a
+    caller that changes what it got does not change the next answer, and a new ingest shows."""
+    path = tmp_path / "s.duckdb"
+    store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")
+    first = store.list_snapshots(path)
+    first.loc[0, "source"] = "changed by a caller"
+    assert store.list_snapshots(path)["source"].tolist() == ["test"]
+    store.write_snapshot(path, _snapshot(2.0), date(2026, 2, 28), "test")
+    assert len(store.list_snapshots(path)) == 2
+    store.write_snapshot(path, _snapshot(2.0), date(2026, 2, 28), "again")
+    assert store.list_snapshots(path)["source"].tolist() == ["test", "again"]
+
+
 def test_asking_for_a_missing_snapshot_or_store(tmp_path):
     path = tmp_path / "s.duckdb"
     store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")

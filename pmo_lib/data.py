@@ -321,8 +321,12 @@ def all_snapshots(data: PortfolioData) -> list[Snapshot]:
         for d in pd.to_datetime(store.list_snapshots(data.store)["as_of"])
         if d <= data.current.as_of
     ]
+    # the report's own two snapshots as they are: read again, once the cache has dropped them
+    # (at 100x it holds two), they would be held twice
+    held = {s.as_of: s for s in (data.current, data.previous) if s is not None}
     return [
-        data.narrow(Snapshot(d, snapshot_tables(data.store, d.date(), data.portfolio)))
+        held.get(d)
+        or data.narrow(Snapshot(d, snapshot_tables(data.store, d.date(), data.portfolio)))
         for d in dates
     ]
 

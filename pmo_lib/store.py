@@ -317,11 +317,17 @@ def _sql_type(con, kind: str) -> str:
 
 
 def version(store: Path | str) -> tuple:
-    """What changes whenever the store's contents do: a file's time and size, a server's
-    snapshots (each one's date, fingerprint and time of ingest)."""
+    """What changes whenever the store's contents do: a file's time and size (and its write-ahead
+    log's: a commit stays there until DuckDB checkpoints it into the file), a server's snapshots
+    (each one's date, fingerprint and time of ingest)."""
     if not is_server(store):
         stat = Path(store).stat()
-        return (stat.st_mtime_ns, stat.st_size)
+        try:
+            wal = Path(f"{store}.wal").stat()
+            logged = (wal.st_mtime_ns, wal.st_size)
+        except OSError:
+            logged = None
+        return (stat.st_mtime_ns, stat.st_size, logged)
     with reading(store) as con:
         rows = con.execute(
             "SELECT as_of, fingerprint, ingested_at FROM snapshots ORDER BY as_of"

@@ -4,17 +4,20 @@ counts and dates as typed cells (not text) so that stakeholders can sum and filt
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+TIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # a date and time outside the date columns
 
 
 def sheet_name(title: str, taken: Iterable[str]) -> str:
@@ -67,6 +70,7 @@ def write(path: Path, sheets: dict[str, tuple[pd.DataFrame, set[str], set[str]]]
         formats = {
             "money": book.add_format({"num_format": MONEY_FORMAT}),
             "date": book.add_format({"num_format": DATE_FORMAT}),
+            "time": book.add_format({"num_format": TIME_FORMAT}),
             "quoted": book.add_format({"quote_prefix": True}),
         }
         for name, (frame, money, dates) in sheets.items():
@@ -87,6 +91,7 @@ def _write_sheet(ws, frame: pd.DataFrame, money: set[str], dates: set[str], form
         ws.write_string(0, i, str(column))
     ws.freeze_panes(1, 0)
     number = [formats["money"] if c in money else None for c in frame.columns]
+    when = [formats["date"] if c in dates else formats["time"] for c in frame.columns]
     values = [frame[c].tolist() for c in frame.columns]
     for r, row in enumerate(zip(*values, strict=True), start=1):
         for c, value in enumerate(row):
@@ -97,12 +102,14 @@ def _write_sheet(ws, frame: pd.DataFrame, money: set[str], dates: set[str], form
                     ws.write_string(r, c, value, formats["quoted"])
                 else:
                     ws.write_string(r, c, value)
-            elif isinstance(value, bool):
-                ws.write_boolean(r, c, value)
-            elif isinstance(value, int | float):
+            elif isinstance(value, bool | np.bool_):
+                ws.write_boolean(r, c, bool(value))
+            elif isinstance(value, numbers.Real):  # numpy's too (an object column's)
                 if math.isfinite(value):  # NaN (and infinity): a blank cell
-                    ws.write_number(r, c, value, number[c])
+                    ws.write_number(r, c, float(value), number[c])
             elif isinstance(value, datetime | date):
-                ws.write_datetime(r, c, value, formats["date"])
+                ws.write_datetime(r, c, value, when[c])
+            elif isinstance(value, timedelta):  # a duration: days, as a number
+                ws.write_number(r, c, value / timedelta(days=1), number[c])
             else:
                 ws.write_string(r, c, str(value))

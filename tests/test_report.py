@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 
 from pmo_lib import formatting, hierarchy
@@ -163,6 +164,8 @@ def test_the_workbook_keeps_each_cell_s_type_and_leaves_missing_values_blank(tmp
                 "ratio": [0.5, float("nan"), float("inf")],
                 "late": pd.array([True, None, False], dtype="boolean"),
                 "due": pd.to_datetime(["2026-03-31", None, "2026-04-30"]),
+                "mixed": pd.Series([np.int64(5), None, np.float64(2.5)], dtype=object),
+                "took": pd.to_timedelta([1.5, None, 2], unit="D"),
             }
         ),
         None,
@@ -170,9 +173,10 @@ def test_the_workbook_keeps_each_cell_s_type_and_leaves_missing_values_blank(tmp
     path = workbook.write(tmp_path / "t.xlsx", {"T": (table, set(), {"due"})})
     ws = openpyxl.load_workbook(path)["T"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    assert [c.value for c in ws[1]] == ["name", "count", "ratio", "late", "due"]
+    assert [c.value for c in ws[1]] == ["name", "count", "ratio", "late", "due", "mixed", "took"]
     assert rows[0][:4] == ["A", 1, 0.5, True] and rows[0][4].date().isoformat() == "2026-03-31"
-    assert rows[1] == [None] * 5
+    assert rows[0][5:] == [5, 1.5] and rows[2][5:] == [2.5, 2]  # numbers, whatever their type
+    assert rows[1] == [None] * 7
     assert rows[2][2] is None and rows[2][3] is False
     assert ws["E2"].number_format == "yyyy-mm-dd" and ws.freeze_panes == "A2"
 

@@ -3,6 +3,8 @@ and how a portfolio counts shared people."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -135,6 +137,13 @@ def test_people_load_part_time_zero_capacity_and_shared_people():
     ]
     bookings = rs.over_on_projects(NOW, over).set_index("resource_id")["bookings"]
     assert bookings["R1"] == "P1 p1 150 h; P2 p2 30 h" and bookings["S1"] == "P2 p2 100 h"
+    # a project without a name (a frame built by hand; a store refuses it): its id alone
+    unnamed = replace(
+        NOW, tables={**NOW.tables, "projects": NOW["projects"].assign(project_name=None)}
+    )
+    assert rs.over_on_projects(unnamed, over).set_index("resource_id")["bookings"]["S1"] == (
+        "P2 100 h"
+    )
 
 
 def test_shortfall_by_role_over_three_and_six_months():

@@ -121,6 +121,14 @@ def test_small_reads_are_remembered_until_the_store_changes(tmp_path):
     assert len(store.list_snapshots(path)) == 2
     store.write_snapshot(path, _snapshot(2.0), date(2026, 2, 28), "again")
     assert store.list_snapshots(path)["source"].tolist() == ["test", "again"]
+    # a commit still in DuckDB's write-ahead log (not checkpointed into the file) shows too
+    with duckdb.connect(str(path)) as con:
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.execute(
+            "INSERT INTO snapshots SELECT * REPLACE (DATE '2026-03-31' AS as_of, 'logged' AS"
+            " source) FROM snapshots WHERE as_of = DATE '2026-02-28'"
+        )
+    assert store.list_snapshots(path)["source"].tolist() == ["test", "again", "logged"]
 
 
 def test_asking_for_a_missing_snapshot_or_store(tmp_path):

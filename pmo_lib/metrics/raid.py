@@ -94,6 +94,7 @@ def approved_changes(
             "approved_days": grouped["schedule_impact_days"].sum(min_count=1),
         }
     ).reset_index()
+    per = per.astype({"approved_cost": "Float64", "approved_days": "Float64"})
     out = per.merge(
         active[
             [

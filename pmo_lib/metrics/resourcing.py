@@ -148,7 +148,8 @@ def over_on_projects(now: Snapshot, over: pd.DataFrame) -> pd.DataFrame:
     a["project"] = np.where(
         a["project_id"].isna(),
         "Non-project work",
-        a["project_id"].astype("str") + " " + a["project_name"].astype("str"),
+        # a project without a name (or not in the scope's projects) by its id alone
+        a["project_id"].astype("str") + (" " + a["project_name"].astype("str")).fillna(""),
     )
     a["booking"] = a["project"] + " " + a["planned_hours"].map("{:,.0f}".format) + " h"
     return (

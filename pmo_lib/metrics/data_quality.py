@@ -284,9 +284,9 @@ def gate_missing_artifacts(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:
     a = a[a["status"] == "Missing"].sort_values(["project_id", "gate", "artifact"])
     per_gate = a.groupby(["project_id", "gate"], sort=False)["artifact"].agg(", ".join)
     per_gate = per_gate.reset_index()
-    per_gate["gate"] = per_gate["gate"].astype("str") + ": " + per_gate["artifact"]
+    per_gate["text"] = per_gate["gate"].astype("str") + ": " + per_gate["artifact"]
     return _on_projects(
-        snapshot, per_gate, "gate_missing_artifacts", lambda g: g["gate"].agg("; ".join)
+        snapshot, per_gate, "gate_missing_artifacts", lambda g: g["text"].agg("; ".join)
     )
 
 

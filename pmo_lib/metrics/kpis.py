@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib.errors import PMOError
+from pmo_lib.metrics import spend
 
 _OPERATORS = {
     ast.Add: operator.add,
@@ -36,12 +37,7 @@ FIGURES = frozenset(  # what a formula may read: the summary's headline figures 
         "reported_better_than_computed",
         "open_high_risks",
         "overdue_milestones",
-        "fy_plan",
-        "ytd_plan",
-        "ytd_actual",
-        "fy_outlook",
-        "fy_variance",
-        "fy_run_rate_projection",
+        *spend.HEADLINE_KEYS,
         "cpi",
         "spi",
         "budget_at_completion",

@@ -85,7 +85,7 @@ def approved_changes(
     if approved.empty:
         return pd.DataFrame(columns=columns)
     grouped = approved.astype(
-        {"cost_impact": "float64", "schedule_impact_days": "float64"}
+        {"cost_impact": "Float64", "schedule_impact_days": "Float64"}
     ).groupby("project_id")
     per = pd.DataFrame(
         {
@@ -94,7 +94,6 @@ def approved_changes(
             "approved_days": grouped["schedule_impact_days"].sum(min_count=1),
         }
     ).reset_index()
-    per = per.astype({"approved_cost": "Float64", "approved_days": "Float64"})
     out = per.merge(
         active[
             [

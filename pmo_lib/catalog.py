@@ -3,6 +3,8 @@
 Kept apart from pmo_lib.report so that the runner and portal can read it without plotly.
 """
 
+from collections.abc import Callable
+
 REPORTS: dict[str, str] = {  # report name (= notebook file stem) -> title on the page
     "portfolio_summary": "Executive summary",
     "data_quality": "Data quality",
@@ -55,6 +57,7 @@ NEEDS: dict[str, dict[str, str]] = {
 }
 
 
-def absent(report: str, rows: dict[str, int]) -> dict[str, str]:
-    """The tables a report needs that have no rows (rows: table -> row count in its scope)."""
-    return {t: what for t, what in NEEDS.get(report, {}).items() if not rows.get(t)}
+def absent(report: str, rows: Callable[[str], int | None]) -> dict[str, str]:
+    """The tables a report needs that have no rows (rows(table): its row count in the scope;
+    asked for those tables only, so a snapshot reads no other)."""
+    return {t: what for t, what in NEEDS.get(report, {}).items() if not rows(t)}

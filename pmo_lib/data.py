@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -30,12 +32,37 @@ _PROJECT_CHILDREN = (
 )
 
 
+class Tables(Mapping[str, pd.DataFrame]):
+    """A snapshot's tables by name, each read (or narrowed) the first time it is asked for and
+    then kept: a health page never holds the million rows of allocations it does not show."""
+
+    def __init__(self, loaders: dict[str, Callable[[], pd.DataFrame]]) -> None:
+        self._loaders = loaders
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        frame = self._frames.get(name)
+        if frame is None:
+            frame = self._frames[name] = self._loaders[name]()
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+    def __repr__(self) -> str:
+        read = ", ".join(f"{name}: {len(frame)} rows" for name, frame in self._frames.items())
+        return f"Tables({read or 'none read yet'}; {len(self) - len(self._frames)} not read)"
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The canonical tables of one portfolio (or all) as of one date: snapshot['projects']."""
 
     as_of: pd.Timestamp
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -46,19 +73,18 @@ class Snapshot:
 
     def in_sub_portfolio(self, sub_portfolio: str) -> Snapshot:
         """Only the rows of one sub-portfolio: its projects and demand, and what hangs off them."""
-        t = self.tables
         return self._narrowed(
-            t["projects"]["sub_portfolio"] == sub_portfolio,
-            t["demand"]["sub_portfolio"] == sub_portfolio,
+            lambda projects: projects["sub_portfolio"] == sub_portfolio,
+            lambda demand, _: demand["sub_portfolio"] == sub_portfolio,
         )
 
     def in_program(self, program: str) -> Snapshot:
         """Only the rows of one program: its projects, what hangs off them, and the demand that
         became one of them (demand carries no program of its own)."""
-        t = self.tables
-        projects = t["projects"]["program"] == program
-        pids = set(t["projects"].loc[projects, "project_id"])
-        return self._narrowed(projects, t["demand"]["project_id"].isin(pids))
+        return self._narrowed(
+            lambda projects: projects["program"] == program,
+            lambda demand, pids: demand["project_id"].isin(pids),
+        )
 
     def in_portfolio(self, portfolio: str) -> Snapshot:
         """Only one portfolio's rows (for the function-level comparison), scoped as the store
@@ -67,53 +93,77 @@ class Snapshot:
 
     def in_portfolios(self, portfolios: set[str]) -> Snapshot:
         """Only these portfolios' rows (an enterprise's function: its portfolios)."""
-        t = self.tables
-        resources = t["resources"]
         return self._narrowed(
-            t["projects"]["portfolio"].isin(portfolios),
-            t["demand"]["portfolio"].isin(portfolios),
-            home=set(resources.loc[resources["portfolio"].isin(portfolios), "resource_id"]),
+            lambda projects: projects["portfolio"].isin(portfolios),
+            lambda demand, _: demand["portfolio"].isin(portfolios),
+            home=lambda resources: resources["portfolio"].isin(portfolios),
         )
 
     def _narrowed(
-        self, projects_kept: pd.Series, demand_kept: pd.Series, home: set | None = None
+        self,
+        project_kept: Callable[[pd.DataFrame], pd.Series],
+        demand_kept: Callable[[pd.DataFrame, set], pd.Series],
+        home: Callable[[pd.DataFrame], pd.Series] | None = None,
     ) -> Snapshot:
-        """Keep these projects and demand, and the rows that hang off them; home = the people
-        whose unassigned (BAU) hours stay in scope."""
+        """Keep the projects project_kept(projects) marks, the demand demand_kept(demand, the
+        kept projects' ids) marks, and the rows that hang off them; home marks the people whose
+        unassigned (BAU) hours stay in scope. Each table is narrowed when first asked for."""
         t = self.tables
-        home = home or set()
-        projects, demand = t["projects"][projects_kept], t["demand"][demand_kept]
-        pids, dids = set(projects["project_id"]), set(demand["demand_id"])
-        out = {
-            name: frame[frame["project_id"].isin(pids)]
-            for name, frame in t.items()
-            if name in _PROJECT_CHILDREN
-        }
-        resources = t["resources"]
-        alloc = t["allocations"]
-        allocations = alloc[
-            alloc["project_id"].isin(pids)
-            | (alloc["project_id"].isna() & alloc["resource_id"].isin(home))
-        ]
-        deps = t["dependencies"]
-        out.update(
+        once = functools.cache
+        projects = once(lambda: t["projects"][project_kept(t["projects"])])
+        pids = once(lambda: set(projects()["project_id"]))
+        demand = once(lambda: t["demand"][demand_kept(t["demand"], pids())])
+        people = once(
+            lambda: set(t["resources"].loc[home(t["resources"]), "resource_id"]) if home else set()
+        )
+
+        @once
+        def allocations() -> pd.DataFrame:
+            alloc = t["allocations"]
+            return alloc[
+                alloc["project_id"].isin(pids())
+                | (alloc["project_id"].isna() & alloc["resource_id"].isin(people()))
+            ]
+
+        def dependencies() -> pd.DataFrame:
             # either end kept: a dependency across the narrowing shows on both sides
-            dependencies=deps[
-                deps["project_id"].isin(pids) | deps["supplier_project_id"].isin(pids)
-            ],
-            projects=projects,
-            demand=demand,
-            demand_stage_history=t["demand_stage_history"][
-                t["demand_stage_history"]["demand_id"].isin(dids)
-            ],
-            allocations=allocations,
-            resources=resources[
-                resources["resource_id"].isin(set(allocations["resource_id"]) | home)
-            ],
-        )
+            deps = t["dependencies"]
+            return deps[deps["project_id"].isin(pids()) | deps["supplier_project_id"].isin(pids())]
+
+        def resources() -> pd.DataFrame:
+            kept = set(allocations()["resource_id"]) | people()
+            return t["resources"][t["resources"]["resource_id"].isin(kept)]
+
+        def history() -> pd.DataFrame:
+            dids = set(demand()["demand_id"])
+            return t["demand_stage_history"][t["demand_stage_history"]["demand_id"].isin(dids)]
+
+        def child(name: str) -> pd.DataFrame:
+            return t[name][t[name]["project_id"].isin(pids())]
+
+        narrowing = {
+            "projects": projects,
+            "demand": demand,
+            "allocations": allocations,
+            "dependencies": dependencies,
+            "resources": resources,
+            "demand_stage_history": history,
+            **{name: functools.partial(child, name) for name in _PROJECT_CHILDREN},
+        }
         return Snapshot(
-            self.as_of, {name: frame.reset_index(drop=True) for name, frame in out.items()}
+            self.as_of,
+            Tables(
+                {
+                    name: functools.partial(_reindexed, narrowing[name])
+                    for name in t
+                    if name in narrowing
+                }
+            ),
         )
+
+
+def _reindexed(frame: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    return frame().reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -155,18 +205,19 @@ class PortfolioData:
 class TableCache:
     """Snapshots' tables as read from the store, least recently used dropped first once they
     hold more than PMO_CACHE_MB megabytes (default 512): at 1× an analyst's whole store fits,
-    at 100× a few snapshots do. Keyed by store, store version, date and portfolio, so a scope
-    only ever gets its own rows. Safe to share with the panel's prefetch thread."""
+    at 100× a few snapshots' tables do. Keyed by store, date, portfolio, the snapshot's content
+    hash and table, so a scope only ever gets its own rows, and an ingest of another month
+    keeps what was read. Safe to share with the panel's prefetch thread."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, tuple[dict[str, pd.DataFrame], int]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def limit() -> int:
         return int(env_number(CACHE_ENV, 512) * 1024 * 1024)
 
-    def get(self, key: tuple) -> dict[str, pd.DataFrame] | None:
+    def get(self, key: tuple) -> pd.DataFrame | None:
         with self._lock:
             if key not in self._entries:
                 return None
@@ -182,13 +233,14 @@ class TableCache:
         with self._lock:
             return key in self._entries
 
-    def put(self, key: tuple, tables: dict[str, pd.DataFrame]) -> None:
-        size = sum(int(f.memory_usage(index=True, deep=True).sum()) for f in tables.values())
+    def put(self, key: tuple, frame: pd.DataFrame) -> None:
+        size = int(frame.memory_usage(index=True, deep=True).sum())
+        limit = self.limit()
         with self._lock:
-            self._entries[key] = (tables, size)
+            self._entries[key] = (frame, size)
             self._entries.move_to_end(key)
             total = sum(s for _, s in self._entries.values())
-            while total > self.limit() and len(self._entries) > 1:
+            while total > limit and len(self._entries) > 1:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 total -= dropped
 
@@ -200,20 +252,44 @@ class TableCache:
 _stored_tables = TableCache()
 
 
-def _key(path: Path | str, day: date, portfolio: str | None) -> tuple:
-    return (str(path), store.version(path), day, portfolio)
+def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Tables:
+    """One snapshot's tables, each read from the store when a report first asks for it, and
+    kept: an analyst who changes a filter in JupyterLab, or a report that reads every snapshot,
+    does not query the store again. Callers get their own (copy-on-write) frames, so the cached
+    ones never change."""
+    content = _content(path, day)
+    return Tables(
+        {
+            name: functools.partial(_stored_table, path, day, portfolio, content, name)
+            for name in store.TABLES
+        }
+    )
 
 
-def snapshot_tables(path: Path, day: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
-    """One snapshot's tables, read once per store version: an analyst who changes a filter in
-    JupyterLab, or a report that reads every snapshot, does not query the store again.
-    Callers get their own (copy-on-write) frames, so the cached ones never change."""
-    key = _key(path, day, portfolio)
-    tables = _stored_tables.get(key)
-    if tables is None:
-        tables = store.load_tables(path, day, portfolio)
-        _stored_tables.put(key, tables)
-    return {name: frame.copy(deep=False) for name, frame in tables.items()}
+def _stored_table(
+    path: Path | str, day: date, portfolio: str | None, content: object, name: str
+) -> pd.DataFrame:
+    key = (str(path), day, portfolio, content, name)
+    frame = _stored_tables.get(key)
+    if frame is None:
+        frame = store.load_tables(path, day, portfolio, [name])[name]
+        if _content(path, day) != content:  # read after another ingest replaced the snapshot
+            raise PMOError(
+                f"the snapshot of {day} in {store.redact(str(path))} was loaded again while"
+                " this report read it: run the report again"
+            )
+        _stored_tables.put(key, frame)
+    return frame.copy(deep=False)
+
+
+def _content(path: Path | str, day: date) -> object:
+    """What identifies a snapshot's contents: its content hash, else (a store that has none)
+    the store's version."""
+    snapshots = store.list_snapshots(path)
+    found = snapshots.loc[pd.to_datetime(snapshots["as_of"]).dt.date == day, "fingerprint"]
+    if len(found) and pd.notna(found.iloc[0]) and found.iloc[0]:
+        return found.iloc[0]
+    return store.version(path)
 
 
 def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -> int:
@@ -226,9 +302,12 @@ def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -
         for day in days:
             if stop() or not _stored_tables.has_room():
                 return read
-            key = _key(path, day, portfolio)
-            if key not in _stored_tables:
-                _stored_tables.put(key, store.load_tables(path, day, portfolio))
+            content = _content(path, day)
+            keys = {name: (str(path), day, portfolio, content, name) for name in store.TABLES}
+            missing = [name for name, key in keys.items() if key not in _stored_tables]
+            if missing:
+                for name, frame in store.load_tables(path, day, portfolio, missing).items():
+                    _stored_tables.put(keys[name], frame)
                 read += 1
     return read
 

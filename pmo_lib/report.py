@@ -219,7 +219,7 @@ class Report:
             self.notice(
                 f"No data for {self.config.title} in the snapshot of {formatting.date(self.as_of)}."
             )
-        elif missing := absent(self.name, {t: len(f) for t, f in self.now.tables.items()}):
+        elif missing := absent(self.name, lambda table: len(self.now[table])):
             shown = "; ".join(f"no {table} rows, so not {what}" for table, what in missing.items())
             self.notice(
                 f"Partial data: this snapshot has {shown}. The other sections are complete;"

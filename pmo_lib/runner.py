@@ -398,7 +398,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
                 params_dir=str(params),
                 source=source,
                 nav=tuple(scopes.navigation(scope, report, by_path)),
-                absent=tuple(absent(report, rows)),
+                absent=tuple(absent(report, rows.get)),
                 empty=empty,
             )
             digest = hashlib.sha256()

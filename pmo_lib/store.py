@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
@@ -645,13 +645,17 @@ def _stored_tables(con) -> list[str]:
     return [n for n in TABLES if n not in OPTIONAL_TABLES or _has_table(con, n)]
 
 
-def load_tables(store: Path | str, as_of: date, portfolio: str | None) -> dict[str, pd.DataFrame]:
-    """Every table's rows for one snapshot, scoped in the query to one portfolio (None = all)."""
+def load_tables(
+    store: Path | str, as_of: date, portfolio: str | None, names: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """These tables' rows (default: every table's) for one snapshot, scoped in the query to one
+    portfolio (None = all)."""
+    wanted = list(TABLES if names is None else names)
     frames = {
-        name: _typed(pd.DataFrame(columns=t.column_names), name) for name, t in TABLES.items()
+        name: _typed(pd.DataFrame(columns=TABLES[name].column_names), name) for name in wanted
     }
     with reading(store) as con:
-        for name in _stored_tables(con):
+        for name in [n for n in _stored_tables(con) if n in frames]:
             table = TABLES[name]
             columns = ", ".join(table.column_names)
             query = (

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import nbformat
+import pandas as pd
 import pytest
 
 from pmo_lib import runner, store
@@ -214,7 +215,7 @@ def test_a_setting_that_is_not_a_positive_number_is_named(toy_project, monkeypat
 
     monkeypatch.setenv(data.CACHE_ENV, "lots")
     with pytest.raises(PMOError, match=r"\$PMO_CACHE_MB is 'lots': expected a positive number"):
-        data._stored_tables.put(("k",), {})
+        data._stored_tables.put(("k",), pd.DataFrame())
     monkeypatch.delenv(data.CACHE_ENV)
     monkeypatch.setenv(runner.JOB_TIMEOUT_ENV, "-1")
     with pytest.raises(PMOError, match=r"\$PMO_JOB_TIMEOUT is '-1': expected a positive number"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -14,6 +16,15 @@ from pmo_lib.sections import spend as spend_sections
 DA = "Data & Analytics"
 
 
+class Loads(list):
+    """The snapshots (day, portfolio) whose tables reads reached the store, in the order first
+    read; tables: every read's (day, portfolio, table)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple] = []
+
+
 @pytest.fixture
 def loads(monkeypatch):
     """Count the snapshot reads that reach the store, from an empty cache."""
@@ -21,12 +32,14 @@ def loads(monkeypatch):
 
     stop_warming()  # no panel of an earlier test reads meanwhile
     data._stored_tables.cache_clear()
-    calls = []
+    calls = Loads()
     real = store.load_tables
 
-    def counted(path, day, portfolio):
-        calls.append((day, portfolio))
-        return real(path, day, portfolio)
+    def counted(path, day, portfolio, names=None):
+        if (day, portfolio) not in calls:
+            calls.append((day, portfolio))
+        calls.tables += [(day, portfolio, name) for name in names or store.TABLES]
+        return real(path, day, portfolio, names)
 
     monkeypatch.setattr(store, "load_tables", counted)
     return calls
@@ -115,12 +128,49 @@ def test_resolve_offers_what_the_scope_has_and_drops_what_it_lacks(demo_store):
 
 
 def test_narrowing_reloads_nothing_and_a_new_snapshot_loads_only_itself(demo_store, loads):
-    filters.resolve(filters.Choice(DA), demo_store)
-    assert len(loads) == 2  # as_of and the one before
-    filters.resolve(filters.Choice(DA, "BI & Reporting", "AI Enablement"), demo_store)
-    assert len(loads) == 2
-    filters.resolve(filters.Choice(DA, compare_to="2026-08-31"), demo_store)
+    def read(choice: filters.Choice) -> None:
+        chosen = filters.resolve(choice, demo_store).data
+        for snapshot in (chosen.current, chosen.previous):
+            [snapshot[t] for t in ("projects", "demand", "financials", "risks")]
+
+    read(filters.Choice(DA))
+    dates = sorted(pd.to_datetime(store.list_snapshots(demo_store)["as_of"]).dt.date)
+    assert loads == [(dates[-1], DA), (dates[-2], DA)]  # as_of and the one before
+    tables = len(loads.tables)
+    read(filters.Choice(DA, "BI & Reporting", "AI Enablement"))
+    assert len(loads.tables) == tables
+    read(filters.Choice(DA, compare_to="2026-08-31"))
     assert loads[2:] == [(pd.Timestamp("2026-08-31").date(), DA)]
+
+
+def test_a_report_reads_only_the_tables_it_shows(demo_store, loads):
+    report = open_report(
+        "spend", None, source=str(demo_store), interactive=False, sections=spend_sections
+    )
+    report.filter_panel()
+    for section in (spend_sections.headline, spend_sections.burn, spend_sections.benefits):
+        report.section(section)
+    assert {table for *_, table in loads.tables} == {"projects", "financials", "benefits"}
+    assert len(loads.tables) == len(set(loads.tables))  # each read once
+
+
+def test_a_snapshot_replaced_while_a_report_reads_it_is_said(demo_store, tmp_path):
+    path = tmp_path / "pmo.duckdb"
+    shutil.copy(demo_store, path)
+    day = store.list_snapshots(path)["as_of"].iloc[-1].date()
+    tables = data.snapshot_tables(path, day, DA)
+    read = tables["projects"]
+    frames = store.load_tables(path, day, None)
+    store.write_snapshot(path, {**frames, "risks": frames["risks"].iloc[1:]}, day, "again")
+    with pytest.raises(
+        PMOError,
+        match=rf"the snapshot of {day} in .*pmo.duckdb was loaded again while this report read"
+        " it: run the report again",
+    ):
+        tables["risks"]
+    assert tables["projects"] is read  # what was read stays as read
+    now = data.snapshot_tables(path, day, None)["risks"]
+    assert len(now) == len(frames["risks"]) - 1
 
 
 def test_the_panel_shows_only_in_a_jupyterlab_kernel(monkeypatch):
@@ -214,11 +264,11 @@ def test_the_snapshot_cache_drops_the_least_recently_used_past_its_limit(
     demo_store, loads, monkeypatch
 ):
     days = sorted(pd.to_datetime(store.list_snapshots(demo_store)["as_of"]).dt.date)
-    data.snapshot_tables(demo_store, days[-1], DA)
-    one = len(loads)
-    monkeypatch.setenv(data.CACHE_ENV, "0.000001")  # room for one snapshot only
-    data.snapshot_tables(demo_store, days[-2], DA)
-    data.snapshot_tables(demo_store, days[-2], DA)  # kept: the last one read
-    assert len(loads) == one + 1
-    data.snapshot_tables(demo_store, days[-1], DA)  # dropped: read again
-    assert loads[-1] == (days[-1], DA) and len(loads) == one + 2
+    data.snapshot_tables(demo_store, days[-1], DA)["projects"]
+    one = len(loads.tables)
+    monkeypatch.setenv(data.CACHE_ENV, "0.000001")  # room for one table only
+    data.snapshot_tables(demo_store, days[-2], DA)["projects"]
+    data.snapshot_tables(demo_store, days[-2], DA)["projects"]  # kept: the last one read
+    assert len(loads.tables) == one + 1
+    data.snapshot_tables(demo_store, days[-1], DA)["projects"]  # dropped: read again
+    assert loads.tables[-1] == (days[-1], DA, "projects") and len(loads.tables) == one + 2

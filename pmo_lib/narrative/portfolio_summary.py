@@ -70,6 +70,10 @@ def exceptions(found: Exceptions, currency: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["area", "item", "why"])
 
 
+# The tables whose sentences changes() leaves out when the data lacks them (absent).
+CHANGES_NEED = ("financials", "risks")
+
+
 def changes(
     ch: Changes, currency: str, previous_as_of: pd.Timestamp | None, absent: frozenset = frozenset()
 ) -> list[str]:

@@ -129,7 +129,7 @@ def changes(report: Report) -> None:
         summary.changes(report.now, report.before, report.config, report.view.past),
         report.config.currency,
         previous_as_of,
-        frozenset(t for t, frame in report.now.tables.items() if frame.empty),
+        frozenset(t for t in words.CHANGES_NEED if report.now[t].empty),
     ):
         report.say(sentence)
 

@@ -43,8 +43,8 @@ def page(store: Path, report: str, outputs: Path) -> tuple[float, float]:
     """Seconds from command to file of the function's page of one report (--jobs 1, rendered
     afresh), and the peak RSS in MB of the runner or its kernel."""
     command = [sys.executable, str(ROOT / "run_reports.py"), "--source", str(store)]
-    command += ["--outputs", str(outputs), "--portfolios", "function", "--reports", report]
-    command += ["--jobs", "1", "--force"]
+    command += ["--outputs", str(outputs), "--portfolio", "function", "--report", report]
+    command += ["--level", "function", "--no-customers", "--no-mail", "--jobs", "1", "--force"]
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, *command], capture_output=True, text=True, cwd=ROOT

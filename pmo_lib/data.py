@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -206,8 +207,8 @@ class TableCache:
     """Snapshots' tables as read from the store, least recently used dropped first once they
     hold more than PMO_CACHE_MB megabytes (default 512): at 1× an analyst's whole store fits,
     at 100× a few snapshots' tables do. Keyed by store, date, portfolio, the snapshot's content
-    hash and table, so a scope only ever gets its own rows, and an ingest of another month
-    keeps what was read. Safe to share with the panel's prefetch thread."""
+    hash, the store's version and table, so a scope only ever gets its own rows of the store as
+    it is. Safe to share with the panel's prefetch thread."""
 
     def __init__(self) -> None:
         self._entries: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
@@ -252,44 +253,83 @@ class TableCache:
 _stored_tables = TableCache()
 
 
+# The smallest tables of a snapshot, up to this many rows in all (in the whole snapshot), are
+# read together in one connection (12 ms each) the first time a report needs one of them; a
+# larger one alone, when needed. At 1x and 10x the demo every table is read together.
+READ_TOGETHER_ROWS = 500_000
+
+
+def _read_together(rows: dict[str, int]) -> list[str]:
+    """The tables read together (rows: the snapshot's rows per table; a table not there is
+    read alone)."""
+    together, total = [], 0
+    for name in sorted((n for n in store.TABLES if n in rows), key=lambda n: rows[n]):
+        total += rows[name]
+        if total > READ_TOGETHER_ROWS:
+            break
+        together.append(name)
+    return together
+
+
 def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Tables:
-    """One snapshot's tables, each read from the store when a report first asks for it, and
-    kept: an analyst who changes a filter in JupyterLab, or a report that reads every snapshot,
-    does not query the store again. Callers get their own (copy-on-write) frames, so the cached
-    ones never change."""
-    content = _content(path, day)
+    """One snapshot's tables, each read from the store when a report first asks for it (the
+    small ones together), and kept: an analyst who changes a filter in JupyterLab, or a report
+    that reads every snapshot, does not query the store again. Callers get their own
+    (copy-on-write) frames, so the cached ones never change."""
+    content, rows = _stored(path, day)
+    # the store's version too: a change made without an ingest keeps the content hash
+    version = store.version(path)
+    small = _read_together(rows)
     return Tables(
         {
-            name: functools.partial(_stored_table, path, day, portfolio, content, name)
+            name: functools.partial(
+                _stored_table,
+                path,
+                day,
+                portfolio,
+                (content, version),
+                [name, *(n for n in small if n != name)] if name in small else [name],
+            )
             for name in store.TABLES
         }
     )
 
 
 def _stored_table(
-    path: Path | str, day: date, portfolio: str | None, content: object, name: str
+    path: Path | str, day: date, portfolio: str | None, stored: tuple, names: list[str]
 ) -> pd.DataFrame:
-    key = (str(path), day, portfolio, content, name)
-    frame = _stored_tables.get(key)
+    """The first of names, read from the store (with the others not yet cached) unless cached;
+    stored: the snapshot's content hash and the store's version when the snapshot was opened."""
+    content = stored[0]
+    keys = {name: (str(path), day, portfolio, stored, name) for name in names}
+    frame = _stored_tables.get(keys[names[0]])
     if frame is None:
-        frame = store.load_tables(path, day, portfolio, [name])[name]
-        if _content(path, day) != content:  # read after another ingest replaced the snapshot
+        missing = [names[0]] + [n for n in names[1:] if keys[n] not in _stored_tables]
+        frames = store.load_tables(path, day, portfolio, missing)
+        if _stored(path, day)[0] != content:  # read after another ingest replaced the snapshot
             raise PMOError(
                 f"the snapshot of {day} in {store.redact(str(path))} was loaded again while"
                 " this report read it: run the report again"
             )
-        _stored_tables.put(key, frame)
+        for name in reversed(missing):  # the one asked for last: the latest used
+            _stored_tables.put(keys[name], frames[name])
+        frame = frames[names[0]]
     return frame.copy(deep=False)
 
 
-def _content(path: Path | str, day: date) -> object:
-    """What identifies a snapshot's contents: its content hash, else (a store that has none)
-    the store's version."""
+def _stored(path: Path | str, day: date) -> tuple[object, dict[str, int]]:
+    """What identifies a snapshot's contents (its content hash, else, in a store that has
+    none, the store's version) and its rows per table in the whole snapshot (empty: unknown)."""
     snapshots = store.list_snapshots(path)
-    found = snapshots.loc[pd.to_datetime(snapshots["as_of"]).dt.date == day, "fingerprint"]
-    if len(found) and pd.notna(found.iloc[0]) and found.iloc[0]:
-        return found.iloc[0]
-    return store.version(path)
+    found = snapshots[pd.to_datetime(snapshots["as_of"]).dt.date == day]
+    if not len(found):
+        return store.version(path), {}
+    content, counts = found["fingerprint"].iloc[0], found["row_counts"].iloc[0]
+    try:
+        rows = json.loads(counts) if isinstance(counts, str) else {}
+    except ValueError:
+        rows = {}
+    return (content if isinstance(content, str) and content else store.version(path)), rows
 
 
 def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -> int:
@@ -302,8 +342,8 @@ def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -
         for day in days:
             if stop() or not _stored_tables.has_room():
                 return read
-            content = _content(path, day)
-            keys = {name: (str(path), day, portfolio, content, name) for name in store.TABLES}
+            stored = (_stored(path, day)[0], store.version(path))
+            keys = {name: (str(path), day, portfolio, stored, name) for name in store.TABLES}
             missing = [name for name, key in keys.items() if key not in _stored_tables]
             if missing:
                 for name, frame in store.load_tables(path, day, portfolio, missing).items():

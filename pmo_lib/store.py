@@ -629,12 +629,14 @@ _MISSING = object()
 
 @_per_version
 def list_snapshots(store: Path | str) -> pd.DataFrame:
-    """The snapshots in the store, oldest first: as_of, ingested_at, source, fingerprint."""
+    """The snapshots in the store, oldest first: as_of, ingested_at, source, fingerprint and
+    row_counts (JSON: table -> rows in the whole snapshot, as written)."""
     with reading(store) as con:
         if not _has_table(con, "snapshots"):
             raise PMOError(f"{redact(str(store))}: not a PMO Reports store (no snapshots table)")
         frame = con.execute(
-            "SELECT as_of, ingested_at, source, fingerprint FROM snapshots ORDER BY as_of"
+            "SELECT as_of, ingested_at, source, fingerprint, row_counts FROM snapshots"
+            " ORDER BY as_of"
         ).df()
     return frame.astype({"as_of": "datetime64[us]", "ingested_at": "datetime64[us]"})
 

@@ -18,11 +18,12 @@ DA = "Data & Analytics"
 
 class Loads(list):
     """The snapshots (day, portfolio) whose tables reads reached the store, in the order first
-    read; tables: every read's (day, portfolio, table)."""
+    read; tables: every read's (day, portfolio, table); reads: how many reads."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tables: list[tuple] = []
+        self.reads = 0
 
 
 @pytest.fixture
@@ -39,6 +40,7 @@ def loads(monkeypatch):
         if (day, portfolio) not in calls:
             calls.append((day, portfolio))
         calls.tables += [(day, portfolio, name) for name in names or store.TABLES]
+        calls.reads += 1
         return real(path, day, portfolio, names)
 
     monkeypatch.setattr(store, "load_tables", counted)
@@ -143,7 +145,8 @@ def test_narrowing_reloads_nothing_and_a_new_snapshot_loads_only_itself(demo_sto
     assert loads[2:] == [(pd.Timestamp("2026-08-31").date(), DA)]
 
 
-def test_a_report_reads_only_the_tables_it_shows(demo_store, loads):
+def test_a_report_reads_only_the_tables_it_shows(demo_store, loads, monkeypatch):
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # every table alone, as at 100x
     report = open_report(
         "spend", None, source=str(demo_store), interactive=False, sections=spend_sections
     )
@@ -154,7 +157,28 @@ def test_a_report_reads_only_the_tables_it_shows(demo_store, loads):
     assert len(loads.tables) == len(set(loads.tables))  # each read once
 
 
-def test_a_snapshot_replaced_while_a_report_reads_it_is_said(demo_store, tmp_path):
+def test_small_tables_are_read_together_and_large_ones_alone(demo_store, loads, monkeypatch):
+    day = store.list_snapshots(demo_store)["as_of"].iloc[-1].date()
+    data.snapshot_tables(demo_store, day, DA)["risks"]  # the demo: every table in one read
+    assert sorted(loads.tables) == sorted((day, DA, name) for name in store.TABLES)
+    assert loads.reads == 1
+    data._stored_tables.cache_clear()
+    loads.tables.clear()
+    rows = store.row_counts(demo_store, day, None)
+    smallest = sorted(store.TABLES, key=rows.get)[:4]
+    assert "projects" in smallest
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", sum(rows[n] for n in smallest))
+    tables = data.snapshot_tables(demo_store, day, DA)
+    tables["financials"]
+    assert loads.tables == [(day, DA, "financials")]
+    tables["projects"]
+    assert sorted(loads.tables[1:]) == sorted((day, DA, name) for name in smallest)
+    tables["dependencies"]
+    assert loads.reads == 3
+
+
+def test_a_snapshot_replaced_while_a_report_reads_it_is_said(demo_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # risks not read with projects
     path = tmp_path / "pmo.duckdb"
     shutil.copy(demo_store, path)
     day = store.list_snapshots(path)["as_of"].iloc[-1].date()
@@ -263,6 +287,7 @@ def test_a_choice_stops_the_prefetch_at_the_next_snapshot(demo_store, loads):
 def test_the_snapshot_cache_drops_the_least_recently_used_past_its_limit(
     demo_store, loads, monkeypatch
 ):
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # a table at a time
     days = sorted(pd.to_datetime(store.list_snapshots(demo_store)["as_of"]).dt.date)
     data.snapshot_tables(demo_store, days[-1], DA)["projects"]
     one = len(loads.tables)

@@ -3,9 +3,10 @@
 The executive summary asks health.assess and resourcing.analyse the same question for the same
 snapshot from several sections (key figures, what changed, exceptions, sub-portfolios); a filter
 change in JupyterLab would compute each answer three times. `same_arguments` keeps the last few
-results keyed by the identity of every argument (the snapshot, the parameters, the earlier
-snapshots' record): the arguments are held with the result, so an identity cannot be reused while
-its entry lives, and new data (another choice, another job) is a new object and a fresh answer.
+results keyed by the identity of every argument that is not an immutable value (the snapshot,
+its frames, the earlier snapshots' record) and by the value of the others (a date, a string, a
+fiscal year): the arguments are held with the result, so an identity cannot be reused while its
+entry lives, and new data (another choice, another job) is a new object and a fresh answer.
 A DataFrame result is handed out as a shallow copy, which copy-on-write keeps apart from the
 kept one; other results (frozen dataclasses of frames) are shared and must not be changed.
 """
@@ -32,10 +33,12 @@ def same_arguments(size: int = 8) -> Callable[[Callable[..., Result]], Callable[
         def remembered(*args, **kwargs):
             named = sorted(kwargs.items())
             held = (*args, *(value for _, value in named))
-            key = (tuple(id(a) for a in held), tuple(name for name, _ in named))
+            key = (tuple(_part(a) for a in held), tuple(name for name, _ in named))
             with lock:
                 entry = kept.get(key)
-                if entry is not None and all(x is y for x, y in zip(entry[0], held, strict=True)):
+                if entry is not None and all(
+                    x is y for x, y in zip(entry[0], held, strict=True) if not _by_value(x)
+                ):
                     kept.move_to_end(key)
                     return _handed_out(entry[1])
             result = function(*args, **kwargs)
@@ -49,6 +52,20 @@ def same_arguments(size: int = 8) -> Callable[[Callable[..., Result]], Callable[
         return remembered
 
     return wrap
+
+
+def _by_value(value) -> bool:
+    """Whether an argument is keyed by its value: an immutable one (a date, a number, a string, a
+    frozen dataclass of such, a fiscal year); frames, snapshots and the like by identity."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return type(value).__hash__ is not object.__hash__
+
+
+def _part(value) -> object:
+    return ("value", value) if _by_value(value) else ("id", id(value))
 
 
 def _handed_out(result):

@@ -27,3 +27,24 @@ def test_the_same_objects_are_answered_once_and_equal_ones_are_not_the_same():
     assert calls == ["x", "x", "y"]
     total(frame, column="x")  # dropped: only the last two are kept
     assert calls == ["x", "x", "y", "x"]
+
+
+def test_an_immutable_argument_is_known_by_its_value_a_frame_by_its_identity():
+    from pmo_lib.periods import fiscal_year
+
+    calls = []
+
+    @same_arguments(size=4)
+    def plan(frame: pd.DataFrame, as_of: pd.Timestamp, fy) -> float:
+        calls.append(fy.name)
+        return float(frame["x"].sum())
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    day = pd.Timestamp("2026-10-31")
+    assert plan(frame, day, fiscal_year(day, 4)) == 3.0
+    # a fiscal year and a date made again: equal values, the same answer
+    assert plan(frame, pd.Timestamp("2026-10-31"), fiscal_year(day, 4)) == 3.0
+    assert len(calls) == 1
+    plan(frame, day, fiscal_year(day, 1))  # another year
+    plan(frame.copy(), day, fiscal_year(day, 4))  # equal data, another object
+    assert len(calls) == 3

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pmo_lib import hierarchy
+from pmo_lib import hierarchy, memo
 from pmo_lib.metrics import benefits
 from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, last_closed_month
 
@@ -59,6 +59,7 @@ def _unbooked(f: pd.DataFrame, closed: pd.Series) -> pd.Series:
     )
 
 
+@memo.same_arguments(size=8)  # the page, its forecasts and the summary ask again
 def fy_by_project(
     financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str = "project_id"
 ) -> pd.DataFrame:

@@ -132,8 +132,9 @@ class Snapshot:
             return deps[deps["project_id"].isin(pids()) | deps["supplier_project_id"].isin(pids())]
 
         def resources() -> pd.DataFrame:
-            kept = set(allocations()["resource_id"]) | people()
-            return t["resources"][t["resources"]["resource_id"].isin(kept)]
+            ids = t["resources"]["resource_id"]  # booked here (a million bookings at 100x) or home
+            kept = ids.isin(allocations()["resource_id"].unique()) | ids.isin(list(people()))
+            return t["resources"][kept]
 
         def history() -> pd.DataFrame:
             dids = set(demand()["demand_id"])

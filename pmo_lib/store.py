@@ -811,16 +811,36 @@ def _scope_rows(con, filters: dict[str, str], up_to: date, portfolios: list[str 
                         rows.append((portfolio, day, count, total))
             yield name, rows
         return
-    wanted = pd.DataFrame({"scope_portfolio": pd.Series(portfolios, dtype="object")})
-    con.register("wanted", wanted)
+    named = [p for p in portfolios if p is not None]
     for name, where in filters.items():
+        rows = []
+        if None in portfolios:  # the function: no scope to join (at 100x: 0.1 s, not 1.5 s)
+            whole = (  # "$p IS NULL OR ...": every row, and no subquery for DuckDB to plan
+                "TRUE"
+                if where.startswith("$p IS NULL OR ")
+                else where.replace("$p", "NULL").replace("$a", "t.as_of")
+            )
+            query = (
+                f"SELECT t.as_of, count(*), sum({row_hash}) FROM {table.get(name, name)} t"
+                f" WHERE t.as_of <= $u AND ({whole}) GROUP BY t.as_of"
+            )
+            rows += [(None, *row) for row in con.execute(query, {"u": up_to}).fetchall()]
         correlated = where.replace("$p", "s.scope_portfolio").replace("$a", "t.as_of")
         query = (
             f"SELECT s.scope_portfolio, t.as_of, count(*), sum({row_hash})"
-            f" FROM {table.get(name, name)} t, wanted s WHERE t.as_of <= $u AND ({correlated})"
-            " GROUP BY s.scope_portfolio, t.as_of"
+            f" FROM {table.get(name, name)} t, wanted s WHERE t.as_of <= $u AND"
+            f" ({correlated}) GROUP BY s.scope_portfolio, t.as_of"
         )
-        yield name, con.execute(query, {"u": up_to}).fetchall()
+        # a few portfolios at a time: DuckDB holds every row once per scope joined (48
+        # portfolios of the 1,000-page benchmark at once: 2.7 GB and 6 s; 8 at a time: 0.6 GB)
+        for start in range(0, len(named), _SCOPES_AT_ONCE):
+            chunk = pd.Series(named[start : start + _SCOPES_AT_ONCE], dtype="object")
+            con.register("wanted", pd.DataFrame({"scope_portfolio": chunk}))
+            rows += con.execute(query, {"u": up_to}).fetchall()
+        yield name, rows
+
+
+_SCOPES_AT_ONCE = 8
 
 
 def portfolios_with_data(store: Path | str, as_of: date) -> list[str]:

@@ -297,3 +297,22 @@ def test_the_snapshot_cache_drops_the_least_recently_used_past_its_limit(
     assert len(loads.tables) == one + 1
     data.snapshot_tables(demo_store, days[-1], DA)["projects"]  # dropped: read again
     assert loads.tables[-1] == (days[-1], DA, "projects") and len(loads.tables) == one + 2
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "string[python]", object])
+def test_among_answers_as_pandas_isin_does(dtype):
+    column = pd.Series(["a", "b", None, "c", "a"], dtype=dtype, index=[10, 11, 12, 13, 14])
+    asked = [
+        {"a"},
+        ["a", None],  # a blank asked for matches the blank cell
+        ["c", float("nan")],
+        [1, "b"],  # not text: not looked for
+        [],
+        pd.Series(["b", "c"], dtype="str"),
+        {pd.NA, "x"},
+    ]
+    for values in asked:
+        expected = column.isin(values)
+        found = data.among(column, values)
+        assert found.tolist() == expected.tolist(), values
+        assert list(found.index) == list(column.index)

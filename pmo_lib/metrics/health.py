@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib import hierarchy
-from pmo_lib.data import Snapshot
+from pmo_lib.data import Snapshot, among
 from pmo_lib.memo import same_arguments
 from pmo_lib.metrics import dependencies, forecast, raid
 from pmo_lib.metrics.spend import earned_value
@@ -312,7 +312,7 @@ def measures(
         p["slip_basis"] = "first snapshot"
     m = now["milestones"]
     overdue = m[(m["forecast_date"].fillna(m["baseline_date"]) < as_of) & m["actual_date"].isna()]
-    has_milestones = p["project_id"].isin(m["project_id"].unique())
+    has_milestones = among(p["project_id"], m["project_id"].unique())
     p["overdue_milestones"] = (
         p["project_id"]
         .map(overdue.groupby("project_id").size())
@@ -332,7 +332,7 @@ def measures(
     open_ = r[r["status"] != "Closed"]
     high = open_[(open_["kind"] == "Risk") & (open_["probability"] * open_["impact"] >= HIGH_RISK)]
     late = open_[(open_["kind"] == "Issue") & (open_["due_date"] < as_of)]
-    has_register = p["project_id"].isin(r["project_id"].unique())
+    has_register = among(p["project_id"], r["project_id"].unique())
     p["open_high_risks"] = (
         p["project_id"]
         .map(high.groupby("project_id").size())

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_lib import hierarchy
+from pmo_lib.data import among
 
 NO_OWNER = "(no owner)"
 
@@ -81,7 +82,7 @@ def approved_changes(
         "unapproved_days",
     ]
     active = projects[projects["status"] == "Active"].drop_duplicates("project_id")
-    approved = approved[approved["project_id"].isin(active["project_id"])]
+    approved = approved[among(approved["project_id"], active["project_id"])]
     if approved.empty:
         return pd.DataFrame(columns=columns)
     grouped = approved.astype(
@@ -161,8 +162,8 @@ def analyse(now, cost_at_completion: pd.Series) -> Raid:
     not overdue: only those of open projects count."""
     projects = now["projects"]
     open_ids = set(projects.loc[projects["status"].isin(OPEN_PROJECTS), "project_id"])
-    decisions = now["decisions"][now["decisions"]["project_id"].isin(open_ids)]
-    actions = now["actions"][now["actions"]["project_id"].isin(open_ids)]
+    decisions = now["decisions"][among(now["decisions"]["project_id"], open_ids)]
+    actions = now["actions"][among(now["actions"]["project_id"], open_ids)]
     late_actions = actions_overdue(actions, now.as_of)
     return Raid(
         decisions=decisions.reset_index(drop=True),

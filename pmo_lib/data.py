@@ -301,8 +301,6 @@ def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Table
     that reads every snapshot, does not query the store again. Callers get their own
     (copy-on-write) frames, so the cached ones never change."""
     content, rows = _stored(path, day)
-    # the store's version too: a change made without an ingest keeps the content hash
-    version = store.version(path)
     small = _read_together(rows)
     return Tables(
         {
@@ -311,7 +309,7 @@ def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Table
                 path,
                 day,
                 portfolio,
-                (content, version),
+                _opened(path, content),
                 [name, *(n for n in small if n != name)] if name in small else [name],
             )
             for name in store.TABLES
@@ -319,13 +317,23 @@ def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Table
     )
 
 
+def _opened(path: Path | str, content: object) -> tuple:
+    """What a snapshot's cached tables are keyed by, besides store, date, portfolio and table:
+    its content hash and the store's version (a change made without an ingest keeps the hash)."""
+    return (content, store.version(path))
+
+
+def _key(path: Path | str, day: date, portfolio: str | None, opened: tuple, name: str) -> tuple:
+    return (str(path), day, portfolio, opened, name)
+
+
 def _stored_table(
-    path: Path | str, day: date, portfolio: str | None, stored: tuple, names: list[str]
+    path: Path | str, day: date, portfolio: str | None, opened: tuple, names: list[str]
 ) -> pd.DataFrame:
     """The first of names, read from the store (with the others not yet cached) unless cached;
-    stored: the snapshot's content hash and the store's version when the snapshot was opened."""
-    content = stored[0]
-    keys = {name: (str(path), day, portfolio, stored, name) for name in names}
+    opened: _opened() when the snapshot was opened."""
+    content = opened[0]
+    keys = {name: _key(path, day, portfolio, opened, name) for name in names}
     frame = _stored_tables.get(keys[names[0]])
     if frame is None:
         missing = [names[0]] + [n for n in names[1:] if keys[n] not in _stored_tables]
@@ -366,8 +374,8 @@ def prefetch(path: Path, days: list[date], portfolios: list[str | None], stop) -
         for day in days:
             if stop() or not _stored_tables.has_room():
                 return read
-            stored = (_stored(path, day)[0], store.version(path))
-            keys = {name: (str(path), day, portfolio, stored, name) for name in store.TABLES}
+            opened = _opened(path, _stored(path, day)[0])
+            keys = {name: _key(path, day, portfolio, opened, name) for name in store.TABLES}
             missing = [name for name, key in keys.items() if key not in _stored_tables]
             if missing:
                 for name, frame in store.load_tables(path, day, portfolio, missing).items():

@@ -98,7 +98,7 @@ def floor(jobs: list[runner.Job]) -> float:
             nb = parameterize_notebook(
                 load_notebook_node(job.notebook), job.parameters, kernel_name="python3"
             )
-            kernel.ready(str(Path(job.notebook).parent))
+            kernel.ready(str(Path(job.notebook).parent), job.portfolio)
             kernel.execute(nb, 600)
         return time.perf_counter() - started
     finally:

@@ -277,6 +277,11 @@ class TableCache:
 _stored_tables = TableCache()
 
 
+def forget_snapshots() -> None:
+    """Drop every snapshot's cached tables (a batch kernel moving on to another portfolio)."""
+    _stored_tables.cache_clear()
+
+
 # The smallest tables of a snapshot, up to this many rows in all (in the whole snapshot), are
 # read together in one connection (12 ms each) the first time a report needs one of them; a
 # larger one alone, when needed. At 1x and 10x the demo every table is read together.

@@ -79,6 +79,42 @@ def test_one_reused_kernel_renders_what_fresh_kernels_render(demo_store, tmp_pat
     assert not any(f">{i}<" in da for p, pids in ids.items() if p != DA for i in pids)
 
 
+def test_a_kernel_keeps_a_portfolios_tables_for_its_next_job_only(demo_store, tmp_path):
+    """The snapshot cache serves the next job of the same portfolio; before another
+    portfolio's job it goes (a cache of every portfolio a kernel ran slowed each job)."""
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path,
+        portfolios=("data-analytics",),
+        reports=("data_quality",),
+        levels=("portfolio",),
+        customers=False,
+    )
+    jobs, _ = runner.plan(options)
+    kernel = runner.WarmKernel()
+
+    def held(portfolios: set) -> None:
+        kernel._run(
+            "import pmo_lib.data\n"
+            "held = {k[2] for k in pmo_lib.data._stored_tables._entries}\n"
+            f"assert held == {portfolios!r}, held",
+            30,
+        )
+
+    try:
+        assert runner.execute_job(jobs[0], False, False, kernel).status == "ok"
+        held({DA})
+        folder = str(Path(jobs[0].notebook).parent)
+        kernel.ready(folder, DA)  # the portfolio's next job
+        held({DA})
+        kernel.ready(folder, "Customer Channels")
+        held(set())
+        with pytest.raises(runner.KernelLost, match="AssertionError"):
+            held({DA})  # the check itself can fail
+    finally:
+        kernel.stop()
+
+
 def test_a_kernel_that_dies_is_replaced_and_its_job_run_again(toy_project):  # noqa: F811
     notebooks = toy_project.notebooks_dir
     marker = notebooks / "died-once"

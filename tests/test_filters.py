@@ -316,3 +316,27 @@ def test_among_answers_as_pandas_isin_does(dtype):
         found = data.among(column, values)
         assert found.tolist() == expected.tolist(), values
         assert list(found.index) == list(column.index)
+
+
+def test_a_portfolio_narrowed_from_the_function_has_the_rows_the_store_reads_for_it(demo_store):
+    """The run's plan narrows the function's snapshot to each portfolio instead of reading
+    each: the same rows in every table, people shared across portfolios and dependencies
+    across them included."""
+    day = store.list_snapshots(demo_store)["as_of"].max().date()
+    whole = data.Snapshot(pd.Timestamp(day), data.snapshot_tables(demo_store, day, None))
+    for portfolio in sorted(set(whole["projects"]["portfolio"])):
+        narrowed = whole.in_portfolio(portfolio)
+        read = data.snapshot_tables(demo_store, day, portfolio)
+        for name, frame in read.items():
+            ours = narrowed[name]
+            assert len(ours) == len(frame), (portfolio, name)
+            columns = list(frame.columns)
+            pd.testing.assert_frame_equal(
+                ours.sort_values(columns).reset_index(drop=True),
+                frame.sort_values(columns).reset_index(drop=True),
+                check_like=True,
+            )
+    # the comparison means something: the demo has people and dependencies across portfolios
+    deps = whole["dependencies"]
+    owner = whole["projects"].set_index("project_id")["portfolio"]
+    assert (deps["project_id"].map(owner) != deps["supplier_project_id"].map(owner)).any()

@@ -242,3 +242,25 @@ def test_feed_ingest_errors_are_said(enterprise, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "the store's snapshot of 2026-10-31 holds Group IT too" in err
     assert len(store.load_functions(path, pd.Timestamp("2026-10-31").date())) == 8  # unchanged
+
+
+def test_the_portfolio_comparison_shows_each_portfolios_own_headlines(demo_store):
+    """The comparison computes only the reports its table shows (summary.COMPARED), and each
+    figure is the one every headline of the portfolio gives."""
+    from pmo_lib.sections import portfolio_summary as sections
+
+    loaded = data.load_portfolio(None, source=demo_store)
+    past = health.Past.of(data.all_snapshots(loaded))
+    load = data.resource_load(loaded)
+    config = config_for(None)
+    table = summary.comparison(loaded.current, load, config, past, loaded.functions)
+    assert set(sections.FIGURE_COLUMNS) <= set(table.columns)
+    assert len(table) == 4
+    for row in table.to_dict("records"):
+        name = row["portfolio"]
+        every = summary.figures(loaded.current.in_portfolio(name), load, name, config, past)
+        for key in sections.FIGURE_COLUMNS:
+            if pd.isna(every[key]):
+                assert pd.isna(row[key]), (name, key)
+            else:
+                assert row[key] == pytest.approx(every[key]), (name, key)

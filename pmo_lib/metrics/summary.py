@@ -16,30 +16,45 @@ from pmo_lib.params import ReportConfig
 LIFECYCLE = ["Initiate", "Plan", "Execute", "Close"]
 
 
+HEADLINES_OF = ("health", "spend", "benefits", "raid", "demand_pipeline", "resourcing")
+# the reports whose headlines the comparison tables show (tested against FIGURE_COLUMNS): a
+# function of 48 portfolios spent a third of its comparison on the others' (benefits, RAID)
+COMPARED = ("health", "spend", "demand_pipeline", "resourcing")
+
+
 def figures(
     now: Snapshot,
     load: pd.DataFrame,
     portfolio: str | None,
     config: ReportConfig,
     past: health.Past | None = None,
+    reports: tuple[str, ...] = HEADLINES_OF,
 ) -> dict:
-    """Every headline of the detailed reports for one snapshot, under the reports' own names."""
+    """Every headline of the detailed reports (of these reports) for one snapshot, under the
+    reports' own names."""
     out: dict = {}
-    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
-    out.update(health.headlines(assessed, health.risk_register(now), health.milestone_status(now)))
-    out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
-    out.update(benefits.headlines(spend.benefits_of(now, config.spend)))
-    out.update(raid.headlines(health.raid_of(now)))
-    history = now["demand_stage_history"]
-    out.update(
-        demand.headlines(
-            now["demand"],
-            history if demand.uses_history(history) else None,
-            now.as_of,
-            config.demand,
+    if "health" in reports:
+        assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+        register, milestones = health.risk_register(now), health.milestone_status(now)
+        out.update(health.headlines(assessed, register, milestones))
+    if "spend" in reports:
+        out.update(spend.headlines(now, config.fiscal_year_start_month, config.spend.eac_formula))
+    if "benefits" in reports:
+        out.update(benefits.headlines(spend.benefits_of(now, config.spend)))
+    if "raid" in reports:
+        out.update(raid.headlines(health.raid_of(now)))
+    if "demand_pipeline" in reports:
+        history = now["demand_stage_history"]
+        out.update(
+            demand.headlines(
+                now["demand"],
+                history if demand.uses_history(history) else None,
+                now.as_of,
+                config.demand,
+            )
         )
-    )
-    out.update(resourcing.headlines(now, load, portfolio, config.resourcing))
+    if "resourcing" in reports:
+        out.update(resourcing.headlines(now, load, portfolio, config.resourcing))
     return out
 
 
@@ -280,7 +295,7 @@ def by_portfolio(
                 "function": function,
                 "portfolio": name.removeprefix(function + hierarchy.SEPARATOR),
             }
-        rows.append({**row, **figures(now.in_portfolio(name), load, name, config, past)})
+        rows.append({**row, **figures(now.in_portfolio(name), load, name, config, past, COMPARED)})
     return pd.DataFrame(rows)
 
 
@@ -301,7 +316,10 @@ def by_function(
         members.setdefault(function, set()).add(portfolio)
     return pd.DataFrame(
         [
-            {"function": function, **figures(now.in_portfolios(names), load, None, config, past)}
+            {
+                "function": function,
+                **figures(now.in_portfolios(names), load, None, config, past, COMPARED),
+            }
             for function, names in sorted(members.items())
         ]
     )

@@ -40,9 +40,21 @@ class Tables(Mapping[str, pd.DataFrame]):
     """A snapshot's tables by name, each read (or narrowed) the first time it is asked for and
     then kept: a health page never holds the million rows of allocations it does not show."""
 
-    def __init__(self, loaders: dict[str, Callable[[], pd.DataFrame]]) -> None:
+    def __init__(
+        self,
+        loaders: dict[str, Callable[[], pd.DataFrame]],
+        counters: dict[str, Callable[[], int]] | None = None,
+    ) -> None:
         self._loaders = loaders
+        self._counters = counters or {}  # a narrowed table's rows, counted without the frame
         self._frames: dict[str, pd.DataFrame] = {}
+
+    def rows(self, name: str) -> int:
+        """How many rows the table has (a narrowed one's counted, not built: the run's plan
+        counts every scope's rows of every table)."""
+        if name in self._frames or name not in self._counters:
+            return len(self[name])
+        return self._counters[name]()
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         frame = self._frames.get(name)
@@ -71,9 +83,13 @@ class Snapshot:
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
 
+    def rows(self, table: str) -> int:
+        tables = self.tables
+        return tables.rows(table) if isinstance(tables, Tables) else len(tables[table])
+
     @property
     def is_empty(self) -> bool:
-        return self.tables["projects"].empty and self.tables["demand"].empty
+        return self.rows("projects") == 0 and self.rows("demand") == 0
 
     def in_sub_portfolio(self, sub_portfolio: str) -> Snapshot:
         """Only the rows of one sub-portfolio: its projects and demand, and what hangs off them."""
@@ -114,64 +130,63 @@ class Snapshot:
         unassigned (BAU) hours stay in scope. Each table is narrowed when first asked for."""
         t = self.tables
         once = functools.cache
-        projects = once(lambda: t["projects"][project_kept(t["projects"])])
-        pids = once(lambda: set(projects()["project_id"]))
-        demand = once(lambda: t["demand"][demand_kept(t["demand"], pids())])
+        # each table's rows kept, as a mask over the table: counted without building the frame
+        kept_projects = once(lambda: project_kept(t["projects"]))
+        pids = once(lambda: set(t["projects"]["project_id"][kept_projects()]))
+        kept_demand = once(lambda: demand_kept(t["demand"], pids()))
         people = once(
             lambda: set(t["resources"].loc[home(t["resources"]), "resource_id"]) if home else set()
         )
 
         @once
-        def allocations() -> pd.DataFrame:
+        def kept_allocations() -> pd.Series:
             alloc = t["allocations"]
-            return alloc[
-                among(alloc["project_id"], pids())
-                | (alloc["project_id"].isna() & among(alloc["resource_id"], people()))
-            ]
+            return among(alloc["project_id"], pids()) | (
+                alloc["project_id"].isna() & among(alloc["resource_id"], people())
+            )
 
-        def dependencies() -> pd.DataFrame:
+        def kept_dependencies() -> pd.Series:
             # either end kept: a dependency across the narrowing shows on both sides
             deps = t["dependencies"]
-            return deps[
-                among(deps["project_id"], pids()) | among(deps["supplier_project_id"], pids())
-            ]
+            return among(deps["project_id"], pids()) | among(deps["supplier_project_id"], pids())
 
-        def resources() -> pd.DataFrame:
+        def kept_resources() -> pd.Series:
             ids = t["resources"]["resource_id"]  # booked here (a million bookings at 100x) or home
-            kept = among(ids, allocations()["resource_id"].unique()) | among(ids, people())
-            return t["resources"][kept]
+            booked = t["allocations"]["resource_id"][kept_allocations()].unique()
+            return among(ids, booked) | among(ids, people())
 
-        def history() -> pd.DataFrame:
-            dids = set(demand()["demand_id"])
-            history = t["demand_stage_history"]
-            return history[among(history["demand_id"], dids)]
+        def kept_history() -> pd.Series:
+            dids = set(t["demand"]["demand_id"][kept_demand()])
+            return among(t["demand_stage_history"]["demand_id"], dids)
 
-        def child(name: str) -> pd.DataFrame:
-            return t[name][among(t[name]["project_id"], pids())]
+        def kept_child(name: str) -> pd.Series:
+            return among(t[name]["project_id"], pids())
 
-        narrowing = {
-            "projects": projects,
-            "demand": demand,
-            "allocations": allocations,
-            "dependencies": dependencies,
-            "resources": resources,
-            "demand_stage_history": history,
-            **{name: functools.partial(child, name) for name in _PROJECT_CHILDREN},
+        kept = {
+            "projects": kept_projects,
+            "demand": kept_demand,
+            "allocations": kept_allocations,
+            "dependencies": once(kept_dependencies),
+            "resources": once(kept_resources),
+            "demand_stage_history": once(kept_history),
+            **{name: once(functools.partial(kept_child, name)) for name in _PROJECT_CHILDREN},
         }
+        names = [name for name in t if name in kept]
         return Snapshot(
             self.as_of,
             Tables(
-                {
-                    name: functools.partial(_reindexed, narrowing[name])
-                    for name in t
-                    if name in narrowing
-                }
+                {name: functools.partial(_kept_rows, t, name, kept[name]) for name in names},
+                {name: functools.partial(_count, kept[name]) for name in names},
             ),
         )
 
 
-def _reindexed(frame: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    return frame().reset_index(drop=True)
+def _kept_rows(tables: Mapping[str, pd.DataFrame], name: str, kept) -> pd.DataFrame:
+    return tables[name][kept()].reset_index(drop=True)
+
+
+def _count(kept) -> int:
+    return int(kept().sum())
 
 
 def among(column: pd.Series, values: Iterable) -> pd.Series:

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
@@ -893,15 +893,22 @@ def execute_group(
         return [execute_job(job, keep_ipynb, self_contained) for job in jobs]
 
 
-def by_scope(jobs: list[Job], workers: int) -> list[list[Job]]:
+def by_scope(
+    jobs: list[Job], workers: int, seconds: Mapping[str, float] | None = None
+) -> list[list[Job]]:
     """The jobs grouped by scope (one worker, one kernel and one snapshot cache for a scope's
     reports), each group cut to at most a third of a worker's share of the run, so that every
-    worker has work when the scopes are few."""
+    worker has work when the scopes are few; the longest groups first by the seconds each job
+    took in the last run (a job not in it: their mean), so that no long group starts last while
+    the other workers wait."""
     size = max(1, math.ceil(len(jobs) / (3 * workers)))
     scoped: dict[str, list[Job]] = {}
     for job in jobs:
         scoped.setdefault(job.scope, []).append(job)
-    return [group[i : i + size] for group in scoped.values() for i in range(0, len(group), size)]
+    groups = [group[i : i + size] for group in scoped.values() for i in range(0, len(group), size)]
+    took = dict(seconds or {})
+    usual = sum(took.values()) / len(took) if took else 1.0
+    return sorted(groups, key=lambda group: -sum(took.get(job.name, usual) for job in group))
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -1018,10 +1025,11 @@ def _in_this_process(jobs: list[Job], options: Options, progress: Progress) -> l
 
 
 def _in_workers(
-    jobs: list[Job], options: Options, progress: Progress, workers: int
+    jobs: list[Job], options: Options, progress: Progress, workers: int, seconds: dict
 ) -> list[Result]:
-    """Groups of a scope's jobs in worker processes, each with its warm kernel."""
-    groups = by_scope(jobs, workers)
+    """Groups of a scope's jobs in worker processes, each with its warm kernel; seconds: what
+    each job took in the last run."""
+    groups = by_scope(jobs, workers, seconds)
     results = []
     with ProcessPoolExecutor(
         min(workers, len(groups)),
@@ -1040,7 +1048,9 @@ def _in_workers(
     return results
 
 
-def _on_dask(jobs: list[Job], options: Options, progress: Progress, workers: int) -> list[Result]:
+def _on_dask(
+    jobs: list[Job], options: Options, progress: Progress, workers: int, seconds: dict
+) -> list[Result]:
     """Groups of a scope's jobs as tasks of a Dask cluster: the one at options.scheduler, else a
     LocalCluster of `workers` single-threaded processes started for the run. Each worker keeps
     its warm kernel across tasks; a task whose worker dies is run again by another (Dask's
@@ -1051,7 +1061,7 @@ def _on_dask(jobs: list[Job], options: Options, progress: Progress, workers: int
         raise PMOError(
             "--executor dask needs Dask distributed: pip install 'pmo-reports[dask]'"
         ) from exc
-    groups = by_scope(jobs, workers)
+    groups = by_scope(jobs, workers, seconds)
     run = uuid.uuid4().hex[:8]  # two runs on one scheduler never share a task's key
     cluster = None
     if options.scheduler:
@@ -1132,12 +1142,17 @@ def run(options: Options, dry_run: bool = False) -> int:
                 " needs; nothing was rendered. Free some space and run again"
             ) from exc
     workers = max(1, options.jobs or os.cpu_count() or 1)
+    took = {
+        name: float(r["seconds"])
+        for name, r in earlier.items()
+        if isinstance(r.get("seconds"), int | float)
+    }
     if to_render and options.executor == "dask":
-        results += _on_dask(to_render, options, progress, workers)
+        results += _on_dask(to_render, options, progress, workers, took)
     elif len(to_render) == 1 or (to_render and workers == 1):
         results += _in_this_process(to_render, options, progress)
     elif to_render:
-        results += _in_workers(to_render, options, progress, workers)
+        results += _in_workers(to_render, options, progress, workers, took)
     progress.close()
     order = {job.name: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job])

@@ -252,7 +252,7 @@ def _rows(scope: Scope, now: Snapshot, absent: bool) -> Scope:
         narrowed = narrowed.in_sub_portfolio(scope.sub_portfolio)
     if scope.program:
         narrowed = narrowed.in_program(scope.program)
-    rows = {table: len(frame) for table, frame in narrowed.tables.items()}
+    rows = {table: narrowed.rows(table) for table in narrowed.tables}
     return replace(scope, rows=rows, empty=narrowed.is_empty)
 
 

@@ -340,3 +340,19 @@ def test_a_portfolio_narrowed_from_the_function_has_the_rows_the_store_reads_for
     deps = whole["dependencies"]
     owner = whole["projects"].set_index("project_id")["portfolio"]
     assert (deps["project_id"].map(owner) != deps["supplier_project_id"].map(owner)).any()
+
+
+def test_a_narrowed_snapshot_counts_its_rows_without_building_them(demo_store):
+    """The run's plan counts every scope's rows of every table: counted from the rows kept,
+    the same as the frames the report then builds."""
+    day = store.list_snapshots(demo_store)["as_of"].max().date()
+    whole = data.Snapshot(pd.Timestamp(day), data.snapshot_tables(demo_store, day, None))
+    da = whole.in_portfolio(DA)
+    subs = sorted(set(da["projects"]["sub_portfolio"].dropna()))
+    programs = sorted(set(da["projects"]["program"].dropna()))
+    for narrowed in [da.in_sub_portfolio(s) for s in subs] + [da.in_program(p) for p in programs]:
+        counted = {name: narrowed.rows(name) for name in narrowed.tables}
+        assert "none read yet" in repr(narrowed.tables)  # counting built no frame
+        assert counted == {name: len(narrowed[name]) for name in narrowed.tables}
+        assert narrowed.rows("projects") > 0 and not narrowed.is_empty
+    assert da.in_program("no such program").is_empty

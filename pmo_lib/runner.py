@@ -363,22 +363,22 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     by_path = {s.path: s for s in planned}
     # Each job's data print is its portfolio's (the function's: everything), over every
     # snapshot up to as_of: one portfolio's change re-renders its jobs and the function's only.
-    prints = store.scope_prints(options.source, day, list({c.portfolio: 0 for c in configs}))
+    prints, counts = store.scope_prints_and_rows(
+        options.source, day, list({c.portfolio: 0 for c in configs})
+    )
     code_print = _code_fingerprint()
     run_dir = options.outputs.resolve() / day.isoformat()  # absolute: kernels run elsewhere
     source = store.redact(str(options.source))  # the secret, if any, stays in the environment
     compare_to = previous.date().isoformat() if previous is not None else ""
     declared: dict[str, set[str]] = {}
-    counts: dict[str | None, dict[str, int]] = {}
     jobs = []
     for scope in planned:
         config = scope.config
-        if scope.level in ("function", "portfolio", "customer"):
-            if config.portfolio not in counts:
-                counts[config.portfolio] = store.row_counts(options.source, day, config.portfolio)
-            rows = counts[config.portfolio]
-        else:
-            rows = scope.rows
+        rows = (
+            counts[config.portfolio]
+            if scope.level in ("function", "portfolio", "customer")
+            else scope.rows
+        )
         empty = scope.empty or (scope.level == "portfolio" and config.portfolio not in with_data)
         for report in scope.reports:
             if options.reports and report not in options.reports:

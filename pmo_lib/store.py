@@ -766,6 +766,15 @@ def scope_prints(store: Path | str, up_to: date, portfolios: list[str | None]) -
     rows (SCOPE_FILTERS) of every table in every snapshot up to up_to, the hours its people
     have booked in any portfolio (resource_load), and the ingest log's entries about it. A
     change to one portfolio's rows changes its print and the function's, not the others'."""
+    return scope_prints_and_rows(store, up_to, portfolios)[0]
+
+
+def scope_prints_and_rows(
+    store: Path | str, up_to: date, portfolios: list[str | None]
+) -> tuple[dict, dict]:
+    """scope_prints, and each portfolio's rows per table in the snapshot of up_to (row_counts),
+    counted by the same queries (the plan of 48 portfolios asked row_counts 49 times: 2 s)."""
+    rows_now = {p: dict.fromkeys(TABLES, 0) for p in portfolios}
     digests = {p: hashlib.sha256() for p in portfolios}
     filters = {name: SCOPE_FILTERS[name] for name in TABLES}
     filters["resource_load"] = (  # allocations of the scope's people, in any portfolio
@@ -782,7 +791,9 @@ def scope_prints(store: Path | str, up_to: date, portfolios: list[str | None]) -
         for name, rows in _scope_rows(con, filters, up_to, portfolios):
             for portfolio, as_of, count, total in sorted(rows, key=lambda r: str(r[:2])):
                 digests[portfolio].update(f"{name}|{as_of}|{count}|{total};".encode())
-    return {p: d.hexdigest()[:16] for p, d in digests.items()}
+                if name in TABLES and pd.Timestamp(as_of).date() == up_to:
+                    rows_now[portfolio][name] = count
+    return {p: d.hexdigest()[:16] for p, d in digests.items()}, rows_now
 
 
 def _scope_rows(con, filters: dict[str, str], up_to: date, portfolios: list[str | None]):

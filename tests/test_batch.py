@@ -221,6 +221,13 @@ def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
     assert store.scope_prints(path, date(2026, 9, 30), portfolios) == store.scope_prints(
         demo_store, date(2026, 9, 30), portfolios
     )
+    # the same queries count each scope's rows of the as-of snapshot, as row_counts does
+    day = date.fromisoformat(AS_OF)
+    prints, rows = store.scope_prints_and_rows(path, day, portfolios)
+    assert prints == after
+    for portfolio in portfolios:
+        assert rows[portfolio] == store.row_counts(path, day, portfolio), portfolio
+    assert 0 < rows[DA]["allocations"] < rows[None]["allocations"]
 
 
 def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_nothing(

@@ -230,6 +230,28 @@ def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
     assert 0 < rows[DA]["allocations"] < rows[None]["allocations"]
 
 
+
+def test_a_projects_rows_are_printed_by_one_join_as_the_scope_filter_would(
+    demo_store, tmp_path, monkeypatch
+):
+    """A table whose rows hang off projects joins them once for every scope; the prints and
+    counts equal the generic, correlated filter's, also with an id two portfolios share."""
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    with duckdb.connect(str(path)) as con:  # one project id in two portfolios
+        con.execute(
+            "UPDATE projects SET project_id = (SELECT min(project_id) FROM projects"
+            " WHERE portfolio = $p) WHERE portfolio = 'Customer Channels' AND project_id ="
+            " (SELECT min(project_id) FROM projects WHERE portfolio = 'Customer Channels')",
+            {"p": DA},
+        )
+    portfolios = [None, DA, "Customer Channels", "Infrastructure & Cloud"]
+    day = date.fromisoformat(AS_OF)
+    joined = store.scope_prints_and_rows(path, day, portfolios)
+    monkeypatch.setattr(store, "_A_PROJECTS_ROWS", "no filter is this")
+    assert store.scope_prints_and_rows(path, day, portfolios) == joined
+
+
 def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_nothing(
     demo_store, tmp_path, monkeypatch, capsys
 ):

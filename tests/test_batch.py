@@ -230,7 +230,6 @@ def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
     assert 0 < rows[DA]["allocations"] < rows[None]["allocations"]
 
 
-
 def test_a_projects_rows_are_printed_by_one_join_as_the_scope_filter_would(
     demo_store, tmp_path, monkeypatch
 ):

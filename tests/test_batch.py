@@ -230,11 +230,10 @@ def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
     assert 0 < rows[DA]["allocations"] < rows[None]["allocations"]
 
 
-def test_a_projects_rows_are_printed_by_one_join_as_the_scope_filter_would(
-    demo_store, tmp_path, monkeypatch
-):
-    """A table whose rows hang off projects joins them once for every scope; the prints and
-    counts equal the generic, correlated filter's, also with an id two portfolios share."""
+def test_rows_are_printed_by_joins_as_the_scope_filters_would(demo_store, tmp_path, monkeypatch):
+    """A table whose rows hang off a project, a request or a person joins them once for every
+    scope; the prints and counts equal the generic, correlated filters', also with an id two
+    portfolios share and with unassigned (BAU) bookings."""
     path = tmp_path / "s.duckdb"
     shutil.copy(demo_store, path)
     with duckdb.connect(str(path)) as con:  # one project id in two portfolios
@@ -247,7 +246,7 @@ def test_a_projects_rows_are_printed_by_one_join_as_the_scope_filter_would(
     portfolios = [None, DA, "Customer Channels", "Infrastructure & Cloud"]
     day = date.fromisoformat(AS_OF)
     joined = store.scope_prints_and_rows(path, day, portfolios)
-    monkeypatch.setattr(store, "_A_PROJECTS_ROWS", "no filter is this")
+    monkeypatch.setattr(store, "_joined_scopes", lambda where, table, row_hash: None)
     assert store.scope_prints_and_rows(path, day, portfolios) == joined
 
 

@@ -243,9 +243,31 @@ def test_rows_are_printed_by_joins_as_the_scope_filters_would(demo_store, tmp_pa
             " (SELECT min(project_id) FROM projects WHERE portfolio = 'Customer Channels')",
             {"p": DA},
         )
+        # a Data & Analytics person booked on an Infrastructure project (the demo has none),
+        # and a person whose id is twice in one snapshot, homed in two portfolios
+        con.execute(
+            "UPDATE allocations SET project_id = (SELECT min(project_id) FROM projects"
+            " WHERE portfolio = 'Infrastructure & Cloud' AND as_of = $a) WHERE as_of = $a"
+            " AND project_id IS NOT NULL AND resource_id = (SELECT min(resource_id)"
+            " FROM resources WHERE portfolio = $p AND as_of = $a)",
+            {"a": date.fromisoformat(AS_OF), "p": DA},
+        )
+        con.execute(
+            "INSERT INTO resources SELECT * REPLACE ('Customer Channels' AS portfolio)"
+            " FROM resources WHERE as_of = $a AND resource_id = (SELECT max(resource_id)"
+            " FROM resources WHERE portfolio = $p AND as_of = $a)",
+            {"a": date.fromisoformat(AS_OF), "p": DA},
+        )
     portfolios = [None, DA, "Customer Channels", "Infrastructure & Cloud"]
     day = date.fromisoformat(AS_OF)
     joined = store.scope_prints_and_rows(path, day, portfolios)
+    with duckdb.connect(str(path), read_only=True) as con:  # the cases are there
+        assert con.execute(
+            "SELECT count(*) FROM allocations a JOIN projects p USING (as_of, project_id)"
+            " JOIN resources r USING (as_of, resource_id) WHERE p.portfolio <> r.portfolio"
+            " AND a.as_of = $a",
+            {"a": day},
+        ).fetchone()[0]
     monkeypatch.setattr(store, "_joined_scopes", lambda where, table, row_hash: None)
     assert store.scope_prints_and_rows(path, day, portfolios) == joined
 

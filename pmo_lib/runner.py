@@ -897,18 +897,30 @@ def by_scope(
     jobs: list[Job], workers: int, seconds: Mapping[str, float] | None = None
 ) -> list[list[Job]]:
     """The jobs grouped by scope (one worker, one kernel and one snapshot cache for a scope's
-    reports), each group cut to at most a third of a worker's share of the run, so that every
-    worker has work when the scopes are few; the longest groups first by the seconds each job
-    took in the last run (a job not in it: their mean), so that no long group starts last while
-    the other workers wait."""
+    reports), each group cut to at most a third of a worker's share of the run, in jobs and in
+    the seconds each job took in the last run (a job not in it: their mean), so that every
+    worker has work when the scopes are few and no scope's long reports run one after another
+    while the other workers wait (the function's six after one portfolio changed); the longest
+    groups first."""
+    took = dict(seconds or {})
+    usual = sum(took.values()) / len(took) if took else 1.0
+    expected = {job.name: took.get(job.name, usual) for job in jobs}
     size = max(1, math.ceil(len(jobs) / (3 * workers)))
+    budget = sum(expected.values()) / (3 * workers) if took else math.inf
     scoped: dict[str, list[Job]] = {}
     for job in jobs:
         scoped.setdefault(job.scope, []).append(job)
-    groups = [group[i : i + size] for group in scoped.values() for i in range(0, len(group), size)]
-    took = dict(seconds or {})
-    usual = sum(took.values()) / len(took) if took else 1.0
-    return sorted(groups, key=lambda group: -sum(took.get(job.name, usual) for job in group))
+    groups: list[list[Job]] = []
+    for scope_jobs in scoped.values():
+        group: list[Job] = []
+        for job in scope_jobs:
+            load = sum(expected[j.name] for j in group) + expected[job.name]
+            if group and (len(group) == size or load > budget):
+                groups.append(group)
+                group = []
+            group.append(job)
+        groups.append(group)
+    return sorted(groups, key=lambda group: -sum(expected[job.name] for job in group))
 
 
 # -- the run -----------------------------------------------------------------------------------

@@ -184,15 +184,17 @@ def test_jobs_of_a_scope_go_together_and_every_worker_gets_work():
     few = runner.by_scope(jobs, workers=2)  # 3 scopes, 2 workers: cut so both have work
     assert [len(g) for g in few] == [2, 2, 2, 1, 1, 1]  # no last run: the longer groups first
     assert all(len({j.scope for j in g}) == 1 for g in few)
-    # the longest first by the last run's seconds (a job it lacks counts as their mean, 2.3 s)
+    # by the last run's seconds (a job it lacks counts as their mean, 2.3 s): no group over a
+    # third of a worker's share (20.7 s / 6 = 3.45 s) unless one job is, the longest first
     took = {"b/spend": 9.0, "b/health": 1.0, "a/spend": 0.5, "a/health": 0.5, "a/demand": 0.5}
     timed = runner.by_scope(jobs, workers=2, seconds=took)
     assert [[j.name for j in g] for g in timed] == [
-        ["b/spend", "b/health"],  # 10 s
-        ["function/spend", "function/health"],  # 4.6
-        ["function/demand"],  # 2.3, before b/demand's 2.3 as planned
-        ["b/demand"],
-        ["a/spend", "a/health"],  # 1.0
+        ["b/spend"],  # 9 s, alone
+        ["b/health", "b/demand"],  # 3.3
+        ["function/spend"],  # 2.3 each: two would be 4.6
+        ["function/health"],
+        ["function/demand"],
+        ["a/spend", "a/health"],  # 1.0: two jobs at most (6 groups' worth)
         ["a/demand"],  # 0.5
     ]
 

@@ -350,11 +350,21 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     whole = functools.cache(
         lambda: data.Snapshot(current, data.snapshot_tables(options.source, day, None))
     )
+    # Most of the store's portfolios planned: the function's snapshot read once and narrowed to
+    # each, as its reports narrow it (the same rows: 48 portfolios' reads took 12 s, this 6);
+    # a few: each read alone (one portfolio of a large store need not hold all its rows).
+    many = 2 * len({c.portfolio for c in configs if not c.is_function}) >= len(known - {None})
+
+    def snapshot(portfolio: str | None) -> data.Snapshot:
+        if portfolio is None:
+            return whole()
+        if many:
+            return whole().in_portfolio(portfolio)
+        return data.Snapshot(current, data.snapshot_tables(options.source, day, portfolio))
+
     planned = scopes.plan(
         configs,
-        # the function's snapshot read once and narrowed to each portfolio, as its reports
-        # narrow it (the same rows: 48 portfolios' reads took 12 s, this 6)
-        lambda portfolio: whole() if portfolio is None else whole().in_portfolio(portfolio),
+        snapshot,
         scopes.Wanted(options.levels, options.customers, options.sub_portfolios, options.programs),
         _known_names(options.source),
         function,
@@ -897,16 +907,19 @@ def by_scope(
     jobs: list[Job], workers: int, seconds: Mapping[str, float] | None = None
 ) -> list[list[Job]]:
     """The jobs grouped by scope (one worker, one kernel and one snapshot cache for a scope's
-    reports), each group cut to at most a third of a worker's share of the run, in jobs and in
-    the seconds each job took in the last run (a job not in it: their mean), so that every
-    worker has work when the scopes are few and no scope's long reports run one after another
-    while the other workers wait (the function's six after one portfolio changed); the longest
-    groups first."""
-    took = dict(seconds or {})
+    reports), each group cut to at most a third of a worker's share of the run: in jobs, and in
+    the seconds the jobs took in the last run (a job not in it: their mean) where some take far
+    longer than others, so that every worker has work when the scopes are few and no scope's
+    long reports run one after another while the other workers wait (the function's six after
+    one portfolio changed). The portfolio with the most work first, and within it the longest
+    groups: a kernel moving to another portfolio reads its tables again."""
+    took = {name: t for name, t in (seconds or {}).items() if math.isfinite(t) and t >= 0}
     usual = sum(took.values()) / len(took) if took else 1.0
     expected = {job.name: took.get(job.name, usual) for job in jobs}
     size = max(1, math.ceil(len(jobs) / (3 * workers)))
-    budget = sum(expected.values()) / (3 * workers) if took else math.inf
+    total = sum(expected.values())
+    # at least `size` jobs of the mean time: jobs that take alike are cut by count alone
+    budget = max(total / (3 * workers), size * total / max(1, len(jobs))) * (1 + 1e-9)
     scoped: dict[str, list[Job]] = {}
     for job in jobs:
         scoped.setdefault(job.scope, []).append(job)
@@ -920,7 +933,15 @@ def by_scope(
                 group = []
             group.append(job)
         groups.append(group)
-    return sorted(groups, key=lambda group: -sum(expected[job.name] for job in group))
+
+    def seconds_of(group: list[Job]) -> float:
+        return sum(expected[job.name] for job in group)
+
+    per_portfolio: dict[str | None, float] = {}
+    for group in groups:
+        owner = group[0].portfolio
+        per_portfolio[owner] = per_portfolio.get(owner, 0.0) + seconds_of(group)
+    return sorted(groups, key=lambda g: (-per_portfolio[g[0].portfolio], -seconds_of(g)))
 
 
 # -- the run -----------------------------------------------------------------------------------

@@ -184,16 +184,20 @@ def test_jobs_of_a_scope_go_together_and_every_worker_gets_work():
     few = runner.by_scope(jobs, workers=2)  # 3 scopes, 2 workers: cut so both have work
     assert [len(g) for g in few] == [2, 2, 2, 1, 1, 1]  # no last run: the longer groups first
     assert all(len({j.scope for j in g}) == 1 for g in few)
+    # jobs that take alike (here none in the last run: each its mean) are cut by count alone
+    assert [len(g) for g in runner.by_scope(jobs, 2, {"other/job": 3.0})] == [2, 2, 2, 1, 1, 1]
     # by the last run's seconds (a job it lacks counts as their mean, 2.3 s): no group over a
-    # third of a worker's share (20.7 s / 6 = 3.45 s) unless one job is, the longest first
+    # third of a worker's share (20.7 s / 6) or two jobs of the mean (4.6 s), unless one job
+    # is; the portfolio with the most work first (B 12.3 s, the function 6.9, A 1.5), within it
+    # the longest group
+    owned = [replace(j, portfolio=j.scope.upper() if j.scope != "function" else None) for j in jobs]
     took = {"b/spend": 9.0, "b/health": 1.0, "a/spend": 0.5, "a/health": 0.5, "a/demand": 0.5}
-    timed = runner.by_scope(jobs, workers=2, seconds=took)
+    timed = runner.by_scope(owned, workers=2, seconds=took)
     assert [[j.name for j in g] for g in timed] == [
         ["b/spend"],  # 9 s, alone
         ["b/health", "b/demand"],  # 3.3
-        ["function/spend"],  # 2.3 each: two would be 4.6
-        ["function/health"],
-        ["function/demand"],
+        ["function/spend", "function/health"],  # 4.6
+        ["function/demand"],  # 2.3
         ["a/spend", "a/health"],  # 1.0: two jobs at most (6 groups' worth)
         ["a/demand"],  # 0.5
     ]
@@ -318,3 +322,38 @@ def test_a_setting_that_is_not_a_positive_number_is_named(toy_project, monkeypat
     monkeypatch.setenv(runner.JOB_TIMEOUT_ENV, "-1")
     with pytest.raises(PMOError, match=r"\$PMO_JOB_TIMEOUT is '-1': expected a positive number"):
         runner.run(replace(toy_project, jobs=1, portfolios=("function",), reports=("fine",)))
+
+
+def test_the_plan_narrows_the_functions_snapshot_only_when_most_portfolios_are_planned(
+    demo_store, tmp_path, monkeypatch
+):
+    """All portfolios: the function's snapshot read once and narrowed to each; one portfolio:
+    its own rows read alone (not a large store's every row)."""
+    from pmo_lib import data
+
+    read: list[str | None] = []
+    real = store.load_tables
+
+    def spied(path, day, portfolio, names=None):
+        read.append(portfolio)
+        return real(path, day, portfolio, names)
+
+    monkeypatch.setattr(store, "load_tables", spied)
+
+    def planned(portfolios: tuple[str, ...]) -> set:
+        data.forget_snapshots()
+        read.clear()
+        options = runner.Options(
+            source=demo_store,
+            outputs=tmp_path / "plan",
+            portfolios=portfolios,
+            levels=("portfolio", "sub_portfolio"),
+            customers=False,
+        )
+        jobs, _ = runner.plan(options)
+        assert any(j.level == "sub_portfolio" for j in jobs)
+        return set(read)
+
+    assert planned(("data-analytics",)) == {DA}
+    every = ("data-analytics", "customer-channels", "infrastructure-cloud", "enterprise-platforms")
+    assert planned(every) == {None}

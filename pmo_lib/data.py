@@ -145,16 +145,19 @@ class Snapshot:
                 alloc["project_id"].isna() & among(alloc["resource_id"], people())
             )
 
+        @once
         def kept_dependencies() -> pd.Series:
             # either end kept: a dependency across the narrowing shows on both sides
             deps = t["dependencies"]
             return among(deps["project_id"], pids()) | among(deps["supplier_project_id"], pids())
 
+        @once
         def kept_resources() -> pd.Series:
             ids = t["resources"]["resource_id"]  # booked here (a million bookings at 100x) or home
             booked = t["allocations"]["resource_id"][kept_allocations()].unique()
             return among(ids, booked) | among(ids, people())
 
+        @once
         def kept_history() -> pd.Series:
             dids = set(t["demand"]["demand_id"][kept_demand()])
             return among(t["demand_stage_history"]["demand_id"], dids)
@@ -166,9 +169,9 @@ class Snapshot:
             "projects": kept_projects,
             "demand": kept_demand,
             "allocations": kept_allocations,
-            "dependencies": once(kept_dependencies),
-            "resources": once(kept_resources),
-            "demand_stage_history": once(kept_history),
+            "dependencies": kept_dependencies,
+            "resources": kept_resources,
+            "demand_stage_history": kept_history,
             **{name: once(functools.partial(kept_child, name)) for name in _PROJECT_CHILDREN},
         }
         names = [name for name in t if name in kept]

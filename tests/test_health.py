@@ -258,6 +258,17 @@ def test_overall_ranking_and_reported_better():
     assert h.worst(
         pd.DataFrame({"x": ["No data", "Green"], "y": ["No data", "No data"]})
     ).tolist() == ["No data", "Green"]
+    # Not rated and blank cells are left out; a row with nothing else is Not rated (a dimension)
+    # or No data (the overall); Red beats every other colour
+    rules = pd.DataFrame(
+        {
+            "x": ["Not rated", "Not rated", None, "Amber", "Green"],
+            "y": ["Not rated", "No data", "Not rated", "Red", float("nan")],
+        }
+    )
+    assert h.worst(rules).tolist() == ["Not rated", "No data", "Not rated", "Red", "Green"]
+    assert h.overall(rules).tolist() == ["No data", "No data", "No data", "Red", "Green"]
+    assert h.worst(rules.iloc[:0]).tolist() == [] and h.overall(rules[[]]).tolist() == ["No data"] * 5
     rows = rate(
         project("A", reported_rag="Green", forecast_finish="2027-03-01"),
         project("B", reported_rag="Red"),

@@ -81,6 +81,15 @@ def monthly(
     return out.sort_values(keys).reset_index(drop=True)
 
 
+@same_arguments(size=2)  # the function's comparison asks for every portfolio: the same load
+def booked_per_month(load: pd.DataFrame) -> pd.Series:
+    """Every hour booked to each person per month (load: see people_load), indexed by
+    resource_id and period."""
+    return (
+        load.groupby(["resource_id", "period"])["planned_hours"].sum().rename("total_planned_hours")
+    )
+
+
 def people_load(
     now: Snapshot, load: pd.DataFrame, months: pd.DatetimeIndex, portfolio: str | None
 ) -> pd.DataFrame:
@@ -101,9 +110,7 @@ def people_load(
             "monthly_capacity_hours",
         ]
     ].merge(pd.DataFrame({"period": months}), how="cross")
-    totals = (
-        load.groupby(["resource_id", "period"])["planned_hours"].sum().rename("total_planned_hours")
-    )
+    totals = booked_per_month(load)
     here = (
         now["allocations"][now["allocations"]["project_id"].notna()]
         .groupby(["resource_id", "period"])["planned_hours"]

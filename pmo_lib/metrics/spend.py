@@ -295,20 +295,40 @@ EAC_FORMULAS = {
 }
 
 
+def _divided(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """_ratio on float arrays: NaN where the denominator is zero or blank."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return numerator / np.where(denominator != 0, denominator, np.nan)
+
+
 def _indices(frame: pd.DataFrame, eac_formula: str) -> pd.DataFrame:
-    out = frame.copy()
-    out["cv"] = out["ev"] - out["ac"]
-    out["sv"] = out["ev"] - out["pv"]
-    out["cpi"] = _ratio(out["ev"], out["ac"])
-    out["spi"] = _ratio(out["ev"], out["pv"])
-    if eac_formula == "BAC/CPI":
-        out["eac"] = _ratio(out["bac"], out["cpi"])
-    else:
-        out["eac"] = out["ac"] + (out["bac"] - out["ev"])
-    out["etc"] = out["eac"] - out["ac"]
-    out["vac"] = out["bac"] - out["eac"]
-    out["tcpi"] = _ratio(out["bac"] - out["ev"], out["bac"] - out["ac"])
-    return out
+    """frame (bac, pv, ev, ac) with CV, SV, CPI, SPI, EAC, ETC, VAC and TCPI added, in numpy: a
+    scope's figures ask for these for every project and for the totals."""
+    bac, pv, ev, ac = (
+        frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("bac", "pv", "ev", "ac")
+    )
+    cpi = _divided(ev, ac)
+    eac = _divided(bac, cpi) if eac_formula == "BAC/CPI" else ac + (bac - ev)
+    added = {
+        "cv": ev - ac,
+        "sv": ev - pv,
+        "cpi": cpi,
+        "spi": _divided(ev, pv),
+        "eac": eac,
+        "etc": eac - ac,
+        "vac": bac - eac,
+        "tcpi": _divided(bac - ev, bac - ac),
+    }
+    kept = frame.drop(columns=list(added), errors="ignore")
+    return pd.concat([kept, pd.DataFrame(added, index=frame.index)], axis=1)
+
+
+@memo.same_arguments(size=4)  # a scope's health and spend figures ask for the same sums
+def _to_date(financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per project (index), its plan and actual summed over the months closed at as_of."""
+    closed = financials[is_closed_month(financials["period"], as_of)]
+    sums = closed.groupby(["project_id", "measure"])["amount"].sum().unstack(fill_value=0.0)
+    return sums.reindex(columns=["plan", "actual"], fill_value=0.0)
 
 
 def earned_value(
@@ -320,11 +340,7 @@ def earned_value(
     """Per project, over its life to as_of: BAC, PV (cumulative plan of closed months), EV
     (percent complete × BAC), AC (cumulative actual), CV, SV, CPI, SPI, EAC, ETC, VAC and TCPI.
     Undefined ratios (a zero denominator) are blank."""
-    closed = financials[is_closed_month(financials["period"], as_of)]
-    sums = closed.pivot_table(
-        index="project_id", columns="measure", values="amount", aggfunc="sum", fill_value=0.0
-    )
-    sums = sums.reindex(columns=["plan", "actual"], fill_value=0.0)
+    sums = _to_date(financials, as_of)
     p = projects[[*PROJECT_COLUMNS, "budget_at_completion", "percent_complete"]].copy()
     p["bac"] = p["budget_at_completion"].astype("float64").fillna(0.0)
     p["pv"] = p["project_id"].map(sums["plan"]).astype("float64").fillna(0.0)

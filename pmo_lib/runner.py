@@ -501,7 +501,9 @@ def _kernel_manager_class():
 
 
 # -- executing one job (in a worker process) ---------------------------------------------------
-def _worker_init(source: str, parent: int | None = None) -> None:
+def _worker_init(source: str, parent: int | None = None, folder: str | None = None) -> None:
+    """A pool worker's start: its warm kernel starts first (in folder, the notebooks'), and
+    imports the report libraries while the worker imports papermill and builds its exporter."""
     if parent is not None:
         die_with_parent(parent)
     os.environ[SOURCE_ENV] = source
@@ -510,7 +512,10 @@ def _worker_init(source: str, parent: int | None = None) -> None:
     )  # silences debugpy's frozen-modules note
     logging.getLogger("papermill").setLevel(logging.WARNING)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
-    import papermill  # noqa: F401  (imported once per worker, while the other workers start)
+    if folder is not None:
+        os.environ[BATCH_ENV] = "1"  # as execute_job sets it: the kernel inherits it
+        warm_kernel().start(folder)
+    import papermill  # noqa: F401  (imported once per worker, while its kernel starts)
 
     _exporter()
 
@@ -690,7 +695,7 @@ def _ipc_path() -> str:
 # -- warm kernels (one per worker process, kept across its jobs) --------------------------------
 KERNEL_MAX_MB_ENV = "PMO_KERNEL_MAX_MB"  # a kernel grown past this is replaced after its job
 JOB_TIMEOUT_ENV = "PMO_JOB_TIMEOUT"  # seconds one cell of a report may run
-# Imported once when a kernel starts: the report libraries every job would import again.
+# Run as a kernel starts (its exec_lines): the report libraries every job would import again.
 _PRELOAD = """import importlib, pkgutil
 import pandas, plotly.graph_objects, duckdb, ipywidgets
 import pmo_lib, pmo_lib.report, pmo_lib.sections
@@ -731,10 +736,12 @@ class WarmKernel:
         self.kc = None
         self.jobs = 0
         self.portfolio: str | None = None  # the last job's (None: the function's)
+        self.folder: str | None = None  # where it was started
+        self.booting = False  # started, and not yet known to be ready
 
     def start(self, folder: str) -> None:
-        from jupyter_core.utils import run_sync
-
+        """Start the kernel, which imports the report libraries as it starts (_PRELOAD); ready()
+        waits for it, so that a worker builds its exporter meanwhile."""
         # An asynchronous client: nbclient's watch for a dead kernel runs beside its wait for
         # output (a blocking client would wait for a dead kernel's output for ever).
         self.km = _kernel_manager_class()(
@@ -746,11 +753,25 @@ class WarmKernel:
         _KERNELS.append(self.km)
         # no history database: a batch kernel never recalls its input, and kernels side by
         # side would share one SQLite file
-        self.km.start_kernel(cwd=folder, extra_arguments=["--HistoryManager.enabled=False"])
+        self.km.start_kernel(
+            cwd=folder,
+            extra_arguments=[
+                "--HistoryManager.enabled=False",
+                f"--IPKernelApp.exec_lines={_PRELOAD}",
+            ],
+        )
         self.kc = self.km.client()
         self.kc.start_channels()
-        run_sync(self.kc.wait_for_ready)(timeout=120)
-        self._run(_PRELOAD, 300)
+        self.folder, self.booting = folder, True
+
+    def _booted(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=300)
+        except (TimeoutError, RuntimeError) as exc:
+            raise KernelLost(f"the kernel did not start: {exc}") from exc
+        self.booting = False
 
     def _run(self, code: str, timeout: float) -> None:
         from jupyter_core.utils import run_sync
@@ -771,9 +792,12 @@ class WarmKernel:
         if self.km is None or not self.km.is_alive():
             self.stop()
             self.start(folder)
-        if self.jobs:
+        if self.booting:
+            self._booted()
+        if self.jobs or folder != self.folder:
             forget = portfolio != self.portfolio
             self._run(_RESET.format(folder=folder, forget=forget), 60)
+            self.folder = folder
         self.portfolio = portfolio
 
     def execute(self, nb, timeout: float):
@@ -807,6 +831,7 @@ class WarmKernel:
             _KERNELS.remove(self.km)
         self.km = self.kc = None
         self.jobs = 0
+        self.booting = False
 
 
 _WARM: WarmKernel | None = None
@@ -1068,7 +1093,7 @@ def _in_workers(
         min(workers, len(groups)),
         mp_context=get_context("spawn"),
         initializer=_worker_init,
-        initargs=(str(options.source), os.getpid()),
+        initargs=(str(options.source), os.getpid(), str(Path(jobs[0].notebook).parent)),
     ) as pool:
         futures = [
             pool.submit(execute_group, group, options.keep_ipynb, options.self_contained)

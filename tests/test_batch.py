@@ -115,6 +115,30 @@ def test_a_kernel_keeps_a_portfolios_tables_for_its_next_job_only(demo_store, tm
         kernel.stop()
 
 
+def test_a_kernel_imports_the_report_libraries_as_it_starts(tmp_path):
+    """A worker starts its kernel before it builds its exporter: the kernel has imported every
+    report's sections by the time it is ready, in the folder it was started in."""
+    kernel = runner.WarmKernel()
+    try:
+        kernel.start(str(tmp_path))
+        assert kernel.booting
+        kernel.ready(str(tmp_path))
+        assert not kernel.booting
+        kernel._run(
+            "import os, sys\n"
+            "assert {'pmo_lib.sections.health', 'pmo_lib.sections.portfolio_summary', 'plotly',"
+            " 'duckdb'} <= set(sys.modules)\n"
+            f"assert os.getcwd() == {str(tmp_path)!r}, os.getcwd()",
+            30,
+        )
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        kernel.ready(str(elsewhere))  # a first job in another folder: moved there
+        kernel._run(f"import os\nassert os.getcwd() == {str(elsewhere)!r}, os.getcwd()", 30)
+    finally:
+        kernel.stop()
+
+
 def test_a_kernel_that_dies_is_replaced_and_its_job_run_again(toy_project):  # noqa: F811
     notebooks = toy_project.notebooks_dir
     marker = notebooks / "died-once"

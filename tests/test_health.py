@@ -268,7 +268,9 @@ def test_overall_ranking_and_reported_better():
     )
     assert h.worst(rules).tolist() == ["Not rated", "No data", "Not rated", "Red", "Green"]
     assert h.overall(rules).tolist() == ["No data", "No data", "No data", "Red", "Green"]
-    assert h.worst(rules.iloc[:0]).tolist() == [] and h.overall(rules[[]]).tolist() == ["No data"] * 5
+    assert (
+        h.worst(rules.iloc[:0]).tolist() == [] and h.overall(rules[[]]).tolist() == ["No data"] * 5
+    )
     rows = rate(
         project("A", reported_rag="Green", forecast_finish="2027-03-01"),
         project("B", reported_rag="Red"),

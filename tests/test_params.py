@@ -189,3 +189,28 @@ def test_the_params_folder_is_the_environments_when_used_not_at_import(params, m
     assert config_for(None).title == "Elsewhere"
     monkeypatch.delenv("PMO_PARAMS")
     assert config_for(None).title == "IT Function"
+
+
+def test_a_folder_is_validated_again_only_when_one_of_its_files_changed(params):
+    first = load_all(params)
+    assert load_all(params) == first and load_all(params)[1] is first[1]  # the same, not redone
+    stale = params / "data-analytics.yaml"
+    stale.write_text(stale.read_text(encoding="utf-8") + "currency: EUR\n", encoding="utf-8")
+    changed = {c.slug: c for c in load_all(params)}
+    assert changed["data-analytics"].currency == "EUR" and changed["function"].currency == "USD"
+    (params / "defaults.yaml").write_text(
+        (params / "defaults.yaml")
+        .read_text(encoding="utf-8")
+        .replace("fiscal_year_start_month: 7", "fiscal_year_start_month: 13"),
+        encoding="utf-8",
+    )
+    for _ in range(2):  # a bad edit after a good state is refused each time, never the old answer
+        with pytest.raises(PMOError, match="fiscal_year_start_month"):
+            load_all(params)
+    (params / "extra.yaml").write_text("portfolio: Data & Analytics\n", encoding="utf-8")
+    (params / "defaults.yaml").write_text(
+        (params / "defaults.yaml").read_text(encoding="utf-8").replace(": 13", ": 7"),
+        encoding="utf-8",
+    )
+    with pytest.raises(PMOError, match="already declared"):  # a new file is seen too
+        load_all(params)

@@ -38,10 +38,20 @@ FY_COLUMNS = [
 ]
 
 
+def _divided(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator on float arrays, blank (NaN) where the denominator is zero or
+    blank: never inf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return numerator / np.where(denominator != 0, denominator, np.nan)
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    return column.to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator / denominator, blank (NaN) where the denominator is zero or blank: never inf."""
-    denominator = denominator.astype("float64")
-    return numerator.astype("float64") / denominator.where(denominator != 0)
+    """_divided on two columns of one frame."""
+    return pd.Series(_divided(_floats(numerator), _floats(denominator)), index=numerator.index)
 
 
 def variance_pct(variance: pd.Series, plan: pd.Series) -> pd.Series:
@@ -295,18 +305,10 @@ EAC_FORMULAS = {
 }
 
 
-def _divided(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """_ratio on float arrays: NaN where the denominator is zero or blank."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return numerator / np.where(denominator != 0, denominator, np.nan)
-
-
 def _indices(frame: pd.DataFrame, eac_formula: str) -> pd.DataFrame:
     """frame (bac, pv, ev, ac) with CV, SV, CPI, SPI, EAC, ETC, VAC and TCPI added, in numpy: a
     scope's figures ask for these for every project and for the totals."""
-    bac, pv, ev, ac = (
-        frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("bac", "pv", "ev", "ac")
-    )
+    bac, pv, ev, ac = (_floats(frame[c]) for c in ("bac", "pv", "ev", "ac"))
     cpi = _divided(ev, ac)
     eac = _divided(bac, cpi) if eac_formula == "BAC/CPI" else ac + (bac - ev)
     added = {

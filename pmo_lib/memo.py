@@ -22,11 +22,21 @@ from typing import TypeVar
 import pandas as pd
 
 Result = TypeVar("Result")
+_KEPT: list[OrderedDict] = []  # every remembered function's results, for forget()
+
+
+def forget() -> None:
+    """Drop every remembered result, and with it the snapshots and frames it holds: a batch
+    kernel does before each job (the next job's snapshots are new objects, so nothing kept
+    would be asked for again, and a portfolio's tables would outlive its jobs)."""
+    for kept in _KEPT:
+        kept.clear()
 
 
 def same_arguments(size: int = 8) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     def wrap(function: Callable[..., Result]) -> Callable[..., Result]:
         kept: OrderedDict[tuple, tuple[tuple, Result]] = OrderedDict()
+        _KEPT.append(kept)
         lock = threading.Lock()
 
         @functools.wraps(function)

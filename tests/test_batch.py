@@ -115,6 +115,31 @@ def test_a_kernel_keeps_a_portfolios_tables_for_its_next_job_only(demo_store, tm
         kernel.stop()
 
 
+def test_a_kernel_forgets_the_last_jobs_remembered_results(demo_store, tmp_path):
+    """The metrics' remembered results (keyed by the last job's objects) go before the next job,
+    of the same portfolio too: they held that job's snapshots."""
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path,
+        portfolios=("data-analytics",),
+        reports=("health",),
+        levels=("portfolio",),
+        customers=False,
+    )
+    jobs, _ = runner.plan(options)
+    kernel = runner.WarmKernel()
+    remembered = (
+        "import pmo_lib.memo\nkept = sum(map(len, pmo_lib.memo._KEPT))\nassert kept {}, kept"
+    )
+    try:
+        assert runner.execute_job(jobs[0], False, False, kernel).status == "ok"
+        kernel._run(remembered.format("> 0"), 30)  # health remembered its assessment
+        kernel.ready(str(Path(jobs[0].notebook).parent), DA)  # the same portfolio's next job
+        kernel._run(remembered.format("== 0"), 30)
+    finally:
+        kernel.stop()
+
+
 def test_a_kernel_imports_the_report_libraries_as_it_starts(tmp_path):
     """A worker starts its kernel before it builds its exporter: the kernel has imported every
     report's sections by the time it is ready, in the folder it was started in."""

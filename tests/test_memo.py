@@ -48,3 +48,25 @@ def test_an_immutable_argument_is_known_by_its_value_a_frame_by_its_identity():
     plan(frame, day, fiscal_year(day, 1))  # another year
     plan(frame.copy(), day, fiscal_year(day, 4))  # equal data, another object
     assert len(calls) == 3
+
+
+def test_forget_drops_every_remembered_result_and_what_it_held():
+    import weakref
+
+    from pmo_lib import memo
+
+    calls = []
+
+    @same_arguments(size=4)
+    def total(frame: pd.DataFrame) -> float:
+        calls.append(1)
+        return float(frame["x"].sum())
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    held = weakref.ref(frame)
+    assert total(frame) == total(frame) == 3.0 and len(calls) == 1
+    memo.forget()
+    assert total(frame) == 3.0 and len(calls) == 2  # asked again after forget: computed
+    memo.forget()
+    del frame
+    assert held() is None  # no remembered result keeps the frame alive

@@ -973,14 +973,16 @@ def by_scope(
 
 
 # -- the run -----------------------------------------------------------------------------------
-def _previous_results(run_dir: Path) -> dict[str, dict]:
+def _previous_run(run_dir: Path) -> tuple[dict[str, dict], str | None]:
+    """The last run's results by job, and when it generated its pages (None: no such run)."""
     manifest = run_dir / "manifest.json"
     if not manifest.exists():
-        return {}
+        return {}, None
     try:
-        return {j["job"]: j for j in json.loads(manifest.read_text(encoding="utf-8"))["jobs"]}
-    except (ValueError, KeyError):
-        return {}
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        return {j["job"]: j for j in recorded["jobs"]}, recorded.get("generated_at")
+    except (ValueError, KeyError, TypeError):
+        return {}, None
 
 
 def _reused(recorded: dict) -> Result:
@@ -1172,7 +1174,7 @@ def run(options: Options, dry_run: bool = False) -> int:
         return 0
     run_dir: Path = facts["run_dir"]
     run_dir.mkdir(parents=True, exist_ok=True)
-    earlier = _previous_results(run_dir)
+    earlier, generated_before = _previous_run(run_dir)
     results: list[Result] = []
     progress = Progress(len(jobs))
     to_render = []
@@ -1217,10 +1219,14 @@ def run(options: Options, dry_run: bool = False) -> int:
     progress.close()
     order = {job.name: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job])
+    # a run that rendered nothing leaves the pages, and the index's "Generated", as they were
+    nothing_rendered = bool(results) and all(r.reused for r in results) and generated_before
     manifest = {
         "as_of": facts["as_of"],
         "previous_as_of": facts["previous_as_of"],
-        "generated_at": datetime.now().isoformat(timespec="seconds"),
+        "generated_at": generated_before
+        if nothing_rendered
+        else datetime.now().isoformat(timespec="seconds"),
         "source": facts["source"],
         "seconds": round(time.perf_counter() - started, 2),
         "ingest": facts["ingest"],

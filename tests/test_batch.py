@@ -8,7 +8,7 @@ import random
 import re
 import shutil
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -327,6 +327,12 @@ def test_rows_are_printed_by_joins_as_the_scope_filters_would(demo_store, tmp_pa
     assert store.scope_prints_and_rows(path, day, portfolios) == joined
 
 
+class _ClockAnHourOn(runner.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return runner.datetime.now(tz) + timedelta(hours=1)
+
+
 def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_nothing(
     demo_store, tmp_path, monkeypatch, capsys
 ):
@@ -346,12 +352,20 @@ def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_noth
     def no(*args, **kwargs):
         raise AssertionError("nothing to render: no worker, no kernel")
 
+    run_dir = tmp_path / "out" / AS_OF
+    first = json.loads((run_dir / "manifest.json").read_text())["generated_at"]
+    index = (run_dir / "index.html").read_text()
     with monkeypatch.context() as m:
         m.setattr(runner, "ProcessPoolExecutor", no)
         m.setattr(runner.WarmKernel, "start", no)
+        m.setattr(runner, "datetime", _ClockAnHourOn)
         assert runner.run(options) == 0
     said = capsys.readouterr().out
     assert "5 reports unchanged" in said, said
+    # nothing rendered: the pages were generated when they were, and the index says so (an
+    # index written again with a new time would be uploaded again for nothing)
+    assert json.loads((run_dir / "manifest.json").read_text())["generated_at"] == first
+    assert (run_dir / "index.html").read_text() == index
 
     _nudge(path, DA)
     assert runner.run(options) == 0

@@ -17,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+from pmo_lib import kept
 from pmo_lib.errors import PMOError
 from pmo_lib.store import redact
 
@@ -60,7 +61,12 @@ def upload(folder: Path, url: str) -> tuple[int, int]:
     fs, root = filesystem(url)
     ledger_path = folder / LEDGER
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {}
-    files = [p for p in folder.rglob("*") if p.is_file() and p.name != LEDGER]
+    cache = kept.IN_OUTPUTS.parts[0]  # the runner's own, not the readers'
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != LEDGER and p.relative_to(folder).parts[0] != cache
+    ]
     files.sort(key=lambda p: (p.name in LAST, -len(p.parts), p.as_posix()))  # indexes last
     uploaded = unchanged = 0
     try:

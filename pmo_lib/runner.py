@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pmo_lib import data, ingest_log, portal, scopes, store
+from pmo_lib import data, ingest_log, kept, portal, scopes, store
 from pmo_lib.catalog import CUSTOMER_REPORT, HEADLINES_MIME, REPORTS, absent
 from pmo_lib.data import SOURCE_ENV, resolve_as_of
 from pmo_lib.errors import PMOError, env_number
@@ -266,14 +266,6 @@ def _pick(configs: list[ReportConfig], wanted: tuple[str, ...]) -> list[ReportCo
     return [c for c in configs if names(c) & set(wanted)]
 
 
-def _code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*")):
-        if path.suffix in (".py", ".j2", ".css", ".js", ".json"):  # what shapes a page
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _known_names(source: Path) -> Callable[[str, str], set[str]]:
     """known(portfolio, level): the sub-portfolio or program names a portfolio has in any
     snapshot (for a scope asked for by name that the as-of snapshot lacks)."""
@@ -376,7 +368,7 @@ def plan(options: Options) -> tuple[list[Job], dict]:
     prints, counts = store.scope_prints_and_rows(
         options.source, day, list({c.portfolio: 0 for c in configs})
     )
-    code_print = _code_fingerprint()
+    code_print = kept.code_print()
     run_dir = options.outputs.resolve() / day.isoformat()  # absolute: kernels run elsewhere
     source = store.redact(str(options.source))  # the secret, if any, stays in the environment
     compare_to = previous.date().isoformat() if previous is not None else ""
@@ -501,12 +493,16 @@ def _kernel_manager_class():
 
 
 # -- executing one job (in a worker process) ---------------------------------------------------
-def _worker_init(source: str, parent: int | None = None, folder: str | None = None) -> None:
+def _worker_init(
+    source: str, parent: int | None = None, folder: str | None = None, figures: str = ""
+) -> None:
     """A pool worker's start: its warm kernel starts first (in folder, the notebooks'), and
-    imports the report libraries while the worker imports papermill and builds its exporter."""
+    imports the report libraries while the worker imports papermill and builds its exporter.
+    figures: where the kernel keeps figures for the next run ("": nowhere)."""
     if parent is not None:
         die_with_parent(parent)
     os.environ[SOURCE_ENV] = source
+    _set_env(kept.CACHE_ENV, figures or None)
     os.environ.setdefault(
         "PYDEVD_DISABLE_FILE_VALIDATION", "1"
     )  # silences debugpy's frozen-modules note
@@ -1067,10 +1063,24 @@ class Progress:
             self.bar.close()
 
 
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def figures_folder(options: Options) -> str:
+    """Where a run's kernels keep figures for the next run (kept.py): none with --force, which
+    computes everything again."""
+    return "" if options.force else str(options.outputs.resolve() / kept.IN_OUTPUTS)
+
+
 def _in_this_process(jobs: list[Job], options: Options, progress: Progress) -> list[Result]:
     """--jobs 1, or a single job: run in this process, in one warm kernel for the run."""
-    saved = {name: os.environ.get(name) for name in (SOURCE_ENV, BATCH_ENV)}
+    saved = {name: os.environ.get(name) for name in (SOURCE_ENV, BATCH_ENV, kept.CACHE_ENV)}
     os.environ[SOURCE_ENV] = str(options.source)
+    _set_env(kept.CACHE_ENV, figures_folder(options) or None)  # the kernel inherits them
     kernel = WarmKernel()
     results = []
     try:
@@ -1080,10 +1090,7 @@ def _in_this_process(jobs: list[Job], options: Options, progress: Progress) -> l
     finally:
         kernel.stop()
         for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+            _set_env(name, value)
     return results
 
 
@@ -1098,7 +1105,12 @@ def _in_workers(
         min(workers, len(groups)),
         mp_context=get_context("spawn"),
         initializer=_worker_init,
-        initargs=(str(options.source), os.getpid(), str(Path(jobs[0].notebook).parent)),
+        initargs=(
+            str(options.source),
+            os.getpid(),
+            str(Path(jobs[0].notebook).parent),
+            figures_folder(options),
+        ),
     ) as pool:
         futures = [
             pool.submit(execute_group, group, options.keep_ipynb, options.self_contained)
@@ -1194,6 +1206,8 @@ def run(options: Options, dry_run: bool = False) -> int:
             progress.update(results[-1])
         else:
             to_render.append(job)
+    if to_render and figures_folder(options):
+        kept.prune(Path(figures_folder(options)))
     if to_render and not options.self_contained:
         try:
             write_plotly_asset(run_dir)
@@ -1257,14 +1271,14 @@ def run(options: Options, dry_run: bool = False) -> int:
             flush=True,
         )
     if failed:
-        kept = [str(run_dir / r.scope / r.ipynb) for r in failed if r.ipynb]
+        notebooks = [str(run_dir / r.scope / r.ipynb) for r in failed if r.ipynb]
         by_error: dict[str, list[str]] = {}
         for r in failed:  # one cause (a full disk, a busy store) said once, with its reports
             by_error.setdefault(r.error, []).append(r.job)
         print(
             "Failed: "
             + "; ".join(f"{', '.join(names)} ({error})" for error, names in by_error.items())
-            + (f". Executed notebooks kept: {', '.join(kept)}" if kept else ""),
+            + (f". Executed notebooks kept: {', '.join(notebooks)}" if notebooks else ""),
             file=sys.stderr,
         )
     return 1 if failed else 0

@@ -16,7 +16,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pmo_lib import runner, store
+from pmo_lib import kept, runner, store
 from tests.test_runner import AS_OF, _notebook, toy_project  # noqa: F401  (a fixture)
 
 DA = "Data & Analytics"
@@ -420,3 +420,32 @@ def test_the_plan_narrows_the_functions_snapshot_only_when_most_portfolios_are_p
     assert planned(("data-analytics",)) == {DA}
     every = ("data-analytics", "customer-channels", "infrastructure-cloud", "enterprise-platforms")
     assert planned(every) == {None}
+
+
+def test_a_rerun_reads_the_unchanged_portfolios_comparison_rows_and_renders_the_same_page(
+    demo_store, tmp_path
+):
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    options = runner.Options(
+        source=path,
+        outputs=tmp_path / "out",
+        reports=("portfolio_summary",),
+        levels=("function", "portfolio"),
+        customers=False,
+        jobs=1,
+    )
+    assert runner.run(options) == 0
+    figures = tmp_path / "out" / kept.IN_OUTPUTS
+    assert len(list(figures.iterdir())) == 4  # the function's comparison: a row per portfolio
+    _nudge(path, DA)
+    assert runner.run(options) == 0
+    assert len(list(figures.iterdir())) == 5  # Data & Analytics' row computed again, kept anew
+    forced = replace(options, outputs=tmp_path / "forced", force=True)
+    assert runner.run(forced) == 0
+    assert not (tmp_path / "forced" / kept.IN_OUTPUTS).exists()  # --force computes everything
+    page = "function/portfolio_summary.html"
+    read = (tmp_path / "out" / AS_OF / page).read_text(encoding="utf-8")
+    assert _comparable(read) == _comparable(
+        (tmp_path / "forced" / AS_OF / page).read_text(encoding="utf-8")
+    )

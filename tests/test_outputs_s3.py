@@ -8,7 +8,7 @@ import json
 import pytest
 
 import run_reports
-from pmo_lib import remote
+from pmo_lib import kept, remote
 from pmo_lib.errors import PMOError
 
 moto_server = pytest.importorskip("moto.server", reason="the [dev] extra installs moto[server]")
@@ -94,3 +94,12 @@ def test_an_unknown_scheme_is_refused_before_anything_renders(demo_store, capsys
     assert "--outputs nosuch://bucket/pmo:" in err and "Traceback" not in err
     with pytest.raises(PMOError, match="--outputs nosuch://bucket/pmo"):
         remote.filesystem("nosuch://bucket/pmo")
+
+
+def test_the_runners_kept_figures_are_not_uploaded(s3, tmp_path):
+    folder = tmp_path / "staged"
+    (folder / kept.IN_OUTPUTS).mkdir(parents=True)
+    (folder / kept.IN_OUTPUTS / "0123.json").write_text("{}")
+    (folder / "index.html").write_text("<html></html>")
+    assert remote.upload(folder, "s3://pmo/kept") == (1, 0)
+    assert s3.find("pmo/kept") == ["pmo/kept/index.html"]

@@ -4,11 +4,12 @@ previous snapshot. Nothing here computes a metric of its own; it calls the repor
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
 
-from pmo_lib import hierarchy
+from pmo_lib import hierarchy, kept
 from pmo_lib.data import Snapshot
 from pmo_lib.metrics import benefits, demand, health, raid, resourcing, spend
 from pmo_lib.params import ReportConfig
@@ -273,21 +274,28 @@ def exceptions(
     )
 
 
+def portfolios(now: Snapshot) -> list[str]:
+    """The portfolios a snapshot has projects or demand in, sorted."""
+    return sorted(
+        set(now["projects"]["portfolio"].dropna()) | set(now["demand"]["portfolio"].dropna())
+    )
+
+
 def by_portfolio(
     now: Snapshot,
     load: pd.DataFrame,
     config: ReportConfig,
     past: health.Past | None = None,
     functions: dict[str, str] | None = None,
+    prints: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Portfolios side by side on the summary's KPIs (function-level page). load: every person's
     total bookings (the same whatever the scope). In an enterprise store (functions: portfolio
     -> function), each row names its function and the portfolio's own name, function by
-    function."""
+    function. prints: the portfolios' data prints (kept.data_prints), under which a batch run
+    keeps each row's figures for the next run (a portfolio without one is computed)."""
     rows = []
-    for name in sorted(
-        set(now["projects"]["portfolio"].dropna()) | set(now["demand"]["portfolio"].dropna())
-    ):
+    for name in portfolios(now):
         row = {"portfolio": name}
         if functions:
             function = functions.get(name, spend.NO_FUNCTION)
@@ -295,7 +303,15 @@ def by_portfolio(
                 "function": function,
                 "portfolio": name.removeprefix(function + hierarchy.SEPARATOR),
             }
-        rows.append({**row, **figures(now.in_portfolio(name), load, name, config, past, COMPARED)})
+        compute = functools.partial(
+            figures, now.in_portfolio(name), load, name, config, past, COMPARED
+        )
+        if prints and name in prints:
+            parts = ("comparison", name, prints[name], str(now.as_of.date()), COMPARED)
+            found = kept.figures((*parts, config.model_dump_json()), compute)
+        else:
+            found = compute()
+        rows.append({**row, **found})
     return pd.DataFrame(rows)
 
 
@@ -355,9 +371,10 @@ def comparison(
     config: ReportConfig,
     past: health.Past | None = None,
     functions: dict[str, str] | None = None,
+    prints: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The portfolios side by side on the function's (or enterprise's) page; empty on a
-    portfolio's own page."""
+    portfolio's own page. prints: as by_portfolio's."""
     if config.is_function:
-        return by_portfolio(now, load, config, past, functions)
+        return by_portfolio(now, load, config, past, functions, prints)
     return pd.DataFrame(columns=["portfolio"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pmo_lib import charts, data
+from pmo_lib import charts, data, kept
 from pmo_lib.catalog import EXPLAINED_IN
 from pmo_lib.metrics import dependencies, forecast, health, kpis, summary
 from pmo_lib.narrative import portfolio_summary as words
@@ -232,7 +232,13 @@ def comparison(report: Report) -> None:
             **FIGURE_FORMATS,
             caption="Functions",
         )
-    side_by_side = summary.comparison(report.now, load, report.config, report.view.past, functions)
+    prints = None
+    if report.config.is_function:  # a batch run keeps each portfolio's row for the next
+        names = summary.portfolios(report.now)
+        prints = kept.data_prints(report.data.store, report.now.as_of.date(), names)
+    side_by_side = summary.comparison(
+        report.now, load, report.config, report.view.past, functions, prints
+    )
     names = {"function": "Function", "portfolio": "Portfolio"} if functions else {}
     report.table(
         side_by_side,

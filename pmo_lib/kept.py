@@ -1,0 +1,99 @@
+"""Figures kept on disk from one batch run to the next, keyed by everything they come from.
+
+The function's executive summary compares every portfolio on the detailed reports' headlines:
+at 48 portfolios that was 4 s of its page, computed again in full when one portfolio's data
+changed. A portfolio's row is kept under a key made of the portfolio's data print (its rows of
+every table in every snapshot up to as_of: store.scope_prints, the print the runner reuses its
+pages by), the as-of date, the parameters, the library's code and what is asked. Whatever of
+those changes makes a new key, so a kept figure is never stale; a kept file that cannot be read
+is computed again. Only in a batch run, which names the folder in $PMO_FIGURES_CACHE (the
+runner: <outputs>/.cache/figures, not with --force); JupyterLab computes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+CACHE_ENV = "PMO_FIGURES_CACHE"
+IN_OUTPUTS = Path(".cache", "figures")  # the runner's folder, under its outputs (not uploaded)
+KEEP_DAYS = 90  # a kept figure not asked for in this many days is removed (prune)
+_PLAIN = (bool, int, float, str, type(None))  # what JSON gives back as it was given
+
+log = logging.getLogger("pmo_reports")
+
+
+@functools.cache
+def code_print() -> str:
+    """The library's code, as far as it shapes a figure or a page (the runner's pages are
+    fingerprinted with it too)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.suffix in (".py", ".j2", ".css", ".js", ".json"):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def folder() -> Path | None:
+    """Where figures are kept in this batch run; None: nowhere (compute)."""
+    named = os.environ.get(CACHE_ENV, "")
+    return Path(named) if named else None
+
+
+def data_prints(store_path: Path | str, as_of: date, portfolios: Iterable[str]) -> dict[str, str]:
+    """Each portfolio's data print at as_of; empty when figures are not kept (no query then)."""
+    names = list(portfolios)
+    if folder() is None or not names:
+        return {}
+    from pmo_lib import store
+
+    return store.scope_prints_and_rows(store_path, as_of, names)[0]
+
+
+def figures(parts: tuple, compute: Callable[[], dict]) -> dict:
+    """compute(), or what it gave before for the same parts (str, int, float, bool or None
+    each, the key with the code's print). A result holding anything else is not kept."""
+    where = folder()
+    if where is None:
+        return compute()
+    key = json.dumps([*parts, code_print()], default=str)
+    path = where / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept.get("key") == key and isinstance(kept.get("figures"), dict):
+            return kept["figures"]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, AttributeError) as exc:  # damaged: computed and written again
+        log.debug("%s: %s", path, exc)
+    result = compute()
+    if all(type(v) in _PLAIN for v in result.values()):
+        from pmo_lib.runner import write_atomic
+
+        try:
+            write_atomic(path, json.dumps({"key": key, "figures": result}))
+        except OSError as exc:  # a full or read-only disk: the page is made all the same
+            log.debug("%s: %s", path, exc)
+    return result
+
+
+def prune(where: Path, days: float = KEEP_DAYS) -> int:
+    """Remove the kept figures not written or read for days (a month's run reads its own);
+    returns how many went."""
+    cutoff = time.time() - days * 86400
+    gone = 0
+    for path in where.glob("*.json"):
+        try:
+            if max(path.stat().st_mtime, path.stat().st_atime) < cutoff:
+                path.unlink()
+                gone += 1
+        except OSError:
+            continue
+    return gone

@@ -1,13 +1,15 @@
-"""Figures kept on disk from one batch run to the next, keyed by everything they come from.
+"""Answers kept on disk from one batch run to the next, keyed by everything they come from.
 
 The function's executive summary compares every portfolio on the detailed reports' headlines:
 at 48 portfolios that was 4 s of its page, computed again in full when one portfolio's data
-changed. A portfolio's row is kept under a key made of the portfolio's data print (its rows of
-every table in every snapshot up to as_of: store.scope_prints, the print the runner reuses its
-pages by), the as-of date, the parameters, the library's code and what is asked. Whatever of
-those changes makes a new key, so a kept figure is never stale; a kept file that cannot be read
-is computed again. Only in a batch run, which names the folder in $PMO_FIGURES_CACHE (the
-runner: <outputs>/.cache/figures, not with --force); JupyterLab computes.
+changed; and a run's plan narrowed each portfolio to count its sub-portfolios' and programs'
+rows (1.3 s). Each such answer is kept under a key made of the portfolio's data print (its rows
+of every table in every snapshot up to as_of: store.scope_prints, the print the runner reuses
+its pages by), the as-of date, the parameters, the library's code and what is asked. Whatever
+of those changes makes a new key, so a kept answer is never stale; a kept file that cannot be
+read is computed again. Only in a batch run: the runner keeps them in <outputs>/.cache/figures
+(not with --force) and names that folder to its kernels in $PMO_FIGURES_CACHE; JupyterLab
+computes.
 """
 
 from __future__ import annotations
@@ -57,31 +59,44 @@ def data_prints(store_path: Path | str, as_of: date, portfolios: Iterable[str]) 
     return store.scope_prints_and_rows(store_path, as_of, names)[0]
 
 
-def figures(parts: tuple, compute: Callable[[], dict]) -> dict:
-    """compute(), or what it gave before for the same parts (str, int, float, bool or None
-    each, the key with the code's print). A result holding anything else is not kept."""
-    where = folder()
+def value(parts: tuple, compute: Callable[[], object], where: Path | None = None) -> object:
+    """compute(), or what it gave before for the same parts (the key, with the code's print)
+    in where (default: folder()). Kept only when JSON gives it back as it was: dicts of text
+    keys, lists, text, numbers, True/False and None."""
+    where = where or folder()
     if where is None:
         return compute()
     key = json.dumps([*parts, code_print()], default=str)
     path = where / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
-        if kept.get("key") == key and isinstance(kept.get("figures"), dict):
-            return kept["figures"]
+        if kept.get("key") == key and "value" in kept:
+            return kept["value"]
     except FileNotFoundError:
         pass
     except (OSError, ValueError, AttributeError) as exc:  # damaged: computed and written again
         log.debug("%s: %s", path, exc)
     result = compute()
-    if all(type(v) in _PLAIN for v in result.values()):
+    if _exact(result):
         from pmo_lib.runner import write_atomic
 
         try:
-            write_atomic(path, json.dumps({"key": key, "figures": result}))
+            write_atomic(path, json.dumps({"key": key, "value": result}))
         except OSError as exc:  # a full or read-only disk: the page is made all the same
             log.debug("%s: %s", path, exc)
     return result
+
+
+def _exact(value: object) -> bool:
+    """Whether JSON gives value back as it is (a tuple comes back a list, a numpy number a
+    float, pd.NA not at all)."""
+    if type(value) in _PLAIN:
+        return True
+    if type(value) is list:
+        return all(_exact(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _exact(v) for k, v in value.items())
+    return False
 
 
 def prune(where: Path, days: float = KEEP_DAYS) -> int:

@@ -9,11 +9,10 @@ plans jobs from these scopes, so that it is tested without kernels.
 
 from __future__ import annotations
 
-import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from pmo_lib.catalog import CUSTOMER_REPORT, REPORTS
 from pmo_lib.data import Snapshot
@@ -103,19 +102,28 @@ def _matches(name: str, slug: str, wanted: tuple[str, ...]) -> bool:
     return not wanted or name in wanted or slug in wanted
 
 
+Keep = Callable[[str | None, tuple, Callable[[], list[dict]]], list[dict]]
+
+
+def _computed(portfolio: str | None, parts: tuple, compute: Callable[[], list[dict]]) -> list[dict]:
+    return compute()
+
+
 def plan(
     configs: list[ReportConfig],
     snapshot: Callable[[str | None], Snapshot],
     wanted: Wanted = Wanted(),
     known: Callable[[str, str], set[str]] | None = None,
     function: str | None = None,
+    keep: Keep = _computed,
 ) -> list[Scope]:
     """Every scope to render, parents before their children. snapshot(portfolio) gives the
     as-of snapshot of a portfolio (None: the function), read only for the levels below a
     portfolio and for customers; known(portfolio, level) the sub-portfolio or program names a
     portfolio has in any snapshot (for a scope asked for by name that the as-of snapshot lacks:
     a "no data" page, not an error); function: the function's folder, the portfolios' parent
-    (default: the function's among configs)."""
+    (default: the function's among configs); keep(portfolio, parts, compute): the scopes below
+    a portfolio (as plain dicts), which the runner keeps by the portfolio's data print."""
     if function is None:
         function = next((c.slug for c in configs if c.is_function), "")
     top = function
@@ -130,17 +138,28 @@ def plan(
             if "function" in levels:
                 scopes.append(Scope(config.slug, "function", config))
             if customers:
-                scopes += _customers(config, config.slug, snapshot(None))
+                found = keep(
+                    None,
+                    ("customers", config.model_dump_json()),
+                    lambda c=config: [_plain(s) for s in _customers(c, c.slug, snapshot(None))],
+                )
+                scopes += [Scope(config=config, **fields) for fields in found]
             continue
         own = Scope(config.slug, "portfolio", config, parent=top)
         if "portfolio" in levels:
             scopes.append(own)
         if not ({"sub_portfolio", "program"} & levels or customers):
             continue
-        now = snapshot(config.portfolio)
-        if customers:
-            scopes += _customers(config, own.path, now)
-        scopes += _below(config, own, now, levels, wanted, known)
+
+        def below(config=config, own=own, levels=levels, customers=customers) -> list[dict]:
+            now = snapshot(config.portfolio)
+            found = _customers(config, own.path, now) if customers else []
+            return [_plain(s) for s in found + _below(config, own, now, levels, wanted, known)]
+
+        # asked for by name, a scope may be known from a later snapshot (known): not kept
+        parts = ("scopes below", config.model_dump_json(), sorted(levels), customers)
+        found = below() if wanted.on_demand else keep(config.portfolio, parts, below)
+        scopes += [Scope(config=config, **fields) for fields in found]
     if wanted.on_demand and not scopes:
         raise PMOError(_unknown(configs, snapshot, wanted))
     return scopes
@@ -242,6 +261,11 @@ def _below(
     return scopes
 
 
+def _plain(scope: Scope) -> dict:
+    """A scope's fields but its parameters (the same for every scope of a portfolio)."""
+    return {f.name: getattr(scope, f.name) for f in fields(Scope) if f.name != "config"}
+
+
 def _rows(scope: Scope, now: Snapshot, absent: bool) -> Scope:
     """The scope with its rows per table (narrowed as the report narrows), empty when it has
     no projects and no demand."""
@@ -261,7 +285,17 @@ def href(here: Scope, there: Scope, report: str) -> str:
     """A relative link from a page of here to there's page of this report (its index when it
     does not render the report)."""
     page = f"{report}.html" if report in there.reports else "index.html"
-    return f"{posixpath.relpath(there.path, here.path)}/{page}"
+    return f"{relative(there.path, here.path)}/{page}"
+
+
+def relative(path: str, start: str) -> str:
+    """posixpath.relpath for two scopes' folders (relative, no '.' or '..' in them), without
+    its two abspath calls: a plan of 1,167 pages makes 18,000 links."""
+    to, here = path.split("/"), start.split("/")
+    same = 0
+    while same < min(len(to), len(here)) and to[same] == here[same]:
+        same += 1
+    return "/".join([".."] * (len(here) - same) + to[same:]) or "."
 
 
 def children(scope: Scope, scopes: Iterable[Scope]) -> list[Scope]:

@@ -16,10 +16,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pmo_lib import kept, runner, store
+from pmo_lib import kept, runner, scopes, store
 from tests.test_runner import AS_OF, _notebook, toy_project  # noqa: F401  (a fixture)
 
 DA = "Data & Analytics"
+INFRA = "Infrastructure & Cloud"
 
 
 def _comparable(page: str) -> str:
@@ -449,3 +450,34 @@ def test_a_rerun_reads_the_unchanged_portfolios_comparison_rows_and_renders_the_
     assert _comparable(read) == _comparable(
         (tmp_path / "forced" / AS_OF / page).read_text(encoding="utf-8")
     )
+
+
+def test_a_plan_reads_the_scopes_of_a_portfolio_whose_rows_did_not_change(
+    demo_store, tmp_path, monkeypatch
+):
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    options = runner.Options(
+        source=path,
+        outputs=tmp_path / "out",
+        levels=("function", "portfolio", "sub_portfolio", "program"),
+        customers=True,
+    )
+    counted: list[str] = []
+    below = scopes._below
+
+    def spied(config, *args):
+        counted.append(config.portfolio)
+        return below(config, *args)
+
+    monkeypatch.setattr(scopes, "_below", spied)
+    first, _ = runner.plan(options)
+    assert sorted(counted) == sorted([DA, "Customer Channels", "Enterprise Platforms", INFRA])
+    assert {j.level for j in first} == set(scopes.LEVELS)
+    counted.clear()
+    assert runner.plan(options)[0] == first and counted == []  # every portfolio's read
+    _nudge(path, DA)
+    again, _ = runner.plan(options)
+    assert counted == [DA]
+    assert again == runner.plan(replace(options, force=True))[0]  # as if nothing were kept
+    assert [j.name for j in again] == [j.name for j in first]

@@ -34,8 +34,8 @@ def _parts(path: Path) -> list:
 def test_nothing_is_kept_outside_a_batch_run(monkeypatch, tmp_path):
     monkeypatch.delenv(kept.CACHE_ENV, raising=False)
     calls: list = []
-    kept.figures(("a",), _counted(calls))
-    kept.figures(("a",), _counted(calls))
+    kept.value(("a",), _counted(calls))
+    kept.value(("a",), _counted(calls))
     assert len(calls) == 2 and not list(tmp_path.iterdir())
     assert kept.data_prints("/no/such/store", None, ["A"]) == {}  # and no query made
 
@@ -43,8 +43,8 @@ def test_nothing_is_kept_outside_a_batch_run(monkeypatch, tmp_path):
 def test_figures_are_kept_by_their_parts_and_a_damaged_file_is_made_again(monkeypatch, tmp_path):
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
     calls: list = []
-    first = kept.figures(("a", 1), _counted(calls))
-    again = kept.figures(("a", 1), _counted(calls))
+    first = kept.value(("a", 1), _counted(calls))
+    again = kept.value(("a", 1), _counted(calls))
     assert len(calls) == 1
     assert {k: v for k, v in again.items() if k != "nan"} == {
         "count": 3,
@@ -53,7 +53,7 @@ def test_figures_are_kept_by_their_parts_and_a_damaged_file_is_made_again(monkey
         "name": "x",
     }
     assert [type(again[k]) for k in first] == [type(first[k]) for k in first]  # 3 stays an int
-    kept.figures(("a", 2), _counted(calls))
+    kept.value(("a", 2), _counted(calls))
     assert len(calls) == 2
     (path,) = [
         p
@@ -61,8 +61,8 @@ def test_figures_are_kept_by_their_parts_and_a_damaged_file_is_made_again(monkey
         if json.loads(json.loads(p.read_text())["key"])[1] == 1
     ]
     path.write_text("{not json")
-    assert kept.figures(("a", 1), _counted(calls))["count"] == 3
-    assert len(calls) == 3 and json.loads(path.read_text())["figures"]["count"] == 3
+    assert kept.value(("a", 1), _counted(calls))["count"] == 3
+    assert len(calls) == 3 and json.loads(path.read_text())["value"]["count"] == 3
 
 
 def test_a_result_json_would_not_give_back_as_it_was_is_not_kept(monkeypatch, tmp_path):
@@ -73,15 +73,15 @@ def test_a_result_json_would_not_give_back_as_it_was_is_not_kept(monkeypatch, tm
         calls.append(1)
         return {"count": pd.NA}
 
-    kept.figures(("b",), compute)
-    kept.figures(("b",), compute)
+    kept.value(("b",), compute)
+    kept.value(("b",), compute)
     assert len(calls) == 2 and not (tmp_path / "kept").exists()
 
 
 def test_figures_unused_for_ninety_days_are_pruned(monkeypatch, tmp_path):
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path))
-    kept.figures(("old",), _counted([]))
-    kept.figures(("new",), _counted([]))
+    kept.value(("old",), _counted([]))
+    kept.value(("new",), _counted([]))
     (old,) = [p for p in tmp_path.iterdir() if _parts(p)[0] == "old"]
     long_ago = time.time() - 91 * 86400
     os.utime(old, (long_ago, long_ago))

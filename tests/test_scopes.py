@@ -3,6 +3,7 @@ snapshots and manifests, without kernels."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 import pandas as pd
@@ -212,3 +213,19 @@ def test_a_scope_folder_from_an_odd_manifest_is_never_written_outside_the_run():
     }
     assert portal.scope_indexes(odd) == {}
     assert 'href="../x/index.html"' not in portal.run_index(odd)
+
+
+@pytest.mark.parametrize(
+    "path, start",
+    [
+        ("function", "function"),
+        ("data-analytics", "function"),
+        ("data-analytics/bi", "data-analytics"),
+        ("data-analytics", "data-analytics/bi/crm"),
+        ("infra/cloud", "data-analytics/bi"),
+        ("data-analytics/bi-2", "data-analytics/bi"),
+        ("a/customers/finance", "a/b/c"),
+    ],
+)
+def test_a_scopes_relative_folder_is_posixpaths(path, start):
+    assert scopes.relative(path, start) == posixpath.relpath(path, start)

@@ -308,7 +308,7 @@ def by_portfolio(
         )
         if prints and name in prints:
             parts = ("comparison", name, prints[name], str(now.as_of.date()), COMPARED)
-            found = kept.figures((*parts, config.model_dump_json()), compute)
+            found = kept.value((*parts, config.model_dump_json()), compute)
         else:
             found = compute()
         rows.append({**row, **found})

@@ -521,9 +521,22 @@ def _worker_init(
     if folder is not None:
         os.environ[BATCH_ENV] = "1"  # as execute_job sets it: the kernel inherits it
         warm_kernel().start(folder)
+    atexit.register(_leave)  # run first at exit (last registered)
     import papermill  # noqa: F401  (imported once per worker, while its kernel starts)
 
     _exporter()
+
+
+def _leave() -> None:
+    """A pool worker's exit once its work is done: its kernel stopped, it leaves without
+    tearing down its modules and sockets one by one (0.3 s at the end of every run; its
+    results were sent as each job ended)."""
+    if _WARM is not None:
+        _WARM.stop()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0)
 
 
 def take_headlines(nb) -> dict:

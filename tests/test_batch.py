@@ -7,6 +7,7 @@ import json
 import random
 import re
 import shutil
+import tempfile
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 import nbformat
 import pandas as pd
+import psutil
 import pytest
 
 from pmo_lib import kept, runner, scopes, store
@@ -481,3 +483,23 @@ def test_a_plan_reads_the_scopes_of_a_portfolio_whose_rows_did_not_change(
     assert counted == [DA]
     assert again == runner.plan(replace(options, force=True))[0]  # as if nothing were kept
     assert [j.name for j in again] == [j.name for j in first]
+
+
+def test_workers_stop_their_kernels_and_leave_nothing_behind(demo_store, tmp_path):
+    sockets = Path(tempfile.gettempdir())
+    before = set(sockets.glob("pmo-kernel-*"))
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path / "out",
+        portfolios=("data-analytics", "customer-channels"),
+        reports=("data_quality",),
+        levels=("portfolio",),
+        customers=False,
+        jobs=2,
+    )
+    assert runner.run(options) == 0
+    # each worker stopped its kernel as it left (a kernel killed with its worker would leave
+    # its sockets), and no worker or kernel outlives the run
+    assert set(sockets.glob("pmo-kernel-*")) == before
+    left = psutil.Process().children(recursive=True)
+    assert [p for p in left if "resource_tracker" not in " ".join(p.cmdline())] == []

@@ -50,13 +50,32 @@ def folder() -> Path | None:
 
 
 def data_prints(store_path: Path | str, as_of: date, portfolios: Iterable[str]) -> dict[str, str]:
-    """Each portfolio's data print at as_of; empty when figures are not kept (no query then)."""
+    """Each portfolio's data print at as_of: as the run's plan kept them (put_prints), those it
+    did not computed; empty when nothing is kept (no query then)."""
     names = list(portfolios)
     if folder() is None or not names:
         return {}
     from pmo_lib import store
 
-    return store.scope_prints_and_rows(store_path, as_of, names)[0]
+    planned = _read(_key(_prints_parts(store_path, as_of)), folder()) or {}
+    missing = [name for name in names if name not in planned]
+    if missing:
+        planned = {**planned, **store.scope_prints_and_rows(store_path, as_of, missing)[0]}
+    return {name: planned[name] for name in names}
+
+
+def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -> None:
+    """The portfolios' data prints the run's plan computed, for its kernels (written before
+    any of them starts, so a kernel never reads another run's)."""
+    named = {name: found for name, found in prints.items() if name is not None}
+    _write(_key(_prints_parts(store_path, as_of)), where, named)
+
+
+def _prints_parts(store_path: Path | str, as_of: date) -> tuple:
+    from pmo_lib.store import is_server, redact
+
+    named = redact(str(store_path)) if is_server(store_path) else str(Path(store_path).resolve())
+    return ("data prints", named, str(as_of))
 
 
 def value(parts: tuple, compute: Callable[[], object], where: Path | None = None) -> object:
@@ -66,25 +85,49 @@ def value(parts: tuple, compute: Callable[[], object], where: Path | None = None
     where = where or folder()
     if where is None:
         return compute()
-    key = json.dumps([*parts, code_print()], default=str)
-    path = where / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    key = _key(parts)
+    found = _read(key, where)
+    if found is not None:
+        return found
+    result = compute()
+    _write(key, where, result)
+    return result
+
+
+def _key(parts: tuple) -> str:
+    return json.dumps([*parts, code_print()], default=str)
+
+
+def _path(key: str, where: Path) -> Path:
+    return where / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _read(key: str, where: Path | None) -> object:
+    """What is kept under key (None: nothing, or a file that cannot be read)."""
+    if where is None:
+        return None
+    path = _path(key, where)
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
-        if kept.get("key") == key and "value" in kept:
-            return kept["value"]
+        if kept.get("key") == key:
+            return kept.get("value")
     except FileNotFoundError:
         pass
     except (OSError, ValueError, AttributeError) as exc:  # damaged: computed and written again
         log.debug("%s: %s", path, exc)
-    result = compute()
-    if _exact(result):
-        from pmo_lib.runner import write_atomic
+    return None
 
-        try:
-            write_atomic(path, json.dumps({"key": key, "value": result}))
-        except OSError as exc:  # a full or read-only disk: the page is made all the same
-            log.debug("%s: %s", path, exc)
-    return result
+
+def _write(key: str, where: Path, result: object) -> None:
+    if not _exact(result):
+        return
+    from pmo_lib.runner import write_atomic
+
+    path = _path(key, where)
+    try:
+        write_atomic(path, json.dumps({"key": key, "value": result}))
+    except OSError as exc:  # a full or read-only disk: the page is made all the same
+        log.debug("%s: %s", path, exc)
 
 
 def _exact(value: object) -> bool:

@@ -361,6 +361,8 @@ def plan(options: Options, dry_run: bool = False) -> tuple[list[Job], dict]:
         options.source, day, list({c.portfolio: 0 for c in configs})
     )
     folder = "" if dry_run else figures_folder(options)
+    if folder:  # the function's comparison in a kernel asks for them again
+        kept.put_prints(Path(folder), options.source, day, prints)
 
     def keep(portfolio: str | None, parts: tuple, compute: Callable[[], list[dict]]):
         """A portfolio's scopes as the last run planned them while its rows are the same (48

@@ -7,15 +7,16 @@ import json
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from pmo_lib import data, kept
+from pmo_lib import data, kept, store
 from pmo_lib.metrics import health, summary
 from pmo_lib.params import load_all
-from tests.test_batch import DA, _nudge
+from tests.test_batch import DA, INFRA, _nudge
 from tests.test_runner import AS_OF
 
 
@@ -143,3 +144,28 @@ def test_the_comparison_reads_a_portfolios_row_until_its_data_changes(
     other = config.model_copy(update={"title": "Another function"})
     _comparison(path, other)  # other parameters: every row computed again
     assert len(spied) == 4
+
+
+def test_a_kernel_takes_the_prints_the_plan_kept_and_computes_only_the_others(
+    demo_store, tmp_path, monkeypatch
+):
+    day = date.fromisoformat(AS_OF)
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path))
+    prints = store.scope_prints(demo_store, day, [None, DA, INFRA])
+    kept.put_prints(tmp_path, demo_store, day, prints)
+    asked: list = []
+    computed = store.scope_prints_and_rows
+
+    def spied(path, up_to, portfolios):
+        asked.append(portfolios)
+        return computed(path, up_to, portfolios)
+
+    monkeypatch.setattr(store, "scope_prints_and_rows", spied)
+    assert kept.data_prints(demo_store, day, [DA, INFRA]) == {DA: prints[DA], INFRA: prints[INFRA]}
+    assert asked == []
+    both = kept.data_prints(demo_store, day, [DA, "Customer Channels"])
+    assert asked == [["Customer Channels"]]
+    assert both == store.scope_prints(demo_store, day, [DA, "Customer Channels"])
+    # a server's address is kept without its password
+    kept.put_prints(tmp_path, "postgresql://pmo:s3cret@db.example/pmo", day, {DA: "x"})
+    assert not any("s3cret" in p.read_text() for p in tmp_path.iterdir())

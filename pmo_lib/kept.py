@@ -14,17 +14,22 @@ computes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import os
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
 CACHE_ENV = "PMO_FIGURES_CACHE"
+PRINTS_ENV = "PMO_PLAN_PRINTS"  # the file of this run's plan's prints (put_prints)
+PLAN_PRINTS = "plan-prints-"
 IN_OUTPUTS = Path(".cache", "figures")  # the runner's folder, under its outputs (not uploaded)
 KEEP_DAYS = 90  # a kept figure not asked for in this many days is removed (prune)
 _PLAIN = (bool, int, float, str, type(None))  # what JSON gives back as it was given
@@ -32,11 +37,19 @@ _PLAIN = (bool, int, float, str, type(None))  # what JSON gives back as it was g
 log = logging.getLogger("pmo_reports")
 
 
+SHAPING = ("pandas", "numpy", "pyarrow", "duckdb", "plotly", "nbconvert", "xlsxwriter")
+
+
 @functools.cache
 def code_print() -> str:
-    """The library's code, as far as it shapes a figure or a page (the runner's pages are
-    fingerprinted with it too)."""
-    digest = hashlib.sha256()
+    """The library's code, and the versions of Python and of the packages that shape a figure
+    or a page (an upgrade may change either): the runner's pages are fingerprinted with it too."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(sys.version.encode())
+    for package in SHAPING:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(f"{package} {metadata.version(package)};".encode())
     for path in sorted(Path(__file__).parent.rglob("*")):
         if path.suffix in (".py", ".j2", ".css", ".js", ".json"):
             digest.update(path.read_bytes())
@@ -50,32 +63,70 @@ def folder() -> Path | None:
 
 
 def data_prints(store_path: Path | str, as_of: date, portfolios: Iterable[str]) -> dict[str, str]:
-    """Each portfolio's data print at as_of: as the run's plan kept them (put_prints), those it
-    did not computed; empty when nothing is kept (no query then)."""
+    """Each portfolio's data print at as_of: as this run's plan wrote them ($PMO_PLAN_PRINTS),
+    while the store is as it was then; the others computed. Empty when nothing is kept (no
+    query then)."""
     names = list(portfolios)
     if folder() is None or not names:
         return {}
     from pmo_lib import store
 
-    planned = _read(_key(_prints_parts(store_path, as_of)), folder()) or {}
+    planned = _planned_prints(store_path, as_of)
     missing = [name for name in names if name not in planned]
     if missing:
         planned = {**planned, **store.scope_prints_and_rows(store_path, as_of, missing)[0]}
     return {name: planned[name] for name in names}
 
 
-def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -> None:
-    """The portfolios' data prints the run's plan computed, for its kernels (written before
-    any of them starts, so a kernel never reads another run's)."""
-    named = {name: found for name, found in prints.items() if name is not None}
-    _write(_key(_prints_parts(store_path, as_of)), where, named)
+def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -> Path | None:
+    """Write the portfolios' data prints the run's plan computed, for this run's kernels, in a
+    file of its own (named to them in $PMO_PLAN_PRINTS; removed when the run ends) with the
+    store's version then. Returns it; None when it cannot be written (the kernels compute)."""
+    from pmo_lib import store
+    from pmo_lib.runner import write_atomic
+
+    path = where / f"{PLAN_PRINTS}{uuid.uuid4().hex[:12]}.json"
+    content = {
+        "store": _store_name(store_path),
+        "as_of": str(as_of),
+        "version": str(store.version(store_path)),
+        "prints": {name: found for name, found in prints.items() if name is not None},
+    }
+    try:
+        write_atomic(path, json.dumps(content))
+    except OSError as exc:
+        log.debug("%s: %s", path, exc)
+        return None
+    return path
 
 
-def _prints_parts(store_path: Path | str, as_of: date) -> tuple:
+def _planned_prints(store_path: Path | str, as_of: date) -> dict[str, str]:
+    """The prints this run's plan wrote, unless the store changed since (an ingest during the
+    run: a row computed from the new rows must not be kept under the old print)."""
+    from pmo_lib import store
+
+    named = os.environ.get(PRINTS_ENV, "")
+    if not named:
+        return {}
+    try:
+        content = json.loads(Path(named).read_text(encoding="utf-8"))
+        same = (content["store"], content["as_of"], content["version"]) == (
+            _store_name(store_path),
+            str(as_of),
+            str(store.version(store_path)),
+        )
+        return dict(content["prints"]) if same else {}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.debug("%s: %s", named, exc)
+        return {}
+
+
+def _store_name(store_path: Path | str) -> str:
+    """The store as written to disk: a file's absolute path, a server's address without its
+    password."""
     from pmo_lib.store import is_server, redact
 
-    named = redact(str(store_path)) if is_server(store_path) else str(Path(store_path).resolve())
-    return ("data prints", named, str(as_of))
+    return redact(str(store_path)) if is_server(store_path) else str(Path(store_path).resolve())
 
 
 def value(parts: tuple, compute: Callable[[], object], where: Path | None = None) -> object:
@@ -110,6 +161,8 @@ def _read(key: str, where: Path | None) -> object:
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
         if kept.get("key") == key:
+            with contextlib.suppress(OSError):  # read: kept another KEEP_DAYS (prune)
+                os.utime(path)
             return kept.get("value")
     except FileNotFoundError:
         pass
@@ -143,13 +196,17 @@ def _exact(value: object) -> bool:
 
 
 def prune(where: Path, days: float = KEEP_DAYS) -> int:
-    """Remove the kept figures not written or read for days (a month's run reads its own);
-    returns how many went."""
-    cutoff = time.time() - days * 86400
+    """Remove the kept answers not written or read for days (a month's run reads its own; a
+    read touches its file), and what a killed run left (a half-written file, its plan's
+    prints) after a day; returns how many went."""
+    now = time.time()
     gone = 0
-    for path in where.glob("*.json"):
+    if not where.is_dir():
+        return 0
+    for path in where.iterdir():
+        left = path.name.startswith((".", PLAN_PRINTS))
         try:
-            if max(path.stat().st_mtime, path.stat().st_atime) < cutoff:
+            if path.stat().st_mtime < now - (1 if left else days) * 86400:
                 path.unlink()
                 gone += 1
         except OSError:

@@ -361,14 +361,15 @@ def plan(options: Options, dry_run: bool = False) -> tuple[list[Job], dict]:
         options.source, day, list({c.portfolio: 0 for c in configs})
     )
     folder = "" if dry_run else figures_folder(options)
-    if folder:  # the function's comparison in a kernel asks for them again
-        kept.put_prints(Path(folder), options.source, day, prints)
+    # the function's comparison in a kernel asks for them again
+    plan_prints = kept.put_prints(Path(folder), options.source, day, prints) if folder else None
 
     def keep(portfolio: str | None, parts: tuple, compute: Callable[[], list[dict]]):
         """A portfolio's scopes as the last run planned them while its rows are the same (48
         portfolios' sub-portfolios and programs counted: 1.3 s of a run)."""
-        where = Path(folder) if folder else None
-        return kept.value((*parts, prints[portfolio], day.isoformat()), compute, where)
+        if not folder:
+            return compute()
+        return kept.value((*parts, prints[portfolio], day.isoformat()), compute, Path(folder))
 
     planned = scopes.plan(
         configs,
@@ -446,6 +447,11 @@ def plan(options: Options, dry_run: bool = False) -> tuple[list[Job], dict]:
         "source": store.display_source(options.source),  # no local folders on a page
         # what the snapshot's ingest left out or blanked (counted per cause), for every reader
         "ingest": ingest_log.summary(store.load_ingest_log(options.source, day)),
+        # what the run's kernels inherit: where answers are kept, and this plan's prints
+        "kernel_env": {
+            kept.CACHE_ENV: folder or None,
+            kept.PRINTS_ENV: str(plan_prints) if plan_prints else None,
+        },
     }
     return jobs, facts
 
@@ -506,15 +512,19 @@ def _kernel_manager_class():
 
 # -- executing one job (in a worker process) ---------------------------------------------------
 def _worker_init(
-    source: str, parent: int | None = None, folder: str | None = None, figures: str = ""
+    source: str,
+    parent: int | None = None,
+    folder: str | None = None,
+    kernel_env: Mapping[str, str | None] | None = None,
 ) -> None:
     """A pool worker's start: its warm kernel starts first (in folder, the notebooks'), and
     imports the report libraries while the worker imports papermill and builds its exporter.
-    figures: where the kernel keeps figures for the next run ("": nowhere)."""
+    kernel_env: what the kernel inherits besides (the plan's facts["kernel_env"])."""
     if parent is not None:
         die_with_parent(parent)
     os.environ[SOURCE_ENV] = source
-    _set_env(kept.CACHE_ENV, figures or None)
+    for name, value in (kernel_env or {}).items():
+        _set_env(name, value)
     os.environ.setdefault(
         "PYDEVD_DISABLE_FILE_VALIDATION", "1"
     )  # silences debugpy's frozen-modules note
@@ -947,6 +957,8 @@ def execute_group(
     with _ONE_AT_A_TIME:
         if source:
             os.environ[SOURCE_ENV] = source
+            for name in (kept.CACHE_ENV, kept.PRINTS_ENV):  # a Dask worker's kernel keeps none
+                os.environ.pop(name, None)
             logging.getLogger("papermill").setLevel(logging.WARNING)
             logging.getLogger("traitlets").setLevel(logging.ERROR)
         return [execute_job(job, keep_ipynb, self_contained) for job in jobs]
@@ -1101,11 +1113,15 @@ def figures_folder(options: Options) -> str:
     return "" if options.force else str(options.outputs.resolve() / kept.IN_OUTPUTS)
 
 
-def _in_this_process(jobs: list[Job], options: Options, progress: Progress) -> list[Result]:
+def _in_this_process(
+    jobs: list[Job], options: Options, progress: Progress, kernel_env: Mapping[str, str | None]
+) -> list[Result]:
     """--jobs 1, or a single job: run in this process, in one warm kernel for the run."""
-    saved = {name: os.environ.get(name) for name in (SOURCE_ENV, BATCH_ENV, kept.CACHE_ENV)}
+    names = (SOURCE_ENV, BATCH_ENV, *kernel_env)
+    saved = {name: os.environ.get(name) for name in names}
     os.environ[SOURCE_ENV] = str(options.source)
-    _set_env(kept.CACHE_ENV, figures_folder(options) or None)  # the kernel inherits them
+    for name, value in kernel_env.items():  # the kernel inherits them
+        _set_env(name, value)
     kernel = WarmKernel()
     results = []
     try:
@@ -1120,7 +1136,12 @@ def _in_this_process(jobs: list[Job], options: Options, progress: Progress) -> l
 
 
 def _in_workers(
-    jobs: list[Job], options: Options, progress: Progress, workers: int, seconds: dict
+    jobs: list[Job],
+    options: Options,
+    progress: Progress,
+    workers: int,
+    seconds: dict,
+    kernel_env: Mapping[str, str | None],
 ) -> list[Result]:
     """Groups of a scope's jobs in worker processes, each with its warm kernel; seconds: what
     each job took in the last run."""
@@ -1134,7 +1155,7 @@ def _in_workers(
             str(options.source),
             os.getpid(),
             str(Path(jobs[0].notebook).parent),
-            figures_folder(options),
+            kernel_env,
         ),
     ) as pool:
         futures = [
@@ -1249,12 +1270,17 @@ def run(options: Options, dry_run: bool = False) -> int:
         for name, r in earlier.items()
         if isinstance(r.get("seconds"), int | float)
     }
-    if to_render and options.executor == "dask":
-        results += _on_dask(to_render, options, progress, workers, took)
-    elif len(to_render) == 1 or (to_render and workers == 1):
-        results += _in_this_process(to_render, options, progress)
-    elif to_render:
-        results += _in_workers(to_render, options, progress, workers, took)
+    env = facts["kernel_env"]
+    try:
+        if to_render and options.executor == "dask":  # workers elsewhere: nothing kept
+            results += _on_dask(to_render, options, progress, workers, took)
+        elif len(to_render) == 1 or (to_render and workers == 1):
+            results += _in_this_process(to_render, options, progress, env)
+        elif to_render:
+            results += _in_workers(to_render, options, progress, workers, took, env)
+    finally:
+        if env[kept.PRINTS_ENV]:  # this run's own: no later run reads it
+            Path(env[kept.PRINTS_ENV]).unlink(missing_ok=True)
     progress.close()
     order = {job.name: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job])

@@ -446,9 +446,15 @@ def test_a_rerun_reads_the_unchanged_portfolios_comparison_rows_and_renders_the_
         return sum(key[0] == "comparison" for key in keys)
 
     assert rows() == 4  # the function's comparison: a row per portfolio
+    written = {p.name: p.stat().st_ino for p in figures.iterdir()}
     _nudge(path, DA)
     assert runner.run(options) == 0
     assert rows() == 5  # Data & Analytics' row computed again, kept anew
+    # the others read, not written again (a file written anew is a new inode); the plan's
+    # prints were the run's own and are gone
+    again = {p.name: p.stat().st_ino for p in figures.iterdir()}
+    assert len(set(written.items()) & set(again.items())) >= 3
+    assert not list(figures.glob(f"{kept.PLAN_PRINTS}*"))
     forced = replace(options, outputs=tmp_path / "forced", force=True)
     assert runner.run(forced) == 0
     assert not (tmp_path / "forced" / kept.IN_OUTPUTS).exists()  # --force computes everything
@@ -508,3 +514,20 @@ def test_workers_stop_their_kernels_and_leave_nothing_behind(demo_store, tmp_pat
     assert set(sockets.glob("pmo-kernel-*")) == before
     left = psutil.Process().children(recursive=True)
     assert [p for p in left if "resource_tracker" not in " ".join(p.cmdline())] == []
+
+
+def test_force_and_a_dry_run_keep_nothing(demo_store, tmp_path, monkeypatch):
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "named"))  # even where one is named
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path / "out",
+        levels=("function", "portfolio", "sub_portfolio"),
+        customers=True,
+    )
+    dry, _ = runner.plan(options, dry_run=True)
+    forced, facts = runner.plan(replace(options, force=True))
+    assert dry == forced == runner.plan(options)[0]
+    assert facts["kernel_env"] == {kept.CACHE_ENV: None, kept.PRINTS_ENV: None}
+    assert not (tmp_path / "named").exists()
+    # the third plan's only: its prints, each portfolio's scopes, the function's customers
+    assert len(list((tmp_path / "out" / kept.IN_OUTPUTS).iterdir())) == 1 + 4 + 1

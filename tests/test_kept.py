@@ -10,6 +10,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -81,13 +82,25 @@ def test_a_result_json_would_not_give_back_as_it_was_is_not_kept(monkeypatch, tm
 
 def test_figures_unused_for_ninety_days_are_pruned(monkeypatch, tmp_path):
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path))
-    kept.value(("old",), _counted([]))
-    kept.value(("new",), _counted([]))
-    (old,) = [p for p in tmp_path.iterdir() if _parts(p)[0] == "old"]
+    for parts in (("old",), ("read",), ("new",)):
+        kept.value(parts, _counted([]))
+    named = {_parts(p)[0]: p for p in tmp_path.iterdir()}
     long_ago = time.time() - 91 * 86400
-    os.utime(old, (long_ago, long_ago))
-    assert kept.prune(tmp_path) == 1
-    assert len(list(tmp_path.iterdir())) == 1 and not old.exists()
+    for path in (named["old"], named["read"]):
+        os.utime(path, (long_ago, long_ago))
+    calls: list = []
+    kept.value(("read",), _counted(calls))  # read today: kept 90 days more
+    assert calls == []
+    # what a killed run leaves is gone after a day: a half-written file, its plan's prints
+    left = [tmp_path / ".x.json.tmp", tmp_path / f"{kept.PLAN_PRINTS}0123.json"]
+    for path in left:
+        path.write_text("{}")
+        os.utime(path, (time.time() - 2 * 86400,) * 2)
+    assert kept.prune(tmp_path) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [named["read"].name, named["new"].name]
+    )
+    assert kept.prune(tmp_path / "none") == 0  # no folder yet: nothing to do
 
 
 def _comparison(path: Path, config) -> pd.DataFrame:
@@ -146,26 +159,92 @@ def test_the_comparison_reads_a_portfolios_row_until_its_data_changes(
     assert len(spied) == 4
 
 
-def test_a_kernel_takes_the_prints_the_plan_kept_and_computes_only_the_others(
+def test_a_kernel_takes_its_plans_prints_while_the_store_is_as_it_was(
     demo_store, tmp_path, monkeypatch
 ):
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
     day = date.fromisoformat(AS_OF)
-    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path))
-    prints = store.scope_prints(demo_store, day, [None, DA, INFRA])
-    kept.put_prints(tmp_path, demo_store, day, prints)
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+    prints = store.scope_prints(path, day, [None, DA, INFRA])
+    written = kept.put_prints(tmp_path / "kept", path, day, prints)
     asked: list = []
     computed = store.scope_prints_and_rows
 
-    def spied(path, up_to, portfolios):
+    def spied(store_path, up_to, portfolios):
         asked.append(portfolios)
-        return computed(path, up_to, portfolios)
+        return computed(store_path, up_to, portfolios)
 
     monkeypatch.setattr(store, "scope_prints_and_rows", spied)
-    assert kept.data_prints(demo_store, day, [DA, INFRA]) == {DA: prints[DA], INFRA: prints[INFRA]}
+    assert kept.data_prints(path, day, [DA]) == {DA: prints[DA]}
+    assert asked == [[DA]]  # another run's prints (or none) are never read: computed
+    monkeypatch.setenv(kept.PRINTS_ENV, str(written))
+    asked.clear()
+    assert kept.data_prints(path, day, [DA, INFRA]) == {DA: prints[DA], INFRA: prints[INFRA]}
     assert asked == []
-    both = kept.data_prints(demo_store, day, [DA, "Customer Channels"])
-    assert asked == [["Customer Channels"]]
-    assert both == store.scope_prints(demo_store, day, [DA, "Customer Channels"])
-    # a server's address is kept without its password
-    kept.put_prints(tmp_path, "postgresql://pmo:s3cret@db.example/pmo", day, {DA: "x"})
-    assert not any("s3cret" in p.read_text() for p in tmp_path.iterdir())
+    both = kept.data_prints(path, day, [DA, "Customer Channels"])
+    assert asked == [["Customer Channels"]]  # one the plan did not print
+    assert both == store.scope_prints(path, day, [DA, "Customer Channels"])
+    _nudge(path, DA)  # an ingest during the run: the store is not as the plan read it
+    asked.clear()
+    assert kept.data_prints(path, day, [DA]) == computed(path, day, [DA])[0]
+    assert asked == [[DA]]
+    # a server's address is written without its password
+    assert "s3cret" not in kept._store_name("postgresql://pmo:s3cret@db.example:5432/pmo")
+
+
+def test_a_kept_row_follows_what_the_functions_past_says_of_the_portfolios_projects(
+    demo_store, tmp_path, monkeypatch
+):
+    """A project that sat in another portfolio in the first snapshot keeps its first forecast
+    finish from there: a change to it moves this portfolio's row though not its print."""
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    day = date.fromisoformat(AS_OF)
+    with duckdb.connect(str(path)) as con:
+        first = con.execute("SELECT min(as_of) FROM snapshots").fetchone()[0]
+        (pid,) = con.execute(
+            "SELECT min(n.project_id) FROM projects n JOIN projects f USING (project_id)"
+            " WHERE n.as_of = $a AND f.as_of = $f AND n.portfolio = $p AND n.status = 'Active'",
+            {"a": day, "f": first, "p": DA},
+        ).fetchone()
+        # no baseline finishes: the slip is rated against each project's first forecast finish
+        con.execute("UPDATE projects SET baseline_finish = NULL WHERE portfolio = $p", {"p": DA})
+        con.execute(
+            "UPDATE projects SET portfolio = $i WHERE project_id = $id AND as_of = $f",
+            {"i": INFRA, "id": pid, "f": first},
+        )
+    config = load_all()[0]
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+    before = _comparison(path, config)
+    printed = store.scope_prints(path, day, [DA])
+    with duckdb.connect(str(path)) as con:  # its first forecast finish a year and more earlier
+        con.execute(
+            "UPDATE projects SET forecast_finish = forecast_finish - INTERVAL 400 DAY"
+            " WHERE project_id = $id AND as_of = $f",
+            {"id": pid, "f": first},
+        )
+    assert store.scope_prints(path, day, [DA]) == printed  # not in the portfolio's rows
+    after = _comparison(path, config)
+    monkeypatch.delenv(kept.CACHE_ENV)
+    pd.testing.assert_frame_equal(after, _comparison(path, config))
+    rag = ["rag_red", "rag_amber", "rag_green"]
+    assert (
+        not before.set_index("portfolio")
+        .loc[DA, rag]
+        .equals(after.set_index("portfolio").loc[DA, rag])
+    )  # the change shows
+
+
+def test_the_code_print_follows_pythons_and_the_packages_versions(monkeypatch):
+    from importlib import metadata
+
+    kept.code_print.cache_clear()
+    before = kept.code_print()
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda name: "9.9" if name == "pandas" else real(name))
+    kept.code_print.cache_clear()
+    assert kept.code_print() != before  # a pandas upgrade: every page and kept answer anew
+    monkeypatch.undo()
+    kept.code_print.cache_clear()
+    assert kept.code_print() == before

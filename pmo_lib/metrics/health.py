@@ -8,6 +8,7 @@ No data > Green across the dimensions, so missing data is never silently green.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -260,6 +261,16 @@ class Past:
         first["finish"] = finish.set_index("project_id")["forecast_finish"]
         first["finish_as_of"] = finish.set_index("project_id")["as_of"]
         return cls(first, cadence)
+
+    def print_of(self, project_ids: pd.Series) -> str:
+        """A digest of what this past says of these projects, and of its cadence: what an
+        answer kept for a scope's projects also depends on (their first budget or finish may
+        come from a snapshot where they sat in another portfolio)."""
+        rows = self.first[self.first.index.isin(project_ids)]
+        hashed = np.sort(pd.util.hash_pandas_object(rows, index=True).to_numpy())
+        digest = hashlib.sha256(hashed.tobytes())
+        digest.update(f"{len(rows)}|{self.cadence_days}".encode())
+        return digest.hexdigest()[:16]
 
     @classmethod
     def budgets(cls, budgets: dict[str, float], as_of: str = "2000-01-01") -> Past:

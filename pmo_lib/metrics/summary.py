@@ -303,11 +303,13 @@ def by_portfolio(
                 "function": function,
                 "portfolio": name.removeprefix(function + hierarchy.SEPARATOR),
             }
-        compute = functools.partial(
-            figures, now.in_portfolio(name), load, name, config, past, COMPARED
-        )
+        narrowed = now.in_portfolio(name)
+        compute = functools.partial(figures, narrowed, load, name, config, past, COMPARED)
         if prints and name in prints:
-            parts = ("comparison", name, prints[name], str(now.as_of.date()), COMPARED)
+            # the row reads the portfolio's rows (its print) and what the function's past says
+            # of its projects (a project moved in from another portfolio keeps its first budget)
+            seen = past.print_of(narrowed["projects"]["project_id"]) if past else ""
+            parts = ("comparison", name, prints[name], seen, str(now.as_of.date()), COMPARED)
             found = kept.value((*parts, config.model_dump_json()), compute)
         else:
             found = compute()

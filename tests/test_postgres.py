@@ -106,6 +106,9 @@ def test_the_reports_figures_are_duckdbs_to_the_cent(pg_demo, demo_store, tmp_pa
     seen = [p.read_text(encoding="utf-8") for p in pages]
     seen.append((tmp_path / "pg" / AS_OF / "manifest.json").read_text())
     seen.append(capsys.readouterr().out)
+    kept = list((tmp_path / "pg" / ".cache").rglob("*.json"))  # the answers kept for next time
+    assert kept
+    seen += [p.read_text(encoding="utf-8") for p in kept]
     assert not [text for text in seen if PASSWORD in text]
     assert any("postgresql://postgres:***@" in text for text in seen)
 

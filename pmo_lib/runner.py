@@ -1252,8 +1252,9 @@ def run(options: Options, dry_run: bool = False) -> int:
             progress.update(results[-1])
         else:
             to_render.append(job)
-    if to_render and figures_folder(options):
-        kept.prune(Path(figures_folder(options)))
+    env = facts["kernel_env"]
+    if to_render and env[kept.CACHE_ENV]:
+        kept.prune(Path(env[kept.CACHE_ENV]))
     if to_render and not options.self_contained:
         try:
             write_plotly_asset(run_dir)
@@ -1270,7 +1271,6 @@ def run(options: Options, dry_run: bool = False) -> int:
         for name, r in earlier.items()
         if isinstance(r.get("seconds"), int | float)
     }
-    env = facts["kernel_env"]
     try:
         if to_render and options.executor == "dask":  # workers elsewhere: nothing kept
             results += _on_dask(to_render, options, progress, workers, took)

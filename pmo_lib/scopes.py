@@ -138,12 +138,12 @@ def plan(
             if "function" in levels:
                 scopes.append(Scope(config.slug, "function", config))
             if customers:
-                found = keep(
-                    None,
-                    ("customers", config.model_dump_json()),
-                    lambda c=config: [_plain(s) for s in _customers(c, c.slug, snapshot(None))],
+                scopes += _kept(
+                    keep,
+                    config,
+                    ("customers",),
+                    lambda c=config: _customers(c, c.slug, snapshot(None)),
                 )
-                scopes += [Scope(config=config, **fields) for fields in found]
             continue
         own = Scope(config.slug, "portfolio", config, parent=top)
         if "portfolio" in levels:
@@ -151,15 +151,14 @@ def plan(
         if not ({"sub_portfolio", "program"} & levels or customers):
             continue
 
-        def below(config=config, own=own, levels=levels, customers=customers) -> list[dict]:
+        def below(config=config, own=own, levels=levels, customers=customers) -> list[Scope]:
             now = snapshot(config.portfolio)
             found = _customers(config, own.path, now) if customers else []
-            return [_plain(s) for s in found + _below(config, own, now, levels, wanted, known)]
+            return found + _below(config, own, now, levels, wanted, known)
 
         # asked for by name, a scope may be known from a later snapshot (known): not kept
-        parts = ("scopes below", config.model_dump_json(), sorted(levels), customers)
-        found = below() if wanted.on_demand else keep(config.portfolio, parts, below)
-        scopes += [Scope(config=config, **fields) for fields in found]
+        parts = ("scopes below", sorted(levels), customers)
+        scopes += below() if wanted.on_demand else _kept(keep, config, parts, below)
     if wanted.on_demand and not scopes:
         raise PMOError(_unknown(configs, snapshot, wanted))
     return scopes
@@ -261,9 +260,20 @@ def _below(
     return scopes
 
 
-def _plain(scope: Scope) -> dict:
-    """A scope's fields but its parameters (the same for every scope of a portfolio)."""
-    return {f.name: getattr(scope, f.name) for f in fields(Scope) if f.name != "config"}
+def _kept(
+    keep: Keep, config: ReportConfig, parts: tuple, compute: Callable[[], list[Scope]]
+) -> list[Scope]:
+    """compute()'s scopes of config's portfolio, through keep as plain dicts (every field but
+    the parameters, which are in the key and the same for every scope of the portfolio)."""
+
+    def plain() -> list[dict]:
+        return [
+            {f.name: getattr(scope, f.name) for f in fields(Scope) if f.name != "config"}
+            for scope in compute()
+        ]
+
+    found = keep(config.portfolio, (parts[0], config.model_dump_json(), *parts[1:]), plain)
+    return [Scope(config=config, **named) for named in found]
 
 
 def _rows(scope: Scope, now: Snapshot, absent: bool) -> Scope:

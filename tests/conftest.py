@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,13 @@ from pmo_lib.schema import TABLES
 def demo_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("store") / "pmo.duckdb"
     demo.build_demo_store(path)
+    return path
+
+
+def copy_of(store: Path, folder: Path) -> Path:
+    """A copy of a store that a test may change (the session's demo store stays as built)."""
+    path = folder / "s.duckdb"
+    shutil.copy(store, path)
     return path
 
 

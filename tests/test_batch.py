@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
 import tempfile
 from dataclasses import replace
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ import psutil
 import pytest
 
 from pmo_lib import kept, runner, scopes, store
+from tests.conftest import copy_of
 from tests.test_runner import AS_OF, _notebook, toy_project  # noqa: F401  (a fixture)
 
 DA = "Data & Analytics"
@@ -267,8 +267,7 @@ def _nudge(path: Path, portfolio: str) -> None:
 
 
 def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     portfolios = [None, DA, "Customer Channels", "Infrastructure & Cloud"]
     before = store.scope_prints(path, date.fromisoformat(AS_OF), portfolios)
     assert len(set(before.values())) == 4
@@ -292,8 +291,7 @@ def test_rows_are_printed_by_joins_as_the_scope_filters_would(demo_store, tmp_pa
     """A table whose rows hang off a project, a request or a person joins them once for every
     scope; the prints and counts equal the generic, correlated filters', also with an id two
     portfolios share and with unassigned (BAU) bookings."""
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     with duckdb.connect(str(path)) as con:  # one project id in two portfolios
         con.execute(
             "UPDATE projects SET project_id = (SELECT min(project_id) FROM projects"
@@ -339,8 +337,7 @@ class _ClockAnHourOn(runner.datetime):
 def test_a_rerun_renders_only_the_changed_portfolios_jobs_and_nothing_costs_nothing(
     demo_store, tmp_path, monkeypatch, capsys
 ):
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     options = runner.Options(
         source=path,
         outputs=tmp_path / "out",
@@ -428,8 +425,7 @@ def test_the_plan_narrows_the_functions_snapshot_only_when_most_portfolios_are_p
 def test_a_rerun_reads_the_unchanged_portfolios_comparison_rows_and_renders_the_same_page(
     demo_store, tmp_path
 ):
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     options = runner.Options(
         source=path,
         outputs=tmp_path / "out",
@@ -468,8 +464,7 @@ def test_a_rerun_reads_the_unchanged_portfolios_comparison_rows_and_renders_the_
 def test_a_plan_reads_the_scopes_of_a_portfolio_whose_rows_did_not_change(
     demo_store, tmp_path, monkeypatch
 ):
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     options = runner.Options(
         source=path,
         outputs=tmp_path / "out",

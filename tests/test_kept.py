@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from pmo_lib import data, kept, store
 from pmo_lib.metrics import health, summary
 from pmo_lib.params import load_all
+from tests.conftest import copy_of
 from tests.test_batch import DA, INFRA, _nudge
 from tests.test_runner import AS_OF
 
@@ -129,8 +129,7 @@ def spied(monkeypatch) -> list[str]:
 def test_the_comparison_reads_a_portfolios_row_until_its_data_changes(
     demo_store, tmp_path, monkeypatch, spied
 ):
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     config = load_all()[0]
     assert config.is_function
     monkeypatch.delenv(kept.CACHE_ENV, raising=False)
@@ -162,8 +161,7 @@ def test_the_comparison_reads_a_portfolios_row_until_its_data_changes(
 def test_a_kernel_takes_its_plans_prints_while_the_store_is_as_it_was(
     demo_store, tmp_path, monkeypatch
 ):
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     day = date.fromisoformat(AS_OF)
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
     prints = store.scope_prints(path, day, [None, DA, INFRA])
@@ -198,8 +196,7 @@ def test_a_kept_row_follows_what_the_functions_past_says_of_the_portfolios_proje
 ):
     """A project that sat in another portfolio in the first snapshot keeps its first forecast
     finish from there: a change to it moves this portfolio's row though not its print."""
-    path = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, path)
+    path = copy_of(demo_store, tmp_path)
     day = date.fromisoformat(AS_OF)
     with duckdb.connect(str(path)) as con:
         first = con.execute("SELECT min(as_of) FROM snapshots").fetchone()[0]

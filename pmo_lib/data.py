@@ -79,6 +79,10 @@ class Snapshot:
 
     as_of: pd.Timestamp
     tables: Mapping[str, pd.DataFrame]
+    # In a batch run, what its rows are: its portfolio, the portfolio's data print up to as_of
+    # (kept.prints_by_date) and how it was narrowed; an answer about it may be kept from one
+    # run to the next under this key (kept.value). None: not known (JupyterLab, a test's frames).
+    key: tuple | None = field(default=None, compare=False)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -96,6 +100,7 @@ class Snapshot:
         return self._narrowed(
             lambda projects: projects["sub_portfolio"] == sub_portfolio,
             lambda demand, _: demand["sub_portfolio"] == sub_portfolio,
+            how=("sub_portfolio", sub_portfolio),
         )
 
     def in_program(self, program: str) -> Snapshot:
@@ -104,6 +109,7 @@ class Snapshot:
         return self._narrowed(
             lambda projects: projects["program"] == program,
             lambda demand, pids: among(demand["project_id"], pids),
+            how=("program", program),
         )
 
     def in_portfolio(self, portfolio: str) -> Snapshot:
@@ -117,6 +123,7 @@ class Snapshot:
             lambda projects: projects["portfolio"].isin(portfolios),
             lambda demand, _: demand["portfolio"].isin(portfolios),
             home=lambda resources: resources["portfolio"].isin(portfolios),
+            how=("portfolios", *sorted(portfolios)),
         )
 
     def _narrowed(
@@ -124,10 +131,12 @@ class Snapshot:
         project_kept: Callable[[pd.DataFrame], pd.Series],
         demand_kept: Callable[[pd.DataFrame, set], pd.Series],
         home: Callable[[pd.DataFrame], pd.Series] | None = None,
+        how: tuple = (),
     ) -> Snapshot:
         """Keep the projects project_kept(projects) marks, the demand demand_kept(demand, the
         kept projects' ids) marks, and the rows that hang off them; home marks the people whose
-        unassigned (BAU) hours stay in scope. Each table is narrowed when first asked for."""
+        unassigned (BAU) hours stay in scope; how names the narrowing in the key. Each table is
+        narrowed when first asked for."""
         t = self.tables
         once = functools.cache
         # each table's rows kept, as a mask over the table: counted without building the frame
@@ -181,6 +190,7 @@ class Snapshot:
                 {name: functools.partial(_kept_rows, t, name, kept[name]) for name in names},
                 {name: functools.partial(_count, kept[name]) for name in names},
             ),
+            (*self.key, how) if self.key is not None and how else None,
         )
 
 
@@ -477,7 +487,11 @@ def load_portfolio(
     snapshots = store.list_snapshots(path)
     current, previous = resolve_as_of(snapshots, as_of, path, compare_to)
     row = snapshots[pd.to_datetime(snapshots["as_of"]) == current].iloc[0]
-    load = lambda day: Snapshot(day, snapshot_tables(path, day.date(), portfolio))  # noqa: E731
+    keys = _keys(path, portfolio, current)
+
+    def load(day: pd.Timestamp) -> Snapshot:
+        return Snapshot(day, snapshot_tables(path, day.date(), portfolio), keys.get(day))
+
     return PortfolioData(
         portfolio=portfolio,
         current=load(current),
@@ -501,11 +515,22 @@ def all_snapshots(data: PortfolioData) -> list[Snapshot]:
     # the report's own two snapshots as they are: read again, once the cache has dropped them
     # (at 100x it holds two), they would be held twice
     held = {s.as_of: s for s in (data.current, data.previous) if s is not None}
+    keys = _keys(data.store, data.portfolio, data.current.as_of) if len(held) < len(dates) else {}
     return [
         held.get(d)
-        or data.narrow(Snapshot(d, snapshot_tables(data.store, d.date(), data.portfolio)))
+        or data.narrow(
+            Snapshot(d, snapshot_tables(data.store, d.date(), data.portfolio), keys.get(d))
+        )
         for d in dates
     ]
+
+
+def _keys(path: Path | str, portfolio: str | None, as_of: pd.Timestamp) -> dict:
+    """In a batch run, each snapshot's key up to as_of (Snapshot.key) by date; else empty."""
+    from pmo_lib import kept
+
+    prints = kept.prints_by_date(path, as_of.date(), [portfolio]).get(portfolio, {})
+    return {pd.Timestamp(day): ("scope", portfolio, found) for day, found in prints.items()}
 
 
 def resource_load(

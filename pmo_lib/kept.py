@@ -66,6 +66,16 @@ def data_prints(store_path: Path | str, as_of: date, portfolios: Iterable[str]) 
     """Each portfolio's data print at as_of: as this run's plan wrote them ($PMO_PLAN_PRINTS),
     while the store is as it was then; the others computed. Empty when nothing is kept (no
     query then)."""
+    found = prints_by_date(store_path, as_of, portfolios)
+    return {name: prints[as_of.isoformat()] for name, prints in found.items()}
+
+
+def prints_by_date(
+    store_path: Path | str, as_of: date, portfolios: Iterable[str | None]
+) -> dict[str | None, dict[str, str]]:
+    """Each portfolio's (None: the function's) data print at every snapshot up to as_of
+    ({YYYY-MM-DD: print}, store.scope_prints_and_rows with by_date): from this run's plan while
+    the store is as it was then, else computed. Empty when nothing is kept (no query then)."""
     names = list(portfolios)
     if folder() is None or not names:
         return {}
@@ -74,14 +84,19 @@ def data_prints(store_path: Path | str, as_of: date, portfolios: Iterable[str]) 
     planned = _planned_prints(store_path, as_of)
     missing = [name for name in names if name not in planned]
     if missing:
-        planned = {**planned, **store.scope_prints_and_rows(store_path, as_of, missing)[0]}
+        computed = store.scope_prints_and_rows(store_path, as_of, missing, by_date=True)[0]
+        planned = {**planned, **computed}
     return {name: planned[name] for name in names}
 
 
+_FUNCTION = ""  # the function's prints in the plan's file (JSON keys are text; no portfolio is "")
+
+
 def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -> Path | None:
-    """Write the portfolios' data prints the run's plan computed, for this run's kernels, in a
-    file of its own (named to them in $PMO_PLAN_PRINTS; removed when the run ends) with the
-    store's version then. Returns it; None when it cannot be written (the kernels compute)."""
+    """Write the prints by date (store.scope_prints_and_rows with by_date) the run's plan
+    computed, for this run's kernels, in a file of its own (named to them in $PMO_PLAN_PRINTS;
+    removed when the run ends) with the store's version then. Returns it; None when it cannot
+    be written (the kernels compute)."""
     from pmo_lib import store
     from pmo_lib.runner import write_atomic
 
@@ -90,7 +105,7 @@ def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -
         "store": _store_name(store_path),
         "as_of": str(as_of),
         "version": str(store.version(store_path)),
-        "prints": {name: found for name, found in prints.items() if name is not None},
+        "prints": {_FUNCTION if name is None else name: found for name, found in prints.items()},
     }
     try:
         write_atomic(path, json.dumps(content))
@@ -100,9 +115,9 @@ def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -
     return path
 
 
-def _planned_prints(store_path: Path | str, as_of: date) -> dict[str, str]:
-    """The prints this run's plan wrote, unless the store changed since (an ingest during the
-    run: a row computed from the new rows must not be kept under the old print)."""
+def _planned_prints(store_path: Path | str, as_of: date) -> dict[str | None, dict[str, str]]:
+    """The prints by date this run's plan wrote, unless the store changed since (an ingest
+    during the run: a row computed from the new rows must not be kept under the old print)."""
     from pmo_lib import store
 
     named = os.environ.get(PRINTS_ENV, "")
@@ -115,8 +130,13 @@ def _planned_prints(store_path: Path | str, as_of: date) -> dict[str, str]:
             str(as_of),
             str(store.version(store_path)),
         )
-        return dict(content["prints"]) if same else {}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not same:
+            return {}
+        return {
+            None if name == _FUNCTION else name: dict(found)
+            for name, found in content["prints"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.debug("%s: %s", named, exc)
         return {}
 

@@ -357,12 +357,13 @@ def plan(options: Options, dry_run: bool = False) -> tuple[list[Job], dict]:
 
     # Each job's data print is its portfolio's (the function's: everything), over every
     # snapshot up to as_of: one portfolio's change re-renders its jobs and the function's only.
-    prints, counts = store.scope_prints_and_rows(
-        options.source, day, list({c.portfolio: 0 for c in configs})
+    by_date, counts = store.scope_prints_and_rows(
+        options.source, day, list({c.portfolio: 0 for c in configs}), by_date=True
     )
+    prints = {portfolio: found[day.isoformat()] for portfolio, found in by_date.items()}
     folder = "" if dry_run else figures_folder(options)
-    # the function's comparison in a kernel asks for them again
-    plan_prints = kept.put_prints(Path(folder), options.source, day, prints) if folder else None
+    # the function's comparison and the KPI trails in the kernels ask for them again
+    plan_prints = kept.put_prints(Path(folder), options.source, day, by_date) if folder else None
 
     def keep(portfolio: str | None, parts: tuple, compute: Callable[[], list[dict]]):
         """A portfolio's scopes as the last run planned them while its rows are the same (48

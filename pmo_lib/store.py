@@ -777,26 +777,47 @@ def scope_prints(store: Path | str, up_to: date, portfolios: list[str | None]) -
 
 
 def scope_prints_and_rows(
-    store: Path | str, up_to: date, portfolios: list[str | None]
+    store: Path | str, up_to: date, portfolios: list[str | None], by_date: bool = False
 ) -> tuple[dict, dict]:
     """scope_prints, and each portfolio's rows per table in the snapshot of up_to (row_counts),
-    counted by the same queries (the plan of 48 portfolios asked row_counts 49 times: 2 s)."""
+    counted by the same queries (the plan of 48 portfolios asked row_counts 49 times: 2 s).
+    by_date: each portfolio's print at every snapshot up to up_to instead ({portfolio:
+    {YYYY-MM-DD: print}}, each the print scope_prints gives with that date as up_to: what an
+    answer about an earlier snapshot depends on), from the same queries."""
     rows_now = {p: dict.fromkeys(TABLES, 0) for p in portfolios}
-    digests = {p: hashlib.sha256() for p in portfolios}
+    lines: dict[str | None, list[tuple[date, bytes]]] = {p: [] for p in portfolios}
     filters = {name: SCOPE_FILTERS[name] for name in TABLES}
     filters["resource_load"] = _RESOURCE_LOAD
     filters["ingest_log"] = "$p IS NULL OR portfolio = $p"
     with reading(store) as con:
+        dates = {up_to} | {
+            pd.Timestamp(row[0]).date()
+            for row in con.execute(
+                "SELECT as_of FROM snapshots WHERE as_of <= $u", {"u": up_to}
+            ).fetchall()
+        }
         if not _has_table(con, "ingest_log"):
             del filters["ingest_log"]
         for name in set(TABLES) - set(_stored_tables(con)):
             del filters[name]
         for name, rows in _scope_rows(con, filters, up_to, portfolios):
             for portfolio, as_of, count, total in sorted(rows, key=lambda r: str(r[:2])):
-                digests[portfolio].update(f"{name}|{as_of}|{count}|{total};".encode())
-                if name in TABLES and pd.Timestamp(as_of).date() == up_to:
+                day = pd.Timestamp(as_of).date()
+                lines[portfolio].append((day, f"{name}|{as_of}|{count}|{total};".encode()))
+                if name in TABLES and day == up_to:
                     rows_now[portfolio][name] = count
-    return {p: d.hexdigest()[:16] for p, d in digests.items()}, rows_now
+
+    def printed(portfolio: str | None, until: date) -> str:
+        digest = hashlib.sha256()
+        for day, line in lines[portfolio]:
+            if day <= until:
+                digest.update(line)
+        return digest.hexdigest()[:16]
+
+    if by_date:
+        every = sorted(dates)
+        return {p: {d.isoformat(): printed(p, d) for d in every} for p in portfolios}, rows_now
+    return {p: printed(p, up_to) for p in portfolios}, rows_now
 
 
 def _scope_rows(con, filters: dict[str, str], up_to: date, portfolios: list[str | None]):

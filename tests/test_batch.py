@@ -285,6 +285,14 @@ def test_a_scopes_print_changes_with_its_rows_only(demo_store, tmp_path):
     for portfolio in portfolios:
         assert rows[portfolio] == store.row_counts(path, day, portfolio), portfolio
     assert 0 < rows[DA]["allocations"] < rows[None]["allocations"]
+    # and each scope's print at every snapshot up to as_of, from the same queries
+    by_date, same_rows = store.scope_prints_and_rows(path, day, portfolios, by_date=True)
+    assert same_rows == rows
+    assert list(by_date[DA]) == ["2026-08-31", "2026-09-30", AS_OF]
+    for earlier in by_date[DA]:
+        at = store.scope_prints(path, date.fromisoformat(earlier), portfolios)
+        assert {p: by_date[p][earlier] for p in portfolios} == at, earlier
+    assert by_date[DA]["2026-09-30"] != by_date[DA][AS_OF]
 
 
 def test_rows_are_printed_by_joins_as_the_scope_filters_would(demo_store, tmp_path, monkeypatch):

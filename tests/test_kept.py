@@ -164,14 +164,16 @@ def test_a_kernel_takes_its_plans_prints_while_the_store_is_as_it_was(
     path = copy_of(demo_store, tmp_path)
     day = date.fromisoformat(AS_OF)
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
-    prints = store.scope_prints(path, day, [None, DA, INFRA])
-    written = kept.put_prints(tmp_path / "kept", path, day, prints)
+    by_date = store.scope_prints_and_rows(path, day, [None, DA, INFRA], by_date=True)[0]
+    prints = {name: found[AS_OF] for name, found in by_date.items()}
+    assert prints == store.scope_prints(path, day, [None, DA, INFRA])
+    written = kept.put_prints(tmp_path / "kept", path, day, by_date)
     asked: list = []
     computed = store.scope_prints_and_rows
 
-    def spied(store_path, up_to, portfolios):
+    def spied(store_path, up_to, portfolios, by_date=False):
         asked.append(portfolios)
-        return computed(store_path, up_to, portfolios)
+        return computed(store_path, up_to, portfolios, by_date)
 
     monkeypatch.setattr(store, "scope_prints_and_rows", spied)
     assert kept.data_prints(path, day, [DA]) == {DA: prints[DA]}
@@ -179,6 +181,7 @@ def test_a_kernel_takes_its_plans_prints_while_the_store_is_as_it_was(
     monkeypatch.setenv(kept.PRINTS_ENV, str(written))
     asked.clear()
     assert kept.data_prints(path, day, [DA, INFRA]) == {DA: prints[DA], INFRA: prints[INFRA]}
+    assert kept.prints_by_date(path, day, [None]) == {None: by_date[None]}  # the function's too
     assert asked == []
     both = kept.data_prints(path, day, [DA, "Customer Channels"])
     assert asked == [["Customer Channels"]]  # one the plan did not print
@@ -245,3 +248,114 @@ def test_the_code_print_follows_pythons_and_the_packages_versions(monkeypatch):
     monkeypatch.undo()
     kept.code_print.cache_clear()
     assert kept.code_print() == before
+
+
+def _scorecard(path: Path, portfolio: str | None) -> pd.DataFrame:
+    from pmo_lib import memo
+    from pmo_lib.report import open_report
+    from pmo_lib.sections import portfolio_summary as sections
+
+    data.forget_snapshots()
+    memo.forget()
+    report = open_report(
+        "portfolio_summary", portfolio, AS_OF, str(path), interactive=False, sections=sections
+    )
+    return report.view.scorecard
+
+
+def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
+    demo_store, tmp_path, monkeypatch
+):
+    """A month's run computes the KPI trail's new snapshots only: an earlier snapshot's figures
+    are read while its rows and those before it (the scope's print up to it) are the same."""
+    from pmo_lib.metrics import kpis
+
+    path = copy_of(demo_store, tmp_path)
+    computed_for: list[str] = []
+    figures = kpis.snapshot_figures
+
+    def spy(now, *args):
+        computed_for.append(str(now.as_of.date()))
+        return figures(now, *args)
+
+    monkeypatch.setattr(kpis, "snapshot_figures", spy)
+    monkeypatch.delenv(kept.CACHE_ENV, raising=False)
+    card = _scorecard(path, DA)  # as JupyterLab computes it: nothing kept
+    assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+    assert card["trend"].map(len).eq(3).all()
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+    computed_for.clear()
+    pd.testing.assert_frame_equal(_scorecard(path, DA), card)
+    computed_for.clear()
+    pd.testing.assert_frame_equal(_scorecard(path, DA), card)
+    assert computed_for == ["2026-09-30", AS_OF]  # the first snapshot's figures read
+
+    _nudge(path, DA)  # the latest snapshot changes: the first's figures still read
+    computed_for.clear()
+    nudged = _scorecard(path, DA)
+    assert computed_for == ["2026-09-30", AS_OF]
+    monkeypatch.delenv(kept.CACHE_ENV)
+    pd.testing.assert_frame_equal(nudged, _scorecard(path, DA))
+
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+    with duckdb.connect(str(path)) as con:  # the first snapshot's rows change: computed again
+        con.execute(
+            "UPDATE projects SET percent_complete = 0 WHERE as_of = '2026-08-31'"
+            " AND portfolio = $p",
+            {"p": DA},
+        )
+    computed_for.clear()
+    changed = _scorecard(path, DA)
+    assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+    monkeypatch.delenv(kept.CACHE_ENV)
+    pd.testing.assert_frame_equal(changed, _scorecard(path, DA))
+    # another scope of the same portfolio is another key
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+    computed_for.clear()
+    _scorecard(path, None)
+    assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+
+
+def test_the_forecasts_keep_each_earlier_pair_of_snapshots_movements(
+    demo_store, tmp_path, monkeypatch
+):
+    """The back-test's movements between two earlier snapshots are read, not computed from
+    their financials, while the rows up to the later one are the same; the forecast is the
+    same either way."""
+    from pmo_lib import memo
+    from pmo_lib.metrics import forecast
+
+    path = copy_of(demo_store, tmp_path)
+    costed: list[str] = []
+    cost = forecast.cost_at_completion
+
+    def spy(snapshot):
+        costed.append(str(snapshot.as_of.date()))
+        return cost(snapshot)
+
+    monkeypatch.setattr(forecast, "cost_at_completion", spy)
+
+    def landing(portfolio: str | None, sub_portfolio: str | None = None) -> forecast.Forecast:
+        data.forget_snapshots()
+        memo.forget()
+        costed.clear()
+        scope = data.load_portfolio(portfolio, AS_OF, path).narrowed(sub_portfolio)
+        return forecast.forecast(scope.current, data.all_snapshots(scope))
+
+    monkeypatch.delenv(kept.CACHE_ENV, raising=False)
+    assert data.load_portfolio(DA, AS_OF, path).current.key is None  # JupyterLab: no keys
+    computed = landing(DA, "BI & Reporting")
+    assert set(costed) == {"2026-08-31", "2026-09-30", AS_OF}
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+    narrowed = data.load_portfolio(DA, AS_OF, path).narrowed("BI & Reporting")
+    assert narrowed.current.key[-1] == ("sub_portfolio", "BI & Reporting")
+    for run in range(2):
+        found = landing(DA, "BI & Reporting")
+        pd.testing.assert_frame_equal(found.projects, computed.projects)
+        pd.testing.assert_frame_equal(found.moves, computed.moves)
+    assert costed == [AS_OF]  # both pairs read: only the cost basis now computed
+    _nudge(path, DA)  # the latest snapshot changes: the first pair is still read
+    landing(DA, "BI & Reporting")
+    assert set(costed) == {"2026-09-30", AS_OF}
+    landing(DA)  # the whole portfolio: another scope, computed
+    assert set(costed) == {"2026-08-31", "2026-09-30", AS_OF}

@@ -17,6 +17,8 @@ every forecast is blank and said so.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,43 +82,93 @@ def movements(history: list[Snapshot]) -> pd.DataFrame:
     """Per project active at the earlier of two consecutive snapshots and present at the later:
     its class attributes then (stage, budget, portfolio), the days between, the slip rate
     (forecast finish moved ÷ days) and the growth rate (cost at completion moved ÷ that cost ÷
-    days); blank where the data has no forecast finish or cost on either side."""
+    days); blank where the data has no forecast finish or cost on either side.
+
+    In a batch run, a pair of snapshots with keys (Snapshot.key: their rows' prints) has its
+    movements kept for the next run: a month's run then reads no earlier snapshot's financials
+    (at 100x, 1 million rows each)."""
+    from pmo_lib import kept
+
     columns = ["project_id", "lifecycle_stage", "portfolio", "budget", "as_of", "slip_rate"]
+    costs = [functools.cache(functools.partial(cost_at_completion, s)) for s in history]
     pairs = []
-    costs = [cost_at_completion(s) for s in history]
     for i, (earlier, later) in enumerate(zip(history, history[1:], strict=False)):
-        a, b = earlier["projects"], later["projects"]
-        a = a[a["status"] == "Active"]
-        both = a.merge(
-            b[["project_id", "forecast_finish", "budget_at_completion"]],
-            on="project_id",
-            suffixes=("", "_later"),
-        )
-        days = (later.as_of - earlier.as_of).days
-        if both.empty or days <= 0:
-            continue
-        moved = (both["forecast_finish_later"] - both["forecast_finish"]).dt.days
-        budget = both["budget_at_completion"].astype("float64")
-        cost = both["project_id"].map(costs[i]).astype("float64")
-        growth = both["project_id"].map(costs[i + 1]).astype("float64") / cost.where(cost > 0)
-        pairs.append(
-            pd.DataFrame(
-                {
-                    "project_id": both["project_id"],
-                    "lifecycle_stage": both["lifecycle_stage"].astype(object).fillna("(none)"),
-                    "portfolio": both["portfolio"].astype(object).fillna("(none)"),
-                    "budget": budget,
-                    "as_of": earlier.as_of,
-                    "slip_rate": moved.astype("float64") / days,
-                    "growth_rate": (growth - 1) / days,
-                }
-            )
-        )
+        compute = functools.partial(_pair, earlier, later, costs[i], costs[i + 1])
+        if earlier.key is None or later.key is None:
+            moved = compute()
+        else:
+            parts = ("movements", earlier.key, later.key)
+            moved = _from_plain(kept.value(parts, functools.partial(_plain, compute)), earlier)
+        if moved is not None:
+            pairs.append(moved)
     if not pairs:
         return pd.DataFrame(columns=[*columns, "growth_rate"]).astype(
             {"budget": "float64", "slip_rate": "float64", "growth_rate": "float64"}
         )
     return pd.concat(pairs, ignore_index=True)
+
+
+def _pair(
+    earlier: Snapshot, later: Snapshot, cost_then: Callable, cost_later: Callable
+) -> pd.DataFrame | None:
+    """movements' rows of two consecutive snapshots (None: no project in both, or no days
+    between); cost_then(), cost_later(): their costs at completion."""
+    a, b = earlier["projects"], later["projects"]
+    a = a[a["status"] == "Active"]
+    both = a.merge(
+        b[["project_id", "forecast_finish", "budget_at_completion"]],
+        on="project_id",
+        suffixes=("", "_later"),
+    )
+    days = (later.as_of - earlier.as_of).days
+    if both.empty or days <= 0:
+        return None
+    moved = (both["forecast_finish_later"] - both["forecast_finish"]).dt.days
+    budget = both["budget_at_completion"].astype("float64")
+    cost = both["project_id"].map(cost_then()).astype("float64")
+    growth = both["project_id"].map(cost_later()).astype("float64") / cost.where(cost > 0)
+    return pd.DataFrame(
+        {
+            "project_id": both["project_id"],
+            "lifecycle_stage": both["lifecycle_stage"].astype(object).fillna("(none)"),
+            "portfolio": both["portfolio"].astype(object).fillna("(none)"),
+            "budget": budget,
+            "as_of": earlier.as_of,
+            "slip_rate": moved.astype("float64") / days,
+            "growth_rate": (growth - 1) / days,
+        }
+    )
+
+
+_KEPT_COLUMNS = ("project_id", "lifecycle_stage", "portfolio", "budget", "slip_rate", "growth_rate")
+
+
+def _plain(compute: Callable[[], pd.DataFrame | None]) -> dict:
+    """A pair's movements (compute: _pair) as JSON keeps them exactly (floats by their
+    shortest repr)."""
+    moved = compute()
+    if moved is None:
+        return {"none": True}
+    return {column: moved[column].tolist() for column in _KEPT_COLUMNS}
+
+
+def _from_plain(kept: dict, earlier: Snapshot) -> pd.DataFrame | None:
+    """_pair's frame again, column types and all, from _plain's."""
+    if kept.get("none"):
+        return None
+    return pd.DataFrame(
+        {
+            "project_id": pd.Series(
+                kept["project_id"], dtype=earlier["projects"]["project_id"].dtype
+            ),
+            "lifecycle_stage": pd.Series(kept["lifecycle_stage"], dtype=object),
+            "portfolio": pd.Series(kept["portfolio"], dtype=object),
+            "budget": pd.Series(kept["budget"], dtype="float64"),
+            "as_of": earlier.as_of,
+            "slip_rate": pd.Series(kept["slip_rate"], dtype="float64"),
+            "growth_rate": pd.Series(kept["growth_rate"], dtype="float64"),
+        }
+    )
 
 
 def classes(

@@ -263,13 +263,15 @@ class Past:
         return cls(first, cadence)
 
     def print_of(self, project_ids: pd.Series) -> str:
-        """A digest of what this past says of these projects, and of its cadence: what an
-        answer kept for a scope's projects also depends on (their first budget or finish may
-        come from a snapshot where they sat in another portfolio)."""
+        """A digest of what this past says of these projects, and of the staleness allowance
+        its cadence gives: what an answer kept for a scope's projects also depends on (their
+        first budget or finish may come from a snapshot where they sat in another portfolio).
+        The allowance, not the cadence: monthly snapshots' median gap swings between 30 and
+        30.5 days as months are added, and would change every key each month."""
         rows = self.first[self.first.index.isin(project_ids)]
         hashed = np.sort(pd.util.hash_pandas_object(rows, index=True).to_numpy())
         digest = hashlib.sha256(hashed.tobytes())
-        digest.update(f"{len(rows)}|{self.cadence_days}".encode())
+        digest.update(f"{len(rows)}|{stale_allowance(self)}".encode())
         return digest.hexdigest()[:16]
 
     @classmethod

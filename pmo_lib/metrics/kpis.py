@@ -12,7 +12,9 @@ KPI in every snapshot up to the as-of date.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -193,6 +195,45 @@ def snapshot_figures(
     out["dq_score"] = data_quality.score(now, data_quality.find_issues(now, config.thresholds))
     out["outlook_accuracy_pct"] = outlook_accuracy(history)
     return out
+
+
+def trail(
+    history: list,
+    load_of: Callable,
+    config,
+    past,
+    known: dict,
+    prints: dict[str, str] | None = None,
+    scope: tuple = (),
+) -> list[tuple[pd.Timestamp, dict]]:
+    """(as_of, snapshot_figures) per snapshot of history, oldest first: what the scorecard's
+    trend shows. load_of(snapshot): every person's bookings then; known: the headlines already
+    computed (now, before). prints: the scope's data print at each snapshot date
+    (kept.prints_by_date), under which a batch run keeps an earlier snapshot's figures for the
+    next: they come from its rows and those before it (the print up to it), what the past says
+    of its projects (Past.print_of) and the parameters. A PMO two years in has 24 snapshots; a
+    month's run then computes the new ones only. scope: names the report's scope in the key."""
+    from pmo_lib import kept
+
+    out = []
+    for i, snapshot in enumerate(history):
+        done = known.get(snapshot.as_of)
+        compute = functools.partial(
+            _figures_then, snapshot, load_of, config, past, history[: i + 1], done
+        )
+        printed = (prints or {}).get(snapshot.as_of.date().isoformat())
+        if done is not None or printed is None:
+            out.append((snapshot.as_of, compute()))
+            continue
+        seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
+        day = snapshot.as_of.date().isoformat()
+        parts = ("kpi-trail", *scope, day, printed, seen, config.model_dump_json())
+        out.append((snapshot.as_of, kept.value(parts, compute)))
+    return out
+
+
+def _figures_then(snapshot, load_of: Callable, config, past, history: list, done) -> dict:
+    return snapshot_figures(snapshot, load_of(snapshot), config, past, history, done)
 
 
 def outlook_accuracy(history: list) -> float | None:

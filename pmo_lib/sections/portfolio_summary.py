@@ -56,14 +56,22 @@ def analyse(report: Report) -> SummaryView:
     known = {report.now.as_of: now}  # the figures computed above, not again
     if report.before is not None and before is not None:
         known[report.before.as_of] = before
-    trail = []
-    for i, snapshot in enumerate(history):
-        same = snapshot.as_of == report.now.as_of
-        load_then = load if same else data.resource_load(report.data, snapshot=snapshot)
-        figures = kpis.snapshot_figures(
-            snapshot, load_then, report.config, past, history[: i + 1], known.get(snapshot.as_of)
-        )
-        trail.append((snapshot.as_of, figures))
+    scope = report.data.portfolio, report.data.sub_portfolio, report.data.program
+    # in a batch run, each earlier snapshot's figures are kept for the next month's run
+    prints = kept.prints_by_date(report.data.store, report.now.as_of.date(), [scope[0]])
+    trail = kpis.trail(
+        history,
+        lambda then: (
+            load
+            if then.as_of == report.now.as_of
+            else data.resource_load(report.data, snapshot=then)
+        ),
+        report.config,
+        past,
+        known,
+        prints.get(scope[0]),
+        scope,
+    )
     scorecard = kpis.scorecard(report.config.kpis, trail)
     return SummaryView(load, now, before, past, landing, scorecard)
 

@@ -79,8 +79,8 @@ class Snapshot:
 
     as_of: pd.Timestamp
     tables: Mapping[str, pd.DataFrame]
-    # In a batch run, what its rows are: its portfolio, the portfolio's data print up to as_of
-    # (kept.prints_by_date) and how it was narrowed; an answer about it may be kept from one
+    # In a batch run, what its rows are: its portfolio and date, the portfolio's data print up to
+    # it (kept.prints_by_date) and how it was narrowed; an answer about it may be kept from one
     # run to the next under this key (kept.value). None: not known (JupyterLab, a test's frames).
     key: tuple | None = field(default=None, compare=False)
 
@@ -530,7 +530,7 @@ def _keys(path: Path | str, portfolio: str | None, as_of: pd.Timestamp) -> dict:
     from pmo_lib import kept
 
     prints = kept.prints_by_date(path, as_of.date(), [portfolio]).get(portfolio, {})
-    return {pd.Timestamp(day): ("scope", portfolio, found) for day, found in prints.items()}
+    return {pd.Timestamp(day): ("scope", portfolio, day, found) for day, found in prints.items()}
 
 
 def resource_load(

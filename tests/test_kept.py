@@ -349,7 +349,7 @@ def test_the_forecasts_keep_each_earlier_pair_of_snapshots_movements(
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
     narrowed = data.load_portfolio(DA, AS_OF, path).narrowed("BI & Reporting")
     assert narrowed.current.key[-1] == ("sub_portfolio", "BI & Reporting")
-    for run in range(2):
+    for _ in range(2):
         found = landing(DA, "BI & Reporting")
         pd.testing.assert_frame_equal(found.projects, computed.projects)
         pd.testing.assert_frame_equal(found.moves, computed.moves)

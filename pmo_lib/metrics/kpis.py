@@ -198,21 +198,14 @@ def snapshot_figures(
 
 
 def trail(
-    history: list,
-    load_of: Callable,
-    config,
-    past,
-    known: dict,
-    prints: dict[str, str] | None = None,
-    scope: tuple = (),
+    history: list, load_of: Callable, config, past, known: dict
 ) -> list[tuple[pd.Timestamp, dict]]:
     """(as_of, snapshot_figures) per snapshot of history, oldest first: what the scorecard's
     trend shows. load_of(snapshot): every person's bookings then; known: the headlines already
-    computed (now, before). prints: the scope's data print at each snapshot date
-    (kept.prints_by_date), under which a batch run keeps an earlier snapshot's figures for the
-    next: they come from its rows and those before it (the print up to it), what the past says
-    of its projects (Past.print_of) and the parameters. A PMO two years in has 24 snapshots; a
-    month's run then computes the new ones only. scope: names the report's scope in the key."""
+    computed (now, before). In a batch run an earlier snapshot's figures are kept for the next
+    run under its key (Snapshot.key: its scope's rows up to it), what the past says of its
+    projects (Past.print_of) and the parameters: a PMO two years in has 24 snapshots, and a
+    month's run computes the new one only."""
     from pmo_lib import kept
 
     out = []
@@ -221,13 +214,11 @@ def trail(
         compute = functools.partial(
             _figures_then, snapshot, load_of, config, past, history[: i + 1], done
         )
-        printed = (prints or {}).get(snapshot.as_of.date().isoformat())
-        if done is not None or printed is None:
+        if done is not None or snapshot.key is None:
             out.append((snapshot.as_of, compute()))
             continue
         seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
-        day = snapshot.as_of.date().isoformat()
-        parts = ("kpi-trail", *scope, day, printed, seen, config.model_dump_json())
+        parts = ("kpi-trail", snapshot.key, seen, config.model_dump_json())
         out.append((snapshot.as_of, kept.value(parts, compute)))
     return out
 

@@ -56,10 +56,7 @@ def analyse(report: Report) -> SummaryView:
     known = {report.now.as_of: now}  # the figures computed above, not again
     if report.before is not None and before is not None:
         known[report.before.as_of] = before
-    scope = report.data.portfolio, report.data.sub_portfolio, report.data.program
-    # in a batch run, each earlier snapshot's figures are kept for the next month's run
-    prints = kept.prints_by_date(report.data.store, report.now.as_of.date(), [scope[0]])
-    trail = kpis.trail(
+    trail = kpis.trail(  # in a batch run, each earlier snapshot's figures kept for the next
         history,
         lambda then: (
             load
@@ -69,8 +66,6 @@ def analyse(report: Report) -> SummaryView:
         report.config,
         past,
         known,
-        prints.get(scope[0]),
-        scope,
     )
     scorecard = kpis.scorecard(report.config.kpis, trail)
     return SummaryView(load, now, before, past, landing, scorecard)

@@ -119,6 +119,45 @@ def test_what_changed_leaves_out_what_the_data_cannot_say():
     assert words.changes(changes, "USD", None) == ["There is no earlier snapshot to compare with."]
 
 
+def test_the_largest_outlook_movement_says_which_way_and_counts_only_outlook_changes(demo_store):
+    """A project listed for having no plan, its Outlook unchanged, is no Outlook movement (the
+    demo's Data & Analytics page read "PRJ-00045 ...: $0 to $346.8k; 1 projects moved"); a
+    movement reads up or down, by how much, to what."""
+    from pmo_lib import data
+    from pmo_lib.metrics import health, summary
+    from pmo_lib.metrics.summary import Changes
+    from pmo_lib.narrative import portfolio_summary as words
+    from pmo_lib.params import load_all
+
+    config = next(c for c in load_all() if c.portfolio == "Data & Analytics")
+    scope = data.load_portfolio("Data & Analytics", "2026-10-31", demo_store)
+    past = health.Past.of(data.all_snapshots(scope))
+    found = summary.changes(scope.current, scope.previous, config, past).outlook_moves
+    assert "PRJ-00045" not in set(found["project_id"])  # no plan, Outlook unchanged
+    assert (found["outlook_change"].abs() >= config.spend.exception_min_amount).all()
+    moves = pd.DataFrame(
+        {"project_id": ["P2"], "fy_outlook": [400_000.0], "reason": ["Outlook change"]}
+    )
+    moves = moves.assign(project_name="Billing", outlook_change=[300_000.0])
+    nothing = pd.DataFrame(columns=["project_id", "project_name", "item_id", "title", "stage"])
+    said = words.changes(
+        Changes(nothing, nothing, moves, nothing, nothing, nothing),
+        "USD",
+        pd.Timestamp("2026-09-30"),
+    )
+    assert (
+        "The largest Outlook movement is P2 Billing: up $300.0k to $400.0k; 1 project moved past"
+        " the exception threshold." in said
+    )
+    down = moves.assign(outlook_change=[-300_000.0], fy_outlook=[100_000.0])
+    said = words.changes(
+        Changes(nothing, nothing, down, nothing, nothing, nothing),
+        "USD",
+        pd.Timestamp("2026-09-30"),
+    )
+    assert "P2 Billing: down $300.0k to $100.0k; 1 project moved" in said[1]
+
+
 def test_money_reads_right_at_every_magnitude():
     m = lambda v: formatting.money(v, "GBP", compact=True)  # noqa: E731
     assert [m(40.5), m(950), m(40_500), m(999_960), m(40_500_000), m(7.2e9)] == [

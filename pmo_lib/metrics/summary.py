@@ -155,6 +155,8 @@ def changes(
         config.spend.exception_min_amount,
         config.spend.exception_outlook_change_pct,
     )
+    # an Outlook change past the threshold: not a project listed for having no plan at all
+    moves = moves[moves["reason"].str.contains("Outlook change", regex=False)]
     moves = (
         moves.reindex(moves["outlook_change"].abs().sort_values(ascending=False).index)
         .head(5)

@@ -97,11 +97,14 @@ def changes(
     if "financials" not in absent:
         if len(ch.outlook_moves):
             top = ch.outlook_moves.iloc[0]
+            moved = len(ch.outlook_moves)
             out.append(
                 f"The largest Outlook movement is {top['project_id']} {top['project_name']}:"
-                f" {fmt.money(top['outlook_change'], currency, compact=True)} to"
+                f" {'up' if top['outlook_change'] > 0 else 'down'}"
+                f" {fmt.money(abs(top['outlook_change']), currency, compact=True)} to"
                 f" {fmt.money(top['fy_outlook'], currency, compact=True)};"
-                f" {fmt.count(len(ch.outlook_moves))} projects moved past the exception threshold."
+                f" {fmt.count(moved)} {'project' if moved == 1 else 'projects'} moved past the"
+                " exception threshold."
             )
         else:
             out.append("No project's Outlook moved past the exception threshold.")

@@ -57,9 +57,12 @@ def monthly(
     availability and planned and actual utilisation (%); actuals only for closed months."""
     resources = now["resources"]
     cap = capacity_by_month(resources, months, portfolio)
-    alloc = now["allocations"][now["allocations"]["period"].isin(months)].merge(
-        resources[["resource_id", "role", "team"]], on="resource_id", how="left"
-    )
+    bookings = now["allocations"]
+    alloc = bookings.loc[
+        bookings["period"].isin(months), ["resource_id", "period", "planned_hours", "actual_hours"]
+    ]
+    if by:  # each person's team or role (a person is one row of resources: its key)
+        alloc = alloc.merge(resources[["resource_id", by]], on="resource_id", how="left")
     keys = ["period"] + ([by] if by else [])
     capacity = cap.groupby(keys)["capacity_hours"].sum()
     planned = alloc.groupby(keys)["planned_hours"].sum()
@@ -111,8 +114,9 @@ def people_load(
         ]
     ].merge(pd.DataFrame({"period": months}), how="cross")
     totals = booked_per_month(load)
+    bookings = now["allocations"]
     here = (
-        now["allocations"][now["allocations"]["project_id"].notna()]
+        bookings.loc[bookings["project_id"].notna(), ["resource_id", "period", "planned_hours"]]
         .groupby(["resource_id", "period"])["planned_hours"]
         .sum()
         .rename("hours_here")

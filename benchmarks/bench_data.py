@@ -4,14 +4,18 @@ function-level page from command to file with its peak memory.
 
 Prints one line per size, then one per size and page. Usage:
 python benchmarks/bench_data.py [--sizes 1 10 100] [--pages spend health] [--store S.duckdb]
+  [--months 12]
 (--store: use that store, built by the demo at the first size given, instead of building one
-per run: the 100x store takes minutes to build.)
+per run: the 100x store takes minutes to build. --months: also the function's executive summary
+on a store that many monthly snapshots deep, the demo's first copied back month by month: on a
+first run, the month after (one portfolio's latest financials changed) and with --force.)
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,12 +43,13 @@ _PEAK = (
 )
 
 
-def page(store: Path, report: str, outputs: Path) -> tuple[float, float]:
+def page(store: Path, report: str, outputs: Path, force: bool = True) -> tuple[float, float]:
     """Seconds from command to file of the function's page of one report (--jobs 1, rendered
-    afresh), and the peak RSS in MB of the runner or its kernel."""
+    afresh unless force is False), and the peak RSS in MB of the runner or its kernel."""
     command = [sys.executable, str(ROOT / "run_reports.py"), "--source", str(store)]
     command += ["--outputs", str(outputs), "--portfolio", "function", "--report", report]
-    command += ["--level", "function", "--no-customers", "--no-mail", "--jobs", "1", "--force"]
+    command += ["--level", "function", "--no-customers", "--no-mail", "--jobs", "1"]
+    command += ["--force"] if force else []
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, *command], capture_output=True, text=True, cwd=ROOT
@@ -75,11 +80,75 @@ def load_line(store: Path, size: float, build: float) -> None:
     )
 
 
+def deepen(store: Path, months: int, into: Path) -> Path:
+    """A copy of store with monthly snapshots before its first, copies of it, until it holds
+    `months` snapshots (a PMO that many months in)."""
+    import duckdb
+
+    deep = into / f"deep-{months}.duckdb"
+    shutil.copyfile(store, deep)
+    with duckdb.connect(str(deep)) as con:
+        first, held = con.execute("SELECT min(as_of), count(*) FROM snapshots").fetchone()
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'as_of'"
+        ).fetchall()
+        for back in range(1, months - held + 1):
+            for (table,) in tables:
+                names = con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = $t"
+                    " ORDER BY ordinal_position",
+                    {"t": table},
+                ).fetchall()
+                picked = ", ".join(
+                    f"last_day(as_of - INTERVAL ({back}) MONTH)::DATE"
+                    if name == "as_of"
+                    else f"fingerprint || '-{back}'"
+                    if (table, name) == ("snapshots", "fingerprint")
+                    else f'"{name}"'
+                    for (name,) in names
+                )
+                con.execute(
+                    f"INSERT INTO {table} SELECT {picked} FROM {table} WHERE as_of = $f",
+                    {"f": first},
+                )
+    return deep
+
+
+def history_lines(store: Path, months: int, tmp: Path) -> None:
+    """The function's summary on a store `months` snapshots deep: a first run, the month after
+    (the latest snapshot changed: the earlier snapshots' KPI figures and forecast movements
+    kept), and --force."""
+    import duckdb
+
+    deep = deepen(store, months, tmp)
+    outputs = tmp / f"deep-{months}-out"
+    first = page(deep, "portfolio_summary", outputs, force=False)
+    with duckdb.connect(str(deep)) as con:
+        con.execute(
+            "UPDATE financials SET amount = amount + 1000 WHERE as_of = (SELECT max(as_of) FROM"
+            " snapshots) AND project_id IN (SELECT project_id FROM projects WHERE as_of ="
+            " (SELECT max(as_of) FROM snapshots) AND portfolio = 'Data & Analytics')"
+        )
+    after = page(deep, "portfolio_summary", outputs, force=False)
+    forced = page(deep, "portfolio_summary", outputs)
+    print(
+        f"\n{'snapshots':>9} {'executive summary':<20} {'command to file s':>18}"
+        f" {'peak RSS MB':>12}"
+    )
+    for said, (seconds, peak) in (
+        ("first run", first),
+        ("the month after", after),
+        ("--force", forced),
+    ):
+        print(f"{months:>9} {said:<20} {seconds:>18.1f} {peak:>12.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 10])
     parser.add_argument("--pages", nargs="*", default=FUNCTION_PAGES, choices=FUNCTION_PAGES)
     parser.add_argument("--store", type=Path, help="a demo store already built (one size)")
+    parser.add_argument("--months", type=int, help="also the summary this many snapshots deep")
     args = parser.parse_args()
     sizes = args.sizes[:1] if args.store else args.sizes
     print(
@@ -99,6 +168,10 @@ def main() -> None:
         print(f"\n{'size':>5} {'function page':<20} {'command to file s':>18} {'peak RSS MB':>12}")
         for size, report, seconds, peak in pages:
             print(f"{size:>5g} {report:<20} {seconds:>18.1f} {peak:>12.0f}")
+        if args.months:
+            history_lines(
+                args.store or Path(tmp) / f"pmo-{sizes[-1]:g}.duckdb", args.months, Path(tmp)
+            )
 
 
 if __name__ == "__main__":

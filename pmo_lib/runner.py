@@ -5,8 +5,9 @@ Only this module touches papermill, nbclient and nbconvert. Each job is one repo
 (the function, a portfolio, a sub-portfolio, a program or a customer: pmo_lib.scopes). The plan
 comes first and decides what is unchanged since the last run (each job's fingerprint covers its
 notebook, parameters, the library's code and its portfolio's rows: store.scope_prints); a run
-with nothing to render starts nothing. The rest runs in this process (--jobs 1) or in a process
-pool, a scope's jobs together, each worker with one kernel kept across its jobs (WarmKernel). A
+with nothing to render starts nothing. The rest runs in this process (--jobs 1) or in worker
+processes, one job at a time to the worker whose kernel holds its portfolio (Backlog), each worker
+with one kernel kept across its jobs (WarmKernel). A
 failing job does not stop the others, and every output file is written atomically. Everything a
 notebook reads travels as a papermill parameter (CONTRACT), so the executed notebook records it.
 """
@@ -32,7 +33,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from multiprocessing import get_context
@@ -1136,6 +1138,46 @@ def _in_this_process(
     return results
 
 
+class Backlog:
+    """The jobs a pool has still to run, handed out one at a time as workers become free. A
+    worker keeps to the portfolio its kernel has read (its snapshot cache serves every report of
+    the portfolio and its sub-portfolios and programs) while that has jobs left, the longest
+    first; then it takes the portfolio with the most work left that no other worker is on, or,
+    with none, helps the one with the most work left. So each portfolio's tables are read once,
+    and at the end no worker waits for another's queue: one job at a time is handed out (one
+    worker's last three scopes of a changed portfolio, 3.5 s, were the last 3.5 s of a run while
+    the other worker waited). seconds: what each job took in the last run (a job not in it: their
+    mean)."""
+
+    def __init__(self, jobs: list[Job], seconds: Mapping[str, float] | None = None):
+        took = {n: t for n, t in (seconds or {}).items() if math.isfinite(t) and t >= 0}
+        usual = sum(took.values()) / len(took) if took else 1.0
+        self.expected = {job.name: took.get(job.name, usual) for job in jobs}
+        self.left: dict[str | None, list[Job]] = {}  # each portfolio's, in plan order first
+        for job in jobs:
+            self.left.setdefault(job.portfolio, []).append(job)
+        for queue in self.left.values():  # the longest first (sort is stable: else plan order)
+            queue.sort(key=lambda job: -self.expected[job.name])
+        self.on: dict[int, str | None] = {}  # the portfolio each worker's kernel holds
+
+    def __len__(self) -> int:
+        return sum(len(queue) for queue in self.left.values())
+
+    def seconds_left(self, portfolio: str | None) -> float:
+        return sum(self.expected[job.name] for job in self.left[portfolio])
+
+    def take(self, worker: int) -> Job | None:
+        """The next job for worker, None when none is left."""
+        waiting = [p for p, queue in self.left.items() if queue]
+        if not waiting:
+            return None
+        if worker not in self.on or self.on[worker] not in waiting:
+            held = {p for w, p in self.on.items() if w != worker}
+            free = [p for p in waiting if p not in held]
+            self.on[worker] = max(free or waiting, key=self.seconds_left)  # ties: plan order
+        return self.left[self.on[worker]].pop(0)
+
+
 def _in_workers(
     jobs: list[Job],
     options: Options,
@@ -1144,12 +1186,13 @@ def _in_workers(
     seconds: dict,
     kernel_env: Mapping[str, str | None],
 ) -> list[Result]:
-    """Groups of a scope's jobs in worker processes, each with its warm kernel; seconds: what
-    each job took in the last run."""
-    groups = by_scope(jobs, workers, seconds)
-    results = []
-    with ProcessPoolExecutor(
-        min(workers, len(groups)),
+    """The jobs in worker processes, each with its warm kernel, one job at a time from a
+    Backlog (seconds: what each job took in the last run). A worker that dies (its job's
+    kernel took it down, the OOM killer) fails that job only: a new worker takes the rest."""
+    backlog = Backlog(jobs, seconds)
+    start = functools.partial(
+        ProcessPoolExecutor,
+        1,
         mp_context=get_context("spawn"),
         initializer=_worker_init,
         initargs=(
@@ -1158,15 +1201,46 @@ def _in_workers(
             str(Path(jobs[0].notebook).parent),
             kernel_env,
         ),
-    ) as pool:
-        futures = [
-            pool.submit(execute_group, group, options.keep_ipynb, options.self_contained)
-            for group in groups
-        ]
-        for future in as_completed(futures):
-            for result in future.result():
-                results.append(result)
-                progress.update(result)
+    )
+    pools = [start() for _ in range(min(workers, len(jobs)))]
+    # a pool is shut down in a thread of its own as soon as it has nothing left (its worker
+    # stops its kernel while the others work), and the run waits for every one of them
+    closing = ThreadPoolExecutor(len(pools))
+    running: dict = {}  # future -> (worker, job)
+
+    def hand_out(worker: int) -> None:
+        job = backlog.take(worker)
+        if job is None:
+            closing.submit(pools[worker].shutdown)
+            return
+        future = pools[worker].submit(
+            execute_group, [job], options.keep_ipynb, options.self_contained
+        )
+        running[future] = (worker, job)
+
+    results = []
+    try:
+        for worker in range(len(pools)):
+            hand_out(worker)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                worker, job = running.pop(future)
+                try:
+                    finished = future.result()
+                except BrokenProcessPool as exc:
+                    closing.submit(pools[worker].shutdown)
+                    pools[worker] = start()
+                    finished = [Result.of(job, "failed")]
+                    finished[0].error = f"its worker process died ({_error_line(exc)})"
+                for result in finished:
+                    results.append(result)
+                    progress.update(result)
+                hand_out(worker)
+    finally:
+        for pool in pools:  # after an error: what was not started is cancelled
+            closing.submit(pool.shutdown, cancel_futures=True)
+        closing.shutdown()
     return results
 
 

@@ -255,6 +255,61 @@ def test_jobs_of_a_scope_go_together_and_every_worker_gets_work():
     ]
 
 
+def test_a_pools_workers_keep_to_a_portfolio_then_help_where_most_work_is_left():
+    def job(portfolio: str | None, report: str) -> runner.Job:
+        scope = (portfolio or "function").lower()
+        return runner.Job(report, scope, "portfolio", portfolio, scope, "", "", AS_OF)
+
+    jobs = [job(p, r) for p in (None, "A", "B") for r in ("spend", "health", "demand")]
+    jobs.insert(4, replace(job("A", "spend"), scope="a/sub", level="sub_portfolio"))
+    took = {"b/spend": 1.0, "b/health": 5.0, "b/demand": 2.0, "a/sub/spend": 0.5}
+    backlog = runner.Backlog(jobs, took)  # a job not in the last run: their mean, 2.125 s
+    assert len(backlog) == 10
+    taken: list[tuple[int, str]] = []
+
+    def take(worker: int) -> None:
+        taken.append((worker, backlog.take(worker).name))
+
+    take(0)  # the most work left: B (8 s), its longest job first
+    take(1)  # the most left of the others: A (6.9 s) before the function (6.4 s)
+    take(0)
+    take(0)  # B done: worker 0 takes the function, which no worker is on
+    take(1)
+    take(1)
+    take(1)  # A done (its sub-portfolio's job with it); the function is worker 0's: it helps
+    take(0)
+    take(1)
+    take(0)
+    assert taken == [
+        (0, "b/health"),
+        (1, "a/spend"),
+        (0, "b/demand"),
+        (0, "b/spend"),
+        (1, "a/health"),
+        (1, "a/demand"),
+        (1, "a/sub/spend"),
+        (0, "function/spend"),
+        (1, "function/health"),
+        (0, "function/demand"),
+    ]
+    assert len(backlog) == 0 and backlog.take(0) is None and backlog.take(1) is None
+
+
+def test_a_worker_that_dies_fails_its_job_and_the_others_go_on(toy_project):  # noqa: F811
+    notebooks = toy_project.notebooks_dir  # the kernel takes its worker process down with it
+    _notebook(
+        notebooks / "broken.ipynb", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+    )
+    assert runner.run(replace(toy_project, jobs=2)) == 1
+    run_dir = toy_project.outputs / "2026-02-28"
+    jobs = {j["job"]: j for j in json.loads((run_dir / "manifest.json").read_text())["jobs"]}
+    assert jobs["function/fine"]["status"] == "ok"
+    assert jobs["function/broken"]["status"] == "failed"
+    assert jobs["function/broken"]["error"].startswith("its worker process died")
+    assert (run_dir / "function" / "fine.html").exists()
+    assert not (run_dir / "function" / "broken.html").exists()
+
+
 # -- what a rerun renders again ---------------------------------------------------------------
 def _nudge(path: Path, portfolio: str) -> None:
     """One portfolio's spend changes in the latest snapshot, as a re-ingest would change it."""

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,7 @@ class Snapshot:
     # it (kept.prints_by_date) and how it was narrowed; an answer about it may be kept from one
     # run to the next under this key (kept.value). None: not known (JupyterLab, a test's frames).
     key: tuple | None = field(default=None, compare=False)
+    memo_by_key: ClassVar[bool] = True  # pmo_lib.memo knows a keyed snapshot by its key
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]

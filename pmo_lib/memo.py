@@ -7,6 +7,10 @@ results keyed by the identity of every argument that is not an immutable value (
 its frames, the earlier snapshots' record) and by the value of the others (a date, a string, a
 fiscal year): the arguments are held with the result, so an identity cannot be reused while its
 entry lives, and new data (another choice, another job) is a new object and a fresh answer.
+In a batch run a snapshot, and the past made of snapshots, carry a key naming their rows
+(Snapshot.key: scope, date, data print, narrowing); such an argument is known by its key, so the
+next job of the same portfolio in a warm kernel (its own objects, the same rows) is answered from
+memory: the function's customer pages assess the function's projects once, not twice each.
 A DataFrame result is handed out as a shallow copy, which copy-on-write keeps apart from the
 kept one; other results (frozen dataclasses of frames) are shared and must not be changed.
 """
@@ -47,7 +51,9 @@ def same_arguments(size: int = 8) -> Callable[[Callable[..., Result]], Callable[
             with lock:
                 entry = kept.get(key)
                 if entry is not None and all(
-                    x is y for x, y in zip(entry[0], held, strict=True) if not _by_value(x)
+                    x is y
+                    for x, y in zip(entry[0], held, strict=True)
+                    if not _by_value(x) and _key_of(x) is None
                 ):
                     kept.move_to_end(key)
                     return _handed_out(entry[1])
@@ -74,7 +80,17 @@ def _by_value(value) -> bool:
     return type(value).__hash__ is not object.__hash__
 
 
+def _key_of(value) -> tuple | None:
+    """What names an argument's content, for a type that says it has one (memo_by_key: a
+    Snapshot, a health.Past) and only when it has one (None outside a batch run)."""
+    if getattr(type(value), "memo_by_key", False):
+        return value.key
+    return None
+
+
 def _part(value) -> object:
+    if (key := _key_of(value)) is not None:
+        return ("key", type(value).__qualname__, key)
     return ("value", value) if _by_value(value) else ("id", id(value))
 
 

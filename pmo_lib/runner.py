@@ -745,15 +745,15 @@ del _gc
 # for the next job of the same portfolio, and goes before another portfolio's: a kept cache of
 # every portfolio a kernel ran made each collection, and so each job, slower (1,167 pages:
 # 0.4 s a job at the first hundred, 1.4 s at the last). The metrics' remembered results go
-# before every job: keyed by the previous job's objects, they are never asked for again, and
-# they held its snapshots' frames after the cache let them go.
+# with it: they hold snapshots' frames; kept for the next job of the same portfolio, they answer
+# it where it asks about the same rows (pmo_lib.memo: a keyed snapshot is known by its key).
 _RESET = """get_ipython().reset(new_session=True)
 import gc as _gc, os as _os, pmo_lib.memo
 _os.chdir({folder!r})
-pmo_lib.memo.forget()
 if {forget!r}:
     import pmo_lib.data
     pmo_lib.data.forget_snapshots()
+    pmo_lib.memo.forget()
 _gc.collect()
 del _gc, _os
 """

@@ -70,3 +70,39 @@ def test_forget_drops_every_remembered_result_and_what_it_held():
     memo.forget()
     del frame
     assert held() is None  # no remembered result keeps the frame alive
+
+
+def test_a_keyed_snapshot_is_known_by_its_key_one_without_a_key_by_its_identity():
+    from pmo_lib.data import Snapshot
+    from pmo_lib.metrics import health
+
+    calls = []
+
+    @same_arguments(size=4)
+    def count(snapshot: Snapshot, past: health.Past | None = None) -> int:
+        calls.append(1)
+        return len(snapshot["projects"])
+
+    projects = pd.DataFrame({"project_id": ["P1", "P2"], "budget_at_completion": [1.0, 2.0]})
+    projects["forecast_finish"] = pd.Timestamp("2027-01-31")
+    day = pd.Timestamp("2026-10-31")
+    key = ("scope", "A", "2026-10-31", "print-1")
+    # a batch kernel's next job of the portfolio: its own objects, the same rows (the same key)
+    assert count(Snapshot(day, {"projects": projects}, key)) == 2
+    assert count(Snapshot(day, {"projects": projects.copy()}, key)) == 2
+    assert len(calls) == 1
+    count(Snapshot(day, {"projects": projects}, (*key[:3], "print-2")))  # other rows: computed
+    unkeyed = Snapshot(day, {"projects": projects})  # JupyterLab, a test's frames: no key
+    count(unkeyed)
+    count(unkeyed)
+    count(Snapshot(day, {"projects": projects}))  # equal, another object: computed
+    assert len(calls) == 4
+    # a past made of keyed snapshots is known by their keys; of any unkeyed one, by identity
+    history = [Snapshot(day, {"projects": projects}, key)]
+    first, again = health.Past.of(history), health.Past.of(list(history))
+    assert first.key == again.key == ("past", key) and first is not again
+    now = history[0]
+    count(now, first)
+    count(now, again)
+    assert len(calls) == 5
+    assert health.Past.of([unkeyed, *history]).key is None

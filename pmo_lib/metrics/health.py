@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -236,6 +237,10 @@ class Past:
 
     first: pd.DataFrame  # index project_id: seen, budget, budget_as_of, finish, finish_as_of
     cadence_days: float | None = None
+    # the keys of the snapshots it was made of, when each has one (a batch run): pmo_lib.memo
+    # knows it by them
+    key: tuple | None = field(default=None, compare=False)
+    memo_by_key: ClassVar[bool] = True
 
     @classmethod
     def of(cls, history: list[Snapshot]) -> Past:
@@ -249,8 +254,10 @@ class Past:
         dates = sorted({s.as_of for s in history})
         gaps = pd.Series(dates).diff().dt.days.dropna()
         cadence = float(gaps.median()) if len(gaps) else None
+        keys = [s.key for s in history]
+        key = ("past", *keys) if keys and None not in keys else None
         if not frames:
-            return cls(_no_past(), cadence)
+            return cls(_no_past(), cadence, key)
         rows = pd.concat(frames, ignore_index=True).sort_values("as_of", kind="stable")
         seen = rows.groupby("project_id")["as_of"].min()
         budget = rows.dropna(subset=["budget_at_completion"]).drop_duplicates("project_id")
@@ -260,7 +267,7 @@ class Past:
         first["budget_as_of"] = budget.set_index("project_id")["as_of"]
         first["finish"] = finish.set_index("project_id")["forecast_finish"]
         first["finish_as_of"] = finish.set_index("project_id")["as_of"]
-        return cls(first, cadence)
+        return cls(first, cadence, key)
 
     def print_of(self, project_ids: pd.Series) -> str:
         """A digest of what this past says of these projects, and of the staleness allowance

@@ -1122,6 +1122,8 @@ def _in_this_process(
     """--jobs 1, or a single job: run in this process, in one warm kernel for the run."""
     names = (SOURCE_ENV, BATCH_ENV, *kernel_env)
     saved = {name: os.environ.get(name) for name in names}
+    # as in a worker: nbclient's "Executing notebook with kernel: python3" is no line of the log
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
     os.environ[SOURCE_ENV] = str(options.source)
     for name, value in kernel_env.items():  # the kernel inherits them
         _set_env(name, value)

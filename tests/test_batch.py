@@ -4,6 +4,7 @@ replaced and its job retried, nothing re-rendered that did not change."""
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import tempfile
@@ -165,6 +166,13 @@ def test_a_kernel_imports_the_report_libraries_as_it_starts(tmp_path):
         kernel._run(f"import os\nassert os.getcwd() == {str(elsewhere)!r}, os.getcwd()", 30)
     finally:
         kernel.stop()
+
+
+def test_one_job_at_a_time_logs_no_line_of_nbclients(toy_project, caplog):  # noqa: F811
+    caplog.set_level(logging.INFO)  # as the command line sets it
+    assert runner.run(replace(toy_project, jobs=1, portfolios=("function",))) == 1
+    said = [record.getMessage() for record in caplog.records]
+    assert not [line for line in said if "Executing notebook" in line]
 
 
 def test_a_kernel_that_dies_is_replaced_and_its_job_run_again(toy_project):  # noqa: F811

@@ -119,9 +119,10 @@ def test_a_kernel_keeps_a_portfolios_tables_for_its_next_job_only(demo_store, tm
         kernel.stop()
 
 
-def test_a_kernel_forgets_the_last_jobs_remembered_results(demo_store, tmp_path):
-    """The metrics' remembered results (keyed by the last job's objects) go before the next job,
-    of the same portfolio too: they held that job's snapshots."""
+def test_a_kernel_keeps_remembered_results_for_the_same_portfolio_only(demo_store, tmp_path):
+    """The metrics' remembered results stay for the next job of the same portfolio (which asks
+    about the same rows: pmo_lib.memo knows a batch snapshot by its key) and go, with the
+    portfolio's tables, before another portfolio's job: they hold snapshots' frames."""
     options = runner.Options(
         source=demo_store,
         outputs=tmp_path,
@@ -135,10 +136,13 @@ def test_a_kernel_forgets_the_last_jobs_remembered_results(demo_store, tmp_path)
     remembered = (
         "import pmo_lib.memo\nkept = sum(map(len, pmo_lib.memo._KEPT))\nassert kept {}, kept"
     )
+    folder = str(Path(jobs[0].notebook).parent)
     try:
         assert runner.execute_job(jobs[0], False, False, kernel).status == "ok"
         kernel._run(remembered.format("> 0"), 30)  # health remembered its assessment
-        kernel.ready(str(Path(jobs[0].notebook).parent), DA)  # the same portfolio's next job
+        kernel.ready(folder, DA)  # the same portfolio's next job
+        kernel._run(remembered.format("> 0"), 30)
+        kernel.ready(folder, INFRA)  # another portfolio's
         kernel._run(remembered.format("== 0"), 30)
     finally:
         kernel.stop()

@@ -3,7 +3,8 @@
 The function's executive summary compares every portfolio on the detailed reports' headlines:
 at 48 portfolios that was 4 s of its page, computed again in full when one portfolio's data
 changed; and a run's plan narrowed each portfolio to count its sub-portfolios' and programs'
-rows (1.3 s). Each such answer is kept under a key made of the portfolio's data print (its rows
+rows (1.3 s); the demand planner's exact solves are kept by a digest of the programme itself
+(metrics/planner.py). Each portfolio's answer is kept under a key made of its data print (its rows
 of every table in every snapshot up to as_of: store.scope_prints, the print the runner reuses
 its pages by), the as-of date, the parameters, the library's code and what is asked. Whatever
 of those changes makes a new key, so a kept answer is never stale; a kept file that cannot be
@@ -37,7 +38,7 @@ _PLAIN = (bool, int, float, str, type(None))  # what JSON gives back as it was g
 log = logging.getLogger("pmo_reports")
 
 
-SHAPING = ("pandas", "numpy", "pyarrow", "duckdb", "plotly", "nbconvert", "xlsxwriter")
+SHAPING = ("pandas", "numpy", "pyarrow", "duckdb", "plotly", "nbconvert", "xlsxwriter", "scipy")
 
 
 @functools.cache
@@ -149,10 +150,15 @@ def _store_name(store_path: Path | str) -> str:
     return redact(str(store_path)) if is_server(store_path) else str(Path(store_path).resolve())
 
 
-def value(parts: tuple, compute: Callable[[], object], where: Path | None = None) -> object:
+def value(
+    parts: tuple,
+    compute: Callable[[], object],
+    where: Path | None = None,
+    keep: Callable[[object], bool] | None = None,
+) -> object:
     """compute(), or what it gave before for the same parts (the key, with the code's print)
     in where (default: folder()). Kept only when JSON gives it back as it was: dicts of text
-    keys, lists, text, numbers, True/False and None."""
+    keys, lists, text, numbers, True/False and None; and, with keep, when keep(it) says so."""
     where = where or folder()
     if where is None:
         return compute()
@@ -161,7 +167,8 @@ def value(parts: tuple, compute: Callable[[], object], where: Path | None = None
     if found is not None:
         return found
     result = compute()
-    _write(key, where, result)
+    if keep is None or keep(result):
+        _write(key, where, result)
     return result
 
 

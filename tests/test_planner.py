@@ -190,3 +190,47 @@ def test_a_plan_stopped_at_the_time_limit_says_how_close_it_is():
     said = words.planner_result(plan, {}, "GBP", 250_000, 160)
     assert "within 0.04% of the best possible" in said
     assert not planner.Plan("infeasible", KNAPSACK, KNAPSACK, 1.0, {}).found
+
+
+def test_an_exact_answer_is_kept_for_the_next_batch_run_and_one_stopped_at_the_limit_is_not(
+    tmp_path, monkeypatch
+):
+    import types
+
+    import numpy as np
+    import scipy.optimize
+
+    from pmo_lib import kept
+
+    real, calls = scipy.optimize.milp, []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "milp", counted)
+    monkeypatch.delenv(kept.CACHE_ENV, raising=False)
+    planner.solve(KNAPSACK, budget=10)
+    planner.solve(KNAPSACK, budget=10)
+    assert len(calls) == 2  # outside a batch run (JupyterLab): solved each time
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path))  # a batch run's kept answers
+    first = planner.solve(KNAPSACK, budget=10)
+    again = planner.solve(KNAPSACK, budget=10)
+    assert len(calls) == 3  # the same programme: the kept answer
+    assert (again.status, again.score, again.cost, again.binding) == (
+        first.status,
+        first.score,
+        first.cost,
+        first.binding,
+    )
+    pd.testing.assert_frame_equal(again.chosen, first.chosen)
+    pd.testing.assert_frame_equal(again.left_out, first.left_out)
+    assert sorted(again.chosen["demand_id"]) == ["B", "C"]
+    planner.solve(KNAPSACK, budget=11)  # another budget, another programme: solved
+    assert len(calls) == 4
+    # a solve stopped at the time limit (HiGHS's status 1, with the best set found) is not kept
+    stopped = types.SimpleNamespace(status=1, x=np.array([0.0, 1.0, 1.0]), mip_gap=0.01)
+    monkeypatch.setattr(scipy.optimize, "milp", lambda *a, **k: calls.append(1) or stopped)
+    assert planner.solve(KNAPSACK, budget=12).status == "best found"
+    assert planner.solve(KNAPSACK, budget=12).status == "best found"
+    assert len(calls) == 6

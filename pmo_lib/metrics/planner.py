@@ -13,6 +13,7 @@ one more unit of each constraint to say what it would admit; `ladder` solves at 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,8 +55,6 @@ def solve(
 ) -> Plan:
     """candidates: demand_id, cost, score and, per role in capacity, a column hours_<role>
     (missing: 0 hours). capacity: role -> free hours (None or empty: budget alone)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     capacity = dict(capacity or {})
     rows = candidates.reset_index(drop=True)
     no_cost = rows["cost"].isna()
@@ -89,15 +88,10 @@ def solve(
     # equal scores: the request listed first (demand.prioritise's rank) is preferred; the
     # solver's gap is 0 so that so small a preference is kept
     tie_break = 1e-3 * np.arange(len(rows), 0, -1) / len(rows)
-    found = milp(
-        -(rows["score"].fillna(0).to_numpy(float) + tie_break),
-        integrality=np.ones(len(rows)),
-        bounds=Bounds(lower, upper),
-        constraints=LinearConstraint(needs, -np.inf, limits),
-        options={"mip_rel_gap": 0, "time_limit": SECONDS},
-    )
-    stopped = found.status == 1 and found.x is not None  # time limit, with a feasible set
-    if (found.status != 0 and not stopped) or found.x is None:
+    objective = -(rows["score"].fillna(0).to_numpy(float) + tie_break)
+    found = _solved(objective, needs, limits, lower, upper)
+    stopped = found["status"] == 1 and found["x"] is not None  # time limit, with a feasible set
+    if (found["status"] != 0 and not stopped) or found["x"] is None:
         pinned = needs[:, lower == 1].sum(axis=1)
         broken = [n for n, need, limit in zip(names, pinned, limits, strict=True) if need > limit]
         what = ", ".join(broken) or "the constraints"
@@ -108,7 +102,7 @@ def solve(
             capacity,
             f"the requests pinned in need more than the {what} allows",
         )
-    take = np.round(found.x).astype(bool)
+    take = np.array(found["x"], dtype=bool)
     used = needs[:, take].sum(axis=1)
     left = rows[~take].copy()
     left["why"] = [
@@ -135,8 +129,52 @@ def solve(
             for n, need, u, limit in zip(names, needs, used, limits, strict=True)
             if ((u + need[~take]) > limit + 1e-9).any()
         ],
-        gap=float(found.mip_gap or 0.0) if stopped else 0.0,
+        gap=float(found["gap"] or 0.0) if stopped else 0.0,
     )
+
+
+def _solved(
+    objective: np.ndarray,
+    needs: np.ndarray,
+    limits: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> dict:
+    """milp's answer to the 0-1 programme (minimise objective, needs @ x <= limits, lower <= x <=
+    upper): its status, x (0 or 1 per request; None without a feasible set) and gap. In a batch
+    run an exact answer (optimal, or infeasible) is kept for the next run under a digest of the
+    programme (pmo_lib.kept; scipy's version is in the code's print): the function's scenario
+    ladder is the same programme again when only the financials changed. An answer stopped at
+    the time limit is not kept: another run may find better."""
+    from pmo_lib import kept
+
+    digest = hashlib.sha256()
+    for part in (objective, needs, limits, lower, upper):
+        array = np.ascontiguousarray(part, dtype=float)
+        digest.update(f"{array.shape};".encode())
+        digest.update(array.tobytes())
+    return kept.value(
+        ("planner", digest.hexdigest()),
+        lambda: _milp(objective, needs, limits, lower, upper),
+        keep=lambda answer: answer["status"] != 1,
+    )
+
+
+def _milp(objective, needs, limits, lower, upper) -> dict:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    found = milp(
+        objective,
+        integrality=np.ones(len(objective)),
+        bounds=Bounds(lower, upper),
+        constraints=LinearConstraint(needs, -np.inf, limits),
+        options={"mip_rel_gap": 0, "time_limit": SECONDS},
+    )
+    return {
+        "status": int(found.status),
+        "x": None if found.x is None else [int(v) for v in np.round(found.x)],
+        "gap": None if found.mip_gap is None else float(found.mip_gap),
+    }
 
 
 def _infeasible(

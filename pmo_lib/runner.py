@@ -967,6 +967,14 @@ def execute_group(
         return [execute_job(job, keep_ipynb, self_contained) for job in jobs]
 
 
+def expected_seconds(jobs: list[Job], seconds: Mapping[str, float] | None) -> dict[str, float]:
+    """What each job is expected to take: its seconds in the last run, else the mean of those
+    (1 s each without a last run)."""
+    took = {name: t for name, t in (seconds or {}).items() if math.isfinite(t) and t >= 0}
+    usual = sum(took.values()) / len(took) if took else 1.0
+    return {job.name: took.get(job.name, usual) for job in jobs}
+
+
 def by_scope(
     jobs: list[Job], workers: int, seconds: Mapping[str, float] | None = None
 ) -> list[list[Job]]:
@@ -977,9 +985,7 @@ def by_scope(
     long reports run one after another while the other workers wait (the function's six after
     one portfolio changed). The portfolio with the most work first, and within it the longest
     groups: a kernel moving to another portfolio reads its tables again."""
-    took = {name: t for name, t in (seconds or {}).items() if math.isfinite(t) and t >= 0}
-    usual = sum(took.values()) / len(took) if took else 1.0
-    expected = {job.name: took.get(job.name, usual) for job in jobs}
+    expected = expected_seconds(jobs, seconds)
     size = max(1, math.ceil(len(jobs) / (3 * workers)))
     total = sum(expected.values())
     # at least `size` jobs of the mean time: jobs that take alike are cut by count alone
@@ -1152,9 +1158,7 @@ class Backlog:
     mean)."""
 
     def __init__(self, jobs: list[Job], seconds: Mapping[str, float] | None = None):
-        took = {n: t for n, t in (seconds or {}).items() if math.isfinite(t) and t >= 0}
-        usual = sum(took.values()) / len(took) if took else 1.0
-        self.expected = {job.name: took.get(job.name, usual) for job in jobs}
+        self.expected = expected_seconds(jobs, seconds)
         self.left: dict[str | None, list[Job]] = {}  # each portfolio's, in plan order first
         for job in jobs:
             self.left.setdefault(job.portfolio, []).append(job)

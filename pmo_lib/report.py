@@ -140,7 +140,7 @@ class Report:
                 self.notice(str(exc))
 
     def _show(self, render: Callable[[Report], None]) -> None:
-        missing = [t for t in getattr(render, "needs", ()) if self.now[t].empty]
+        missing = [t for t in getattr(render, "needs", ()) if not self.now.rows(t)]
         if not missing:
             render(self)
         elif not getattr(render, "quietly", False):
@@ -219,7 +219,7 @@ class Report:
             self.notice(
                 f"No data for {self.config.title} in the snapshot of {formatting.date(self.as_of)}."
             )
-        elif missing := absent(self.name, lambda table: len(self.now[table])):
+        elif missing := absent(self.name, self.now.rows):
             shown = "; ".join(f"no {table} rows, so not {what}" for table, what in missing.items())
             self.notice(
                 f"Partial data: this snapshot has {shown}. The other sections are complete;"

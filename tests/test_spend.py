@@ -399,3 +399,117 @@ def test_the_last_closed_month_is_the_latest_month_is_closed_month_accepts():
     months = pd.Series(pd.date_range("2025-01-01", "2028-12-01", freq="MS"))
     for day in pd.date_range("2026-01-01", "2028-03-31", freq="D"):
         assert months[is_closed_month(months, day)].max() == last_closed_month(day), day
+
+
+# -- the per-project, per-month sums the store computes (store.financial_months) --------------
+MONTH_ROWS = [
+    fin("P1", "2026-09-01", "plan", 100.0, cost_category="Labour"),
+    fin("P1", "2026-09-01", "actual", 50.0, cost_category="Labour"),
+    fin("P1", "2026-09-01", "actual", 40.0, cost_category="Software"),
+    fin("P1", "2026-09-01", "forecast", 95.0),  # closed and booked: not in the Outlook
+    fin("P1", "2026-10-01", "plan", 100.0),
+    fin("P1", "2026-10-01", "forecast", 80.0),  # closed, no actual row: counts in the Outlook
+    fin("P1", "2026-11-01", "plan", 100.0),
+    fin("P1", "2026-11-01", "forecast", 120.0),  # open month
+    fin("P2", "2026-10-01", "actual", None),  # an actual row with a blank amount: booked, 0
+    fin("P2", "2026-10-01", "plan", -10.0),  # a credit
+]
+MONTHS_BY_HAND = pd.DataFrame(
+    {
+        "project_id": ["P1", "P1", "P1", "P2"],
+        "period": pd.to_datetime(["2026-09-01", "2026-10-01", "2026-11-01", "2026-10-01"]),
+        "plan": [100.0, 100.0, 100.0, -10.0],
+        "actual": [90.0, 0.0, 0.0, 0.0],
+        "forecast": [95.0, 80.0, 120.0, 0.0],
+        "booked": [True, False, False, True],
+    }
+).astype(spend.MONTH_DTYPES)
+
+
+def _month_store(tmp_path):
+    from datetime import date
+
+    from pmo_lib import store
+
+    path = tmp_path / "months.duckdb"
+    projects = frame(
+        "projects",
+        [
+            {"project_id": "P1", "project_name": "One", "portfolio": "A", "status": "Active"},
+            {"project_id": "P2", "project_name": "Two", "portfolio": "B", "status": "Active"},
+        ],
+    )
+    frames = {"projects": projects, "financials": frame("financials", MONTH_ROWS)}
+    store.write_snapshot(path, frames, date(2026, 10, 31), "test")
+    return path
+
+
+def test_project_months_by_hand_in_pandas_and_in_the_store(tmp_path):
+    from datetime import date
+
+    from pmo_lib import store
+
+    path = _month_store(tmp_path)
+    in_pandas = spend.project_months(frame("financials", MONTH_ROWS))
+    pd.testing.assert_frame_equal(in_pandas, MONTHS_BY_HAND)
+    pd.testing.assert_frame_equal(
+        store.financial_months(path, date(2026, 10, 31), None), MONTHS_BY_HAND
+    )
+    only_a = store.financial_months(path, date(2026, 10, 31), "A")  # the portfolio's scope
+    pd.testing.assert_frame_equal(only_a, MONTHS_BY_HAND.iloc[:3])
+
+    fy = fiscal_year(pd.Timestamp("2026-10-31"), 4)
+    got = spend.fy_of_months(MONTHS_BY_HAND, pd.Timestamp("2026-10-31"), fy).set_index(
+        "project_id"
+    )
+    assert got.loc["P1"].to_dict() == {
+        "fy_plan": 300.0,
+        "ytd_plan": 200.0,
+        "ytd_actual": 90.0,
+        "fy_forecast": 200.0,  # 120 open + the 80 of October, closed without an actual
+        "fy_forecast_closed": 80.0,
+        "fy_outlook": 290.0,
+        "fy_variance": -10.0,
+    }
+    assert got.loc["P2", "fy_outlook"] == 0.0 and got.loc["P2", "fy_variance"] == 10.0
+    rows = spend.fy_by_project(frame("financials", MONTH_ROWS), pd.Timestamp("2026-10-31"), fy)
+    pd.testing.assert_frame_equal(rows.set_index("project_id"), got)
+
+
+def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_store):
+    """At function and portfolio scope the sums come from the store's query (the rows are not
+    read); narrowed to a sub-portfolio, from the rows; every one equal to the rows' sums."""
+    from pmo_lib.data import load_portfolio
+
+    for portfolio in (None, "Data & Analytics"):
+        data = load_portfolio(portfolio, source=demo_store)
+        for snapshot in (data.current, data.previous):
+            months = spend.months_of(snapshot)
+            assert not snapshot.tables.has_read("financials")
+            assert spend.months_of(snapshot) is months  # once per snapshot
+            from_rows = spend.project_months(snapshot["financials"])
+            pd.testing.assert_frame_equal(months, from_rows, check_exact=False, rtol=1e-12)
+    narrowed = data.current.in_sub_portfolio("BI & Reporting")
+    months = spend.months_of(narrowed)
+    assert narrowed.tables.has_read("financials") and len(months)
+    assert set(months["project_id"]) <= set(narrowed["projects"]["project_id"])
+
+
+def test_the_health_page_reads_no_snapshot_s_financial_rows(demo_store, monkeypatch):
+    """Health needs only financial sums (earned value, cost at completion): no snapshot's rows
+    are read, not even to ask whether there are any (each table read alone, as at 100x)."""
+    from pmo_lib import data
+    from pmo_lib.metrics import forecast, health
+    from pmo_lib.params import config_for
+
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)
+    data.forget_snapshots()
+    loaded = data.load_portfolio(None, source=demo_store)
+    history = data.all_snapshots(loaded)
+    past = health.Past.of(history)
+    config = config_for(None)
+    for snapshot in history:
+        health.assess(snapshot, config.health, config.spend.eac_formula, past)
+    forecast.forecast(loaded.current, history)
+    assert loaded.current.rows("financials") > 0
+    assert not any(s.tables.has_read("financials") for s in history)

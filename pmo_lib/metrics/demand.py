@@ -14,7 +14,7 @@ import pandas as pd
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
-from pmo_lib.metrics.spend import fy_position
+from pmo_lib.metrics.spend import months_of, position_of_months
 from pmo_lib.params import DemandParams, DemandScoring
 from pmo_lib.schema import DEMAND_STAGES, DEMAND_TERMINAL
 
@@ -425,11 +425,8 @@ def analyse(
     history = history if uses_history(history) else None
     leads = lead_times(demand, history)
     aged = ageing(demand, history, now.as_of, params.sla_days)
-    fiscal = (
-        fy_position(now["financials"], now.as_of, fiscal_year_start_month)
-        if len(now["financials"])
-        else None
-    )
+    months = months_of(now)
+    fiscal = position_of_months(months, now.as_of, fiscal_year_start_month) if len(months) else None
     return Pipeline(
         history_used=history is not None,
         funnel=funnel(demand, history),

@@ -26,7 +26,6 @@ import pandas as pd
 
 from pmo_lib.data import Snapshot
 from pmo_lib.memo import same_arguments
-from pmo_lib.periods import FiscalYear
 
 MIN_CLASS = 10  # movements a class needs before it is used
 DRAWS = 5_000  # Monte Carlo draws
@@ -66,15 +65,14 @@ def cost_at_completion(snapshot: Snapshot) -> pd.Series:
     """Per project_id: actuals of closed months + forecasts of the others over its whole life
     (the Outlook's rule, every year at once); the budget at completion where it has no financial
     row."""
-    from pmo_lib.metrics.spend import fy_by_project
+    from pmo_lib.metrics.spend import fy_of_months, months_of
 
-    projects, financials = snapshot["projects"], snapshot["financials"]
+    projects, months = snapshot["projects"], months_of(snapshot)
     budget = projects.drop_duplicates("project_id").set_index("project_id")["budget_at_completion"]
     budget = budget.astype("float64")
-    if financials.empty:
+    if months.empty:
         return budget
-    life = FiscalYear("life", financials["period"].min(), financials["period"].max())
-    cost = fy_by_project(financials, snapshot.as_of, life).set_index("project_id")["fy_outlook"]
+    cost = fy_of_months(months, snapshot.as_of, None).set_index("project_id")["fy_outlook"]
     return cost.astype("float64").reindex(budget.index.union(cost.index)).fillna(budget)
 
 
@@ -347,13 +345,14 @@ def fy_outlook_range(
 ) -> dict | None:
     """outlook_range for the as-of date's fiscal year, from the snapshot's financials (None
     without financial rows)."""
-    from pmo_lib.metrics.spend import fy_by_project
+    from pmo_lib.metrics.spend import fy_of_months, months_of
     from pmo_lib.periods import fiscal_year
 
-    if now["financials"].empty:
+    months = months_of(now)
+    if months.empty:
         return None
     fy = fiscal_year(now.as_of, start_month)
-    per_project = fy_by_project(now["financials"], now.as_of, fy)
+    per_project = fy_of_months(months, now.as_of, fy)
     return outlook_range(landing, per_project, fy.end, now.as_of, seed)
 
 

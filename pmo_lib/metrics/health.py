@@ -20,7 +20,7 @@ from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot, among
 from pmo_lib.memo import same_arguments
 from pmo_lib.metrics import dependencies, forecast, raid
-from pmo_lib.metrics.spend import earned_value
+from pmo_lib.metrics.spend import ev_of_months, months_of
 from pmo_lib.params import HealthParams
 
 GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
@@ -348,7 +348,7 @@ def measures(
         .where(has_milestones)
         .astype("float64")
     )
-    ev = earned_value(p, now["financials"], as_of, eac_formula).set_index("project_id")
+    ev = ev_of_months(p, months_of(now), as_of, eac_formula).set_index("project_id")
     for column in ("spi", "cpi", "eac"):
         p[column] = p["project_id"].map(ev[column]).astype("float64")
     p.loc[p["percent_complete"].isna().to_numpy(), ["spi", "cpi", "eac"]] = (
@@ -429,7 +429,7 @@ def derivations(
         )
     derived_cost = len(assessed) and assessed["rag_budget_growth"].ne(NOT_RATED).any()
     if derived_cost:
-        why = "no financials" if now["financials"].empty else "no percent complete"
+        why = "no financials" if months_of(now).empty else "no percent complete"
         notes.append(
             f"This data has {why}, so cost is derived from how far each project's budget at"
             " completion has moved since the first snapshot that gave it (a project first seen in"

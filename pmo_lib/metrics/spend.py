@@ -4,7 +4,7 @@ Definitions (DESIGN.md): a closed month is one whose last day is on or before as
 fiscal year's closed months; full-year Outlook = actuals of closed months + forecast of the open
 months; variance = Outlook − Plan; run-rate projection = YTD actual + mean monthly actual of the
 last three closed months × months remaining. Earned value is over the project's life to as_of.
-Every total is a sum of the per-project figures of `fy_by_project`, so the levels reconcile.
+Every total is a sum of the per-project figures of `fy_of_months`, so the levels reconcile.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 from pmo_lib import hierarchy, memo
 from pmo_lib.metrics import benefits
 from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, last_closed_month
+from pmo_lib.store import MONTH_DTYPES
 
 PROJECT_COLUMNS = [
     "project_id",
@@ -69,29 +70,91 @@ def _unbooked(f: pd.DataFrame, closed: pd.Series) -> pd.Series:
     )
 
 
+def project_months(financials: pd.DataFrame) -> pd.DataFrame:
+    """Per project and month with financial rows: its plan, actual and forecast summed (blank
+    amounts as nothing) and whether it has an actual row (booked): all the per-project figures
+    below read of a million rows. A snapshot read whole from a store has it summed by the store
+    instead (months_of); rows without a project or month (the store holds none) count nowhere."""
+    f = financials.loc[
+        financials["project_id"].notna() & financials["period"].notna(),
+        ["project_id", "period", "measure", "amount"],
+    ]
+    amount = f["amount"].astype("float64")
+    parts = pd.DataFrame(
+        {
+            "project_id": f["project_id"],
+            "period": f["period"],
+            **{m: amount.where(f["measure"] == m, 0.0) for m in ("plan", "actual", "forecast")},
+            "booked": f["measure"] == "actual",
+        }
+    )
+    out = parts.groupby(["project_id", "period"], as_index=False, sort=True).agg(
+        plan=("plan", "sum"),
+        actual=("actual", "sum"),
+        forecast=("forecast", "sum"),
+        booked=("booked", "any"),
+    )
+    return out.astype(MONTH_DTYPES)
+
+
+def months_of(snapshot) -> pd.DataFrame:
+    """project_months of a snapshot, computed once for it: by the store's query for a snapshot
+    read whole from a DuckDB store (an earlier snapshot's million financial rows are then never
+    read, at 100x), else from its rows (data.financial_months)."""
+    from pmo_lib import data
+
+    return data.financial_months(snapshot, project_months)
+
+
 @memo.same_arguments(size=8)  # the page, its forecasts and the summary ask again
-def fy_by_project(
-    financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str = "project_id"
-) -> pd.DataFrame:
-    """Per project (or per another column, `by`) with financial rows in the fiscal year: plan,
-    YTD plan and actual, remaining forecast, Outlook and variance (Outlook − Plan).
+def fy_of_months(months: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear | None) -> pd.DataFrame:
+    """Per project with financial rows in the fiscal year (fy None: over its whole life): plan,
+    YTD plan and actual, remaining forecast, Outlook and variance (Outlook − Plan), from
+    project_months.
 
     A closed month in which a project has a forecast but no actual row (a register that
     publishes one forecast per year, or actuals not yet booked) counts its forecast in the
     Outlook, not as zero; `fy_forecast_closed` holds that part so the page can say so."""
+    m = months
+    if fy is not None:
+        m = m[(m["period"] >= fy.start) & (m["period"] <= fy.end)]
+    closed = is_closed_month(m["period"], as_of)
+    parts = pd.DataFrame(
+        {
+            "project_id": m["project_id"],
+            "fy_plan": m["plan"],
+            "ytd_plan": m["plan"].where(closed, 0.0),
+            "ytd_actual": m["actual"].where(closed, 0.0),
+            "fy_forecast": m["forecast"].where(~closed, 0.0),
+            "fy_forecast_closed": m["forecast"].where(closed & ~m["booked"], 0.0),
+        }
+    )
+    out = parts.groupby("project_id", as_index=False, sort=True).sum()
+    out["fy_forecast"] = out["fy_forecast"] + out["fy_forecast_closed"]
+    out["fy_outlook"] = out["ytd_actual"] + out["fy_forecast"]
+    out["fy_variance"] = out["fy_outlook"] - out["fy_plan"]
+    return out
+
+
+@memo.same_arguments(size=8)  # the page, its forecasts and the summary ask again
+def fy_by_project(
+    financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str = "project_id"
+) -> pd.DataFrame:
+    """fy_of_months of these rows; or per another column (`by`: the mix by cost category or
+    expense type), the same figures from the rows themselves."""
+    if by == "project_id":
+        return fy_of_months(project_months(financials), as_of, fy)
     # the rows of the year, with only the columns asked for: taking every text column of a
     # million rows (at 100x) costs more than the sums
     in_year = (financials["period"] >= fy.start) & (financials["period"] <= fy.end)
-    f = financials.loc[
-        in_year, list(dict.fromkeys(["project_id", "period", "measure", "amount", by]))
-    ]
+    f = financials.loc[in_year, ["project_id", "period", "measure", "amount", by]]
     closed = is_closed_month(f["period"], as_of)
     amount = f["amount"].astype("float64")
     is_actual = f["measure"] == "actual"
     forecast = f["measure"] == "forecast"
     parts = pd.DataFrame(
         {
-            by: f[by].astype(object).fillna("(not given)") if by != "project_id" else f[by],
+            by: f[by].astype(object).fillna("(not given)"),
             "fy_plan": amount.where(f["measure"] == "plan", 0.0),
             "ytd_plan": amount.where((f["measure"] == "plan") & closed, 0.0),
             "ytd_actual": amount.where(is_actual & closed, 0.0),
@@ -115,17 +178,15 @@ def with_projects(projects: pd.DataFrame, per_project: pd.DataFrame) -> pd.DataF
     return out
 
 
-def monthly_actuals(financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """Total actual spend per closed month (every closed month with rows)."""
-    f = financials.loc[
-        (financials["measure"] == "actual") & is_closed_month(financials["period"], as_of),
-        ["period", "amount"],
-    ]
-    return f.groupby("period")["amount"].sum().astype("float64").sort_index()
+def monthly_actuals(months: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Total actual spend per closed month (every closed month with rows), from
+    project_months."""
+    closed = months[is_closed_month(months["period"], as_of)]
+    return closed.groupby("period")["actual"].sum().astype("float64").sort_index()
 
 
 def run_rate_projection(
-    financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, ytd_actual: float
+    months: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, ytd_actual: float
 ) -> float:
     """YTD actual + mean monthly actual of the last three closed months × months left in the year.
 
@@ -134,7 +195,7 @@ def run_rate_projection(
     """
     last_closed = last_closed_month(as_of)
     three = pd.date_range(end=last_closed, periods=3, freq="MS")
-    actuals = monthly_actuals(financials, as_of).reindex(three, fill_value=0.0)
+    actuals = monthly_actuals(months, as_of).reindex(three, fill_value=0.0)
     closed_in_year = sum(1 for m in fy.months() if m <= last_closed)
     return float(ytd_actual + actuals.mean() * (12 - closed_in_year))
 
@@ -142,10 +203,17 @@ def run_rate_projection(
 def fy_position(
     financials: pd.DataFrame, as_of: pd.Timestamp, start_month: int
 ) -> dict[str, float | str | None]:
+    """position_of_months of these rows."""
+    return position_of_months(project_months(financials), as_of, start_month)
+
+
+def position_of_months(
+    months: pd.DataFrame, as_of: pd.Timestamp, start_month: int
+) -> dict[str, float | str | None]:
     """The fiscal year containing as_of: FY Plan, YTD plan and actual, Outlook, variance (and %),
-    headroom (Plan − Outlook) and the run-rate projection."""
+    headroom (Plan − Outlook) and the run-rate projection, from project_months."""
     fy = fiscal_year(as_of, start_month)
-    totals = fy_by_project(financials, as_of, fy)[FY_COLUMNS].sum()
+    totals = fy_of_months(months, as_of, fy)[FY_COLUMNS].sum()
     plan, outlook = float(totals["fy_plan"]), float(totals["fy_outlook"])
     return {
         "fiscal_year": fy.name,
@@ -158,35 +226,36 @@ def fy_position(
         "fy_headroom": plan - outlook,
         "fy_forecast_closed": float(totals["fy_forecast_closed"]),
         "fy_run_rate_projection": run_rate_projection(
-            financials, as_of, fy, float(totals["ytd_actual"])
+            months, as_of, fy, float(totals["ytd_actual"])
         ),
     }
 
 
 def monthly_burn(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) -> pd.DataFrame:
+    """burn_of_months of these rows."""
+    return burn_of_months(project_months(financials), as_of, fy)
+
+
+def burn_of_months(months: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear) -> pd.DataFrame:
     """Per month of the fiscal year: plan, actual (closed months), forecast (open months, and
     closed months a project has no actual for), and the cumulative plan and cumulative
-    actual-then-forecast (the path to the Outlook)."""
-    months = fy.months()
-    in_year = (financials["period"] >= fy.start) & (financials["period"] <= fy.end)
-    f = financials.loc[in_year, ["project_id", "period", "measure", "amount"]]
-    closed = is_closed_month(f["period"], as_of)
-    is_actual = f["measure"] == "actual"
-    unbooked = _unbooked(f, closed)
-    keep = (
-        (f["measure"] == "plan")
-        | (is_actual & closed)
-        | ((f["measure"] == "forecast") & (~closed | unbooked))
+    actual-then-forecast (the path to the Outlook), from project_months."""
+    every = fy.months()
+    m = months[(months["period"] >= fy.start) & (months["period"] <= fy.end)]
+    closed = is_closed_month(m["period"], as_of)
+    parts = pd.DataFrame(
+        {
+            "period": m["period"],
+            "plan": m["plan"],
+            "actual": m["actual"].where(closed, 0.0),
+            "forecast": m["forecast"].where(~closed | ~m["booked"], 0.0),
+        }
     )
-    table = f[keep].pivot_table(
-        index="period", columns="measure", values="amount", aggfunc="sum", fill_value=0.0
-    )
-    table = table.reindex(
-        index=months, columns=["plan", "actual", "forecast"], fill_value=0.0
-    ).astype("float64")
+    table = parts.groupby("period")[["plan", "actual", "forecast"]].sum()
+    table = table.reindex(index=every, fill_value=0.0).astype("float64")
     table["cumulative_plan"] = table["plan"].cumsum()
     table["cumulative_outlook"] = (table["actual"] + table["forecast"]).cumsum()
-    table["closed"] = is_closed_month(pd.Series(months), as_of).to_numpy()
+    table["closed"] = is_closed_month(pd.Series(every), as_of).to_numpy()
     return table.rename_axis("month").reset_index()
 
 
@@ -333,13 +402,11 @@ def _indices(frame: pd.DataFrame, eac_formula: str) -> pd.DataFrame:
 
 
 @memo.same_arguments(size=4)  # a scope's health and spend figures ask for the same sums
-def _to_date(financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Per project (index), its plan and actual summed over the months closed at as_of."""
-    closed = financials.loc[
-        is_closed_month(financials["period"], as_of), ["project_id", "measure", "amount"]
-    ]
-    sums = closed.groupby(["project_id", "measure"])["amount"].sum().unstack(fill_value=0.0)
-    return sums.reindex(columns=["plan", "actual"], fill_value=0.0)
+def _to_date(months: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per project (index), its plan and actual summed over the months closed at as_of, from
+    project_months."""
+    closed = months[is_closed_month(months["period"], as_of)]
+    return closed.groupby("project_id")[["plan", "actual"]].sum()
 
 
 def earned_value(
@@ -348,10 +415,20 @@ def earned_value(
     as_of: pd.Timestamp,
     eac_formula: str = "BAC/CPI",
 ) -> pd.DataFrame:
+    """ev_of_months of these rows."""
+    return ev_of_months(projects, project_months(financials), as_of, eac_formula)
+
+
+def ev_of_months(
+    projects: pd.DataFrame,
+    months: pd.DataFrame,
+    as_of: pd.Timestamp,
+    eac_formula: str = "BAC/CPI",
+) -> pd.DataFrame:
     """Per project, over its life to as_of: BAC, PV (cumulative plan of closed months), EV
-    (percent complete × BAC), AC (cumulative actual), CV, SV, CPI, SPI, EAC, ETC, VAC and TCPI.
-    Undefined ratios (a zero denominator) are blank."""
-    sums = _to_date(financials, as_of)
+    (percent complete × BAC), AC (cumulative actual), CV, SV, CPI, SPI, EAC, ETC, VAC and TCPI,
+    from project_months. Undefined ratios (a zero denominator) are blank."""
+    sums = _to_date(months, as_of)
     p = projects[[*PROJECT_COLUMNS, "budget_at_completion", "percent_complete"]].copy()
     p["bac"] = p["budget_at_completion"].astype("float64").fillna(0.0)
     p["pv"] = p["project_id"].map(sums["plan"]).astype("float64").fillna(0.0)
@@ -381,12 +458,11 @@ def outlook_drift(snapshots: list, projects: pd.DataFrame, fy: FiscalYear) -> pd
 
     snapshots: every snapshot up to the report's (data.all_snapshots), scoped like the report.
     """
+    per_snapshot = [(s.as_of, months_of(s)) for s in snapshots]
     frames = [
-        fy_by_project(s["financials"], s.as_of, fy)[["project_id", "fy_outlook", "fy_plan"]].assign(
-            as_of=s.as_of
-        )
-        for s in snapshots
-        if len(s["financials"])
+        fy_of_months(months, as_of, fy)[["project_id", "fy_outlook", "fy_plan"]].assign(as_of=as_of)
+        for as_of, months in per_snapshot
+        if len(months)
     ]
     if not frames:
         return pd.DataFrame(columns=["as_of", "project_id", "fy_outlook", "fy_plan", "portfolio"])
@@ -535,13 +611,14 @@ HEADLINE_KEYS = (
 
 
 def _headlines(
-    position: dict, ev_total: dict, financials: pd.DataFrame, projects: pd.DataFrame
+    position: dict, ev_total: dict, months: pd.DataFrame, projects: pd.DataFrame
 ) -> dict:
-    """No financial rows at all: no figures (not zeros, which would read as on plan); the
-    budget at completion of the projects in scope whenever any has one."""
+    """No financial rows at all (months: project_months): no figures (not zeros, which would
+    read as on plan); the budget at completion of the projects in scope whenever any has
+    one."""
     bac = projects["budget_at_completion"].astype("float64").sum(min_count=1)
     budget = {"budget_at_completion": None if pd.isna(bac) else float(bac)}
-    if financials.empty:
+    if months.empty:
         return {**dict.fromkeys([*HEADLINE_KEYS, "cpi", "spi"]), **budget}
     return {
         **{k: position[k] for k in HEADLINE_KEYS},
@@ -553,13 +630,11 @@ def _headlines(
 
 def headlines(now, start_month: int, eac_formula: str = "BAC/CPI") -> dict:
     """The manifest's figures: FY position and the active projects' CPI and SPI (from sums)."""
-    ev = earned_value(now["projects"], now["financials"], now.as_of, eac_formula)
+    months = months_of(now)
+    ev = ev_of_months(now["projects"], months, now.as_of, eac_formula)
     totals = earned_value_total(ev[ev["status"] == "Active"], eac_formula)
     return _headlines(
-        fy_position(now["financials"], now.as_of, start_month),
-        totals,
-        now["financials"],
-        now["projects"],
+        position_of_months(months, now.as_of, start_month), totals, months, now["projects"]
     )
 
 
@@ -615,15 +690,16 @@ def analyse(
     as_of = now.as_of
     fy = fiscal_year(as_of, start_month)
     financials, projects = now["financials"], now["projects"]
-    position = fy_position(financials, as_of, start_month)
-    per_project = with_projects(projects, fy_by_project(financials, as_of, fy))
+    months = months_of(now)
+    position = position_of_months(months, as_of, start_month)
+    per_project = with_projects(projects, fy_of_months(months, as_of, fy))
     previous = None
     if before is not None:
-        previous = fy_by_project(before["financials"], before.as_of, fy)
-    ev = earned_value(projects, financials, as_of, params.eac_formula)
+        previous = fy_of_months(months_of(before), before.as_of, fy)
+    ev = ev_of_months(projects, months, as_of, params.eac_formula)
     ev = ev[ev["status"] == "Active"].reset_index(drop=True)
     ev_total = earned_value_total(ev, params.eac_formula)
-    headlines = _headlines(position, ev_total, now["financials"], projects)
+    headlines = _headlines(position, ev_total, months, projects)
     landing = forecast.forecast(now, history) if history else None
     outlook = None
     if landing:
@@ -637,7 +713,7 @@ def analyse(
         fy=fy,
         position=position,
         per_project=per_project,
-        burn=monthly_burn(financials, as_of, fy),
+        burn=burn_of_months(months, as_of, fy),
         rollup=roll_up(per_project, function_name, functions=functions),
         exceptions=exceptions(
             per_project,

@@ -143,10 +143,12 @@ def changes(
     moved = health.changed(assessed, previous)
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
     per_now = spend.with_projects(
-        now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
+        now["projects"], spend.fy_of_months(spend.months_of(now), now.as_of, fy)
     )
     per_before = (
-        spend.fy_by_project(before["financials"], before.as_of, fy) if before is not None else None
+        spend.fy_of_months(spend.months_of(before), before.as_of, fy)
+        if before is not None
+        else None
     )
     moves = spend.exceptions(
         per_now,
@@ -251,7 +253,7 @@ def exceptions(
     assessed = health.assess(now, config.health, config.spend.eac_formula, past)
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
     per = spend.with_projects(
-        now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
+        now["projects"], spend.fy_of_months(spend.months_of(now), now.as_of, fy)
     )
     found = spend.exceptions(
         per,
@@ -355,15 +357,14 @@ def by_sub_portfolio(
     keys = hierarchy.key("sub_portfolio")
     rag = health.summary(assessed, "sub_portfolio").drop(columns="label")
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)
-    per = spend.with_projects(
-        now["projects"], spend.fy_by_project(now["financials"], now.as_of, fy)
-    )
+    months = spend.months_of(now)
+    per = spend.with_projects(now["projects"], spend.fy_of_months(months, now.as_of, fy))
     money = (
         hierarchy.named(per, "sub_portfolio")
         .groupby(keys, as_index=False)[["fy_plan", "fy_outlook", "fy_variance"]]
         .sum()
     )
-    if now["financials"].empty:  # no financials: no figures, not zeros
+    if months.empty:  # no financials: no figures, not zeros
         money[["fy_plan", "fy_outlook", "fy_variance"]] = float("nan")
     out = money.merge(rag, on=keys, how="left").fillna({k: 0 for k in health.RAGS + ["projects"]})
     return out.sort_values(keys).reset_index(drop=True)

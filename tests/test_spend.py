@@ -459,9 +459,7 @@ def test_project_months_by_hand_in_pandas_and_in_the_store(tmp_path):
     pd.testing.assert_frame_equal(only_a, MONTHS_BY_HAND.iloc[:3])
 
     fy = fiscal_year(pd.Timestamp("2026-10-31"), 4)
-    got = spend.fy_of_months(MONTHS_BY_HAND, pd.Timestamp("2026-10-31"), fy).set_index(
-        "project_id"
-    )
+    got = spend.fy_of_months(MONTHS_BY_HAND, pd.Timestamp("2026-10-31"), fy).set_index("project_id")
     assert got.loc["P1"].to_dict() == {
         "fy_plan": 300.0,
         "ytd_plan": 200.0,

@@ -62,6 +62,15 @@ class Tables(Mapping[str, pd.DataFrame]):
             return len(self[name])
         return self._counters[name]()
 
+    def release(self, keep: Iterable[str] = ("projects",)) -> None:
+        """Let go of the tables read (but those in keep), here and in the snapshot cache; one
+        asked for again is read again. The summary's KPI trail does, once an earlier snapshot's
+        figures are computed: a first run over 24 monthly snapshots held every one's tables."""
+        for name in [n for n in self._frames if n not in keep]:
+            del self._frames[name]
+            if self.stored is not None:
+                _stored_tables.drop(_key(*self.stored, name))
+
     def has_read(self, name: str) -> bool:
         """Whether the table's frame has been built (read, or narrowed)."""
         return name in self._frames
@@ -307,6 +316,10 @@ class TableCache:
             while total > limit and len(self._entries) > 1:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 total -= dropped
+
+    def drop(self, key: tuple) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def cache_clear(self) -> None:
         with self._lock:

@@ -206,6 +206,36 @@ def test_the_scorecard_on_the_demo_has_every_default_kpi(demo_store):
     assert card.loc["Projects on schedule", "value"] == pytest.approx(on_schedule)
 
 
+def test_the_trail_lets_go_of_each_earlier_snapshot_s_tables_once_its_figures_are_done(
+    demo_store,
+):
+    """A first run over many monthly snapshots holds one earlier snapshot's tables at a time
+    (at 100x, 400 MB each), not all of them; the figures are those computed holding them."""
+    from pmo_lib import data
+    from pmo_lib.metrics import health
+
+    loaded = data.load_portfolio(None, source=demo_store)
+    history = data.all_snapshots(loaded)
+    config = config_for(None)
+    past = health.Past.of(history)
+
+    def load_of(snapshot):
+        return data.resource_load(loaded, snapshot=snapshot)
+
+    held = [
+        kpis.snapshot_figures(s, load_of(s), config, past, history[: i + 1])
+        for i, s in enumerate(history)
+    ]
+    fresh = data.all_snapshots(data.load_portfolio(None, source=demo_store))
+    known = {fresh[-1].as_of: held[-1]}  # the report's own snapshot: computed before
+    trail = kpis.trail(fresh, load_of, config, health.Past.of(fresh), known)
+    assert [figures for _, figures in trail] == held
+    earlier = fresh[:-1]
+    assert all(s.tables.has_read("projects") for s in earlier)
+    assert not any(s.tables.has_read(t) for s in earlier for t in s.tables if t != "projects")
+    assert fresh[-1].tables.has_read("financials")  # the report's own: kept
+
+
 def test_the_scorecard_sentence():
     from pmo_lib.narrative import portfolio_summary as words
 

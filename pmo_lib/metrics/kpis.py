@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from pmo_lib.data import Tables
 from pmo_lib.errors import PMOError
 from pmo_lib.metrics import spend
 
@@ -216,10 +217,12 @@ def trail(
         )
         if done is not None or snapshot.key is None:
             out.append((snapshot.as_of, compute()))
-            continue
-        seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
-        parts = ("kpi-trail", snapshot.key, seen, config.model_dump_json())
-        out.append((snapshot.as_of, kept.value(parts, compute)))
+        else:
+            seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
+            parts = ("kpi-trail", snapshot.key, seen, config.model_dump_json())
+            out.append((snapshot.as_of, kept.value(parts, compute)))
+        if done is None and isinstance(snapshot.tables, Tables):
+            snapshot.tables.release()  # an earlier snapshot's tables, read for its figures
     return out
 
 

@@ -318,6 +318,7 @@ def by_portfolio(
         else:
             found = compute()
         rows.append({**row, **found})
+        narrowed.tables.release(keep=())  # its rows: a copy of the function's, not needed again
     return pd.DataFrame(rows)
 
 

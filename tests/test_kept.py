@@ -266,34 +266,45 @@ def _scorecard(path: Path, portfolio: str | None) -> pd.DataFrame:
 def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
     demo_store, tmp_path, monkeypatch
 ):
-    """A month's run computes the KPI trail's new snapshots only: an earlier snapshot's figures
-    are read while its rows and those before it (the scope's print up to it) are the same."""
+    """A month's run computes the KPI trail's new snapshot only: an earlier snapshot's figures,
+    and the previous snapshot's headlines the tiles compare with, are read while its rows and
+    those before it (the scope's print up to it) are the same."""
     from pmo_lib.metrics import kpis
 
     path = copy_of(demo_store, tmp_path)
     computed_for: list[str] = []
-    figures = kpis.snapshot_figures
+    headlines_for: list[str] = []
+    figures, headlines = kpis.snapshot_figures, summary.figures
 
     def spy(now, *args):
         computed_for.append(str(now.as_of.date()))
         return figures(now, *args)
 
+    def headlines_spy(now, *args, **kwargs):
+        headlines_for.append(str(now.as_of.date()))
+        return headlines(now, *args, **kwargs)
+
     monkeypatch.setattr(kpis, "snapshot_figures", spy)
+    monkeypatch.setattr(summary, "figures", headlines_spy)
     monkeypatch.delenv(kept.CACHE_ENV, raising=False)
     card = _scorecard(path, DA)  # as JupyterLab computes it: nothing kept
     assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+    assert headlines_for == [AS_OF, "2026-09-30", "2026-08-31"]
     assert card["trend"].map(len).eq(3).all()
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
     computed_for.clear()
     pd.testing.assert_frame_equal(_scorecard(path, DA), card)
     computed_for.clear()
+    headlines_for.clear()
     pd.testing.assert_frame_equal(_scorecard(path, DA), card)
-    assert computed_for == ["2026-09-30", AS_OF]  # the first snapshot's figures read
+    assert computed_for == [AS_OF]  # the earlier snapshots' figures read
+    assert headlines_for == []  # now's and the previous snapshot's headlines read
 
-    _nudge(path, DA)  # the latest snapshot changes: the first's figures still read
+    _nudge(path, DA)  # the latest snapshot changes: the earlier ones' figures still read
     computed_for.clear()
+    headlines_for.clear()
     nudged = _scorecard(path, DA)
-    assert computed_for == ["2026-09-30", AS_OF]
+    assert computed_for == [AS_OF] and headlines_for == [AS_OF]
     monkeypatch.delenv(kept.CACHE_ENV)
     pd.testing.assert_frame_equal(nudged, _scorecard(path, DA))
 

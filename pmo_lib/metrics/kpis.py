@@ -203,10 +203,10 @@ def trail(
 ) -> list[tuple[pd.Timestamp, dict]]:
     """(as_of, snapshot_figures) per snapshot of history, oldest first: what the scorecard's
     trend shows. load_of(snapshot): every person's bookings then; known: the headlines already
-    computed (now, before). In a batch run an earlier snapshot's figures are kept for the next
-    run under its key (Snapshot.key: its scope's rows up to it), what the past says of its
-    projects (Past.print_of) and the parameters: a PMO two years in has 24 snapshots, and a
-    month's run computes the new one only."""
+    computed (now, before). In a batch run each snapshot's figures are kept for the next run
+    under its key (Snapshot.key: its scope's rows up to it), what the past says of its projects
+    (Past.print_of) and the parameters: a PMO two years in has 24 snapshots, and a month's run
+    computes the new one only (the one before it was the new one a month ago)."""
     from pmo_lib import kept
 
     out = []
@@ -215,7 +215,9 @@ def trail(
         compute = functools.partial(
             _figures_then, snapshot, load_of, config, past, history[: i + 1], done
         )
-        if done is not None or snapshot.key is None:
+        # the report's own snapshot: its headlines (known) hold this run's forecasts too, which
+        # the same snapshot's figures computed as an earlier one do not: not kept
+        if snapshot.key is None or i == len(history) - 1:
             out.append((snapshot.as_of, compute()))
         else:
             seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""

@@ -158,6 +158,17 @@ def test_shortfall_by_role_over_three_and_six_months():
     )  # only 3 months known
 
 
+def test_the_summary_s_role_shortfall_is_the_analysis_own():
+    params = config_for(None).resourcing.model_copy(update={"past_months": 2, "next_months": 3})
+    for portfolio in ("A", None):
+        whole = rs.analyse(NOW, None, LOAD, portfolio, params).shortfall
+        pd.testing.assert_frame_equal(rs.role_shortfall(NOW, portfolio, params), whole)
+    assert (
+        rs.role_shortfall(NOW, "A", params).set_index("role").loc["Developer", "next_3_months"]
+        == 120 - 160 - 160
+    )
+
+
 def test_workforce_mix_vendor_spend_plan_vs_actual():
     mix = rs.workforce_mix(NOW, "A", CLOSED, 160).set_index("employment_type")
     assert mix.loc["Employee", "people"] == 2 and mix.loc["Employee", "fte"] == 1.0  # 160 + 0 hours

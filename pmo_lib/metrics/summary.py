@@ -254,7 +254,6 @@ class Exceptions:
 
 def exceptions(
     now: Snapshot,
-    load: pd.DataFrame,
     portfolio: str | None,
     config: ReportConfig,
     top: int = 5,
@@ -280,7 +279,7 @@ def exceptions(
         now.as_of,
         config.demand.sla_days,
     )
-    short = resourcing.analyse(now, None, load, portfolio, config.resourcing).shortfall
+    short = resourcing.role_shortfall(now, portfolio, config.resourcing)
     return Exceptions(
         health=health.watch_list(assessed, top),
         spend=found.head(top).reset_index(drop=True),

@@ -158,7 +158,6 @@ def exceptions(report: Report) -> None:
     """Exceptions needing a decision."""
     found = summary.exceptions(
         report.now,
-        report.view.load,
         report.config.portfolio,
         report.config,
         past=report.view.past,

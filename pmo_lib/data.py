@@ -230,11 +230,15 @@ def among(column: pd.Series, values: Iterable) -> pd.Series:
     dtype = column.dtype
     if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
         return column.isin(values)
+    cells = pa.array(column.array)
+    if getattr(values, "dtype", None) == dtype:  # another frame's ids: no Python object each
+        asked = values.array if isinstance(values, pd.Series | pd.Index) else values
+        kept = pc.is_in(cells, value_set=pa.array(asked).cast(cells.type))
+        return pd.Series(np.asarray(kept.fill_null(False), dtype=bool), index=column.index)
     asked = list(values)
     texts = [v for v in asked if isinstance(v, str)]
     if any(not isinstance(v, str) and pd.isna(v) for v in asked if pd.api.types.is_scalar(v)):
         texts.append(None)
-    cells = pa.array(column.array)
     kept = pc.is_in(cells, value_set=pa.array(texts, type=cells.type))
     return pd.Series(np.asarray(kept.fill_null(False), dtype=bool), index=column.index)
 

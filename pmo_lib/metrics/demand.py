@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pmo_lib import hierarchy
-from pmo_lib.data import Snapshot
+from pmo_lib.data import Snapshot, among
 from pmo_lib.metrics.spend import months_of, position_of_months
 from pmo_lib.params import DemandParams, DemandScoring
 from pmo_lib.schema import DEMAND_STAGES, DEMAND_TERMINAL
@@ -47,7 +47,7 @@ def reached(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
     """
     ids = demand["demand_id"]
     if uses_history(history):
-        h = history[history["demand_id"].isin(ids) & history["stage"].isin(PIPELINE)]
+        h = history[among(history["demand_id"], ids) & history["stage"].isin(PIPELINE)]
         furthest = _stage_index(h["stage"]).groupby(h["demand_id"]).max()
         furthest = ids.map(furthest).fillna(0)
     else:
@@ -96,7 +96,8 @@ def outcomes(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
     left_from = pd.Series("unknown (no stage history)", index=ended.index, dtype="str")
     if uses_history(history):
         h = history[
-            history["demand_id"].isin(ended["demand_id"].unique()) & history["stage"].isin(PIPELINE)
+            among(history["demand_id"], ended["demand_id"].unique())
+            & history["stage"].isin(PIPELINE)
         ]
         last = h.sort_values("entered_date").groupby("demand_id")["stage"].last()
         left_from = ended["demand_id"].map(last).fillna("unknown").astype("str")
@@ -253,7 +254,7 @@ def cumulative_flow(
 ) -> pd.DataFrame:
     """Requests in each stage at each month end (or at as_of for the current month), from the
     history."""
-    h = history[history["demand_id"].isin(demand["demand_id"].unique())].sort_values(
+    h = history[among(history["demand_id"], demand["demand_id"].unique())].sort_values(
         ["demand_id", "entered_date"]
     )
     ends = pd.date_range(end=as_of, periods=months, freq="ME")
@@ -358,7 +359,7 @@ def changes(
     )
     moved = merged[merged["stage_before"].notna() & (merged["stage"] != merged["stage_before"])]
     moved = moved.rename(columns={"stage_before": "previous_stage"})
-    new = now[~now["demand_id"].isin(before["demand_id"].unique())]
+    new = now[~among(now["demand_id"], before["demand_id"].unique())]
     decided = now[(now["decision_date"] > since) & (now["decision_date"] <= as_of)]
     return {
         "moved": moved.reset_index(drop=True),

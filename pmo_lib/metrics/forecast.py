@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pmo_lib.data import Snapshot
+from pmo_lib.data import Snapshot, among
 from pmo_lib.memo import same_arguments
 
 MIN_CLASS = 10  # movements a class needs before it is used
@@ -380,7 +380,7 @@ def milestone_odds(result: Forecast, milestones: pd.DataFrame, as_of: pd.Timesta
         & (milestones["forecast_date"] <= as_of + pd.Timedelta(days=HORIZON_DAYS))
     ]
     f = result.projects.set_index("project_id")
-    m = m[m["project_id"].isin(f.index.unique())].copy()
+    m = m[among(m["project_id"], f.index.unique())].copy()
     committed = m["baseline_date"].where(m["baseline_date"] >= m["forecast_date"])
     committed = committed.fillna(m["forecast_date"])
     m["held_to"] = committed

@@ -797,7 +797,7 @@ def headlines(
         & (register["status"] != "Closed")
         & (register["score"] >= HIGH_RISK)
     ]
-    overdue = milestones[milestones["overdue"] & milestones["project_id"].isin(active)]
+    overdue = milestones[milestones["overdue"] & among(milestones["project_id"], active)]
     return {
         "active_projects": len(assessed),
         "rag_green": c[GREEN],
@@ -1003,7 +1003,7 @@ def roadmap(
     ]
     bars = hierarchy.sort_naturally(bars, ["lane", "start", "project_id"]).reset_index(drop=True)
     marks = milestones[
-        milestones["project_id"].isin(bars["project_id"].unique())
+        among(milestones["project_id"], bars["project_id"].unique())
         & milestones["actual_date"].isna()
     ]
     marks = marks.assign(date=marks["forecast_date"].fillna(marks["baseline_date"])).dropna(

@@ -415,3 +415,25 @@ def test_the_owner_kind_and_ingest_sentences_and_their_nothing_cases():
         " data model (1,203 bad date). The figures of every report leave them out; fix them at"
         " the source, or in the mapping file, and ingest again."
     )
+
+
+def test_the_issues_of_one_snapshot_are_found_once_for_the_page_and_the_summary(monkeypatch):
+    """The data-quality page and the summary's KPI trail ask for the same snapshot's issues:
+    found once (memo), and again for another snapshot or other limits."""
+    looked: list[int] = []
+    not_assessed = dq.not_assessed
+
+    def counted(snapshot):
+        looked.append(1)
+        return not_assessed(snapshot)
+
+    monkeypatch.setattr(dq, "not_assessed", counted)
+    dq.find_issues.cache_clear()
+    snap = snapshot(projects=[project("P1", last_status_update=None), project("P2")])
+    first = dq.find_issues(snap, LIMITS)
+    again = dq.find_issues(snap, LIMITS)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(looked) == 1 and first["check"].tolist() == ["stale_status"]
+    dq.find_issues(snapshot(projects=[project("P1")]), LIMITS)
+    dq.find_issues(snap, LIMITS.model_copy(update={"stale_status_days": 1}))
+    assert len(looked) == 3

@@ -15,6 +15,7 @@ from pandas.api.typing import DataFrameGroupBy
 
 from pmo_lib import hierarchy
 from pmo_lib.data import Snapshot
+from pmo_lib.memo import same_arguments
 from pmo_lib.metrics.health import gate_artifacts
 from pmo_lib.params import Thresholds
 from pmo_lib.periods import is_closed_month
@@ -412,6 +413,7 @@ def unsupported(snapshot: Snapshot) -> dict[str, str]:
     return out
 
 
+@same_arguments(size=4)  # the data-quality page and the summary's KPI trail ask alike
 def find_issues(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
     """Every data-quality issue of a snapshot, one row per record to fix (see ISSUE_COLUMNS);
     checks the data cannot support (not_assessed) find nothing."""

@@ -99,8 +99,8 @@ def project_months(financials: pd.DataFrame) -> pd.DataFrame:
 
 def months_of(snapshot) -> pd.DataFrame:
     """project_months of a snapshot, computed once for it: by the store's query for a snapshot
-    read whole from a DuckDB store (an earlier snapshot's million financial rows are then never
-    read, at 100x), else from its rows (data.financial_months)."""
+    read whole from a store (an earlier snapshot's million financial rows are then never read,
+    at 100x), else from its rows (data.financial_months)."""
     from pmo_lib import data
 
     return data.financial_months(snapshot, project_months)

@@ -346,9 +346,12 @@ def demand_vs_capacity(vs: dict | None, title: str, currency_symbol: str = "$") 
     return _layout(fig, title, "", "Amount", height=360)
 
 
+MONEY_TICKS = {"exponentformat": "B"}  # $1.2M, $3B: d3's SI format ("~s") read $3G
+
+
 def _money_axis(fig: go.Figure, axis: str, symbol: str) -> None:
-    """Money on an axis reads $1.2M, $350k."""
-    getattr(fig, f"update_{axis}axes")(tickprefix=symbol, tickformat="~s")
+    """Money on an axis reads $1.2M, $3B (never $3G)."""
+    getattr(fig, f"update_{axis}axes")(tickprefix=symbol, **MONEY_TICKS)
 
 
 def _monthly_bars(
@@ -674,7 +677,7 @@ def workforce_mix(mix: pd.DataFrame, title: str, symbol: str) -> go.Figure:
         hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
     )
     fig.update_yaxes(title_text="FTE", row=1, col=1)
-    fig.update_yaxes(title_text="Cost", tickprefix=symbol, tickformat="~s", row=1, col=2)
+    fig.update_yaxes(title_text="Cost", tickprefix=symbol, **MONEY_TICKS, row=1, col=2)
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
         height=360,

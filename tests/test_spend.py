@@ -511,3 +511,13 @@ def test_the_health_page_reads_no_snapshot_s_financial_rows(demo_store, monkeypa
     forecast.forecast(loaded.current, history)
     assert loaded.current.rows("financials") > 0
     assert not any(s.tables.has_read("financials") for s in history)
+
+
+def test_money_axes_read_billions_as_b_not_the_si_g():
+    """At 100x a function's FY Plan runs to billions: the axis reads $3B, not d3's SI $3G."""
+    from pmo_lib import charts
+
+    mix = pd.DataFrame({"expense_type": ["Capex", "Opex"], "fy_plan": [3.3e9, 3.2e9]})
+    fig = charts.plan_vs_outlook(mix.assign(fy_outlook=[3.4e9, 3.3e9]), "expense_type", "t", "$")
+    assert fig.layout.yaxis.tickformat is None and fig.layout.yaxis.exponentformat == "B"
+    assert fig.layout.yaxis.tickprefix == "$"

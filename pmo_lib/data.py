@@ -394,20 +394,30 @@ def financial_months(
     snapshot: Snapshot, from_rows: Callable[[pd.DataFrame], pd.DataFrame]
 ) -> pd.DataFrame:
     """A snapshot's financial rows summed per project and month (metrics.spend.project_months),
-    once per snapshot: by the store's query (store.financial_months, cached like a table) for
-    a scope read whole from a store, so a page that needs only those sums of an earlier
-    snapshot never reads its million rows (at 100x); else from_rows(its rows)."""
+    once per snapshot: by the store's query (store.financial_months) for a scope read whole
+    from a store, so a page that needs only those sums of an earlier snapshot never reads its
+    million rows (at 100x); else from_rows(its rows)."""
+    found = stored_sum(snapshot, "financial_months", store.financial_months)
+    if found is not None:
+        return found
     tables = snapshot.tables
     if not isinstance(tables, Tables):  # a test's frames
         return from_rows(snapshot["financials"])
-    found = tables.sums.get("financial_months")
-    if found is None:
-        if tables.stored is None:
-            found = from_rows(snapshot["financials"])
-        else:
-            found = _stored_sums(*tables.stored, "financial_months", store.financial_months)
-        tables.sums["financial_months"] = found
-    return found
+    if "financial_months" not in tables.sums:
+        tables.sums["financial_months"] = from_rows(snapshot["financials"])
+    return tables.sums["financial_months"]
+
+
+def stored_sum(snapshot: Snapshot, name: str, query: Callable) -> pd.DataFrame | None:
+    """query(store, date, portfolio): an aggregate the store computes, for a snapshot whose
+    scope was read whole from it (None for a narrowed one or a test's frames), computed once
+    per snapshot and cached beside its tables under name."""
+    tables = snapshot.tables
+    if not isinstance(tables, Tables) or tables.stored is None:
+        return None
+    if name not in tables.sums:
+        tables.sums[name] = _stored_sums(*tables.stored, name, query)
+    return tables.sums[name]
 
 
 def _stored_sums(

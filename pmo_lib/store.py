@@ -680,7 +680,12 @@ def financial_months(store: Path | str, as_of: date, portfolio: str | None) -> p
         )
         query = (
             f"SELECT project_id, period, {sums},"
-            " count(*) FILTER (WHERE measure = 'actual') > 0 AS booked FROM financials"
+            " count(*) FILTER (WHERE measure = 'actual') > 0 AS booked,"
+            " count(*) FILTER (WHERE measure = 'forecast' AND amount IS DISTINCT FROM 0)"
+            " AS forecast_rows,"
+            " count(*) FILTER (WHERE amount < 0) AS negative_rows,"
+            f" coalesce({add}(amount) FILTER (WHERE amount < 0), 0) AS negative_amount"
+            " FROM financials"
             f" WHERE as_of = $a AND ({SCOPE_FILTERS['financials']})"
             " AND project_id IS NOT NULL AND period IS NOT NULL"
             " GROUP BY project_id, period ORDER BY project_id, period"
@@ -696,7 +701,45 @@ MONTH_DTYPES = {  # financial_months' columns (and metrics.spend.project_months'
     "actual": "float64",
     "forecast": "float64",
     "booked": "bool",
+    "forecast_rows": "int64",  # forecast rows not zero (a blank one counts: the hygiene check)
+    "negative_rows": "int64",
+    "negative_amount": "float64",
 }
+
+
+def financial_mix(
+    store: Path | str,
+    as_of: date,
+    portfolio: str | None,
+    by: str,
+    year: tuple[date, date],
+    last_closed: date,
+) -> pd.DataFrame:
+    """One snapshot's FY Plan and Outlook per cost category or expense type (by; blank as
+    "(not given)") over the fiscal year (first and last month), summed in the query as
+    metrics.spend.fy_by_project sums them by that column: a forecast of a closed month counts
+    where its project has no actual row that month; months up to last_closed are closed."""
+    if by not in ("cost_category", "expense_type"):
+        raise ValueError(f"financial_mix: by {by!r}")
+    with reading(store) as con:
+        add = "sum" if isinstance(con, PgConnection) else "fsum"
+        query = (
+            "WITH f AS (SELECT project_id, period, measure, amount, "
+            f"{by} AS k FROM financials WHERE as_of = $a AND ({SCOPE_FILTERS['financials']})"
+            " AND period >= $s AND period <= $e),"
+            " booked AS (SELECT DISTINCT project_id, period FROM f"
+            " WHERE measure = 'actual' AND period <= $c)"
+            f" SELECT coalesce(f.k, '(not given)') AS {by},"
+            f" coalesce({add}(f.amount) FILTER (WHERE f.measure = 'plan'), 0) AS fy_plan,"
+            f" coalesce({add}(f.amount) FILTER (WHERE (f.measure = 'actual' AND f.period <= $c)"
+            " OR (f.measure = 'forecast' AND (f.period > $c OR b.project_id IS NULL))), 0)"
+            " AS fy_outlook"
+            " FROM f LEFT JOIN booked b ON b.project_id = f.project_id AND b.period = f.period"
+            " GROUP BY 1 ORDER BY 1"
+        )
+        params = {"a": as_of, "p": portfolio, "s": year[0], "e": year[1], "c": last_closed}
+        frame = _frame(con, query, params)
+    return frame.astype({by: "str", "fy_plan": "float64", "fy_outlook": "float64"})
 
 
 @_per_version

@@ -409,10 +409,12 @@ MONTH_ROWS = [
     fin("P1", "2026-09-01", "forecast", 95.0),  # closed and booked: not in the Outlook
     fin("P1", "2026-10-01", "plan", 100.0),
     fin("P1", "2026-10-01", "forecast", 80.0),  # closed, no actual row: counts in the Outlook
+    fin("P1", "2026-10-01", "forecast", 0.0, cost_category="Software"),  # zero: no hygiene row
     fin("P1", "2026-11-01", "plan", 100.0),
     fin("P1", "2026-11-01", "forecast", 120.0),  # open month
     fin("P2", "2026-10-01", "actual", None),  # an actual row with a blank amount: booked, 0
     fin("P2", "2026-10-01", "plan", -10.0),  # a credit
+    fin("P2", "2026-10-01", "forecast", None),  # blank, in a closed month: a hygiene row
 ]
 MONTHS_BY_HAND = pd.DataFrame(
     {
@@ -422,6 +424,9 @@ MONTHS_BY_HAND = pd.DataFrame(
         "actual": [90.0, 0.0, 0.0, 0.0],
         "forecast": [95.0, 80.0, 120.0, 0.0],
         "booked": [True, False, False, True],
+        "forecast_rows": [1, 1, 1, 1],
+        "negative_rows": [0, 0, 0, 1],
+        "negative_amount": [0.0, 0.0, 0.0, -10.0],
     }
 ).astype(spend.MONTH_DTYPES)
 
@@ -473,6 +478,25 @@ def test_project_months_by_hand_in_pandas_and_in_the_store(tmp_path):
     rows = spend.fy_by_project(frame("financials", MONTH_ROWS), pd.Timestamp("2026-10-31"), fy)
     pd.testing.assert_frame_equal(rows.set_index("project_id"), got)
 
+    # the mix summed in the store's query, as the rows give it
+    for by in ("cost_category", "expense_type"):
+        in_store = store.financial_mix(
+            path,
+            date(2026, 10, 31),
+            None,
+            by,
+            (date(2026, 4, 1), date(2027, 3, 31)),
+            date(2026, 10, 1),
+        )
+        from_rows = spend.mix(frame("financials", MONTH_ROWS), pd.Timestamp("2026-10-31"), fy, by)
+        pd.testing.assert_frame_equal(in_store, from_rows.reset_index(drop=True))
+        if by == "cost_category":  # the 80 of October counts (no actual), the 95 of Sept not
+            assert in_store.values.tolist() == [
+                ["(not given)", 190.0, 200.0],
+                ["Labour", 100.0, 50.0],
+                ["Software", 0.0, 40.0],
+            ]
+
 
 def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_store):
     """At function and portfolio scope the sums come from the store's query (the rows are not
@@ -487,10 +511,45 @@ def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_st
             assert spend.months_of(snapshot) is months  # once per snapshot
             from_rows = spend.project_months(snapshot["financials"])
             pd.testing.assert_frame_equal(months, from_rows, check_exact=False, rtol=1e-12)
+            fy = fiscal_year(snapshot.as_of, 4)
+            for by in ("cost_category", "expense_type"):
+                pd.testing.assert_frame_equal(
+                    spend.mix_of(snapshot, fy, by),
+                    spend.mix(snapshot["financials"], snapshot.as_of, fy, by),
+                    check_exact=False,
+                    rtol=1e-12,
+                )
+            projects = snapshot["projects"]
+            pd.testing.assert_frame_equal(
+                spend.hygiene_of_months(projects, months, snapshot.as_of),
+                spend.hygiene(projects, snapshot["financials"], snapshot.as_of),
+            )
     narrowed = data.current.in_sub_portfolio("BI & Reporting")
     months = spend.months_of(narrowed)
     assert narrowed.tables.has_read("financials") and len(months)
     assert set(months["project_id"]) <= set(narrowed["projects"]["project_id"])
+
+
+def test_the_spend_page_reads_no_snapshot_s_financial_rows(demo_store, monkeypatch):
+    """Every spend figure of a scope read whole is summed in the store: the FY position,
+    roll-up, burn, mix, earned value, hygiene, drift and forecasts read no financial row."""
+    from pmo_lib import data
+    from pmo_lib.params import config_for
+
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)
+    data.forget_snapshots()
+    loaded = data.load_portfolio("Data & Analytics", source=demo_store)
+    history = data.all_snapshots(loaded)
+    config = config_for("Data & Analytics")
+    view = spend.analyse(
+        loaded.current,
+        loaded.previous,
+        config.fiscal_year_start_month,
+        config.spend,
+        history=history,
+    )
+    assert len(view.hygiene) and len(view.by_category) and view.has_financials
+    assert not any(s.tables.has_read("financials") for s in history)
 
 
 def test_the_health_page_reads_no_snapshot_s_financial_rows(demo_store, monkeypatch):

@@ -80,12 +80,17 @@ def project_months(financials: pd.DataFrame) -> pd.DataFrame:
         ["project_id", "period", "measure", "amount"],
     ]
     amount = f["amount"].astype("float64")
+    negative = amount < 0
     parts = pd.DataFrame(
         {
             "project_id": f["project_id"],
             "period": f["period"],
             **{m: amount.where(f["measure"] == m, 0.0) for m in ("plan", "actual", "forecast")},
             "booked": f["measure"] == "actual",
+            # a forecast row not zero (a blank one too: NaN != 0), for the hygiene check
+            "forecast_rows": (f["measure"] == "forecast") & (amount != 0),
+            "negative_rows": negative,
+            "negative_amount": amount.where(negative, 0.0),
         }
     )
     out = parts.groupby(["project_id", "period"], as_index=False, sort=True).agg(
@@ -93,6 +98,9 @@ def project_months(financials: pd.DataFrame) -> pd.DataFrame:
         actual=("actual", "sum"),
         forecast=("forecast", "sum"),
         booked=("booked", "any"),
+        forecast_rows=("forecast_rows", "sum"),
+        negative_rows=("negative_rows", "sum"),
+        negative_amount=("negative_amount", "sum"),
     )
     return out.astype(MONTH_DTYPES)
 
@@ -374,6 +382,22 @@ def mix(financials: pd.DataFrame, as_of: pd.Timestamp, fy: FiscalYear, by: str) 
     return fy_by_project(financials, as_of, fy, by)[[by, "fy_plan", "fy_outlook"]]
 
 
+def mix_of(snapshot, fy: FiscalYear, by: str) -> pd.DataFrame:
+    """mix of a snapshot: summed in the store's query for a scope read whole from a store (its
+    financial rows not read), else from its rows."""
+    from pmo_lib import data, store
+
+    def query(path, day, portfolio) -> pd.DataFrame:
+        year = (fy.start.date(), fy.end.date())
+        closed = last_closed_month(snapshot.as_of).date()
+        return store.financial_mix(path, day, portfolio, by, year, closed)
+
+    found = data.stored_sum(snapshot, f"financial_mix:{by}:{fy.name}", query)
+    if found is None:
+        return mix(snapshot["financials"], snapshot.as_of, fy, by)
+    return found
+
+
 # -- earned value -----------------------------------------------------------------------------
 EAC_FORMULAS = {
     "BAC/CPI": "EAC = BAC ÷ CPI (the cost performance so far continues)",
@@ -513,11 +537,18 @@ HYGIENE_RULES = {
 
 
 def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Projects whose financials need attention, one row per project and rule, with a detail."""
-    f = financials
-    plan_total = f[f["measure"] == "plan"].groupby("project_id")["amount"].sum()
-    actual_total = f[f["measure"] == "actual"].groupby("project_id")["amount"].sum()
-    closed = is_closed_month(f["period"], as_of)
+    """hygiene_of_months of these rows."""
+    return hygiene_of_months(projects, project_months(financials), as_of)
+
+
+def hygiene_of_months(
+    projects: pd.DataFrame, months: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Projects whose financials need attention, one row per project and rule, with a detail,
+    from project_months."""
+    per_project = months.groupby("project_id")
+    plan_total, actual_total = per_project["plan"].sum(), per_project["actual"].sum()
+    closed = is_closed_month(months["period"], as_of)
     found: list[dict] = []
     for pid, total in actual_total.items():
         if total > 0 and plan_total.get(pid, 0) == 0:
@@ -528,16 +559,16 @@ def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestam
                     "detail": f"actuals {total:,.2f} with no plan",
                 }
             )
-    stale = f[(f["measure"] == "forecast") & closed & (f["amount"] != 0)]
-    for pid, rows in stale.groupby("project_id"):
+    stale = months[closed & (months["forecast_rows"] > 0)]
+    for pid, count in stale.groupby("project_id").size().items():  # a row is a project-month
         found.append(
             {
                 "project_id": pid,
                 "rule": "forecast_in_closed_month",
-                "detail": f"{rows['period'].nunique()} closed month(s) with forecast",
+                "detail": f"{count} closed month(s) with forecast",
             }
         )
-    remaining = f[(f["measure"] == "forecast") & ~closed].groupby("project_id")["amount"].sum()
+    remaining = months[~closed].groupby("project_id")["forecast"].sum()
     active = projects[
         (projects["status"] == "Active") & (projects["percent_complete"].fillna(0) < 100)
     ]
@@ -555,12 +586,13 @@ def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestam
                     + ", no forecast for the open months",
                 }
             )
-    for pid, rows in f[f["amount"] < 0].groupby("project_id"):
+    negative = months[months["negative_rows"] > 0].groupby("project_id")
+    for pid, count, total in negative[["negative_rows", "negative_amount"]].sum().itertuples():
         found.append(
             {
                 "project_id": pid,
                 "rule": "negative_amount",
-                "detail": f"{len(rows)} negative amount(s), total {rows['amount'].sum():,.2f}",
+                "detail": f"{count} negative amount(s), total {total:,.2f}",
             }
         )
     out = pd.DataFrame(found, columns=["project_id", "rule", "detail"])
@@ -689,8 +721,7 @@ def analyse(
 
     as_of = now.as_of
     fy = fiscal_year(as_of, start_month)
-    financials, projects = now["financials"], now["projects"]
-    months = months_of(now)
+    projects, months = now["projects"], months_of(now)
     position = position_of_months(months, as_of, start_month)
     per_project = with_projects(projects, fy_of_months(months, as_of, fy))
     previous = None
@@ -722,11 +753,11 @@ def analyse(
             params.exception_min_amount,
             params.exception_outlook_change_pct,
         ),
-        by_expense_type=mix(financials, as_of, fy, "expense_type"),
-        by_category=mix(financials, as_of, fy, "cost_category"),
+        by_expense_type=mix_of(now, fy, "expense_type"),
+        by_category=mix_of(now, fy, "cost_category"),
         ev=ev,
         ev_total=ev_total,
-        hygiene=hygiene(projects, financials, as_of),
+        hygiene=hygiene_of_months(projects, months, as_of),
         headlines=headlines,
         budgets=budgets(
             projects, before["projects"] if before is not None else None, function_name, functions

@@ -680,12 +680,7 @@ def financial_months(store: Path | str, as_of: date, portfolio: str | None) -> p
         )
         query = (
             f"SELECT project_id, period, {sums},"
-            " count(*) FILTER (WHERE measure = 'actual') > 0 AS booked,"
-            " count(*) FILTER (WHERE measure = 'forecast' AND amount IS DISTINCT FROM 0)"
-            " AS forecast_rows,"
-            " count(*) FILTER (WHERE amount < 0) AS negative_rows,"
-            f" coalesce({add}(amount) FILTER (WHERE amount < 0), 0) AS negative_amount"
-            " FROM financials"
+            " count(*) FILTER (WHERE measure = 'actual') > 0 AS booked FROM financials"
             f" WHERE as_of = $a AND ({SCOPE_FILTERS['financials']})"
             " AND project_id IS NOT NULL AND period IS NOT NULL"
             " GROUP BY project_id, period ORDER BY project_id, period"
@@ -701,7 +696,38 @@ MONTH_DTYPES = {  # financial_months' columns (and metrics.spend.project_months'
     "actual": "float64",
     "forecast": "float64",
     "booked": "bool",
-    "forecast_rows": "int64",  # forecast rows not zero (a blank one counts: the hygiene check)
+}
+
+
+def financial_checks(
+    store: Path | str, as_of: date, portfolio: str | None, last_closed: date
+) -> pd.DataFrame:
+    """The project-months the spend page's hygiene checks list (metrics.spend.project_checks'
+    columns and counts): a forecast row not zero (a blank one counts) in a closed month (up to
+    last_closed), or a negative amount; counted in the query, a few rows of a million."""
+    with reading(store) as con:
+        add = "sum" if isinstance(con, PgConnection) else "fsum"
+        stale = (
+            "count(*) FILTER (WHERE measure = 'forecast' AND period <= $c"
+            " AND amount IS DISTINCT FROM 0)"
+        )
+        query = (
+            f"SELECT project_id, period, {stale} AS stale_forecast_rows,"
+            " count(*) FILTER (WHERE amount < 0) AS negative_rows,"
+            f" coalesce({add}(amount) FILTER (WHERE amount < 0), 0) AS negative_amount"
+            f" FROM financials WHERE as_of = $a AND ({SCOPE_FILTERS['financials']})"
+            " AND project_id IS NOT NULL AND period IS NOT NULL GROUP BY project_id, period"
+            f" HAVING {stale} > 0 OR count(*) FILTER (WHERE amount < 0) > 0"
+            " ORDER BY project_id, period"
+        )
+        frame = _frame(con, query, {"a": as_of, "p": portfolio, "c": last_closed})
+    return frame.astype(CHECK_DTYPES)
+
+
+CHECK_DTYPES = {  # financial_checks' columns (and metrics.spend.project_checks')
+    "project_id": "str",
+    "period": "datetime64[us]",
+    "stale_forecast_rows": "int64",
     "negative_rows": "int64",
     "negative_amount": "float64",
 }

@@ -424,11 +424,19 @@ MONTHS_BY_HAND = pd.DataFrame(
         "actual": [90.0, 0.0, 0.0, 0.0],
         "forecast": [95.0, 80.0, 120.0, 0.0],
         "booked": [True, False, False, True],
-        "forecast_rows": [1, 1, 1, 1],
-        "negative_rows": [0, 0, 0, 1],
-        "negative_amount": [0.0, 0.0, 0.0, -10.0],
     }
 ).astype(spend.MONTH_DTYPES)
+# what the hygiene checks list: forecasts not zero in closed months (the blank one of P2
+# too; not P1's zero, nor November's open one), and the credit
+CHECKS_BY_HAND = pd.DataFrame(
+    {
+        "project_id": ["P1", "P1", "P2"],
+        "period": pd.to_datetime(["2026-09-01", "2026-10-01", "2026-10-01"]),
+        "stale_forecast_rows": [1, 1, 1],
+        "negative_rows": [0, 0, 1],
+        "negative_amount": [0.0, 0.0, -10.0],
+    }
+).astype(spend.CHECK_DTYPES)
 
 
 def _month_store(tmp_path):
@@ -462,6 +470,10 @@ def test_project_months_by_hand_in_pandas_and_in_the_store(tmp_path):
     )
     only_a = store.financial_months(path, date(2026, 10, 31), "A")  # the portfolio's scope
     pd.testing.assert_frame_equal(only_a, MONTHS_BY_HAND.iloc[:3])
+    rows_checks = spend.project_checks(frame("financials", MONTH_ROWS), pd.Timestamp("2026-10-31"))
+    pd.testing.assert_frame_equal(rows_checks, CHECKS_BY_HAND)
+    stored = store.financial_checks(path, date(2026, 10, 31), None, date(2026, 10, 1))
+    pd.testing.assert_frame_equal(stored, CHECKS_BY_HAND)
 
     fy = fiscal_year(pd.Timestamp("2026-10-31"), 4)
     got = spend.fy_of_months(MONTHS_BY_HAND, pd.Timestamp("2026-10-31"), fy).set_index("project_id")
@@ -520,8 +532,15 @@ def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_st
                     rtol=1e-12,
                 )
             projects = snapshot["projects"]
+            checks = spend.checks_of(snapshot)
             pd.testing.assert_frame_equal(
-                spend.hygiene_of_months(projects, months, snapshot.as_of),
+                checks,
+                spend.project_checks(snapshot["financials"], snapshot.as_of),
+                check_exact=False,
+                rtol=1e-12,
+            )
+            pd.testing.assert_frame_equal(
+                spend.hygiene_of_months(projects, months, checks, snapshot.as_of),
                 spend.hygiene(projects, snapshot["financials"], snapshot.as_of),
             )
     narrowed = data.current.in_sub_portfolio("BI & Reporting")

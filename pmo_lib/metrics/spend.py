@@ -17,7 +17,7 @@ import pandas as pd
 from pmo_lib import hierarchy, memo
 from pmo_lib.metrics import benefits
 from pmo_lib.periods import FiscalYear, fiscal_year, is_closed_month, last_closed_month
-from pmo_lib.store import MONTH_DTYPES
+from pmo_lib.store import CHECK_DTYPES, MONTH_DTYPES
 
 PROJECT_COLUMNS = [
     "project_id",
@@ -80,17 +80,12 @@ def project_months(financials: pd.DataFrame) -> pd.DataFrame:
         ["project_id", "period", "measure", "amount"],
     ]
     amount = f["amount"].astype("float64")
-    negative = amount < 0
     parts = pd.DataFrame(
         {
             "project_id": f["project_id"],
             "period": f["period"],
             **{m: amount.where(f["measure"] == m, 0.0) for m in ("plan", "actual", "forecast")},
             "booked": f["measure"] == "actual",
-            # a forecast row not zero (a blank one too: NaN != 0), for the hygiene check
-            "forecast_rows": (f["measure"] == "forecast") & (amount != 0),
-            "negative_rows": negative,
-            "negative_amount": amount.where(negative, 0.0),
         }
     )
     out = parts.groupby(["project_id", "period"], as_index=False, sort=True).agg(
@@ -98,11 +93,50 @@ def project_months(financials: pd.DataFrame) -> pd.DataFrame:
         actual=("actual", "sum"),
         forecast=("forecast", "sum"),
         booked=("booked", "any"),
-        forecast_rows=("forecast_rows", "sum"),
-        negative_rows=("negative_rows", "sum"),
-        negative_amount=("negative_amount", "sum"),
     )
     return out.astype(MONTH_DTYPES)
+
+
+def project_checks(financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The project-months the hygiene checks list: forecast rows not zero (a blank one too: NaN
+    != 0) in a closed month, and negative amounts (how many, their total); only those with
+    either. A snapshot read whole from a store has them counted by the store (checks_of)."""
+    f = financials.loc[
+        financials["project_id"].notna() & financials["period"].notna(),
+        ["project_id", "period", "measure", "amount"],
+    ]
+    amount = f["amount"].astype("float64")
+    negative = amount < 0
+    parts = pd.DataFrame(
+        {
+            "project_id": f["project_id"],
+            "period": f["period"],
+            "stale_forecast_rows": (f["measure"] == "forecast")
+            & is_closed_month(f["period"], as_of)
+            & (amount != 0),
+            "negative_rows": negative,
+            "negative_amount": amount.where(negative, 0.0),
+        }
+    )
+    out = parts.groupby(["project_id", "period"], as_index=False, sort=True).sum()
+    out = out[(out["stale_forecast_rows"] > 0) | (out["negative_rows"] > 0)]
+    return out.reset_index(drop=True).astype(CHECK_DTYPES)
+
+
+def checks_of(snapshot) -> pd.DataFrame:
+    """project_checks of a snapshot: counted in the store's query for a scope read whole from a
+    store, else from its rows."""
+    from pmo_lib import data, store
+
+    closed = last_closed_month(snapshot.as_of).date()
+    found = data.stored_sum(
+        snapshot,
+        "financial_checks",
+        lambda path, day, portfolio: store.financial_checks(path, day, portfolio, closed),
+    )
+    if found is None:
+        return project_checks(snapshot["financials"], snapshot.as_of)
+    return found
 
 
 def months_of(snapshot) -> pd.DataFrame:
@@ -538,14 +572,15 @@ HYGIENE_RULES = {
 
 def hygiene(projects: pd.DataFrame, financials: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """hygiene_of_months of these rows."""
-    return hygiene_of_months(projects, project_months(financials), as_of)
+    months, checks = project_months(financials), project_checks(financials, as_of)
+    return hygiene_of_months(projects, months, checks, as_of)
 
 
 def hygiene_of_months(
-    projects: pd.DataFrame, months: pd.DataFrame, as_of: pd.Timestamp
+    projects: pd.DataFrame, months: pd.DataFrame, checks: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """Projects whose financials need attention, one row per project and rule, with a detail,
-    from project_months."""
+    from project_months and project_checks."""
     per_project = months.groupby("project_id")
     plan_total, actual_total = per_project["plan"].sum(), per_project["actual"].sum()
     closed = is_closed_month(months["period"], as_of)
@@ -559,7 +594,7 @@ def hygiene_of_months(
                     "detail": f"actuals {total:,.2f} with no plan",
                 }
             )
-    stale = months[closed & (months["forecast_rows"] > 0)]
+    stale = checks[checks["stale_forecast_rows"] > 0]
     for pid, count in stale.groupby("project_id").size().items():  # a row is a project-month
         found.append(
             {
@@ -586,7 +621,7 @@ def hygiene_of_months(
                     + ", no forecast for the open months",
                 }
             )
-    negative = months[months["negative_rows"] > 0].groupby("project_id")
+    negative = checks[checks["negative_rows"] > 0].groupby("project_id")
     for pid, count, total in negative[["negative_rows", "negative_amount"]].sum().itertuples():
         found.append(
             {
@@ -757,7 +792,7 @@ def analyse(
         by_category=mix_of(now, fy, "cost_category"),
         ev=ev,
         ev_total=ev_total,
-        hygiene=hygiene_of_months(projects, months, as_of),
+        hygiene=hygiene_of_months(projects, months, checks_of(now), as_of),
         headlines=headlines,
         budgets=budgets(
             projects, before["projects"] if before is not None else None, function_name, functions

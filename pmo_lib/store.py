@@ -298,6 +298,11 @@ def _row_number(con) -> str:
     return ", row_number() OVER ()" if isinstance(con, PgConnection) else ""
 
 
+def _sum(con) -> str:
+    """The SQL sum of money: DuckDB's Kahan sum (as pandas adds), PostgreSQL's own."""
+    return "sum" if isinstance(con, PgConnection) else "fsum"
+
+
 def _order(con) -> str:
     return "pmo_row" if isinstance(con, PgConnection) else "rowid"
 
@@ -673,7 +678,7 @@ def financial_months(store: Path | str, as_of: date, portfolio: str | None) -> p
     month in the query (metrics.spend.project_months' columns and figures; Kahan sums on DuckDB,
     as pandas adds): a fifth of the rows, and no text but the project's."""
     with reading(store) as con:
-        add = "sum" if isinstance(con, PgConnection) else "fsum"
+        add = _sum(con)
         sums = ", ".join(
             f"coalesce({add}(amount) FILTER (WHERE measure = '{m}'), 0) AS {m}"
             for m in ("plan", "actual", "forecast")
@@ -706,7 +711,7 @@ def financial_checks(
     columns and counts): a forecast row not zero (a blank one counts) in a closed month (up to
     last_closed), or a negative amount; counted in the query, a few rows of a million."""
     with reading(store) as con:
-        add = "sum" if isinstance(con, PgConnection) else "fsum"
+        add = _sum(con)
         stale = (
             "count(*) FILTER (WHERE measure = 'forecast' AND period <= $c"
             " AND amount IS DISTINCT FROM 0)"
@@ -748,7 +753,7 @@ def financial_mix(
     if by not in ("cost_category", "expense_type"):
         raise ValueError(f"financial_mix: by {by!r}")
     with reading(store) as con:
-        add = "sum" if isinstance(con, PgConnection) else "fsum"
+        add = _sum(con)
         query = (
             "WITH f AS (SELECT project_id, period, measure, amount, "
             f"{by} AS k FROM financials WHERE as_of = $a AND ({SCOPE_FILTERS['financials']})"

@@ -408,6 +408,22 @@ def financial_months(
     return tables.sums["financial_months"]
 
 
+def rows_where(snapshot: Snapshot, name: str, where: str) -> pd.DataFrame:
+    """A first cut of a table's rows: for a scope read whole from a store whose table has not
+    been read, only the rows meeting where (SQL over its columns, $a the as-of date:
+    store.rows_where), once per snapshot; else the whole table. The caller filters again:
+    where may keep rows it does not need, never drop one it does."""
+    tables = snapshot.tables
+    if isinstance(tables, Tables) and tables.has_read(name):
+        return tables[name]
+    found = stored_sum(
+        snapshot,
+        f"{name} where {where}",
+        lambda path, day, portfolio: store.rows_where(path, day, portfolio, name, where),
+    )
+    return snapshot[name] if found is None else found
+
+
 def stored_sum(snapshot: Snapshot, name: str, query: Callable) -> pd.DataFrame | None:
     """query(store, date, portfolio): an aggregate the store computes, for a snapshot whose
     scope was read whole from it (None for a narrowed one or a test's frames), computed once

@@ -663,14 +663,31 @@ def load_tables(
     }
     with reading(store) as con:
         for name in [n for n in _stored_tables(con) if n in frames]:
-            table = TABLES[name]
-            columns = ", ".join(table.column_names)
-            query = (
-                f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
-                + _in_written_order(con)
-            )
+            query = _scoped_rows(con, name, "TRUE")
             frames[name] = _typed(_frame(con, query, {"a": as_of, "p": portfolio}), name)
     return frames
+
+
+def rows_where(
+    store: Path | str, as_of: date, portfolio: str | None, name: str, where: str
+) -> pd.DataFrame:
+    """A table's rows of one snapshot in a portfolio's scope (None = all) that also meet where,
+    SQL over the table's columns ($a: the as-of date): load_tables' columns, dtypes and order,
+    for a check that lists a few rows of a million (the data-quality checks' first cut)."""
+    with reading(store) as con:
+        if name not in _stored_tables(con):  # an optional table an older store lacks
+            return _typed(pd.DataFrame(columns=TABLES[name].column_names), name)
+        query = _scoped_rows(con, name, where)
+        return _typed(_frame(con, query, {"a": as_of, "p": portfolio}), name)
+
+
+def _scoped_rows(con, name: str, where: str) -> str:
+    """SQL for a table's rows of snapshot $a in portfolio $p's scope meeting where, as written."""
+    columns = ", ".join(TABLES[name].column_names)
+    return (
+        f"SELECT {columns} FROM {name} WHERE as_of = $a AND ({SCOPE_FILTERS[name]})"
+        f" AND ({where})" + _in_written_order(con)
+    )
 
 
 def financial_months(store: Path | str, as_of: date, portfolio: str | None) -> pd.DataFrame:

@@ -437,3 +437,87 @@ def test_the_issues_of_one_snapshot_are_found_once_for_the_page_and_the_summary(
     dq.find_issues(snapshot(projects=[project("P1")]), LIMITS)
     dq.find_issues(snap, LIMITS.model_copy(update={"stale_status_days": 1}))
     assert len(looked) == 3
+
+
+def test_the_checks_on_financials_and_bookings_are_cut_in_the_store_as_the_rows_give_them(
+    tmp_path,
+):
+    """Read from a store, the checks on the million-row tables (actuals after close, forecasts
+    in closed months, bookings after close) take only the rows their query keeps: the issues
+    by hand, as from the rows, and neither table read whole."""
+    from datetime import date
+
+    from pmo_lib import data, store
+
+    rows = snapshot(
+        projects=[
+            project("P1", status="Closed", actual_finish="2026-06-15"),
+            project("P2", portfolio="E"),
+            project("P3", status="Cancelled", actual_finish=None, last_status_update="2026-05-10"),
+            project("P4", status="Closed", actual_finish=None, last_status_update=None),
+        ],
+        financials=[
+            {"project_id": "P1", "period": "2026-06-01", "measure": "actual", "amount": 5.0},
+            {"project_id": "P1", "period": "2026-07-01", "measure": "actual", "amount": 5.0},
+            {"project_id": "P1", "period": "2026-08-01", "measure": "actual", "amount": -5.0},
+            {"project_id": "P1", "period": "2026-09-01", "measure": "actual", "amount": 5.0},
+            {"project_id": "P2", "period": "2026-08-01", "measure": "actual", "amount": 5.0},
+            {"project_id": "P2", "period": "2026-09-01", "measure": "forecast", "amount": None},
+            {"project_id": "P2", "period": "2026-08-01", "measure": "forecast", "amount": 0.0},
+            {"project_id": "P2", "period": "2026-10-01", "measure": "forecast", "amount": 3.0},
+            {"project_id": "P2", "period": "2026-11-01", "measure": "forecast", "amount": 5.0},
+            {"project_id": "P3", "period": "2026-07-01", "measure": "plan", "amount": 5.0},
+            {"project_id": "P4", "period": "2026-07-01", "measure": "actual", "amount": 5.0},
+        ],
+        resources=[{"resource_id": "R1", "role": "Dev", "monthly_capacity_hours": 150.0}],
+        allocations=[
+            {"resource_id": "R1", "project_id": "P3", "period": "2026-06-01", "planned_hours": 8},
+            {"resource_id": "R1", "project_id": "P3", "period": "2026-07-01", "planned_hours": 0},
+            {"resource_id": "R1", "project_id": "P3", "period": "2026-05-01", "planned_hours": 9},
+            {"resource_id": "R1", "project_id": "P2", "period": "2026-07-01", "planned_hours": 7},
+            {"resource_id": "R1", "project_id": "P4", "period": "2026-07-01", "planned_hours": 7},
+        ],
+    )
+    by_hand = {
+        dq.actuals_after_close: [
+            ("P1", "2 month(s) of actuals after the project ended on 15 Jun 2026")
+        ],
+        # P2's October (closed on the 31st) only: not its blank, its zero or its open month
+        dq.forecast_in_closed_month: [
+            ("P2", "forecast left in 1 closed month(s), latest Oct 2026")
+        ],
+        dq.allocations_to_closed_projects: [
+            ("P3", "8 hours booked for 1 people after the project ended")
+        ],
+    }
+    path = tmp_path / "dq.duckdb"
+    store.write_snapshot(path, dict(rows.tables), AS_OF.date(), "test")
+    stored = data.load_portfolio(None, source=path).current
+    for check, issues in by_hand.items():
+        assert found(check, rows) == issues
+        assert found(check, stored) == issues
+    assert not stored.tables.has_read("financials") and not stored.tables.has_read("allocations")
+    in_e = data.load_portfolio("E", source=path).current  # the portfolio's scope
+    assert found(dq.forecast_in_closed_month, in_e) == by_hand[dq.forecast_in_closed_month]
+    assert found(dq.actuals_after_close, in_e) == []
+    assert store.rows_where(path, date(2026, 10, 31), "E", "allocations", "TRUE").shape[0] == 1
+
+
+def test_the_demo_s_issues_from_the_store_are_the_rows_issues(demo_store):
+    """At function and portfolio scope, every snapshot: the issues found with the large tables
+    cut in the query equal those found on every row, and the large tables are not read."""
+    from pmo_lib import data
+
+    seen: set[str] = set()
+    for portfolio in (None, "Data & Analytics"):
+        loaded = data.load_portfolio(portfolio, source=demo_store)
+        for stored in data.all_snapshots(loaded):
+            dq.find_issues.cache_clear()
+            issues = dq.find_issues(stored, LIMITS)
+            assert not stored.tables.has_read("financials")
+            assert not stored.tables.has_read("allocations")
+            whole = Snapshot(stored.as_of, {name: stored[name] for name in TABLES})
+            pd.testing.assert_frame_equal(issues, dq.find_issues(whole, LIMITS))
+            seen |= set(issues["check"])
+    cut = {"actuals_after_close", "forecast_in_closed_month", "allocations_to_closed_projects"}
+    assert cut <= seen

@@ -51,7 +51,7 @@ class Tables(Mapping[str, pd.DataFrame]):
         self._counters = counters or {}  # a narrowed table's rows, counted without the frame
         self._frames: dict[str, pd.DataFrame] = {}
         # a scope read whole from a store: (store, date, portfolio, _opened()), which its
-        # aggregates are asked of (financial_months); None: narrowed, or not from a store
+        # aggregates are asked of (summed, rows_where); None: narrowed, or not from a store
         self.stored = stored
         self.sums: dict[str, pd.DataFrame] = {}  # aggregates of the tables, computed once
 
@@ -390,22 +390,25 @@ def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Table
     )
 
 
-def financial_months(
-    snapshot: Snapshot, from_rows: Callable[[pd.DataFrame], pd.DataFrame]
+def summed(
+    snapshot: Snapshot,
+    name: str,
+    query: Callable[[Path | str, date, str | None], pd.DataFrame],
+    from_rows: Callable[[Snapshot], pd.DataFrame],
 ) -> pd.DataFrame:
-    """A snapshot's financial rows summed per project and month (metrics.spend.project_months),
-    once per snapshot: by the store's query (store.financial_months) for a scope read whole
-    from a store, so a page that needs only those sums of an earlier snapshot never reads its
-    million rows (at 100x); else from_rows(its rows)."""
-    found = stored_sum(snapshot, "financial_months", store.financial_months)
+    """An aggregate of a snapshot's rows (the financial rows per project and month, the
+    bookings per person and month...), once per snapshot: by the store's query(store, date,
+    portfolio) for a scope read whole from a store, so a page that needs only the sums never
+    reads the million rows behind them (at 100x); else from_rows(snapshot)."""
+    found = stored_sum(snapshot, name, query)
     if found is not None:
         return found
     tables = snapshot.tables
     if not isinstance(tables, Tables):  # a test's frames
-        return from_rows(snapshot["financials"])
-    if "financial_months" not in tables.sums:
-        tables.sums["financial_months"] = from_rows(snapshot["financials"])
-    return tables.sums["financial_months"]
+        return from_rows(snapshot)
+    if name not in tables.sums:
+        tables.sums[name] = from_rows(snapshot)
+    return tables.sums[name]
 
 
 def rows_where(snapshot: Snapshot, name: str, where: str) -> pd.DataFrame:
@@ -422,6 +425,19 @@ def rows_where(snapshot: Snapshot, name: str, where: str) -> pd.DataFrame:
         lambda path, day, portfolio: store.rows_where(path, day, portfolio, name, where),
     )
     return snapshot[name] if found is None else found
+
+
+def rows_among(snapshot: Snapshot, name: str, column: str, values: Iterable) -> pd.DataFrame:
+    """A first cut of a table's rows: for a scope read whole from a store whose table has not
+    been read, only the rows whose column holds one of values (store.rows_among); else the
+    whole table. The caller filters again, as with rows_where."""
+    tables = snapshot.tables
+    if isinstance(tables, Tables) and tables.stored is not None and not tables.has_read(name):
+        path, day, portfolio, opened = tables.stored
+        frame = store.rows_among(path, day, portfolio, name, column, values)
+        _still_as_opened(path, day, opened[0])
+        return frame
+    return snapshot[name]
 
 
 def stored_sum(snapshot: Snapshot, name: str, query: Callable) -> pd.DataFrame | None:

@@ -294,3 +294,123 @@ def test_the_scope_changes_and_bau_sentences_and_their_blank_cases():
         " non-project work."
     )
     assert words.bau(share.assign(project_hours=0.0, bau_hours=0.0), coming) == ""
+
+
+def _booked(by: str, rows: list[tuple]) -> pd.DataFrame:
+    columns = [by, "period", "planned_hours", "actual_hours", "project_hours", "bau_hours"]
+    frame_ = pd.DataFrame(rows, columns=columns)
+    return frame_.assign(period=pd.to_datetime(frame_["period"])).astype(
+        {by: "str", "period": "datetime64[us]", **dict.fromkeys(columns[2:], "float64")}
+    )
+
+
+NAN = float("nan")
+BY_PERSON = _booked(  # ALLOCATIONS summed per person and month, by hand
+    "resource_id",
+    [
+        ("R1", "2026-09-01", 120.0, 130.0, 100.0, 20.0),
+        ("R1", "2026-10-01", 120.0, NAN, 120.0, 0.0),  # no timesheet: blank, not 0
+        ("R1", "2026-11-01", 180.0, NAN, 180.0, 0.0),
+        ("R2", "2026-11-01", 40.0, NAN, 40.0, 0.0),
+        ("R3", "2026-11-01", 10.0, NAN, 10.0, 0.0),
+        ("S1", "2026-09-01", 50.0, 60.0, 50.0, 0.0),
+        ("S1", "2026-11-01", 100.0, NAN, 100.0, 0.0),
+    ],
+)
+BY_PROJECT = _booked(  # and per project and month (R1's non-project 20 hours: no project)
+    "project_id",
+    [
+        ("P1", "2026-09-01", 150.0, 170.0, 150.0, 0.0),
+        ("P1", "2026-10-01", 120.0, NAN, 120.0, 0.0),
+        ("P1", "2026-11-01", 150.0, NAN, 150.0, 0.0),
+        ("P2", "2026-11-01", 180.0, NAN, 180.0, 0.0),
+    ],
+)
+
+
+def _stored(tmp_path, snapshot: Snapshot = NOW):
+    from datetime import date
+
+    from pmo_lib import store
+
+    path = tmp_path / "bookings.duckdb"
+    frames = {name: snapshot[name] for name in ("projects", "resources", "allocations")}
+    store.write_snapshot(path, frames, date(2026, 10, 31), "test")
+    return path
+
+
+def test_bookings_summed_per_person_and_project_by_hand_in_pandas_and_in_the_store(tmp_path):
+    from datetime import date
+
+    from pmo_lib import store
+
+    path = _stored(tmp_path)
+    for by, by_hand in (("resource_id", BY_PERSON), ("project_id", BY_PROJECT)):
+        pd.testing.assert_frame_equal(rs.booked_months(NOW["allocations"], by), by_hand)
+        for portfolio in (None, "A"):
+            pd.testing.assert_frame_equal(
+                store.booked_months(path, date(2026, 10, 31), portfolio, by), by_hand
+            )
+    with pytest.raises(ValueError, match="by 'team'"):
+        store.booked_months(path, date(2026, 10, 31), None, "team")
+
+
+def test_the_analysis_from_the_store_s_sums_is_the_analysis_from_the_rows(tmp_path, monkeypatch):
+    """Read from a store, the analysis takes the bookings' sums from the query and the few rows
+    it lists (over-booked people's bookings, hours without a plan) by their own queries: every
+    figure and table the rows give, and the bookings never read whole."""
+    import dataclasses
+
+    from pmo_lib import data
+
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
+    params = PARAMS.model_copy(update={"past_months": 2, "next_months": 3})
+    unplanned = booking("R2", "P1", "2026-09-01", 0.0, 12.0)  # timesheet hours, no plan
+    now = replace(
+        NOW, tables={**NOW.tables, "allocations": frame("allocations", [*ALLOCATIONS, unplanned])}
+    )
+    loaded = data.load_portfolio("A", source=_stored(tmp_path, now))
+    stored = rs.analyse(loaded.current, None, LOAD, "A", params)
+    assert not loaded.current.tables.has_read("allocations")
+    rows = rs.analyse(now, None, LOAD, "A", params)
+    for field in dataclasses.fields(rows):
+        mine, theirs = getattr(stored, field.name), getattr(rows, field.name)
+        if isinstance(mine, pd.DataFrame):
+            pd.testing.assert_frame_equal(mine, theirs, obj=field.name)
+        elif field.name != "changes":
+            assert list(mine) == list(theirs), field.name
+    assert len(stored.over) == 2 and stored.over["bookings"].notna().all()
+    assert stored.unplanned[["resource_id", "actual_hours"]].values.tolist() == [["R2", 12.0]]
+
+
+def test_the_demo_s_resourcing_from_the_store_is_its_rows(demo_store, monkeypatch):
+    """The resourcing page of a portfolio and the function, each snapshot read whole from the
+    store: no snapshot's bookings read, and every figure the rows give (to float rounding)."""
+    import dataclasses
+
+    from pmo_lib import data
+
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
+    data.forget_snapshots()
+    for portfolio in (None, "Data & Analytics"):
+        loaded = data.load_portfolio(portfolio, source=demo_store)
+        load = data.resource_load(loaded)
+        params = config_for(portfolio).resourcing
+        view = rs.analyse(loaded.current, loaded.previous, load, portfolio, params)
+        assert not any(s.tables.has_read("allocations") for s in data.all_snapshots(loaded))
+        now, before = (
+            Snapshot(s.as_of, {t: s[t] for t in s.tables})
+            for s in (loaded.current, loaded.previous)
+        )
+        rows = rs.analyse(now, before, load, portfolio, params)
+        assert len(view.over) and len(view.plan_actual) and len(view.vendors)
+        for field in dataclasses.fields(rows):
+            mine, theirs = getattr(view, field.name), getattr(rows, field.name)
+            for key in mine if isinstance(mine, dict) else [None]:
+                left, right = (mine, theirs) if key is None else (mine[key], theirs[key])
+                if isinstance(left, pd.DataFrame):
+                    pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-12)
+                elif key is None and not isinstance(left, dict):
+                    assert list(left) == list(right), field.name
+                else:
+                    assert left == pytest.approx(right, nan_ok=True), (field.name, key)

@@ -236,7 +236,7 @@ def outlook_accuracy(history: list) -> float | None:
     """How close the earliest snapshot's cost at completion came to what projects that have
     closed since actually cost: 100 × (1 − Σ|forecast − actual| / Σ actual) over the projects
     active then and closed now; blank without such projects."""
-    from pmo_lib.metrics import forecast
+    from pmo_lib.metrics import forecast, spend
 
     if len(history) < 2:
         return None
@@ -248,10 +248,10 @@ def outlook_accuracy(history: list) -> float | None:
     if not closed:
         return None
     forecast_then = forecast.cost_at_completion(first).reindex(closed)
-    f = last["financials"]
+    months = spend.months_of(last)  # summed in the store: the rows are not read
     actual = (
-        f[(f["measure"] == "actual") & f["project_id"].isin(closed)]
-        .groupby("project_id")["amount"]
+        months[months["project_id"].isin(closed)]
+        .groupby("project_id")["actual"]
         .sum()
         .reindex(closed)
     )

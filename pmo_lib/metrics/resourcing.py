@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pmo_lib import data, store
 from pmo_lib.data import Snapshot
 from pmo_lib.memo import same_arguments
 from pmo_lib.params import ResourcingParams
@@ -50,6 +51,41 @@ def capacity_by_month(
     return grid.rename(columns={"monthly_capacity_hours": "capacity_hours"})
 
 
+def booked_months(allocations: pd.DataFrame, by: str = "resource_id") -> pd.DataFrame:
+    """Bookings summed per person (by resource_id) or project (by project_id) and month: planned
+    hours, timesheet hours (blank where none is given), and the planned hours on projects and on
+    other (BAU) work. A snapshot read whole from a store has them summed by the store
+    (booked_of)."""
+    a = allocations.loc[allocations[by].notna() & allocations["period"].notna()]
+    planned = a["planned_hours"].astype("float64")
+    on_project = a["project_id"].notna()
+    parts = pd.DataFrame(
+        {
+            by: a[by],
+            "period": a["period"],
+            "planned_hours": planned,
+            "actual_hours": a["actual_hours"].astype("float64"),
+            "project_hours": planned.where(on_project),
+            "bau_hours": planned.where(~on_project),
+        }
+    )
+    grouped = parts.groupby([by, "period"], sort=True)
+    out = grouped[["planned_hours", "project_hours", "bau_hours"]].sum()
+    out.insert(1, "actual_hours", grouped["actual_hours"].sum(min_count=1))
+    return out.reset_index().astype(store.booked_dtypes(by))
+
+
+def booked_of(snapshot: Snapshot, by: str = "resource_id") -> pd.DataFrame:
+    """booked_months of a snapshot, once for it: by the store's query for a scope read whole
+    from a store (its million bookings never read, at 100x), else from its rows."""
+    return data.summed(
+        snapshot,
+        f"booked_months by {by}",
+        lambda path, day, portfolio: store.booked_months(path, day, portfolio, by),
+        lambda snapshot: booked_months(snapshot["allocations"], by),
+    )
+
+
 def monthly(
     now: Snapshot, portfolio: str | None, months: pd.DatetimeIndex, by: str | None = None
 ) -> pd.DataFrame:
@@ -57,9 +93,9 @@ def monthly(
     availability and planned and actual utilisation (%); actuals only for closed months."""
     resources = now["resources"]
     cap = capacity_by_month(resources, months, portfolio)
-    bookings = now["allocations"]
-    alloc = bookings.loc[
-        bookings["period"].isin(months), ["resource_id", "period", "planned_hours", "actual_hours"]
+    booked = booked_of(now)
+    alloc = booked.loc[
+        booked["period"].isin(months), ["resource_id", "period", "planned_hours", "actual_hours"]
     ]
     if by:  # each person's team or role (a person is one row of resources: its key)
         alloc = alloc.merge(resources[["resource_id", by]], on="resource_id", how="left")
@@ -114,13 +150,7 @@ def people_load(
         ]
     ].merge(pd.DataFrame({"period": months}), how="cross")
     totals = booked_per_month(load)
-    bookings = now["allocations"]
-    here = (
-        bookings.loc[bookings["project_id"].notna(), ["resource_id", "period", "planned_hours"]]
-        .groupby(["resource_id", "period"])["planned_hours"]
-        .sum()
-        .rename("hours_here")
-    )
+    here = booked_of(now).set_index(["resource_id", "period"])["project_hours"].rename("hours_here")
     out = grid.join(totals, on=["resource_id", "period"]).join(here, on=["resource_id", "period"])
     out[["total_planned_hours", "hours_here"]] = (
         out[["total_planned_hours", "hours_here"]].fillna(0.0).astype("float64")
@@ -146,7 +176,8 @@ def under_used(people: pd.DataFrame, limit_pct: float) -> pd.DataFrame:
 
 def over_on_projects(now: Snapshot, over: pd.DataFrame) -> pd.DataFrame:
     """For the over-allocated person-months: the hours on each of this portfolio's projects."""
-    a = now["allocations"].merge(over[["resource_id", "period"]], on=["resource_id", "period"])
+    rows = data.rows_among(now, "allocations", "resource_id", over["resource_id"].unique())
+    a = rows.merge(over[["resource_id", "period"]], on=["resource_id", "period"])
     a = a.merge(now["projects"][["project_id", "project_name"]], on="project_id", how="left")
     if a.empty:
         return pd.DataFrame(
@@ -219,7 +250,8 @@ def workforce_mix(
 
 
 def _actual_cost(now: Snapshot, closed: pd.DatetimeIndex) -> pd.DataFrame:
-    a = now["allocations"][now["allocations"]["period"].isin(closed)]
+    booked = booked_of(now)
+    a = booked[booked["period"].isin(closed)]
     a = a.merge(
         now["resources"][["resource_id", "employment_type", "vendor", "hourly_rate"]],
         on="resource_id",
@@ -241,9 +273,8 @@ def vendor_spend(now: Snapshot, closed: pd.DatetimeIndex) -> pd.DataFrame:
 
 def plan_vs_actual(now: Snapshot, closed: pd.DatetimeIndex) -> pd.DataFrame:
     """Per project over the closed months: planned and timesheet hours and the difference."""
-    a = now["allocations"][
-        now["allocations"]["period"].isin(closed) & now["allocations"]["project_id"].notna()
-    ]
+    booked = booked_of(now, "project_id")
+    a = booked[booked["period"].isin(closed)]
     out = a.groupby("project_id").agg(
         planned_hours=("planned_hours", "sum"), actual_hours=("actual_hours", "sum")
     )
@@ -265,7 +296,7 @@ def plan_vs_actual(now: Snapshot, closed: pd.DatetimeIndex) -> pd.DataFrame:
 
 def booked_without_allocation(now: Snapshot) -> pd.DataFrame:
     """Timesheet hours with no planned allocation behind them (planned 0, actual > 0)."""
-    a = now["allocations"]
+    a = data.rows_where(now, "allocations", "planned_hours = 0 AND actual_hours > 0")
     hit = a[(a["planned_hours"] == 0) & (a["actual_hours"].fillna(0) > 0)]
     return hit.merge(
         now["resources"][["resource_id", "name"]], on="resource_id", how="left"
@@ -276,14 +307,14 @@ def project_vs_bau(
     monthly_alloc: pd.DataFrame, now: Snapshot, months: pd.DatetimeIndex
 ) -> pd.DataFrame:
     """Per month: hours on projects and on non-project (BAU) work, and the project share (%)."""
-    a = now["allocations"][now["allocations"]["period"].isin(months)]
-    kind = np.where(a["project_id"].isna(), "bau_hours", "project_hours")
-    table = a.assign(kind=kind).pivot_table(
-        index="period", columns="kind", values="planned_hours", aggfunc="sum", fill_value=0.0
+    booked = booked_of(now)
+    table = (
+        booked[booked["period"].isin(months)]
+        .groupby("period")[["project_hours", "bau_hours"]]
+        .sum()
+        .reindex(months, fill_value=0.0)
+        .astype("float64")
     )
-    table = table.reindex(
-        index=months, columns=["project_hours", "bau_hours"], fill_value=0.0
-    ).astype("float64")
     table["project_share"] = _util(
         table["project_hours"], table["project_hours"] + table["bau_hours"]
     )
@@ -302,7 +333,7 @@ def changes(
         }
 
     def planned(s: Snapshot) -> pd.Series:
-        a = s["allocations"]
+        a = booked_of(s)
         return (
             a[a["period"].isin(coming)]
             .groupby("period")["planned_hours"]
@@ -392,10 +423,10 @@ def _basics(
     row_last = (
         by_month[by_month["period"] == last].iloc[0] if (by_month["period"] == last).any() else None
     )
-    resources, alloc = now["resources"], now["allocations"]
+    resources = now["resources"]
     home = resources if portfolio is None else resources[resources["portfolio"] == portfolio]
-    has_people, bookings = len(home) > 0, len(alloc) > 0
-    timesheets = bool(alloc["actual_hours"].notna().any())
+    has_people, bookings = len(home) > 0, now.rows("allocations") > 0
+    timesheets = bool(booked_of(now)["actual_hours"].notna().any())
 
     def figure(row: pd.Series | None, column: str, given: bool) -> float | None:
         """A month's figure; None (not 0) when the data has none of what it counts."""

@@ -142,10 +142,15 @@ def checks_of(snapshot) -> pd.DataFrame:
 def months_of(snapshot) -> pd.DataFrame:
     """project_months of a snapshot, computed once for it: by the store's query for a snapshot
     read whole from a store (an earlier snapshot's million financial rows are then never read,
-    at 100x), else from its rows (data.financial_months)."""
-    from pmo_lib import data
+    at 100x), else from its rows (data.summed)."""
+    from pmo_lib import data, store
 
-    return data.financial_months(snapshot, project_months)
+    return data.summed(
+        snapshot,
+        "financial_months",
+        store.financial_months,
+        lambda snapshot: project_months(snapshot["financials"]),
+    )
 
 
 @memo.same_arguments(size=8)  # the page, its forecasts and the summary ask again

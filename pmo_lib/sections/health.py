@@ -97,7 +97,7 @@ def schedule(report: Report) -> None:
             view.assessed,
             health.late_milestones(view.milestones),
             view.due,
-            has_milestones=not report.now["milestones"].empty,
+            has_milestones=report.now.rows("milestones") > 0,
         )
     )
 

@@ -52,7 +52,7 @@ def analyse(report: Report) -> SummaryView:
     )
     now.update(forecast.headlines(landing, outlook))
     links = health.dependency_links(report.now, data.dependency_ends(report.data))
-    now.update(dependencies.headlines(links, not report.now["dependencies"].empty))
+    now.update(dependencies.headlines(links, report.now.rows("dependencies") > 0))
     known = {report.now.as_of: now}  # the figures computed above, not again
     if report.before is not None and before is not None:
         known[report.before.as_of] = before
@@ -132,7 +132,7 @@ def changes(report: Report) -> None:
         summary.changes(report.now, report.before, report.config, report.view.past),
         report.config.currency,
         previous_as_of,
-        frozenset(t for t in words.CHANGES_NEED if report.now[t].empty),
+        frozenset(t for t in words.CHANGES_NEED if not report.now.rows(t)),
     ):
         report.say(sentence)
 

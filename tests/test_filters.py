@@ -158,6 +158,36 @@ def test_a_report_reads_only_the_tables_it_shows(demo_store, loads, monkeypatch)
     assert len(loads.tables) == len(set(loads.tables))  # each read once
 
 
+@pytest.mark.parametrize("name", ["resourcing", "data_quality", "portfolio_summary"])
+def test_a_portfolio_s_resourcing_quality_and_summary_pages_read_no_financial_row_or_booking(
+    name, demo_store, loads, monkeypatch
+):
+    """Their figures are summed, and the rows they list cut, in the store's queries: the whole
+    page, every section its notebook shows, reads no snapshot's financial rows or bookings (at
+    100x a million each)."""
+    import importlib
+    import json
+    import re
+
+    from pmo_lib.params import PROJECT_ROOT
+
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # every table alone, as at 100x
+    data.forget_snapshots()
+    sections = importlib.import_module(f"pmo_lib.sections.{name}")
+    report = open_report(name, DA, source=str(demo_store), interactive=False, sections=sections)
+    notebook = json.loads((PROJECT_ROOT / "notebooks" / f"{name}.ipynb").read_text())
+    shown = [
+        section
+        for cell in notebook["cells"]
+        for section in re.findall(r"sections\.(\w+)\)", "".join(cell["source"]))
+    ]
+    assert len(shown) >= 5
+    for section in shown:
+        report.section(getattr(sections, section))
+    read = {table for *_, table in loads.tables}
+    assert "projects" in read and not read & {"financials", "allocations"}
+
+
 def test_small_tables_are_read_together_and_large_ones_alone(demo_store, loads, monkeypatch):
     day = store.list_snapshots(demo_store)["as_of"].iloc[-1].date()
     data.snapshot_tables(demo_store, day, DA)["risks"]  # the demo: every table in one read

@@ -648,8 +648,17 @@ def list_snapshots(store: Path | str) -> pd.DataFrame:
 
 def _stored_tables(con) -> list[str]:
     """The model's tables this store holds: all, less the optional tables a store written
-    before them lacks (read as empty)."""
-    return [n for n in TABLES if n not in OPTIONAL_TABLES or _has_table(con, n)]
+    before them lacks (read as empty). One query on DuckDB (a query each took 0.4 s of the
+    100x summary's reads)."""
+    if isinstance(con, PgConnection):
+        return [n for n in TABLES if n not in OPTIONAL_TABLES or _has_table(con, n)]
+    held = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+        ).fetchall()
+    }
+    return [n for n in TABLES if n not in OPTIONAL_TABLES or n in held]
 
 
 def load_tables(

@@ -137,6 +137,33 @@ class Snapshot:
         scopes."""
         return self.in_portfolios({portfolio})
 
+    def portfolio_scope(self, portfolio: str) -> Snapshot:
+        """One portfolio's rows, as in_portfolio gives them; of a function's snapshot read
+        whole from a store, each table whose narrowing needs a table the function has not read
+        is read (or counted) in the portfolio's scope from the store instead, and its sums are
+        the store's for that scope: the function's comparison never reads the function's
+        million bookings or financial rows to narrow them (at 100x)."""
+        narrowed = self.in_portfolio(portfolio)
+        t = self.tables
+        if not isinstance(t, Tables) or t.stored is None or t.stored[2] is not None:
+            return narrowed
+        path, day, _, opened = t.stored
+        own = snapshot_tables(path, day, portfolio, opened)
+        mine = narrowed.tables
+        in_memory = {n for n in mine if all(t.has_read(r) for r in _NARROWING_READS.get(n, (n,)))}
+        return replace(
+            narrowed,
+            tables=Tables(
+                {n: (mine if n in in_memory else own)._loaders[n] for n in mine},
+                {
+                    n: counter
+                    for n in mine
+                    if (counter := (mine if n in in_memory else own)._counters.get(n))
+                },
+                stored=(path, day, portfolio, opened),
+            ),
+        )
+
     def in_portfolios(self, portfolios: set[str]) -> Snapshot:
         """Only these portfolios' rows (an enterprise's function: its portfolios)."""
         return self._narrowed(
@@ -212,6 +239,16 @@ class Snapshot:
             ),
             (*self.key, how) if self.key is not None and how else None,
         )
+
+
+# The function's tables a narrowing to a portfolio reads, by table (else the table alone).
+_NARROWING_READS: dict[str, tuple[str, ...]] = {
+    "allocations": ("allocations", "projects", "resources"),
+    "resources": ("resources", "allocations", "projects"),
+    "dependencies": ("dependencies", "projects"),
+    "demand_stage_history": ("demand_stage_history", "demand"),
+    **{name: (name, "projects") for name in _PROJECT_CHILDREN},
+}
 
 
 def _kept_rows(tables: Mapping[str, pd.DataFrame], name: str, kept) -> pd.DataFrame:
@@ -359,14 +396,17 @@ def _read_together(rows: dict[str, int]) -> list[str]:
     return together
 
 
-def snapshot_tables(path: Path | str, day: date, portfolio: str | None) -> Tables:
+def snapshot_tables(
+    path: Path | str, day: date, portfolio: str | None, opened: tuple | None = None
+) -> Tables:
     """One snapshot's tables, each read from the store when a report first asks for it (the
     small ones together), and kept: an analyst who changes a filter in JupyterLab, or a report
     that reads every snapshot, does not query the store again. Callers get their own
-    (copy-on-write) frames, so the cached ones never change."""
+    (copy-on-write) frames, so the cached ones never change. opened: as another scope of the
+    same snapshot was opened (_opened), which its reads are checked against."""
     content, rows = _stored(path, day)
     small = _read_together(rows)
-    opened = _opened(path, content)
+    opened = opened or _opened(path, content)
     return Tables(
         {
             name: functools.partial(

@@ -374,6 +374,35 @@ def test_a_portfolio_narrowed_from_the_function_has_the_rows_the_store_reads_for
     assert (deps["project_id"].map(owner) != deps["supplier_project_id"].map(owner)).any()
 
 
+def test_a_portfolio_s_scope_reads_from_the_store_what_the_function_has_not_read(
+    demo_store, monkeypatch
+):
+    """The summary's comparison takes each portfolio's scope of the function's snapshot: the
+    tables the function has read narrowed in memory, the others (the million bookings and
+    financial rows at 100x) read in the portfolio's scope from the store, its sums the store's:
+    the very rows, in the very order, that narrowing gives."""
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # every table alone, as at 100x
+    data.forget_snapshots()
+    day = store.list_snapshots(demo_store)["as_of"].max().date()
+    whole = data.Snapshot(pd.Timestamp(day), data.snapshot_tables(demo_store, day, None))
+    whole["projects"], whole["demand"], whole["milestones"]  # what the function's page read
+    scopes = {p: whole.portfolio_scope(p) for p in sorted(set(whole["projects"]["portfolio"]))}
+    frames = {p: {n: scope[n] for n in scope.tables} for p, scope in scopes.items()}
+    counts = {p: {n: scope.rows(n) for n in scope.tables} for p, scope in scopes.items()}
+    sums = {p: spend.months_of(scope) for p, scope in scopes.items()}
+    assert not whole.tables.has_read("allocations") and not whole.tables.has_read("financials")
+    for portfolio, scope in scopes.items():
+        narrowed = whole.in_portfolio(portfolio)
+        assert scope.key == narrowed.key
+        for name, frame in frames[portfolio].items():
+            pd.testing.assert_frame_equal(frame, narrowed[name], obj=f"{portfolio} {name}")
+            assert counts[portfolio][name] == len(frame)
+        pd.testing.assert_frame_equal(
+            sums[portfolio], spend.project_months(narrowed["financials"]), rtol=1e-12
+        )
+    assert whole.portfolio_scope(DA).tables.has_read("projects") is False  # read when asked
+
+
 def test_a_narrowed_snapshot_counts_its_rows_without_building_them(demo_store):
     """The run's plan counts every scope's rows of every table: counted from the rows kept,
     the same as the frames the report then builds."""

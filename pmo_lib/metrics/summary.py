@@ -317,7 +317,7 @@ def by_portfolio(
                 "function": function,
                 "portfolio": name.removeprefix(function + hierarchy.SEPARATOR),
             }
-        narrowed = now.in_portfolio(name)
+        narrowed = now.portfolio_scope(name)  # the store's rows and sums where not read
         compute = functools.partial(figures, narrowed, load, name, config, past, COMPARED)
         if prints and name in prints:
             # the row reads the portfolio's rows (its print) and what the function's past says

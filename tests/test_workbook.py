@@ -163,6 +163,18 @@ def test_the_rows_written_a_column_at_a_time_are_xlsxwriter_s_own(tmp_path, fram
         assert mine[name] == theirs[name], name
 
 
+def test_rows_written_a_few_at_a_time_are_the_same(tmp_path, monkeypatch):
+    """A sheet's rows go to the file a few thousand at a time: across those boundaries (here
+    every third row, blank rows among them) the sheet is XlsxWriter's own."""
+    monkeypatch.setattr(workbook, "_ROWS_AT_ONCE", 3)
+    table = workbook.sheet(_every_kind(), None)
+    blank = pd.DataFrame({"x": [1.0, np.nan, np.nan, np.nan, 2.0, np.nan, np.nan]})
+    sheets = {"T": (table, {"amount"}, {"due"}), "B": (blank, set(), set())}
+    ours = workbook.write(tmp_path / "ours.xlsx", sheets)
+    _by_xlsxwriter(tmp_path / "theirs.xlsx", sheets)
+    assert _sheets_xml(ours) == _sheets_xml(tmp_path / "theirs.xlsx")
+
+
 def test_text_that_looks_like_rich_text_xml_stays_text(tmp_path):
     """XlsxWriter writes a text <r>...</r> into the sheet as XML (rich text): a name typed so
     would corrupt the workbook or put its own markup in. Ours is escaped like any text."""

@@ -46,6 +46,7 @@ class Tables(Mapping[str, pd.DataFrame]):
         loaders: dict[str, Callable[[], pd.DataFrame]],
         counters: dict[str, Callable[[], int]] | None = None,
         stored: tuple | None = None,
+        together: Iterable[str] = (),
     ) -> None:
         self._loaders = loaders
         self._counters = counters or {}  # a narrowed table's rows, counted without the frame
@@ -53,6 +54,9 @@ class Tables(Mapping[str, pd.DataFrame]):
         # a scope read whole from a store: (store, date, portfolio, _opened()), which its
         # aggregates are asked of (summed, rows_where); None: narrowed, or not from a store
         self.stored = stored
+        # the small tables, read together with the first one asked for: their sums and cuts
+        # come from their rows (a query would cost more than the rows it spares)
+        self.together = frozenset(together)
         self.sums: dict[str, pd.DataFrame] = {}  # aggregates of the tables, computed once
 
     def rows(self, name: str) -> int:
@@ -147,10 +151,16 @@ class Snapshot:
         t = self.tables
         if not isinstance(t, Tables) or t.stored is None or t.stored[2] is not None:
             return narrowed
+        mine = narrowed.tables
+
+        def held(name: str) -> bool:  # read, or read with the first table asked for
+            return t.has_read(name) or name in t.together
+
+        in_memory = {n for n in mine if all(held(r) for r in _NARROWING_READS.get(n, (n,)))}
+        if in_memory == set(mine):  # a small store (1x: every table read together): as narrowed
+            return narrowed
         path, day, _, opened = t.stored
         own = snapshot_tables(path, day, portfolio, opened)
-        mine = narrowed.tables
-        in_memory = {n for n in mine if all(t.has_read(r) for r in _NARROWING_READS.get(n, (n,)))}
         return replace(
             narrowed,
             tables=Tables(
@@ -161,6 +171,7 @@ class Snapshot:
                     if (counter := (mine if n in in_memory else own)._counters.get(n))
                 },
                 stored=(path, day, portfolio, opened),
+                together=own.together,
             ),
         )
 
@@ -427,6 +438,7 @@ def snapshot_tables(
             if name not in small
         },
         stored=(path, day, portfolio, opened),
+        together=small,
     )
 
 
@@ -435,17 +447,19 @@ def summed(
     name: str,
     query: Callable[[Path | str, date, str | None], pd.DataFrame],
     from_rows: Callable[[Snapshot], pd.DataFrame],
+    table: str,
 ) -> pd.DataFrame:
-    """An aggregate of a snapshot's rows (the financial rows per project and month, the
-    bookings per person and month...), once per snapshot: by the store's query(store, date,
-    portfolio) for a scope read whole from a store, so a page that needs only the sums never
-    reads the million rows behind them (at 100x); else from_rows(snapshot)."""
-    found = stored_sum(snapshot, name, query)
-    if found is not None:
-        return found
+    """An aggregate of a snapshot's rows of table (the financial rows per project and month,
+    the bookings per person and month...), once per snapshot: by the store's query(store,
+    date, portfolio) for a scope read whole from a store, so a page that needs only the sums
+    never reads the million rows behind them (at 100x); else, or when the table is one of the
+    small ones read together anyway (at 1x, all), from_rows(snapshot)."""
     tables = snapshot.tables
     if not isinstance(tables, Tables):  # a test's frames
         return from_rows(snapshot)
+    found = None if table in tables.together else stored_sum(snapshot, name, query)
+    if found is not None:
+        return found
     if name not in tables.sums:
         tables.sums[name] = from_rows(snapshot)
     return tables.sums[name]
@@ -457,7 +471,7 @@ def rows_where(snapshot: Snapshot, name: str, where: str) -> pd.DataFrame:
     store.rows_where), once per snapshot; else the whole table. The caller filters again:
     where may keep rows it does not need, never drop one it does."""
     tables = snapshot.tables
-    if isinstance(tables, Tables) and tables.has_read(name):
+    if isinstance(tables, Tables) and (tables.has_read(name) or name in tables.together):
         return tables[name]
     found = stored_sum(
         snapshot,
@@ -472,7 +486,12 @@ def rows_among(snapshot: Snapshot, name: str, column: str, values: Iterable) -> 
     been read, only the rows whose column holds one of values (store.rows_among); else the
     whole table. The caller filters again, as with rows_where."""
     tables = snapshot.tables
-    if isinstance(tables, Tables) and tables.stored is not None and not tables.has_read(name):
+    if (
+        isinstance(tables, Tables)
+        and tables.stored is not None
+        and not tables.has_read(name)
+        and name not in tables.together
+    ):
         path, day, portfolio, opened = tables.stored
         frame = store.rows_among(path, day, portfolio, name, column, values)
         _still_as_opened(path, day, opened[0])

@@ -440,7 +440,7 @@ def test_the_issues_of_one_snapshot_are_found_once_for_the_page_and_the_summary(
 
 
 def test_the_checks_on_financials_and_bookings_are_cut_in_the_store_as_the_rows_give_them(
-    tmp_path,
+    tmp_path, monkeypatch
 ):
     """Read from a store, the checks on the million-row tables (actuals after close, forecasts
     in closed months, bookings after close) take only the rows their query keeps: the issues
@@ -490,6 +490,7 @@ def test_the_checks_on_financials_and_bookings_are_cut_in_the_store_as_the_rows_
             ("P3", "8 hours booked for 1 people after the project ended")
         ],
     }
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
     path = tmp_path / "dq.duckdb"
     store.write_snapshot(path, dict(rows.tables), AS_OF.date(), "test")
     stored = data.load_portfolio(None, source=path).current
@@ -503,10 +504,13 @@ def test_the_checks_on_financials_and_bookings_are_cut_in_the_store_as_the_rows_
     assert store.rows_where(path, date(2026, 10, 31), "E", "allocations", "TRUE").shape[0] == 1
 
 
-def test_the_demo_s_issues_from_the_store_are_the_rows_issues(demo_store):
+def test_the_demo_s_issues_from_the_store_are_the_rows_issues(demo_store, monkeypatch):
     """At function and portfolio scope, every snapshot: the issues found with the large tables
     cut in the query equal those found on every row, and the large tables are not read."""
     from pmo_lib import data
+
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
+    data.forget_snapshots()
 
     seen: set[str] = set()
     for portfolio in (None, "Data & Analytics"):

@@ -84,6 +84,41 @@ def test_the_demo_reads_back_from_postgresql_as_from_duckdb(pg_demo, demo_store)
     assert len(set(prints.values())) == 3
 
 
+def test_the_sums_and_cuts_summed_in_the_query_are_duckdbs(pg_demo, demo_store):
+    """What a large store's pages ask of the store's query (at 100x; at 1x the rows read
+    anyway give them): the financial months, checks and mix, the bookings per person and per
+    project, and the data-quality and resourcing cuts, on PostgreSQL as on DuckDB."""
+    from pmo_lib.metrics import data_quality
+
+    day = store.list_snapshots(demo_store)["as_of"].max().date()
+    closed, year = date(2026, 10, 1), (date(2026, 4, 1), date(2027, 3, 31))
+    cut = "measure = 'actual' AND amount > 0 AND " + data_quality._AFTER_END.format("financials")
+    asks = {
+        "financial_months": lambda src, p: store.financial_months(src, day, p),
+        "financial_checks": lambda src, p: store.financial_checks(src, day, p, closed),
+        "financial_mix": lambda src, p: store.financial_mix(
+            src, day, p, "expense_type", year, closed
+        ),
+        "by person": lambda src, p: store.booked_months(src, day, p, "resource_id"),
+        "by project": lambda src, p: store.booked_months(src, day, p, "project_id"),
+        "after the end": lambda src, p: store.rows_where(src, day, p, "financials", cut),
+        "bookings of": lambda src, p: store.rows_among(
+            src, day, p, "allocations", "resource_id", ["RES-00001", "RES-00002", "nobody"]
+        ),
+    }
+    for portfolio in (None, DA):
+        for name, ask in asks.items():
+            mine, theirs = ask(demo_store, portfolio), ask(pg_demo, portfolio)
+            assert len(mine) or portfolio is not None, name  # the function has some of each
+            pd.testing.assert_frame_equal(
+                theirs.reset_index(drop=True),
+                mine.reset_index(drop=True),
+                check_exact=False,
+                rtol=1e-12,
+                obj=f"{name} {portfolio}",
+            )
+
+
 def test_the_reports_figures_are_duckdbs_to_the_cent(pg_demo, demo_store, tmp_path, capsys):
     def figures(source, folder) -> dict:
         options = runner.Options(

@@ -510,11 +510,14 @@ def test_project_months_by_hand_in_pandas_and_in_the_store(tmp_path):
             ]
 
 
-def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_store):
+def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_store, monkeypatch):
     """At function and portfolio scope the sums come from the store's query (the rows are not
     read); narrowed to a sub-portfolio, from the rows; every one equal to the rows' sums."""
+    from pmo_lib import data
     from pmo_lib.data import load_portfolio
 
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
+    data.forget_snapshots()
     for portfolio in (None, "Data & Analytics"):
         data = load_portfolio(portfolio, source=demo_store)
         for snapshot in (data.current, data.previous):
@@ -547,6 +550,29 @@ def test_a_stored_snapshot_s_sums_come_from_the_store_and_equal_its_rows(demo_st
     months = spend.months_of(narrowed)
     assert narrowed.tables.has_read("financials") and len(months)
     assert set(months["project_id"]) <= set(narrowed["projects"]["project_id"])
+
+
+def test_a_small_store_s_sums_come_from_the_rows_it_reads_anyway(demo_store, monkeypatch):
+    """At 1x every table of a snapshot is read together with the first one asked for: its sums
+    and cuts come from those rows, with no query of their own (one costs more than the rows)."""
+    from pmo_lib import data, store
+    from pmo_lib.metrics import resourcing
+
+    def no(*args, **kwargs):
+        raise AssertionError("a query for what the rows read anyway give")
+
+    for name in ("financial_months", "financial_checks", "financial_mix", "booked_months"):
+        monkeypatch.setattr(store, name, no)
+    monkeypatch.setattr(store, "rows_where", no)
+    monkeypatch.setattr(store, "rows_among", no)
+    data.forget_snapshots()
+    loaded = data.load_portfolio("Data & Analytics", source=demo_store)
+    now = loaded.current
+    assert {"financials", "allocations"} <= now.tables.together
+    spend.months_of(now), spend.checks_of(now), resourcing.booked_of(now, "project_id")
+    spend.mix_of(now, fiscal_year(now.as_of, 4), "expense_type")
+    data.rows_where(now, "allocations", "planned_hours = 0")
+    data.rows_among(now, "allocations", "resource_id", ["R1"])
 
 
 def test_the_spend_page_reads_no_snapshot_s_financial_rows(demo_store, monkeypatch):

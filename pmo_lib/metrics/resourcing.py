@@ -83,6 +83,7 @@ def booked_of(snapshot: Snapshot, by: str = "resource_id") -> pd.DataFrame:
         f"booked_months by {by}",
         lambda path, day, portfolio: store.booked_months(path, day, portfolio, by),
         lambda snapshot: booked_months(snapshot["allocations"], by),
+        "allocations",
     )
 
 

@@ -129,14 +129,13 @@ def checks_of(snapshot) -> pd.DataFrame:
     from pmo_lib import data, store
 
     closed = last_closed_month(snapshot.as_of).date()
-    found = data.stored_sum(
+    return data.summed(
         snapshot,
         "financial_checks",
         lambda path, day, portfolio: store.financial_checks(path, day, portfolio, closed),
+        lambda snapshot: project_checks(snapshot["financials"], snapshot.as_of),
+        "financials",
     )
-    if found is None:
-        return project_checks(snapshot["financials"], snapshot.as_of)
-    return found
 
 
 def months_of(snapshot) -> pd.DataFrame:
@@ -150,6 +149,7 @@ def months_of(snapshot) -> pd.DataFrame:
         "financial_months",
         store.financial_months,
         lambda snapshot: project_months(snapshot["financials"]),
+        "financials",
     )
 
 
@@ -431,10 +431,13 @@ def mix_of(snapshot, fy: FiscalYear, by: str) -> pd.DataFrame:
         closed = last_closed_month(snapshot.as_of).date()
         return store.financial_mix(path, day, portfolio, by, year, closed)
 
-    found = data.stored_sum(snapshot, f"financial_mix:{by}:{fy.name}", query)
-    if found is None:
-        return mix(snapshot["financials"], snapshot.as_of, fy, by)
-    return found
+    return data.summed(
+        snapshot,
+        f"financial_mix:{by}:{fy.name}",
+        query,
+        lambda snapshot: mix(snapshot["financials"], snapshot.as_of, fy, by),
+        "financials",
+    )
 
 
 # -- earned value -----------------------------------------------------------------------------

@@ -381,9 +381,13 @@ def test_a_portfolio_s_scope_reads_from_the_store_what_the_function_has_not_read
     tables the function has read narrowed in memory, the others (the million bookings and
     financial rows at 100x) read in the portfolio's scope from the store, its sums the store's:
     the very rows, in the very order, that narrowing gives."""
-    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # every table alone, as at 100x
-    data.forget_snapshots()
     day = store.list_snapshots(demo_store)["as_of"].max().date()
+    whole = data.Snapshot(pd.Timestamp(day), data.snapshot_tables(demo_store, day, None))
+    small = whole.portfolio_scope(DA)  # at 1x no table is worth reading per portfolio
+    assert small.tables.stored is None and small.key == whole.in_portfolio(DA).key
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # every table alone, as at 100x
+    monkeypatch.setattr(data, "SCOPE_READ_ROWS", 0)  # and every one as large as the bookings
+    data.forget_snapshots()
     whole = data.Snapshot(pd.Timestamp(day), data.snapshot_tables(demo_store, day, None))
     whole["projects"], whole["demand"], whole["milestones"]  # what the function's page read
     scopes = {p: whole.portfolio_scope(p) for p in sorted(set(whole["projects"]["portfolio"]))}

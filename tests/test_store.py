@@ -109,6 +109,59 @@ def test_a_load_holds_only_the_portfolio_and_the_previous_snapshot(tmp_path):
     assert sorted(whole.current["projects"]["project_id"]) == ["P1", "P2"]
 
 
+def test_a_snapshot_reads_back_as_written_in_the_model_dtypes(tmp_path):
+    """Read straight from Arrow (dates as datetime64, numbers nullable): the edges of the
+    range, blanks, a column blank throughout and a missing optional table come back as
+    written, every column in the model's dtype."""
+    written = {
+        "projects": frame(
+            "projects",
+            [
+                {
+                    "project_id": "P1",
+                    "portfolio": "Digital",
+                    "status": "Active",
+                    "baseline_start": pd.Timestamp("1900-01-01"),
+                    "baseline_finish": pd.Timestamp("9999-12-31"),
+                    "budget_at_completion": 1.5,
+                    "percent_complete": None,
+                },
+                {
+                    "project_id": "P2",
+                    "portfolio": "Digital",
+                    "status": "Active",
+                    "baseline_start": None,
+                    "baseline_finish": pd.Timestamp("2026-02-28 00:00:00"),
+                    "budget_at_completion": None,
+                    "percent_complete": None,
+                },
+            ],
+        ),
+        "milestones": frame(
+            "milestones",
+            [
+                {"project_id": "P1", "milestone": "Gate 1", "is_gate": True},
+                {"project_id": "P2", "milestone": "Go-live", "is_gate": None},
+            ],
+        ),
+    }
+    path = tmp_path / "s.duckdb"
+    store.write_snapshot(path, written, date(2026, 2, 28), "test")
+    read = store.load_tables(path, date(2026, 2, 28), None)
+    for name, table in store.TABLES.items():
+        assert {c: str(d) for c, d in read[name].dtypes.items()} == table.dtypes, name
+    for name, rows in written.items():
+        pd.testing.assert_frame_equal(read[name], rows, check_exact=True)
+    projects = read["projects"]
+    assert projects["baseline_finish"].tolist() == [
+        pd.Timestamp("9999-12-31"),
+        pd.Timestamp("2026-02-28"),
+    ]
+    assert projects["percent_complete"].isna().all() and projects["baseline_start"].isna()[1]
+    assert read["milestones"]["is_gate"].tolist()[0] is True
+    assert read["milestones"]["is_gate"].isna()[1]
+
+
 def test_small_reads_are_remembered_until_the_store_changes(tmp_path):
     """list_snapshots, load_ingest_log and load_functions are read once per store version: a
     caller that changes what it got does not change the next answer, and a new ingest shows."""

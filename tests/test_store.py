@@ -341,3 +341,23 @@ def test_a_store_from_before_the_ingest_log_is_read_as_it_is(tmp_path):
     assert dict(log.dtypes) == {c: ingest_log.DTYPES[c] for c in ingest_log.COLUMNS}
     assert path.read_bytes() == before  # read only
     assert _budgets(path, date(2026, 1, 31)) == [1.0, 7.0]
+
+
+@pytest.mark.parametrize("named", ["", "mimalloc"])
+def test_arrow_memory_comes_from_the_system_allocator_unless_a_pool_is_named(named):
+    import os
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pmo_lib.store, pyarrow; print(pyarrow.default_memory_pool().backend_name)",
+        ],
+        env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": named},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert shown == (named or "system")

@@ -511,6 +511,26 @@ def _as_date(value: object) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    early = _kernel_first(args)
+    try:
+        return _run(args, early)
+    finally:
+        if early is not None:
+            early.stop()  # the run stops it; this, if the run failed before it began
+
+
+def _kernel_first(args: argparse.Namespace):
+    """With --force --jobs 1 every page renders in this process: its kernel starts before the
+    run imports pandas and reads the store, and the kernel's imports (1.3 s) run beside the
+    run's (a 100x page 0.4 s sooner). None for any other run (runner.run decides)."""
+    if args.dry_run or args.list or not args.force or args.jobs != 1 or args.executor != "local":
+        return None
+    from pmo_lib import kernels, paths
+
+    return kernels.started_now(str(paths.NOTEBOOKS_DIR))
+
+
+def _run(args: argparse.Namespace, early) -> int:
     from pmo_lib import demo, remote, runner, store
     from pmo_lib.params import load_all, params_dir
 
@@ -559,7 +579,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
     )
-    code = runner.run(options, dry_run=args.dry_run)
+    code = runner.run(options, dry_run=args.dry_run, early=early)
     if bucket and not args.dry_run:
         uploaded, unchanged = remote.upload(options.outputs, bucket)
         print(

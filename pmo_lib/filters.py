@@ -20,10 +20,10 @@ import pandas as pd
 
 from pmo_lib.data import PortfolioData, load_portfolio, resolve_source
 from pmo_lib.errors import PMOError
+from pmo_lib.kernels import BATCH_ENV
 from pmo_lib.params import ReportConfig, config_for, load_all, pick_config
 from pmo_lib.store import list_snapshots
 
-BATCH_ENV = "PMO_BATCH"  # set by the runner: never show widgets
 # set in the kernels of a front end for people: JupyterLab (jupyter_server) and Voila
 FRONT_END_ENV = ("JPY_SESSION_NAME", "VOILA_BASE_URL", "VOILA_KERNEL_ID")
 

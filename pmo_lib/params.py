@@ -17,20 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pmo_lib import safe_yaml
 from pmo_lib.errors import PMOError
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-# A source checkout has notebooks/ and params/ at its top. An installed wheel carries them in the
-# package (pmo_lib/notebooks, pmo_lib/default_params) and works in the current folder, which
-# `pmo-reports init` sets up: its params/, data/ and outputs/.
-IN_CHECKOUT = (PACKAGE_DIR.parent / "pyproject.toml").exists() and (
-    PACKAGE_DIR.parent / "notebooks"
-).is_dir()
-PROJECT_ROOT = PACKAGE_DIR.parent if IN_CHECKOUT else Path.cwd()
-PARAMS_ENV = "PMO_PARAMS"  # another folder of parameter files (e.g. for your own data)
-NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks" if IN_CHECKOUT else PACKAGE_DIR / "notebooks"
-DEFAULT_PARAMS_DIR = (
-    PACKAGE_DIR.parent / "params" if IN_CHECKOUT else PACKAGE_DIR / "default_params"
+from pmo_lib.paths import (  # noqa: F401 (the project's folders, named here too)
+    DEFAULT_PARAMS_DIR,
+    IN_CHECKOUT,
+    NOTEBOOKS_DIR,
+    PACKAGE_DIR,
+    PROJECT_ROOT,
 )
+
+PARAMS_ENV = "PMO_PARAMS"  # another folder of parameter files (e.g. for your own data)
 DEFAULTS_FILE = "defaults.yaml"
 FUNCTION_SLUG = "function"
 SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a folder name: never '..' or empty

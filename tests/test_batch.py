@@ -644,6 +644,40 @@ def test_a_run_that_renders_everything_starts_its_kernel_before_the_plan(
     assert planned[-1] == 2 and len(started) == 3  # started after the plan (the one job)
 
 
+_FIRST_START = """import json, sys
+from pmo_lib import cli, kernels
+seen = []
+real = kernels.WarmKernel.start
+def start(self, folder):
+    seen.append("pandas" in sys.modules)
+    return real(self, folder)
+kernels.WarmKernel.start = start
+code = cli.main(sys.argv[1:])
+print(json.dumps({"code": code, "pandas_first": seen}))
+"""
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_the_command_starts_a_forced_runs_kernel_before_it_imports_pandas(
+    demo_store, tmp_path, force
+):
+    """--force --jobs 1: the command line starts the kernel first thing, and its imports run
+    beside the run's own (pandas, the store, the plan); the page is the same. Without --force
+    the run decides (it may reuse every page): the kernel starts after pandas."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", _FIRST_START, "--source", str(copy_of(demo_store, tmp_path))]
+    command += ["--outputs", str(tmp_path / "out"), "--portfolio", "data-analytics"]
+    command += ["--report", "data_quality", "--level", "portfolio", "--no-customers"]
+    command += ["--no-mail", "--jobs", "1", *(["--force"] if force else [])]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said == {"code": 0, "pandas_first": [not force]}
+    page = tmp_path / "out" / AS_OF / "data-analytics" / "data_quality.html"
+    assert "Data quality" in page.read_text()
+
+
 def test_a_started_kernel_is_told_variables_for_its_environment(tmp_path):
     kernel = runner.WarmKernel()
     try:

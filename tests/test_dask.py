@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from pmo_lib import runner
+from pmo_lib import kernels, runner
 from tests.test_runner import AS_OF
 
 distributed = pytest.importorskip("distributed", reason="the dev extra installs distributed")
@@ -55,7 +55,7 @@ def test_a_run_on_a_cluster_survives_a_killed_worker_with_the_local_pools_figure
         run.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # a worker with its kernel started: kill it
-            busy = client.run(lambda: runner._WARM is not None and runner._WARM.km is not None)
+            busy = client.run(lambda: kernels._WARM is not None and kernels._WARM.km is not None)
             if any(busy.values()):
                 break
             time.sleep(0.2)

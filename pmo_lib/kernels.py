@@ -88,7 +88,7 @@ KERNEL_MAX_MB_ENV = "PMO_KERNEL_MAX_MB"  # a kernel grown past this is replaced 
 JOB_TIMEOUT_ENV = "PMO_JOB_TIMEOUT"  # seconds one cell of a report may run
 # Run as a kernel starts (its exec_lines): the report libraries every job would import again.
 _PRELOAD = """import importlib, pkgutil
-import pandas, plotly.graph_objects, duckdb, ipywidgets
+import pandas, plotly.graph_objects, duckdb
 import pmo_lib, pmo_lib.report, pmo_lib.sections
 for _m in pkgutil.iter_modules(pmo_lib.sections.__path__):
     importlib.import_module("pmo_lib.sections." + _m.name)

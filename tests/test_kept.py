@@ -288,9 +288,10 @@ def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
     monkeypatch.setattr(summary, "figures", headlines_spy)
     monkeypatch.delenv(kept.CACHE_ENV, raising=False)
     card = _scorecard(path, DA)  # as JupyterLab computes it: nothing kept
-    # the snapshots whose tables are held first (now, before), then the earlier newest first
-    assert computed_for == [AS_OF, "2026-09-30", "2026-08-31"]
-    assert headlines_for == [AS_OF, "2026-09-30", "2026-08-31"]
+    # the snapshot compared with first, then the earlier ones newest first, each let go once
+    # done, and the report's own last: one snapshot's tables at a time
+    assert computed_for == ["2026-09-30", "2026-08-31", AS_OF]
+    assert headlines_for == ["2026-09-30", "2026-08-31", AS_OF]
     assert card["trend"].map(len).eq(3).all()
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
     computed_for.clear()

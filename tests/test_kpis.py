@@ -242,6 +242,58 @@ def test_the_trail_lets_go_of_each_earlier_snapshot_s_tables_once_its_figures_ar
     assert all(s.tables.has_read("projects") for s in earlier)
     assert not any(s.tables.has_read(t) for s in earlier for t in s.tables if t != "projects")
     assert fresh[-1].tables.has_read("milestones")  # the report's own: kept
+    # the aggregates of a let-go snapshot go with its tables (at 100x each one's bookings per
+    # person and month held 23 MB)
+    assert not any(s.tables.sums for s in earlier) and fresh[-1].tables.sums
+
+
+def test_the_executive_summary_reads_its_own_snapshot_after_the_earlier_ones_are_let_go(
+    demo_store, monkeypatch
+):
+    """The summary's figures of the snapshots before the report's own come first, one at a
+    time: no earlier snapshot's tables are held while the report's own are read, and the
+    figures are those computed holding every snapshot (the trail's, now and before)."""
+    from pmo_lib import data
+    from pmo_lib.metrics import health, summary
+    from pmo_lib.report import Report
+    from pmo_lib.sections import portfolio_summary
+
+    loaded = data.load_portfolio(None, source=demo_store)
+    config = config_for(None)
+    history = data.all_snapshots(loaded)
+    past = health.Past.of(history)
+
+    def load_of(snapshot):
+        return data.resource_load(loaded, snapshot=snapshot)
+
+    held = [
+        kpis.snapshot_figures(s, load_of(s), config, past, history[: i + 1])
+        for i, s in enumerate(history)
+    ]
+    data.forget_snapshots()
+    monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
+    reads = []
+    real = data._stored_table
+
+    def stored_table(path, day, portfolio, opened, names):
+        # the other snapshots' tables (and sums) in the cache as this read begins, but their
+        # projects and people (every snapshot's are read for the past and the bookings)
+        small = ("projects", "resources")
+        held = {key[1] for key in data._stored_tables._entries if key[-1] not in small}
+        if names[0] not in small:
+            reads.append((day, held - {day}))
+        return real(path, day, portfolio, opened, names)
+
+    monkeypatch.setattr(data, "_stored_table", stored_table)
+    fresh = data.load_portfolio(None, source=demo_store)
+    view = portfolio_summary.analyse(Report("portfolio_summary", config, fresh))
+    assert {day for day, _ in reads} == {s.as_of.date() for s in history}
+    assert all(not others for _, others in reads), reads  # one snapshot's tables at a time
+    trail = dict(kpis.trail(history, load_of, config, past, {}, None))
+    assert view.previous_figures == summary.figures(
+        history[-2], load_of(history[-2]), None, config, past
+    )
+    assert [trail[s.as_of] for s in history[:-1]] == held[:-1]
 
 
 def test_the_scorecard_sentence():

@@ -199,47 +199,61 @@ def snapshot_figures(
 
 
 def trail(
-    history: list, load_of: Callable, config, past, known: dict
+    history: list, load_of: Callable, config, past, known: dict, done: dict | None = None
 ) -> list[tuple[pd.Timestamp, dict]]:
     """(as_of, snapshot_figures) per snapshot of history, oldest first: what the scorecard's
     trend shows. load_of(snapshot): every person's bookings then; known: the headlines already
-    computed (now, before). In a batch run each snapshot's figures are kept for the next run
-    under its key (Snapshot.key: its scope's rows up to it), what the past says of its projects
+    computed (the report's own); done: snapshots' figures computed before (earlier_figures).
+    In a batch run each snapshot's figures are kept for the next run under its key
+    (Snapshot.key: its scope's rows up to it), what the past says of its projects
     (Past.print_of) and the parameters: a PMO two years in has 24 snapshots, and a month's run
     computes the new one only (the one before it was the new one a month ago)."""
+    found = dict(done or {})
+    # the snapshots whose headlines are known first (their tables are held), then the others
+    # newest first; each earlier one's tables let go once its figures are done
+    for i in sorted(range(len(history)), key=lambda i: (history[i].as_of not in known, -i)):
+        as_of = history[i].as_of
+        if as_of not in found:
+            found[as_of] = _entry(history, i, load_of, config, past, known.get(as_of))
+    return [(snapshot.as_of, found[snapshot.as_of]) for snapshot in history]
+
+
+def earlier_figures(history: list, load_of: Callable, config, past, known: dict) -> dict:
+    """The trail's figures of every snapshot before the last (the report's own), by as_of:
+    those whose headlines are known first (their tables are held), then the others newest
+    first, each one's tables let go once its figures are done. Computed before the report's
+    own snapshot is read, they hold one snapshot's tables at a time: the 100x executive
+    summary held the report's own beside each earlier one's."""
+    earlier = history[:-1]
+    order = sorted(range(len(earlier)), key=lambda i: (earlier[i].as_of not in known, -i))
+    return {
+        earlier[i].as_of: _entry(history, i, load_of, config, past, known.get(earlier[i].as_of))
+        for i in order
+    }
+
+
+def _entry(history: list, i: int, load_of: Callable, config, past, headlines: dict | None):
+    """snapshot_figures of history[i] (kept in a batch run, but the report's own: its headlines
+    hold this run's forecasts too, which the same snapshot's figures computed as an earlier one
+    do not); an earlier snapshot's tables let go once they are done."""
     from pmo_lib import kept
 
-    last = len(history) - 1
-    found: dict[int, dict] = {}
-    # the snapshots whose headlines are known first (their tables are held), then the others
-    # newest first; each earlier one's tables let go once its figures are done, so that one
-    # earlier snapshot's tables at most are held beside the report's own
-    for i in sorted(range(len(history)), key=lambda i: (history[i].as_of not in known, -i)):
-        snapshot = history[i]
-        compute = functools.partial(
-            _figures_then,
-            snapshot,
-            load_of,
-            config,
-            past,
-            history[: i + 1],
-            known.get(snapshot.as_of),
-        )
-        # the report's own snapshot: its headlines (known) hold this run's forecasts too, which
-        # the same snapshot's figures computed as an earlier one do not: not kept
-        if snapshot.key is None or i == last:
-            found[i] = compute()
-        else:
-            seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
-            parts = ("kpi-trail", snapshot.key, seen, config.model_dump_json())
-            found[i] = kept.value(parts, compute)
-        if i != last and isinstance(snapshot.tables, Tables):
-            snapshot.tables.release()  # an earlier snapshot's tables, read for its figures
-    return [(snapshot.as_of, found[i]) for i, snapshot in enumerate(history)]
+    snapshot, last = history[i], len(history) - 1
+    compute = functools.partial(
+        _figures_then, snapshot, load_of, config, past, history[: i + 1], headlines
+    )
+    if snapshot.key is None or i == last:
+        figures = compute()
+    else:
+        seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
+        figures = kept.value(("kpi-trail", snapshot.key, seen, config.model_dump_json()), compute)
+    if i != last and isinstance(snapshot.tables, Tables):
+        snapshot.tables.release()  # an earlier snapshot's tables, read for its figures
+    return figures
 
 
-def _figures_then(snapshot, load_of: Callable, config, past, history: list, done) -> dict:
-    return snapshot_figures(snapshot, load_of(snapshot), config, past, history, done)
+def _figures_then(snapshot, load_of: Callable, config, past, history: list, headlines) -> dict:
+    return snapshot_figures(snapshot, load_of(snapshot), config, past, history, headlines)
 
 
 def outlook_accuracy(history: list) -> float | None:

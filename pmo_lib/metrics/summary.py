@@ -81,30 +81,24 @@ TILES = [  # (label, headline key, kind, is a rise good?)
 ]
 
 
-def headline_pair(
-    now: Snapshot,
-    before: Snapshot | None,
-    load_now: pd.DataFrame,
-    load_before: pd.DataFrame,
+def headlines_of(
+    snapshot: Snapshot,
+    load: pd.DataFrame,
     portfolio: str | None,
     config: ReportConfig,
     past: health.Past | None = None,
-) -> tuple[dict, dict | None]:
-    """The headline figures now and at the previous snapshot (None when there is none);
-    past feeds health's change-based rules (see health.Past). In a batch run each snapshot's
-    figures are kept under its key (Snapshot.key), as the KPI trail keeps its own: a month's
-    run reads none of the previous snapshot's large tables (at 100x a million bookings) for
-    figures its run a month before computed."""
-
-    def of(snapshot: Snapshot, load: pd.DataFrame) -> dict:
-        compute = functools.partial(figures, snapshot, load, portfolio, config, past)
-        if snapshot.key is None:
-            return compute()
-        seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
-        parts = ("headlines", snapshot.key, seen, HEADLINES_OF, config.model_dump_json())
-        return kept.value(parts, compute)
-
-    return of(now, load_now), of(before, load_before) if before is not None else None
+) -> dict:
+    """A snapshot's headline figures (figures, of every report); past feeds health's
+    change-based rules (see health.Past). In a batch run they are kept under the snapshot's key
+    (Snapshot.key), as the KPI trail keeps its own: a month's run reads none of the previous
+    snapshot's large tables (at 100x a million bookings) for figures its run a month before
+    computed."""
+    compute = functools.partial(figures, snapshot, load, portfolio, config, past)
+    if snapshot.key is None:
+        return compute()
+    seen = past.print_of(snapshot["projects"]["project_id"]) if past else ""
+    parts = ("headlines", snapshot.key, seen, HEADLINES_OF, config.model_dump_json())
+    return kept.value(parts, compute)
 
 
 def tiles(now: dict, before: dict | None) -> pd.DataFrame:

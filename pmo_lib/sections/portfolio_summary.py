@@ -9,6 +9,7 @@ import pandas as pd
 
 from pmo_lib import charts, data, kept
 from pmo_lib.catalog import EXPLAINED_IN
+from pmo_lib.data import Snapshot
 from pmo_lib.metrics import dependencies, forecast, health, kpis, summary
 from pmo_lib.narrative import portfolio_summary as words
 from pmo_lib.report import Report
@@ -30,44 +31,37 @@ class SummaryView:
 
 
 def analyse(report: Report) -> SummaryView:
-    """Everything the sections show, computed once per data the report holds."""
+    """Everything the sections show, computed once per data the report holds. The snapshots
+    before the report's own come first, one at a time (each one's tables let go once its
+    figures are done), so that the report's own are never held beside an earlier one's."""
+    config = report.config
     load = data.resource_load(report.data)
     history = data.all_snapshots(report.data)
     past = health.Past.of(history)
-    now, before = summary.headline_pair(
-        report.now,
-        report.before,
-        load,
-        data.resource_load(report.data, previous=True),
-        report.config.portfolio,
-        report.config,
-        past,
-    )
+
+    def load_of(then: Snapshot) -> pd.DataFrame:  # every person's bookings then
+        if then.as_of == report.now.as_of:
+            return load
+        return data.resource_load(report.data, snapshot=then)
+
+    before = None
+    if report.before is not None:
+        before = summary.headlines_of(
+            report.before, load_of(report.before), config.portfolio, config, past
+        )
+    known = {report.before.as_of: before} if before is not None else {}
+    # in a batch run, each earlier snapshot's figures kept for the next
+    earlier = kpis.earlier_figures(history, load_of, config, past, known)
+    now = summary.headlines_of(report.now, load, config.portfolio, config, past)
     landing = forecast.forecast(report.now, history)  # the health and spend pages' forecasts
     outlook = forecast.fy_outlook_range(
-        report.now,
-        landing,
-        report.config.fiscal_year_start_month,
-        report.config.spend.outlook_range_seed,
+        report.now, landing, config.fiscal_year_start_month, config.spend.outlook_range_seed
     )
     now.update(forecast.headlines(landing, outlook))
     links = health.dependency_links(report.now, data.dependency_ends(report.data))
     now.update(dependencies.headlines(links, report.now.rows("dependencies") > 0))
-    known = {report.now.as_of: now}  # the figures computed above, not again
-    if report.before is not None and before is not None:
-        known[report.before.as_of] = before
-    trail = kpis.trail(  # in a batch run, each earlier snapshot's figures kept for the next
-        history,
-        lambda then: (
-            load
-            if then.as_of == report.now.as_of
-            else data.resource_load(report.data, snapshot=then)
-        ),
-        report.config,
-        past,
-        known,
-    )
-    scorecard = kpis.scorecard(report.config.kpis, trail)
+    trail = kpis.trail(history, load_of, config, past, {report.now.as_of: now}, earlier)
+    scorecard = kpis.scorecard(config.kpis, trail)
     return SummaryView(load, now, before, past, landing, scorecard)
 
 

@@ -184,6 +184,27 @@ def test_small_reads_are_remembered_until_the_store_changes(tmp_path):
     assert store.list_snapshots(path)["source"].tolist() == ["test", "again", "logged"]
 
 
+def test_the_tables_a_store_holds_are_asked_once_per_state_of_the_file(tmp_path, monkeypatch):
+    """Every read asks which of the model's tables the store holds (an older store lacks the
+    optional ones): asked once, until the file changes."""
+    path = tmp_path / "s.duckdb"
+    day = date(2026, 1, 31)
+    store.write_snapshot(path, _snapshot(1.0), day, "test")
+    optional = sorted(store.OPTIONAL_TABLES)[0]
+    assert optional in store.stored_tables(path)
+    asked, real = [], store._stored_tables
+    monkeypatch.setattr(store, "_stored_tables", lambda con: asked.append(1) or real(con))
+    store.load_tables(path, day, None)
+    store.rows_where(path, day, None, "projects", "TRUE")
+    store.row_counts(path, day, None)
+    assert asked == []
+    with duckdb.connect(str(path)) as con:  # as a store written before the table was
+        con.execute(f"DROP TABLE {optional}")
+    assert optional not in store.stored_tables(path) and asked == [1]
+    assert store.load_tables(path, day, None)[optional].empty
+    assert store.row_counts(path, day, None, [optional]) == {optional: 0}
+
+
 def test_asking_for_a_missing_snapshot_or_store(tmp_path):
     path = tmp_path / "s.duckdb"
     store.write_snapshot(path, _snapshot(1.0), date(2026, 1, 31), "test")

@@ -285,7 +285,8 @@ def exceptions(
 def portfolios(now: Snapshot) -> list[str]:
     """The portfolios a snapshot has projects or demand in, sorted."""
     return sorted(
-        set(now["projects"]["portfolio"].dropna()) | set(now["demand"]["portfolio"].dropna())
+        set(now["projects"]["portfolio"].dropna().unique())
+        | set(now["demand"]["portfolio"].dropna().unique())
     )
 
 

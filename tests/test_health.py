@@ -725,3 +725,22 @@ def test_managers_words_latest_cut_and_where_they_disagree_with_the_numbers():
         " reported green but computed red, 1 reported red but computed green."
     )
     assert "at most one colour apart" in words.managers_words(apart.iloc[:0], 4)
+
+
+def test_rating_is_assessing_without_the_reasons_in_words(demo_store):
+    """The counts (the summary's three snapshots and every portfolio's row) rate without the
+    words: the same frame as assess, less its reasons column, which sits where it did."""
+    from pmo_lib.data import load_portfolio
+
+    loaded = load_portfolio(None, source=demo_store)
+    params = config_for(None).health
+    for snapshot in (loaded.current, loaded.previous):
+        assessed = h.assess(snapshot, params)
+        rated = h.rate(snapshot, params)
+        assert "reasons" not in rated
+        pd.testing.assert_frame_equal(assessed.drop(columns="reasons"), rated)
+        columns = list(assessed.columns)
+        assert columns.index("reasons") + 1 == columns.index("reported_better")
+        fired = assessed[[f"rag_{r.key}" for r in h.RULES]].isin([h.AMBER, h.RED]).any(axis=1)
+        assert assessed.loc[fired, "reasons"].str.len().gt(0).all()
+        assert assessed.loc[~fired, "reasons"].eq("").all() and fired.any()

@@ -202,7 +202,7 @@ class CustomerView:
 def _projects(
     snapshot: Snapshot, wanted: pd.DataFrame, params: HealthParams, eac: str, past: health.Past
 ) -> pd.DataFrame:
-    assessed = health.assess(snapshot, params, eac, past)
+    assessed = health.rate(snapshot, params, eac, past)
     return delivering(wanted, snapshot["projects"], assessed)
 
 

@@ -191,7 +191,7 @@ def snapshot_figures(
     if headlines is None:
         headlines = summary.figures(now, load, config.portfolio, config, past)
     out = dict(headlines)
-    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+    assessed = health.rate(now, config.health, config.spend.eac_formula, past)
     out.update(figures(now, assessed, config.health.slip_days_amber, config.health.vac_pct_amber))
     out["dq_score"] = data_quality.score(now, data_quality.find_issues(now, config.thresholds))
     out["outlook_accuracy_pct"] = outlook_accuracy(history)

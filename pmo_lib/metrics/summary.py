@@ -35,7 +35,7 @@ def figures(
     reports' own names."""
     out: dict = {}
     if "health" in reports:
-        assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+        assessed = health.rate(now, config.health, config.spend.eac_formula, past)
         register, milestones = health.risk_register(now), health.milestone_status(now)
         out.update(health.headlines(assessed, register, milestones))
     if "spend" in reports:
@@ -139,9 +139,9 @@ def changes(
     past: health.Past | None = None,
 ) -> Changes:
     """What changed since the previous snapshot, from the detailed reports' functions."""
-    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+    assessed = health.rate(now, config.health, config.spend.eac_formula, past)
     previous = (
-        health.assess(before, config.health, config.spend.eac_formula, past)
+        health.rate(before, config.health, config.spend.eac_formula, past)
         if before is not None
         else None
     )
@@ -359,7 +359,7 @@ def by_sub_portfolio(
     """Per sub-portfolio (keyed by portfolio and sub-portfolio: a name two portfolios share is
     two rows): active projects, computed RAG counts, FY Plan, Outlook and variance (blank
     without financials)."""
-    assessed = health.assess(now, config.health, config.spend.eac_formula, past)
+    assessed = health.rate(now, config.health, config.spend.eac_formula, past)
     keys = hierarchy.key("sub_portfolio")
     rag = health.summary(assessed, "sub_portfolio").drop(columns="label")
     fy = spend.fiscal_year(now.as_of, config.fiscal_year_start_month)

@@ -119,6 +119,15 @@ def test_the_scenario_ladder_solves_at_shares_of_the_candidates_cost():
     assert list(ladder["approved"]) == [1, 3] and list(ladder["score"]) == [60.0, 160.0]
     assert list(ladder["binds"]) == ["the budget", "nothing"]
     assert ladder["score_share"].tolist() == pytest.approx([60 / 160, 1.0])
+    # solved side by side, in the order of the shares, each as a solve on its own
+    shares = (1.0, 0.25, 0.75, 0.5)
+    side_by_side = planner.ladder(inputs, shares=shares)
+    assert list(side_by_side["budget"]) == [16.0, 4.0, 12.0, 8.0]
+    for budget, approved, score in side_by_side[["budget", "approved", "score"]].itertuples(
+        index=False
+    ):
+        alone = planner.solve(KNAPSACK, budget)
+        assert (approved, score) == (len(alone.chosen), alone.score)
 
 
 def test_a_negative_budget_a_double_pin_and_zero_rates_are_said_in_words():

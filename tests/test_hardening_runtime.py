@@ -464,3 +464,25 @@ def test_the_portal_renders_any_figure(tmp_path):
     (tmp_path / "2026-08-31").mkdir()
     (tmp_path / "2026-08-31" / "manifest.json").write_text('{"as_of": 7, "jobs": {"a": 1}}')
     assert portal.runs_index(tmp_path).count("<tr>") == 3  # header, 2026-10-31, the odd one
+
+
+def test_the_command_leaves_at_once_with_its_code_its_output_and_its_log_whole(
+    demo_store, tmp_path
+):
+    """run_reports.py skips Python's teardown once its run is done (cli.command): the exit code
+    is the run's, everything printed and logged is there, exit handlers ran (no kernel left)."""
+    command = [sys.executable, str(ROOT / "run_reports.py"), "--source", str(demo_store)]
+    command += ["--outputs", str(tmp_path / "out"), "--portfolio", "data-analytics"]
+    command += ["--report", "data_quality", "--level", "portfolio", "--no-customers"]
+    command += ["--no-mail", "--jobs", "1"]
+    tag = f"PMO_TEST_RUN_{uuid.uuid4().hex}"
+    env = {**os.environ, tag: "1"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("1 reports for 2026-10-31")
+    assert "ok      data-analytics/data_quality" in done.stdout
+    assert not _tagged(tag)  # its kernel stopped
+    wrong = subprocess.run(
+        [*command, "--as-of", "2019-01-31"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error: ")

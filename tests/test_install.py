@@ -52,7 +52,7 @@ def test_the_wheel_carries_the_notebooks_templates_and_default_parameters(instal
         assert f"pmo_lib/default_params/{params.relative_to(ROOT / 'params')}" in names
     assert "pmo_lib/templates/pmo/report.css" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "pmo-reports = pmo_lib.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "pmo-reports = pmo_lib.cli:command" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_init_then_demo_then_run_in_the_working_folder(installed, tmp_path):

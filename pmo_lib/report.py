@@ -140,6 +140,10 @@ class Report:
                 self.notice(str(exc))
 
     def _show(self, render: Callable[[Report], None]) -> None:
+        with store.held(self.data.store):  # the section's reads share one open store
+            self._show_held(render)
+
+    def _show_held(self, render: Callable[[Report], None]) -> None:
         missing = [t for t in getattr(render, "needs", ()) if not self.now.rows(t)]
         if not missing:
             render(self)
@@ -437,7 +441,8 @@ def open_report(
     if interactive:  # the exported page has these; the lab needs the page's rules and script
         _display({"text/html": lab_assets(), "text/plain": ""})
     report.header()
-    report.record(
-        sections.headlines(report) if hasattr(sections, "headlines") else report.view.headlines
-    )
+    with store.held(data.store):  # the analysis' reads share one open store
+        report.record(
+            sections.headlines(report) if hasattr(sections, "headlines") else report.view.headlines
+        )
     return report

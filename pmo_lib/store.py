@@ -593,6 +593,8 @@ def reading(store: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     pandas_scan does not exist", seen in JupyterLab). A PostgreSQL server needs no such care."""
     with contextlib.nullcontext() if is_server(store) else _DUCKDB_READS:
         con = connect_read_only(store)
+        if not is_server(store):
+            _hold(store)  # joins the database con opened
         try:
             yield con
         except duckdb.Error as exc:
@@ -602,9 +604,61 @@ def reading(store: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
             raise problem from exc
         finally:
             con.close()
+            if not is_server(store):
+                _let_go(store)
 
 
 _DUCKDB_READS = threading.RLock()
+_HELD: dict[str, list] = {}  # a held DuckDB file -> [its open connection or None, holders]
+
+
+@contextlib.contextmanager
+def held(store: Path | str | None) -> Iterator[None]:
+    """Keep a DuckDB file open for a block of reads (a page's section), from its first read
+    (a block that reads nothing opens nothing): each later read's connection joins the open
+    database (0.03 ms) instead of opening the file again (15 ms, and 3 ms to close: 1.4 s of
+    the 100x executive summary's 76 reads). What a read brought into DuckDB's memory is let go
+    after it (_let_go), as when each read opened its own. The block's reads see one state of
+    the store; another process's ingest waits for the block as it waits for any read (up to
+    wait_seconds()). Nothing is held for a server."""
+    key = str(store) if store is not None and not is_server(store) else None
+    if key is None:
+        yield
+        return
+    with _DUCKDB_READS:
+        entry = _HELD.setdefault(key, [None, 0])
+        entry[1] += 1
+    try:
+        yield
+    finally:
+        with _DUCKDB_READS:
+            entry[1] -= 1
+            if not entry[1]:
+                del _HELD[key]
+                if entry[0] is not None:
+                    entry[0].close()
+
+
+def _hold(store: Path | str) -> None:
+    """Open a held file's connection at its block's first read (see held), beside the read's
+    own (which opened the database: this one joins it)."""
+    entry = _HELD.get(str(store))
+    if entry is not None and entry[0] is None:
+        with contextlib.suppress(duckdb.Error):  # the read itself says what is wrong
+            entry[0] = _connect(store, read_only=True)
+
+
+def _let_go(store: Path | str) -> None:
+    """Empty a held database's buffer memory after a read (DuckDB gives up its cached blocks
+    when its memory limit drops below them): without this a held 100x store kept 50-130 MB of
+    blocks a page had read once."""
+    entry = _HELD.get(str(store))
+    if entry is None or entry[0] is None:
+        return
+    with contextlib.suppress(duckdb.Error):
+        entry[0].execute("SET memory_limit = '1MB'")
+    with contextlib.suppress(duckdb.Error):
+        entry[0].execute("RESET memory_limit")
 
 
 def _per_version(function):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import duckdb
@@ -382,3 +383,33 @@ def test_arrow_memory_comes_from_the_system_allocator_unless_a_pool_is_named(nam
         check=True,
     ).stdout.strip()
     assert shown == (named or "system")
+
+
+def test_a_held_store_is_opened_once_for_a_block_of_reads_and_let_go_after(
+    demo_store, tmp_path, monkeypatch
+):
+    """store.held (a page's section): the block's first read opens the file, the others join
+    it; a block that reads nothing opens nothing; what a read brought into DuckDB's memory is
+    let go; after the block the file is free to write, in this process too."""
+    path = tmp_path / "s.duckdb"
+    shutil.copy(demo_store, path)
+    day = date(2026, 10, 31)
+    opened, real = [], store._connect
+    monkeypatch.setattr(store, "_connect", lambda *a, **k: opened.append(a) or real(*a, **k))
+    with store.held(path):
+        pass
+    assert opened == []
+    with store.held(path), store.held(path):  # nested: one hold
+        store.load_tables(path, day, None)  # every table: 6 MB of blocks, were they kept
+        store.load_tables(path, date(2026, 9, 30), None)
+        anchor = store._HELD[str(path)][0]
+        kept = anchor.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
+        store.load_tables(path, day, None, ["allocations"])
+        store.row_counts(path, day, "Data & Analytics")
+        assert store._HELD[str(path)][0] is anchor  # the later reads joined it
+    assert opened  # the first read opened the file (its own connection, and one held beside)
+    assert kept < 2 << 20  # the blocks the reads brought in: let go
+    assert str(path) not in store._HELD
+    with duckdb.connect(str(path)) as con:  # a writer: nothing of the block left open
+        con.execute("DELETE FROM risks WHERE as_of = $d", {"d": day})
+    assert store.row_counts(path, day, None, ["risks"]) == {"risks": 0}

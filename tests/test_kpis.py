@@ -212,11 +212,9 @@ def test_the_scorecard_on_the_demo_has_every_default_kpi(demo_store, monkeypatch
     assert card.loc["Projects on schedule", "value"] == pytest.approx(on_schedule)
 
 
-def test_the_trail_lets_go_of_each_earlier_snapshot_s_tables_once_its_figures_are_done(
-    demo_store,
-):
-    """A first run over many monthly snapshots holds one earlier snapshot's tables at a time
-    (at 100x, 400 MB each), not all of them; the figures are those computed holding them."""
+def _every_snapshot_held(demo_store):
+    """The demo function's snapshots, parameters, past, bookings by snapshot, and each
+    snapshot's KPI figures computed holding every snapshot's tables."""
     from pmo_lib import data
     from pmo_lib.metrics import health
 
@@ -232,6 +230,18 @@ def test_the_trail_lets_go_of_each_earlier_snapshot_s_tables_once_its_figures_ar
         kpis.snapshot_figures(s, load_of(s), config, past, history[: i + 1])
         for i, s in enumerate(history)
     ]
+    return history, config, past, load_of, held
+
+
+def test_the_trail_lets_go_of_each_earlier_snapshot_s_tables_once_its_figures_are_done(
+    demo_store,
+):
+    """A first run over many monthly snapshots holds one earlier snapshot's tables at a time
+    (at 100x, 400 MB each), not all of them; the figures are those computed holding them."""
+    from pmo_lib import data
+    from pmo_lib.metrics import health
+
+    _, config, _, load_of, held = _every_snapshot_held(demo_store)
     fresh = data.all_snapshots(data.load_portfolio(None, source=demo_store))
     # the report's own snapshot and the one before: their headlines computed before (the
     # one before is let go too once its figures are done)
@@ -254,22 +264,11 @@ def test_the_executive_summary_reads_its_own_snapshot_after_the_earlier_ones_are
     time: no earlier snapshot's tables are held while the report's own are read, and the
     figures are those computed holding every snapshot (the trail's, now and before)."""
     from pmo_lib import data
-    from pmo_lib.metrics import health, summary
+    from pmo_lib.metrics import summary
     from pmo_lib.report import Report
     from pmo_lib.sections import portfolio_summary
 
-    loaded = data.load_portfolio(None, source=demo_store)
-    config = config_for(None)
-    history = data.all_snapshots(loaded)
-    past = health.Past.of(history)
-
-    def load_of(snapshot):
-        return data.resource_load(loaded, snapshot=snapshot)
-
-    held = [
-        kpis.snapshot_figures(s, load_of(s), config, past, history[: i + 1])
-        for i, s in enumerate(history)
-    ]
+    history, config, past, load_of, held = _every_snapshot_held(demo_store)
     data.forget_snapshots()
     monkeypatch.setattr(data, "READ_TOGETHER_ROWS", 0)  # each table read alone, as at 100x
     reads = []

@@ -290,10 +290,16 @@ def among(column: pd.Series, values: Iterable) -> pd.Series:
         kept = pc.is_in(cells, value_set=pa.array(asked).cast(cells.type))
         return pd.Series(np.asarray(kept.fill_null(False), dtype=bool), index=column.index)
     asked = list(values)
-    texts = [v for v in asked if isinstance(v, str)]
-    if any(not isinstance(v, str) and pd.isna(v) for v in asked if pd.api.types.is_scalar(v)):
-        texts.append(None)
-    kept = pc.is_in(cells, value_set=pa.array(texts, type=cells.type))
+    try:  # texts and blanks alone (the usual: a set of ids): made in one call, in C
+        if any(isinstance(v, bytes) for v in asked):  # Arrow would read them as text
+            raise pa.ArrowTypeError("bytes")
+        wanted = pa.array(asked, type=cells.type, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value of another type: not looked for
+        texts = [v for v in asked if isinstance(v, str)]
+        if any(not isinstance(v, str) and pd.isna(v) for v in asked if pd.api.types.is_scalar(v)):
+            texts.append(None)
+        wanted = pa.array(texts, type=cells.type)
+    kept = pc.is_in(cells, value_set=wanted)
     return pd.Series(np.asarray(kept.fill_null(False), dtype=bool), index=column.index)
 
 

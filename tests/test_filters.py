@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -342,6 +343,12 @@ def test_among_answers_as_pandas_isin_does(dtype):
         [],
         pd.Series(["b", "c"], dtype="str"),
         {pd.NA, "x"},
+        ("a", pd.NaT),
+        np.array(["c", None], dtype=object),
+        pd.Index(["b"]),
+        [b"a", "c"],  # bytes are not text
+        [True, "a"],
+        {f"id-{i}" for i in range(5000)} | {"b"},
     ]
     for values in asked:
         expected = column.isin(values)

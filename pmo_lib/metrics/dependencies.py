@@ -20,6 +20,7 @@ from collections import deque
 import pandas as pd
 
 from pmo_lib import hierarchy
+from pmo_lib.data import among
 
 END_COLUMNS = [
     "project_id",
@@ -47,7 +48,7 @@ def missing_ends(deps: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
-    return ends[~ends["project_id"].isin(set(projects["project_id"]))].drop_duplicates()
+    return ends[~among(ends["project_id"], projects["project_id"])].drop_duplicates()
 
 
 def local_ends(projects: pd.DataFrame, milestones: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pmo_lib import hierarchy, kept
-from pmo_lib.data import Snapshot
+from pmo_lib.data import Snapshot, among
 from pmo_lib.metrics import benefits, demand, health, raid, resourcing, spend
 from pmo_lib.params import ReportConfig
 
@@ -177,8 +177,8 @@ def changes(
     ]
     if before is not None:
         high = high[
-            ~high["item_id"].isin(before["risks"]["item_id"].unique())
-            | high["item_id"].isin(_was_low(before))
+            ~among(high["item_id"], before["risks"]["item_id"].unique())
+            | among(high["item_id"], _was_low(before))
         ]
     decided = demand.changes(
         now["demand"],

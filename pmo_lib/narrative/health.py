@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pmo_lib import formatting as fmt
+from pmo_lib.data import among
 
 
 def tiles(headlines: dict) -> list[tuple[str, str, str]]:
@@ -302,7 +303,7 @@ def managers_words(apart, active: int) -> str:
 def dependencies(found, late, in_scope: set[str]) -> str:
     """The dependencies in words: how many, how many reach outside the scope, the points of
     contention, and those that cannot be judged."""
-    outside = ~found["consumer_id"].isin(in_scope) | ~found["supplier_id"].isin(in_scope)
+    outside = ~among(found["consumer_id"], in_scope) | ~among(found["supplier_id"], in_scope)
     across = int(outside.sum())
     missing = int((found["status"] == "Dates missing").sum())
     text = (

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 LEVELS = ["portfolio", "sub_portfolio", "program"]
 NO_NAME = {
@@ -59,12 +62,49 @@ def natural_key(values: pd.Series) -> pd.Series:
     return values.map(one)
 
 
+# an ID as most PPM tools write them: letters then a number (PRJ-00102, D17); up to 18 digits
+# (an int64), ASCII digits only (Arrow's \d, as Python's isdigit would not say for others)
+_TEXT_THEN_NUMBER = r"^(?P<text>\D+)(?P<number>[0-9]{1,18})$"
+
+
+def natural_order(values: pd.Series) -> pd.Series:
+    """natural_key's order as dense integer ranks (equal keys, equal ranks; blanks last), for a
+    sort key. Arrow text where every ID is text then a number is ranked in Arrow and numpy
+    steps (a 100x page's project IDs: a Python tuple each took a fifth of a second a sort); any
+    other column through natural_key."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or values.empty:
+        return _ranks(natural_key(values))
+    cells = pa.array(values.array)
+    parts = pc.extract_regex(cells, pattern=_TEXT_THEN_NUMBER)
+    if parts.null_count != cells.null_count:  # an ID of another shape: the general way
+        return _ranks(natural_key(values))
+    text = pd.Series(pc.struct_field(parts, "text").to_pandas(), dtype="object")
+    codes, uniques = pd.factorize(text)  # the few prefixes, casefolded and ordered once each
+    folded = pd.Series([u.casefold() for u in uniques], dtype="object")
+    place, _ = pd.factorize(folded, sort=True)
+    number = pc.struct_field(parts, "number").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    place = np.append(place, -1)  # a blank's code, -1, reads the last: -1
+    keyed = pd.DataFrame({"text": place[codes], "number": number})
+    rank = keyed.groupby(["text", "number"], sort=True, dropna=False).ngroup().to_numpy(copy=True)
+    blank = codes < 0
+    rank[blank] = rank[~blank].max() + 1 if (~blank).any() else 0
+    return pd.Series(rank, index=values.index)
+
+
+def _ranks(keys: pd.Series) -> pd.Series:
+    """Dense ranks of sortable keys (natural_key's tuples), in their order."""
+    order = sorted(set(keys))
+    place = {k: i for i, k in enumerate(order)}
+    return pd.Series([place[k] for k in keys], index=keys.index, dtype="int64")
+
+
 def sort_naturally(
     frame: pd.DataFrame, by: list[str] | str, ascending: bool | list[bool] = True
 ) -> pd.DataFrame:
     """frame.sort_values, with ID columns (…_id, and record_id) in natural order."""
 
     def key(column: pd.Series) -> pd.Series:
-        return natural_key(column) if str(column.name).endswith("_id") else column
+        return natural_order(column) if str(column.name).endswith("_id") else column
 
     return frame.sort_values(by, ascending=ascending, key=key, kind="stable")

@@ -99,6 +99,35 @@ def test_long_tables_are_explorable_with_raw_sort_keys():
     assert "The first 5,000 rows are shown; 1,000 more are not." in capped
 
 
+def test_a_repeated_text_or_date_is_formatted_once_and_reads_as_each_cell():
+    """tables._each formats a text or a date once per distinct value (a date column at 100x
+    repeats a few hundred dates), and every cell still reads as its own value would alone: the
+    same instant in two time zones, 0.0 beside -0.0, blanks."""
+    from pmo_lib import tables
+
+    calls = []
+
+    def date(value):
+        calls.append(value)
+        return formatting.date(value)
+
+    days = pd.to_datetime(["2026-01-02", "2026-03-04"] * 3000)
+    frame = pd.DataFrame({"when": days, "who": ["Ann", "Bo"] * 3000})
+    shown = tables._cells(frame, "when", "", date, False, None, False)
+    assert len(calls) == 2 and len(shown) == 6000
+    assert shown[:2] == ['<td class="">02 Jan 2026</td>', '<td class="">04 Mar 2026</td>']
+    zones = [
+        pd.Timestamp("2026-01-01 00:00", tz="UTC"),
+        pd.Timestamp("2026-01-01 01:00", tz="Europe/Paris"),  # the same instant
+    ]
+    both = tables._each(formatting.timestamp, zones)
+    assert both == ["01 Jan 2026 00:00", "01 Jan 2026 01:00"]
+    numbers = tables._each(formatting.percent, [0.0, -0.0, None, float("nan"), 0.0])
+    assert numbers == [formatting.percent(v) for v in [0.0, -0.0, None, float("nan"), 0.0]]
+    mixed = tables._each(tables._sort_key, [True, 1, "x", pd.Timestamp("2026-01-02"), "x"])
+    assert mixed == ["1", "1.0", None, "2026-01-02", None]
+
+
 def test_what_changed_leaves_out_what_the_data_cannot_say():
     """A dataset without financials, risks, demand or milestones would read '0 new high risks':
     those sentences go; the page's partial-data notice says what is absent."""
@@ -186,6 +215,34 @@ def test_ids_sort_as_people_read_them():
     frame = pd.DataFrame({"rank": [1, 1, 0], "project_id": ["P-10", "P-2", "P-30"]})
     sorted_ = hierarchy.sort_naturally(frame, ["rank", "project_id"])
     assert sorted_["project_id"].tolist() == ["P-30", "P-2", "P-10"]
+
+
+def test_natural_order_ranks_ids_as_natural_key_orders_them():
+    """natural_order (the sort key of sort_naturally) gives natural_key's order: in Arrow for
+    IDs that are text then a number, the general way for any other shape, blanks last and
+    equal keys equal."""
+    rng = np.random.default_rng(7)
+    prefixes = ["PRJ-", "prj-", "Prj_", "D", "AB-", "ab", "É-", "é-"]
+    ids = [
+        f"{rng.choice(prefixes)}{rng.integers(0, 5000):0{rng.integers(1, 6)}d}" for _ in range(3000)
+    ]
+    shapes = {
+        "text then a number": ids + [None] * 20,
+        "other shapes too": ids + ["10", "PRJ-1a", "", "x", None],
+        "numbers as text": ["10", "9", "010", None],
+        "one blank": [None],
+    }
+    for name, values in shapes.items():
+        column = pd.Series(values, dtype="str")
+        order = hierarchy.natural_order(column)
+        keys = hierarchy.natural_key(column)
+        expected = column.iloc[keys.argsort(kind="stable")].tolist()
+        assert column.iloc[order.argsort(kind="stable")].tolist() == expected, name
+        same = keys.duplicated(keep=False)  # PRJ-7 and prj-007: one key, one rank
+        for k in set(keys[same]):
+            assert order[keys == k].nunique() == 1, (name, k)
+    as_object = pd.Series(["P-10", "P-2", None], dtype=object)  # not Arrow: the general way
+    assert hierarchy.natural_order(as_object).tolist() == [1, 0, 2]
 
 
 def test_the_workbook_keeps_each_cell_s_type_and_leaves_missing_values_blank(tmp_path):

@@ -133,7 +133,7 @@ def _cells(
     """One column's <td> cells: formatted (fmt, else as text), cut and escaped, coloured as a
     RAG, linked, and with the raw value to sort by in an explorable table."""
     values = frame[column].tolist()
-    texts = _each(fmt or _text, values)
+    texts = formatting.each_once(fmt or _text, values)
     plain = css or ("id" if column.endswith("_id") else "")  # PRJ-00102 on one line
     if rag:
         classes = [f"rag rag-{t.lower().replace(' ', '-')}" if t else plain for t in texts]
@@ -148,34 +148,11 @@ def _cells(
         hrefs = [html.escape(str(h)) for h in frame[links[column]].tolist()]
         shown = [f'<a href="{h}">{t}</a>' for h, t in zip(hrefs, shown, strict=True)]
     if explorable and fmt is not None:
-        keys = _each(_sort_key, values)
+        keys = formatting.each_once(_sort_key, values)
         sorts = [f' data-sort="{html.escape(k)}"' if k is not None else "" for k in keys]
     else:
         sorts = [""] * len(texts)
     return [f'<td class="{c}"{k}>{t}</td>' for c, k, t in zip(classes, sorts, shown, strict=True)]
-
-
-def _each(function: Callable[[object], str | None], values: list) -> list:
-    """function of each value; of a text or a date once (a health page's date columns at 100x
-    repeat a few hundred dates over 40,000 rows). A date is known with its time zone (one
-    instant reads apart in two zones); numbers are formatted each (0.0 and -0.0 are equal
-    keys, and a format may tell them apart)."""
-    done: dict = {}
-    out = []
-    for value in values:
-        kind = type(value)
-        if kind is str or kind is pd.Timestamp:
-            key = (value, value.tzinfo) if kind is pd.Timestamp else value
-            text = done.get(key, _NONE)
-            if text is _NONE:
-                text = done[key] = function(value)
-        else:
-            text = function(value)
-        out.append(text)
-    return out
-
-
-_NONE = object()
 
 
 def _text(value: object) -> str:

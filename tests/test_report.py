@@ -100,9 +100,9 @@ def test_long_tables_are_explorable_with_raw_sort_keys():
 
 
 def test_a_repeated_text_or_date_is_formatted_once_and_reads_as_each_cell():
-    """tables._each formats a text or a date once per distinct value (a date column at 100x
-    repeats a few hundred dates), and every cell still reads as its own value would alone: the
-    same instant in two time zones, 0.0 beside -0.0, blanks."""
+    """formatting.each_once formats a text or a date once per distinct value (a date column at
+    100x repeats a few hundred dates), and every cell still reads as its own value would alone:
+    the same instant in two time zones, 0.0 beside -0.0, blanks."""
     from pmo_lib import tables
 
     calls = []
@@ -120,11 +120,11 @@ def test_a_repeated_text_or_date_is_formatted_once_and_reads_as_each_cell():
         pd.Timestamp("2026-01-01 00:00", tz="UTC"),
         pd.Timestamp("2026-01-01 01:00", tz="Europe/Paris"),  # the same instant
     ]
-    both = tables._each(formatting.timestamp, zones)
+    both = formatting.each_once(formatting.timestamp, zones)
     assert both == ["01 Jan 2026 00:00", "01 Jan 2026 01:00"]
-    numbers = tables._each(formatting.percent, [0.0, -0.0, None, float("nan"), 0.0])
+    numbers = formatting.each_once(formatting.percent, [0.0, -0.0, None, float("nan"), 0.0])
     assert numbers == [formatting.percent(v) for v in [0.0, -0.0, None, float("nan"), 0.0]]
-    mixed = tables._each(tables._sort_key, [True, 1, "x", pd.Timestamp("2026-01-02"), "x"])
+    mixed = formatting.each_once(tables._sort_key, [True, 1, "x", pd.Timestamp("2026-01-02"), "x"])
     assert mixed == ["1", "1.0", None, "2026-01-02", None]
 
 

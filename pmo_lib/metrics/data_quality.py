@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
-from pmo_lib import data, hierarchy
+from pmo_lib import data, formatting, hierarchy
 from pmo_lib.data import Snapshot
 from pmo_lib.memo import same_arguments
 from pmo_lib.metrics.health import gate_artifacts
@@ -93,7 +93,7 @@ def _fmt_date(value: pd.Timestamp) -> str:
 
 def _dates(series: pd.Series) -> pd.Series:
     """Dates as text for a detail column (an empty series stays a text series)."""
-    return pd.Series([_fmt_date(v) for v in series], index=series.index, dtype="str")
+    return pd.Series(formatting.each_once(_fmt_date, series), index=series.index, dtype="str")
 
 
 def no_baseline(snapshot: Snapshot, _: Thresholds) -> pd.DataFrame:

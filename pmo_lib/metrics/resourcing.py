@@ -150,8 +150,11 @@ def people_load(
             "monthly_capacity_hours",
         ]
     ].merge(pd.DataFrame({"period": months}), how="cross")
-    totals = booked_per_month(load)
-    here = booked_of(now).set_index(["resource_id", "period"])["project_hours"].rename("hours_here")
+    totals = booked_per_month(load)  # the months asked for only: a third of them, at 100x
+    totals = totals[totals.index.get_level_values("period").isin(months)]
+    booked = booked_of(now)
+    booked = booked[booked["period"].isin(months)]
+    here = booked.set_index(["resource_id", "period"])["project_hours"].rename("hours_here")
     out = grid.join(totals, on=["resource_id", "period"]).join(here, on=["resource_id", "period"])
     out[["total_planned_hours", "hours_here"]] = (
         out[["total_planned_hours", "hours_here"]].fillna(0.0).astype("float64")

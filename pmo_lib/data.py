@@ -667,7 +667,11 @@ def _snapshot_date(text: str, dates: list[pd.Timestamp], source: Path, name: str
             f"{name} {wanted.date()}: {which} with that date in {store.redact(str(source))}; it"
             f" has {shown}"
         )
-    return wanted
+    # the store's own date, not the one parsed from text: pandas gives that one another unit
+    # (seconds), and an answer kept about a snapshot (its past's print) was keyed apart from
+    # the same snapshot reached without a date given: a month's run, which names the snapshot
+    # it compares with, found none of the KPI trail it had kept the month before
+    return dates[dates.index(wanted)]
 
 
 def load_portfolio(

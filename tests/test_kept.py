@@ -329,6 +329,62 @@ def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
     assert sorted(computed_for) == ["2026-08-31", "2026-09-30", AS_OF]
 
 
+def test_a_months_run_reads_the_kpi_trail_the_month_before_kept(demo_store, tmp_path, monkeypatch):
+    """As the runner runs them, month after month (each naming its as-of date and the snapshot
+    it compares with): September's summary keeps August's figures and its own headlines, and
+    October's computes October's alone. A date given as text was once a Timestamp in another
+    unit than the store's own, and every kept answer about it was keyed apart: October's run
+    computed all three snapshots again."""
+    from pmo_lib import memo
+    from pmo_lib.metrics import kpis
+    from pmo_lib.report import open_report
+    from pmo_lib.sections import portfolio_summary as sections
+
+    path = copy_of(demo_store, tmp_path)
+    computed_for: list[str] = []
+    headlines_for: list[str] = []
+    figures, headlines = kpis.snapshot_figures, summary.figures
+
+    def spy(now, *args):
+        computed_for.append(str(now.as_of.date()))
+        return figures(now, *args)
+
+    def headlines_spy(now, *args, **kwargs):
+        headlines_for.append(str(now.as_of.date()))
+        return headlines(now, *args, **kwargs)
+
+    monkeypatch.setattr(kpis, "snapshot_figures", spy)
+    monkeypatch.setattr(summary, "figures", headlines_spy)
+    monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
+
+    def month(as_of: str, compare_to: str) -> pd.DataFrame:
+        data.forget_snapshots()
+        memo.forget()
+        computed_for.clear()
+        headlines_for.clear()
+        report = open_report(
+            "portfolio_summary",
+            DA,
+            as_of,
+            str(path),
+            compare_to=compare_to,
+            interactive=False,
+            sections=sections,
+        )
+        return report.view.scorecard
+
+    month("2026-09-30", "2026-08-31")
+    assert computed_for == ["2026-08-31", "2026-09-30"]
+    card = month(AS_OF, "2026-09-30")
+    assert computed_for == ["2026-09-30", AS_OF]  # September's as the earlier one: its KPI
+    # figures were the report's own a month ago (not kept: its headlines held forecasts)
+    assert headlines_for == [AS_OF]  # August's and September's headlines read
+    month(AS_OF, "2026-09-30")
+    assert computed_for == [AS_OF] and headlines_for == []
+    monkeypatch.delenv(kept.CACHE_ENV)
+    pd.testing.assert_frame_equal(month(AS_OF, "2026-09-30"), card)
+
+
 def test_the_forecasts_keep_each_earlier_pair_of_snapshots_movements(
     demo_store, tmp_path, monkeypatch
 ):

@@ -275,7 +275,8 @@ class Past:
         first budget or finish may come from a snapshot where they sat in another portfolio).
         The allowance, not the cadence: monthly snapshots' median gap swings between 30 and
         30.5 days as months are added, and would change every key each month."""
-        rows = self.first[self.first.index.isin(project_ids)]
+        ids = self.first.index
+        rows = self.first[among(pd.Series(ids, index=ids), project_ids).to_numpy()]
         # dates in one unit: the same dates in seconds or microseconds hash apart
         rows = rows.astype({c: "datetime64[us]" for c in rows if rows[c].dtype.kind == "M"})
         hashed = np.sort(pd.util.hash_pandas_object(rows, index=True).to_numpy())

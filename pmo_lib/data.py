@@ -291,7 +291,7 @@ def among(column: pd.Series, values: Iterable) -> pd.Series:
         return pd.Series(np.asarray(kept.fill_null(False), dtype=bool), index=column.index)
     asked = list(values)
     try:  # texts and blanks alone (the usual: a set of ids): made in one call, in C
-        if any(isinstance(v, bytes) for v in asked):  # Arrow would read them as text
+        if any(isinstance(v, bytes | bytearray | memoryview) for v in asked):  # Arrow: as text
             raise pa.ArrowTypeError("bytes")
         wanted = pa.array(asked, type=cells.type, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value of another type: not looked for

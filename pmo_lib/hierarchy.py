@@ -57,14 +57,15 @@ def natural_key(values: pd.Series) -> pd.Series:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return ((2, ""),)
         parts = re.split(r"(\d+)", str(value).casefold())
-        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
+        return tuple((0, int(p)) if p.isdecimal() else (1, p) for p in parts if p != "")
 
     return values.map(one)
 
 
-# an ID as most PPM tools write them: letters then a number (PRJ-00102, D17); up to 18 digits
-# (an int64), ASCII digits only (Arrow's \d, as Python's isdigit would not say for others)
-_TEXT_THEN_NUMBER = r"^(?P<text>\D+)(?P<number>[0-9]{1,18})$"
+# an ID as most PPM tools write them: text without a digit, then a number (PRJ-00102, D17) of up
+# to 18 ASCII digits (an int64); a digit of another script anywhere (which natural_key's \d
+# reads as a digit, and RE2's \D would not) takes the general way
+_TEXT_THEN_NUMBER = r"^(?P<text>[^0-9\p{Nd}]+)(?P<number>[0-9]{1,18})$"
 
 
 def natural_order(values: pd.Series) -> pd.Series:
@@ -83,7 +84,9 @@ def natural_order(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(text)  # the few prefixes, casefolded and ordered once each
     folded = pd.Series([u.casefold() for u in uniques], dtype="object")
     place, _ = pd.factorize(folded, sort=True)
-    number = pc.struct_field(parts, "number").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    number = pc.struct_field(parts, "number").cast(pa.int64()).fill_null(0).to_numpy()
+    # (a blank's 0 is never read: blanks rank last below; with nulls numpy would hold floats,
+    # and 18-digit numbers above 2**53 would tie)
     place = np.append(place, -1)  # a blank's code, -1, reads the last: -1
     keyed = pd.DataFrame({"text": place[codes], "number": number})
     rank = keyed.groupby(["text", "number"], sort=True, dropna=False).ngroup().to_numpy(copy=True)

@@ -347,6 +347,7 @@ def test_among_answers_as_pandas_isin_does(dtype):
         np.array(["c", None], dtype=object),
         pd.Index(["b"]),
         [b"a", "c"],  # bytes are not text
+        [bytearray(b"a"), memoryview(b"b"), "c"],
         [True, "a"],
         {f"id-{i}" for i in range(5000)} | {"b"},
     ]

@@ -231,6 +231,10 @@ def test_natural_order_ranks_ids_as_natural_key_orders_them():
         "other shapes too": ids + ["10", "PRJ-1a", "", "x", None],
         "numbers as text": ["10", "9", "010", None],
         "one blank": [None],
+        # digits of another script: natural_key reads "１2" as 12 (the general way)
+        "other digits": ["PRJ-１2", "PRJ-20", "PRJ-12", "PRJ-٣", "①5", "A-2"],
+        # 18 digits beside a blank: no float in between (2**53 + 1 and 2**53 apart)
+        "long numbers": ["X9007199254740993", "X9007199254740992", None, "X1"],
     }
     for name, values in shapes.items():
         column = pd.Series(values, dtype="str")

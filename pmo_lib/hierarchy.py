@@ -68,18 +68,22 @@ def natural_key(values: pd.Series) -> pd.Series:
 _TEXT_THEN_NUMBER = r"^(?P<text>[^0-9\p{Nd}]+)(?P<number>[0-9]{1,18})$"
 
 
+_ARROW_FROM = 1_000  # values: below, a Python tuple each costs less than Arrow's fixed steps
+
+
 def natural_order(values: pd.Series) -> pd.Series:
-    """natural_key's order as dense integer ranks (equal keys, equal ranks; blanks last), for a
-    sort key. Arrow text where every ID is text then a number is ranked in Arrow and numpy
-    steps (a 100x page's project IDs: a Python tuple each took a fifth of a second a sort); any
-    other column through natural_key."""
+    """A sort key in natural_key's order (equal keys equal; blanks last). A column of Arrow text
+    of at least _ARROW_FROM values where every ID is text then a number is ranked in Arrow and
+    numpy steps (dense integer ranks: a 100x page's project IDs as a Python tuple each took a
+    fifth of a second a sort); any other column is natural_key's tuples."""
     dtype = values.dtype
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or values.empty:
-        return _ranks(natural_key(values))
+    arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    if not arrow or len(values) < _ARROW_FROM:
+        return natural_key(values)
     cells = pa.array(values.array)
     parts = pc.extract_regex(cells, pattern=_TEXT_THEN_NUMBER)
     if parts.null_count != cells.null_count:  # an ID of another shape: the general way
-        return _ranks(natural_key(values))
+        return natural_key(values)
     text = pd.Series(pc.struct_field(parts, "text").to_pandas(), dtype="object")
     codes, uniques = pd.factorize(text)  # the few prefixes, casefolded and ordered once each
     folded = pd.Series([u.casefold() for u in uniques], dtype="object")
@@ -93,13 +97,6 @@ def natural_order(values: pd.Series) -> pd.Series:
     blank = codes < 0
     rank[blank] = rank[~blank].max() + 1 if (~blank).any() else 0
     return pd.Series(rank, index=values.index)
-
-
-def _ranks(keys: pd.Series) -> pd.Series:
-    """Dense ranks of sortable keys (natural_key's tuples), in their order."""
-    order = sorted(set(keys))
-    place = {k: i for i, k in enumerate(order)}
-    return pd.Series([place[k] for k in keys], index=keys.index, dtype="int64")
 
 
 def sort_naturally(

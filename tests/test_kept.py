@@ -263,15 +263,11 @@ def _scorecard(path: Path, portfolio: str | None) -> pd.DataFrame:
     return report.view.scorecard
 
 
-def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
-    demo_store, tmp_path, monkeypatch
-):
-    """A month's run computes the KPI trail's new snapshot only: an earlier snapshot's figures,
-    and the previous snapshot's headlines the tiles compare with, are read while its rows and
-    those before it (the scope's print up to it) are the same."""
+def _spy_on_figures(monkeypatch) -> tuple[list[str], list[str]]:
+    """The snapshots (YYYY-MM-DD) whose KPI-trail figures and whose headline figures are
+    computed, in order, from here on."""
     from pmo_lib.metrics import kpis
 
-    path = copy_of(demo_store, tmp_path)
     computed_for: list[str] = []
     headlines_for: list[str] = []
     figures, headlines = kpis.snapshot_figures, summary.figures
@@ -286,6 +282,18 @@ def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
 
     monkeypatch.setattr(kpis, "snapshot_figures", spy)
     monkeypatch.setattr(summary, "figures", headlines_spy)
+    return computed_for, headlines_for
+
+
+def test_the_kpi_trail_keeps_an_earlier_snapshots_figures_until_its_rows_change(
+    demo_store, tmp_path, monkeypatch
+):
+    """A month's run computes the KPI trail's new snapshot only: an earlier snapshot's figures,
+    and the previous snapshot's headlines the tiles compare with, are read while its rows and
+    those before it (the scope's print up to it) are the same."""
+
+    path = copy_of(demo_store, tmp_path)
+    computed_for, headlines_for = _spy_on_figures(monkeypatch)
     monkeypatch.delenv(kept.CACHE_ENV, raising=False)
     card = _scorecard(path, DA)  # as JupyterLab computes it: nothing kept
     # the snapshot compared with first, then the earlier ones newest first, each let go once
@@ -336,25 +344,11 @@ def test_a_months_run_reads_the_kpi_trail_the_month_before_kept(demo_store, tmp_
     unit than the store's own, and every kept answer about it was keyed apart: October's run
     computed all three snapshots again."""
     from pmo_lib import memo
-    from pmo_lib.metrics import kpis
     from pmo_lib.report import open_report
     from pmo_lib.sections import portfolio_summary as sections
 
     path = copy_of(demo_store, tmp_path)
-    computed_for: list[str] = []
-    headlines_for: list[str] = []
-    figures, headlines = kpis.snapshot_figures, summary.figures
-
-    def spy(now, *args):
-        computed_for.append(str(now.as_of.date()))
-        return figures(now, *args)
-
-    def headlines_spy(now, *args, **kwargs):
-        headlines_for.append(str(now.as_of.date()))
-        return headlines(now, *args, **kwargs)
-
-    monkeypatch.setattr(kpis, "snapshot_figures", spy)
-    monkeypatch.setattr(summary, "figures", headlines_spy)
+    computed_for, headlines_for = _spy_on_figures(monkeypatch)
     monkeypatch.setenv(kept.CACHE_ENV, str(tmp_path / "kept"))
 
     def month(as_of: str, compare_to: str) -> pd.DataFrame:

@@ -135,23 +135,37 @@ def _scope_of(job: dict) -> str:
     return str(job.get("scope", ""))
 
 
-def _under(jobs: list[dict], top: str) -> list[dict]:
-    """The jobs of a scope and of every scope below it: by their parents (portfolios sit
-    beside the function's folder, not in it), else by folder."""
-    if not top:
-        return jobs
-    parents = {_scope_of(j): str(j.get("parent") or "") for j in jobs}
+class _Tree:
+    """A run's jobs and the scopes they sit in, read once for every index page the run writes
+    (1,167 pages: 194 scope indexes, each of which walked every job three times)."""
 
-    def below(scope: str) -> bool:
+    def __init__(self, jobs: list[dict]):
+        self.jobs = jobs
+        self.scopes = [_scope_of(j) for j in jobs]
+        self.parents = {
+            s: str(j.get("parent") or "") for s, j in zip(self.scopes, jobs, strict=True)
+        }
+        # a scope's last job with a level that has an index: what the crumbs name
+        self.levelled = {
+            s: j for s, j in zip(self.scopes, jobs, strict=True) if j.get("level") in LEVEL_INDENT
+        }
+
+    def under(self, top: str) -> list[dict]:
+        """The jobs of a scope and of every scope below it: by their parents (portfolios sit
+        beside the function's folder, not in it), else by folder."""
+        if not top:
+            return self.jobs
+        below = {scope for scope in self.parents if self._below(scope, top)}
+        return [j for j, scope in zip(self.jobs, self.scopes, strict=True) if scope in below]
+
+    def _below(self, scope: str, top: str) -> bool:
         seen: set[str] = set()
         while scope and scope not in seen:
             if scope == top or scope.startswith(top + "/"):
                 return True
             seen.add(scope)
-            scope = parents.get(scope, "")
+            scope = self.parents.get(scope, "")
         return False
-
-    return [j for j in jobs if below(_scope_of(j))]
 
 
 def _link(path: str, here: str) -> str:
@@ -200,15 +214,17 @@ def _scope_table(jobs: list[dict], here: str, functions: dict | None = None) -> 
     its portfolios, which show their own names under it."""
     functions = functions if isinstance(functions, dict) else {}
     reports = list(dict.fromkeys(str(j.get("report", "")) for j in jobs))
-    scopes = list(dict.fromkeys(_scope_of(j) for j in jobs))
+    scopes: dict[str, list[dict]] = {}  # each scope's jobs, scopes in their first job's order
+    for job in jobs:
+        scopes.setdefault(_scope_of(job), []).append(job)
     by_key = {(_scope_of(j), str(j.get("report", ""))): j for j in jobs}
     head = "<th>Computed RAG</th><th>Spend variance</th>" + "".join(
         f"<th>{html.escape(REPORTS.get(r, r))}</th>" for r in reports
     )
     rows = []
     heading = None
-    for scope in scopes:
-        first = next(j for j in jobs if _scope_of(j) == scope)
+    for scope, members in scopes.items():
+        first = members[0]
         name = _text(_scope_name(first))
         level = str(first.get("level", ""))
         function = functions.get(str(first.get("portfolio") or ""))
@@ -227,8 +243,8 @@ def _scope_table(jobs: list[dict], here: str, functions: dict | None = None) -> 
         indent = LEVEL_INDENT.get(level, 0)
         style = f' style="padding-left: {0.5 + 1.5 * indent:g}em"' if indent else ""
         figures: dict = {}
-        for job in jobs:
-            if _scope_of(job) == scope and isinstance(job.get("headlines"), dict):
+        for job in members:
+            if isinstance(job.get("headlines"), dict):
                 figures.update(job["headlines"])
         cells = [
             f"<td>{_rag_cell(figures)}</td>",
@@ -278,13 +294,14 @@ def _customer_table(jobs: list[dict], here: str) -> str:
     )
 
 
-def run_index(manifest: dict, scope: str = "") -> str:
+def run_index(manifest: dict, scope: str = "", tree: _Tree | None = None) -> str:
     """The scopes of one as_of as a tree of rows (function, portfolios, sub-portfolios,
     programs), each with its computed RAG, spend variance and reports, then the customer pages;
     with scope, the index of that scope's folder: it and the scopes below it. Any figure may
     be odd (null, inf, nan, 1e308, a word): its cell is blank or shown as it is, and the page
-    is written."""
-    jobs = _under(_jobs(manifest), scope)
+    is written. tree: the manifest's jobs as scope_indexes reads them once for all its pages."""
+    tree = tree or _Tree(_jobs(manifest))
+    jobs = tree.under(scope)
     customers = [j for j in jobs if j.get("level") == "customer"]
     others = [j for j in jobs if j.get("level") != "customer"]
     root = "../" * (scope.count("/") + 1) if scope else ""
@@ -304,7 +321,7 @@ def run_index(manifest: dict, scope: str = "") -> str:
         own = next((j for j in others if _scope_of(j) == scope), None)
         name = str(own.get("title") or _scope_name(own)) if own else scope
         heading = f"{html.escape(name)} — reports as of {as_of}"
-        crumbs = _crumbs(manifest, scope, root)
+        crumbs = _crumbs(tree, scope, root)
     table = (
         _scope_table(others, scope, manifest.get("functions")) if others or not customers else ""
     )
@@ -321,9 +338,9 @@ def run_index(manifest: dict, scope: str = "") -> str:
     return _page(title, body)
 
 
-def _crumbs(manifest: dict, scope: str, root: str) -> str:
+def _crumbs(tree: _Tree, scope: str, root: str) -> str:
     """All reports › the scopes above › this one, each linking to its index."""
-    parents = {_scope_of(j): j for j in _jobs(manifest) if j.get("level") in LEVEL_INDENT}
+    parents = tree.levelled
     chain, here = [], parents.get(scope, {}).get("parent")
     while here and here in parents and here not in chain and len(chain) < 8:
         chain.insert(0, here)
@@ -339,10 +356,10 @@ def scope_indexes(manifest: dict) -> dict[str, str]:
     """Each scope's index page by its folder (the function, portfolios, sub-portfolios and
     programs the run rendered): the drill-down from the run's index."""
     pages = {}
-    for job in _jobs(manifest):
-        scope = _scope_of(job)
+    tree = _Tree(_jobs(manifest))
+    for job, scope in zip(tree.jobs, tree.scopes, strict=True):
         if job.get("level") in LEVEL_INDENT and _safe(scope) and scope not in pages:
-            pages[scope] = run_index(manifest, scope)
+            pages[scope] = run_index(manifest, scope, tree)
     return pages
 
 

@@ -198,6 +198,8 @@ def test_the_portal_is_a_tree_with_figures_per_row_and_an_index_per_scope():
     assert 'href="function/customers/finance/customer.html"' in customers and "1 red" in customers
     pages = portal.scope_indexes(MANIFEST)
     assert list(pages) == ["function", "data-analytics", "data-analytics/bi-reporting"]
+    # read once for all the pages (portal._Tree), each page is what the scope's index alone is
+    assert pages == {scope: portal.run_index(MANIFEST, scope) for scope in pages}
     da = pages["data-analytics"]
     assert "Data &amp; Analytics — reports as of 31 Oct 2026" in da
     assert "<a href='../index.html'>All reports</a> › <a href='../function/index.html'>" in da

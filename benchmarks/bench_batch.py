@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from pmo_lib import demo, runner  # noqa: E402
+from pmo_lib import demo, kernels, runner  # noqa: E402
 from pmo_lib.params import params_dir  # noqa: E402
 
 LEVELS = ("function", "portfolio")
@@ -94,7 +94,7 @@ def floor(jobs: list[runner.Job]) -> float:
     from papermill.parameterize import parameterize_notebook
 
     kernel = runner.WarmKernel()
-    os.environ[runner.BATCH_ENV] = "1"
+    os.environ[kernels.BATCH_ENV] = "1"
     try:
         kernel.ready(str(Path(jobs[0].notebook).parent))
         started = time.perf_counter()
@@ -112,7 +112,7 @@ def floor(jobs: list[runner.Job]) -> float:
 def cli_loop(jobs: list[runner.Job], store: Path, out: Path) -> float:
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PMO_SOURCE": str(store), "PATH": f"{bindir}:/usr/bin:/bin"}
-    env.pop(runner.BATCH_ENV, None)
+    env.pop(kernels.BATCH_ENV, None)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     for k, job in enumerate(jobs):

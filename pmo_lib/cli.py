@@ -253,7 +253,7 @@ def command() -> NoReturn:
     """The command line (run_reports.py, `pmo-reports`): main(), then out at once. What it
     wrote is closed and its exit handlers run (the log flushed, a kernel stopped), but Python's
     teardown of every module and object is skipped: 0.25 s of a 100x page's command, as each
-    pool worker skips it (runner's _leave)."""
+    pool worker skips it (pmo_lib.render's _leave)."""
     code = main()
     atexit._run_exitfuncs()
     with contextlib.suppress(Exception):

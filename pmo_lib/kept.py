@@ -99,7 +99,7 @@ def put_prints(where: Path, store_path: Path | str, as_of: date, prints: dict) -
     removed when the run ends) with the store's version then. Returns it; None when it cannot
     be written (the kernels compute)."""
     from pmo_lib import store
-    from pmo_lib.runner import write_atomic
+    from pmo_lib.render import write_atomic
 
     path = where / f"{PLAN_PRINTS}{uuid.uuid4().hex[:12]}.json"
     content = {
@@ -201,7 +201,7 @@ def _read(key: str, where: Path | None) -> object:
 def _write(key: str, where: Path, result: object) -> None:
     if not _exact(result):
         return
-    from pmo_lib.runner import write_atomic
+    from pmo_lib.render import write_atomic
 
     path = _path(key, where)
     try:

@@ -251,7 +251,7 @@ def read_ledger(outputs: Path) -> dict:
 
 
 def write_ledger(outputs: Path, ledger: dict, sent: list[Digest], as_of: str) -> None:
-    from pmo_lib.runner import write_atomic
+    from pmo_lib.render import write_atomic
 
     for d in sent:
         ledger.setdefault("digests", {})[d.scope] = as_of

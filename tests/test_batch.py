@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import tempfile
@@ -18,7 +19,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from pmo_lib import kept, runner, scopes, store
+from pmo_lib import kept, kernels, runner, scopes, store
 from tests.conftest import copy_of
 from tests.test_runner import AS_OF, _notebook, toy_project  # noqa: F401  (a fixture)
 
@@ -113,7 +114,7 @@ def test_a_kernel_keeps_a_portfolios_tables_for_its_next_job_only(demo_store, tm
         held({DA})
         kernel.ready(folder, "Customer Channels")
         held(set())
-        with pytest.raises(runner.KernelLost, match="AssertionError"):
+        with pytest.raises(kernels.KernelLost, match="AssertionError"):
             held({DA})  # the check itself can fail
     finally:
         kernel.stop()
@@ -205,7 +206,7 @@ def test_a_job_that_hangs_is_stopped_and_run_once_more(toy_project, monkeypatch)
         f"import pathlib, time\nmarker = pathlib.Path({str(marker)!r})\n"
         "if not marker.exists():\n    marker.write_text('x')\n    time.sleep(60)\nprint('done')",
     )
-    monkeypatch.setenv(runner.JOB_TIMEOUT_ENV, "3")
+    monkeypatch.setenv(kernels.JOB_TIMEOUT_ENV, "3")
     options = replace(toy_project, jobs=1, portfolios=("function",), reports=("fine",))
     assert runner.run(options) == 0
     assert marker.exists()
@@ -229,7 +230,7 @@ def test_jobs_share_a_warm_kernel_until_it_grows_past_its_limit(toy_project, mon
     run_dir = toy_project.outputs / "2026-02-28" / "function"
     first, second = _pids(run_dir, ["fine", "broken"])
     assert first == second  # one kernel for both jobs
-    monkeypatch.setenv(runner.KERNEL_MAX_MB_ENV, "1")  # every kernel is past it after a job
+    monkeypatch.setenv(kernels.KERNEL_MAX_MB_ENV, "1")  # every kernel is past it after a job
     assert runner.run(replace(options, force=True)) == 0
     first, second = _pids(run_dir, ["fine", "broken"])
     assert first != second
@@ -457,7 +458,7 @@ def test_a_setting_that_is_not_a_positive_number_is_named(toy_project, monkeypat
     with pytest.raises(PMOError, match=r"\$PMO_CACHE_MB is 'lots': expected a positive number"):
         data._stored_tables.put(("k",), pd.DataFrame())
     monkeypatch.delenv(data.CACHE_ENV)
-    monkeypatch.setenv(runner.JOB_TIMEOUT_ENV, "-1")
+    monkeypatch.setenv(kernels.JOB_TIMEOUT_ENV, "-1")
     with pytest.raises(PMOError, match=r"\$PMO_JOB_TIMEOUT is '-1': expected a positive number"):
         runner.run(replace(toy_project, jobs=1, portfolios=("function",), reports=("fine",)))
 
@@ -692,3 +693,42 @@ def test_a_started_kernel_is_told_variables_for_its_environment(tmp_path):
     finally:
         kernel.stop()
     assert (tmp_path / "env.txt").read_text() == "it's 'quoted'False"
+
+
+_WORKER = """import json, pickle, sys
+from pmo_lib import render
+job = pickle.loads(bytes.fromhex(sys.argv[1]))  # as a pool worker gets it: by pmo_lib.render
+result = render.execute_job(job, False, True)
+heavy = sorted({"pandas", "duckdb", "pmo_lib.runner", "pmo_lib.store"} & set(sys.modules))
+print(json.dumps({"status": result.status, "error": result.error, "heavy": heavy}))
+"""
+
+
+def test_a_worker_renders_a_page_without_importing_pandas_or_the_store(demo_store, tmp_path):
+    """What a pool worker imports (pmo_lib.render) leaves pandas, DuckDB and the runner to its
+    kernel, whose imports run beside the worker's own (the runner's took 0.9 s of its start)."""
+    import pickle
+    import subprocess
+    import sys
+
+    options = runner.Options(
+        source=demo_store,
+        outputs=tmp_path / "out",
+        portfolios=("data-analytics",),
+        reports=("data_quality",),
+        levels=("portfolio",),
+        customers=False,
+        force=True,
+    )
+    jobs, _ = runner.plan(options)
+    assert type(jobs[0]).__module__ == "pmo_lib.render"
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER, pickle.dumps(jobs[0]).hex()],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PMO_SOURCE": str(demo_store), kernels.BATCH_ENV: "1"},
+    )
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said == {"status": "ok", "error": "", "heavy": []}
+    assert "Data quality" in jobs[0].html_path.read_text()

@@ -66,7 +66,12 @@ def funnel(demand: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
     estimated = demand["estimated_cost"].notna().any()
     # with a history, a stage no request was ever seen in is implied, not recorded: no
     # conversion into or out of it (a Jira export goes from created straight to done)
-    seen = set(history["stage"]) | set(demand["stage"]) if uses_history(history) else None
+    # (from the columns' unique values: a set of every row took 0.3 s at 100x the demo)
+    seen = (
+        set(history["stage"].unique()) | set(demand["stage"].unique())
+        if uses_history(history)
+        else None
+    )
     rows = []
     for i, stage in enumerate(PIPELINE):
         current = int(now["size"].get(stage, 0))

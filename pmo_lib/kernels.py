@@ -1,6 +1,6 @@
 """Warm kernels: one Jupyter kernel kept across a worker's jobs, the report libraries imported
 once as it starts (_PRELOAD), its namespace reset before each job (_RESET); a kernel that dies,
-hangs or grows too large is replaced (pmo_lib.runner.execute_job). A module of its own, on the
+hangs or grows too large is replaced (pmo_lib.render.execute_job). A module of its own, on the
 standard library alone until a kernel starts: a run that renders in its own process starts its
 kernel before it imports pandas and reads the store (pmo_lib.cli), and the kernel's imports
 then run beside the run's own."""

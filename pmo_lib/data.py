@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 
 from pmo_lib import store
 from pmo_lib.errors import PMOError, env_number
+from pmo_lib.kernels import SOURCE_ENV
 from pmo_lib.params import PROJECT_ROOT
 
-SOURCE_ENV = "PMO_SOURCE"
 CACHE_ENV = "PMO_CACHE_MB"  # the most the snapshot cache holds
 _PROJECT_CHILDREN = (
     "financials",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -65,3 +66,39 @@ def env_number(name: str, default: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise PMOError(f"${name} is '{text}': expected a positive number (default {default:g})")
     return value
+
+
+# A full disk, said the same wherever a write meets it (the store, a page, a worker that has
+# imported neither pandas nor DuckDB: pmo_lib.render).
+_NO_SPACE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_NO_SPACE_TEXT = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def no_space(exc: BaseException) -> bool:
+    """Whether exc (or what caused it) is a write that found the disk, a quota or a file-size
+    limit full."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _NO_SPACE_ERRNOS:
+            return True
+        if any(text in str(seen) for text in _NO_SPACE_TEXT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def no_space_text(exc: BaseException) -> str:
+    """'no space left on device', and which limit when it was a quota or a file-size limit."""
+    text = "no space left on device"
+    seen: BaseException | None = exc
+    while seen is not None:
+        if (isinstance(seen, OSError) and seen.errno == errno.EFBIG) or "File too large" in str(
+            seen
+        ):
+            return f"{text} (a file reached this process's file-size limit)"
+        if (
+            isinstance(seen, OSError) and seen.errno == errno.EDQUOT
+        ) or "Disk quota exceeded" in str(seen):
+            return f"{text} (the disk quota is used up)"
+        seen = seen.__cause__ or seen.__context__
+    return text

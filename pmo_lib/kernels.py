@@ -83,6 +83,9 @@ def _ipc_path() -> str:
 
 
 # -- warm kernels (one per worker process, kept across its jobs) --------------------------------
+# The store a report reads, secret and all (the notebook's own parameter is redacted): set for a
+# run's kernels and read by pmo_lib.data.
+SOURCE_ENV = "PMO_SOURCE"
 BATCH_ENV = "PMO_BATCH"  # set for a batch run's kernels: never show widgets (pmo_lib.filters)
 KERNEL_MAX_MB_ENV = "PMO_KERNEL_MAX_MB"  # a kernel grown past this is replaced after its job
 JOB_TIMEOUT_ENV = "PMO_JOB_TIMEOUT"  # seconds one cell of a report may run
@@ -107,7 +110,8 @@ del _gc
 # Once another portfolio's tables are forgotten, what is left lives as long as the kernel (the
 # modules jobs imported, scipy's 400 among them): it is frozen, as _PRELOAD's imports are, so
 # that no collection scans it again (each collection cost 10 ms at a kernel's first job, 80 ms
-# at its 24th).
+# at its 24th). A failed job's traceback (IPython keeps it in sys.last_*, with its frames and
+# their tables) goes first: frozen, what it holds would never be collected.
 _RESET = """get_ipython().reset(new_session=True)
 import gc as _gc, os as _os, pmo_lib.memo
 _os.chdir({folder!r})
@@ -115,10 +119,12 @@ if {forget!r}:
     import pmo_lib.data
     pmo_lib.data.forget_snapshots()
     pmo_lib.memo.forget()
+import sys as _sys
+_sys.last_type = _sys.last_value = _sys.last_traceback = _sys.last_exc = None
 _gc.collect()
 if {forget!r}:
     _gc.freeze()
-del _gc, _os
+del _gc, _os, _sys
 """
 
 

@@ -2,8 +2,8 @@
 in this process's warm kernel, its headline figures taken, its HTML exported by nbconvert and
 written whole. A pool worker imports this module alone, with nothing of pandas, DuckDB or the
 store (pmo_lib.runner plans the jobs and hands them out; importing it took a worker's start 0.9
-s of CPU beside its kernel's imports). Only this module touches papermill, nbclient and
-nbconvert.
+s of CPU beside its kernel's imports). With pmo_lib.kernels (nbclient's client of the warm
+kernel), the only module that touches papermill, nbclient and nbconvert.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from pathlib import Path
 
 from pmo_lib import kept, kernels
 from pmo_lib.catalog import HEADLINES_MIME, REPORTS
-from pmo_lib.errors import env_number
+from pmo_lib.errors import env_number, no_space, no_space_text
 from pmo_lib.kernels import (
     BATCH_ENV,
     JOB_TIMEOUT_ENV,
     KERNEL_MAX_MB_ENV,
+    SOURCE_ENV,
     KernelLost,
     WarmKernel,
     die_with_parent,
@@ -365,12 +366,10 @@ def plain(value: object) -> object:
 
 
 def error_line(exc: BaseException) -> str:
-    from pmo_lib import store  # a failed job's only: pandas and DuckDB stay out of the worker
-
-    if store.no_space(exc):
+    if no_space(exc):
         name = getattr(exc, "filename", None)
         where = f" writing {Path(name).name}" if name else ""
-        return f"{store.no_space_text(exc)}{where}: free some space and run again"
+        return f"{no_space_text(exc)}{where}: free some space and run again"
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
     lines = [line for line in f"{ename}: {evalue}".strip().splitlines() if line.strip()]
     return lines[-1] if lines else ename
@@ -452,8 +451,6 @@ def execute_group(
     store, for a worker that the run did not start (a Dask worker)."""
     with _ONE_AT_A_TIME:
         if source:
-            from pmo_lib.data import SOURCE_ENV
-
             os.environ[SOURCE_ENV] = source
             for name in (kept.CACHE_ENV, kept.PRINTS_ENV):  # a Dask worker's kernel keeps none
                 os.environ.pop(name, None)

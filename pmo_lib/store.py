@@ -13,7 +13,6 @@ ingest_log.
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import hashlib
 import json
@@ -32,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pmo_lib import ingest_log
-from pmo_lib.errors import PMOError
+from pmo_lib.errors import PMOError, no_space, no_space_text
 from pmo_lib.schema import DUCKDB_TYPES, OPTIONAL_TABLES, TABLES
 
 log = logging.getLogger(__name__)
@@ -67,38 +66,6 @@ _DAMAGE = {
     "not a valid DuckDB database file": "it is not a DuckDB database file",
     "Failed to read database header": "its header cannot be read",
 }
-_NO_SPACE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-_NO_SPACE_TEXT = ("No space left on device", "File too large", "Disk quota exceeded")
-
-
-def no_space(exc: BaseException) -> bool:
-    """Whether exc (or what caused it) is a write that found the disk, a quota or a file-size
-    limit full."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in _NO_SPACE_ERRNOS:
-            return True
-        if any(text in str(seen) for text in _NO_SPACE_TEXT):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def no_space_text(exc: BaseException) -> str:
-    """'no space left on device', and which limit when it was a quota or a file-size limit."""
-    text = "no space left on device"
-    seen: BaseException | None = exc
-    while seen is not None:
-        if (isinstance(seen, OSError) and seen.errno == errno.EFBIG) or "File too large" in str(
-            seen
-        ):
-            return f"{text} (a file reached this process's file-size limit)"
-        if (
-            isinstance(seen, OSError) and seen.errno == errno.EDQUOT
-        ) or "Disk quota exceeded" in str(seen):
-            return f"{text} (the disk quota is used up)"
-        seen = seen.__cause__ or seen.__context__
-    return text
 
 
 def trouble(store: Path | str, exc: BaseException, writing: bool = False) -> PMOError | None:

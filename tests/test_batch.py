@@ -704,9 +704,11 @@ print(json.dumps({"status": result.status, "error": result.error, "heavy": heavy
 """
 
 
-def test_a_worker_renders_a_page_without_importing_pandas_or_the_store(demo_store, tmp_path):
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_worker_renders_a_page_without_importing_pandas_or_the_store(demo_store, tmp_path, fails):
     """What a pool worker imports (pmo_lib.render) leaves pandas, DuckDB and the runner to its
-    kernel, whose imports run beside the worker's own (the runner's took 0.9 s of its start)."""
+    kernel, whose imports run beside the worker's own (the runner's took 0.9 s of its start);
+    a failed job's error line too (a snapshot the store does not hold)."""
     import pickle
     import subprocess
     import sys
@@ -722,13 +724,44 @@ def test_a_worker_renders_a_page_without_importing_pandas_or_the_store(demo_stor
     )
     jobs, _ = runner.plan(options)
     assert type(jobs[0]).__module__ == "pmo_lib.render"
+    job = replace(jobs[0], as_of="1999-01-31") if fails else jobs[0]
     done = subprocess.run(
-        [sys.executable, "-c", _WORKER, pickle.dumps(jobs[0]).hex()],
+        [sys.executable, "-c", _WORKER, pickle.dumps(job).hex()],
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PMO_SOURCE": str(demo_store), kernels.BATCH_ENV: "1"},
+        env={
+            **os.environ,
+            kernels.SOURCE_ENV: str(demo_store),
+            kernels.BATCH_ENV: "1",
+        },
     )
     said = json.loads(done.stdout.strip().splitlines()[-1])
-    assert said == {"status": "ok", "error": "", "heavy": []}
-    assert "Data quality" in jobs[0].html_path.read_text()
+    assert said["heavy"] == []
+    if fails:
+        assert said["status"] == "failed" and "1999-01-31" in said["error"]
+    else:
+        assert said == {"status": "ok", "error": "", "heavy": []}
+        assert "Data quality" in jobs[0].html_path.read_text()
+
+
+def test_a_kernel_moving_to_another_portfolio_drops_a_failed_jobs_traceback(tmp_path):
+    """IPython keeps the last error in sys.last_* with its frames (and their tables): the reset
+    before another portfolio's job drops it before it freezes what is left."""
+    kernel = runner.WarmKernel()
+    try:
+        kernel.start(str(tmp_path))
+        kernel.ready(str(tmp_path), "Data & Analytics")
+        with pytest.raises(kernels.KernelLost, match="ZeroDivisionError"):
+            kernel._run("import pandas\nframe = pandas.DataFrame({'a': [1]})\n1 / 0", 60)
+        kernel.jobs = 1  # as after a job: the next ready() resets
+        kernel.ready(str(tmp_path), "Infrastructure & Cloud")
+        kernel._run(
+            "import gc, pathlib, sys\n"
+            "pathlib.Path('after.txt').write_text("
+            "f'{sys.last_traceback is None} {gc.get_freeze_count() > 0}')",
+            60,
+        )
+    finally:
+        kernel.stop()
+    assert (tmp_path / "after.txt").read_text() == "True True"

@@ -187,6 +187,14 @@ def plotly_asset_name() -> str:
     return f"plotly-{plotly.__version__}.min.js"
 
 
+def set_env(name: str, value: str | None) -> None:
+    """Set a variable of this process's environment (None: unset), which its kernel inherits."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def start_worker(parent: int, folder: str, environ: Mapping[str, str | None]) -> None:
     """A pool worker's start (its initializer): its warm kernel starts first (in folder, the
     notebooks'), and imports the report libraries while the worker imports papermill and builds
@@ -194,10 +202,7 @@ def start_worker(parent: int, folder: str, environ: Mapping[str, str | None]) ->
     store and the plan's facts["kernel_env"]."""
     die_with_parent(parent)
     for name, value in environ.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+        set_env(name, value)
     os.environ.setdefault(
         "PYDEVD_DISABLE_FILE_VALIDATION", "1"
     )  # silences debugpy's frozen-modules note

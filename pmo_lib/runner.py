@@ -59,6 +59,7 @@ from pmo_lib.render import (
     execute_job,
     plain,
     plotly_asset_name,
+    set_env,
     start_worker,
     write_all_atomic,
     write_atomic,
@@ -464,13 +465,6 @@ class Progress:
             self.bar.close()
 
 
-def _set_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
-
-
 def figures_folder(options: Options) -> str:
     """Where a run's kernels keep figures for the next run (kept.py): none with --force, which
     computes everything again."""
@@ -492,7 +486,7 @@ def _in_this_process(
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     os.environ[SOURCE_ENV] = str(options.source)
     for name, value in kernel_env.items():  # a kernel started now (or again) inherits them
-        _set_env(name, value)
+        set_env(name, value)
     kernel = early or WarmKernel()
     if early is not None:
         try:
@@ -507,7 +501,7 @@ def _in_this_process(
     finally:
         kernel.stop()
         for name, value in saved.items():
-            _set_env(name, value)
+            set_env(name, value)
     return results
 
 
